@@ -1,0 +1,84 @@
+// dlt info: build options, CPU features, threads, library versions, devices.
+#include <dnnl.hpp>
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "dlt/core/parallel.h"
+#include "dlt/ops/dispatch.h"
+
+namespace dlt::cli {
+namespace {
+
+std::string cpu_features() {
+  std::string f;
+  auto add = [&](bool has, const char* name) {
+    if (has) f += f.empty() ? name : std::string(" ") + name;
+  };
+  __builtin_cpu_init();
+  add(__builtin_cpu_supports("sse4.2"), "sse4.2");
+  add(__builtin_cpu_supports("avx"), "avx");
+  add(__builtin_cpu_supports("avx2"), "avx2");
+  add(__builtin_cpu_supports("fma"), "fma");
+  add(__builtin_cpu_supports("avx512f"), "avx512f");
+  add(__builtin_cpu_supports("avx512bw"), "avx512bw");
+  return f.empty() ? "none detected" : f;
+}
+
+bool on(bool b) { return b; }
+
+void run_info() {
+#ifdef DLT_NATIVE
+  const bool native = true;
+#else
+  const bool native = false;
+#endif
+#ifdef DLT_WITH_CUDA
+  const bool cuda = true;
+#else
+  const bool cuda = false;
+#endif
+#ifdef DLT_WITH_HIP
+  const bool hip = true;
+#else
+  const bool hip = false;
+#endif
+#ifdef DLT_WITH_MPI
+  const bool mpi = true;
+#else
+  const bool mpi = false;
+#endif
+  const dnnl_version_t* v = dnnl_version();
+  int kernels = 0, needed = 0;
+  for (int i = 0; i < ops::kNumOps; ++i) {
+    const auto id = static_cast<ops::OpId>(i);
+    if (!ops::needs_kernel(id)) continue;
+    ++needed;
+    if (ops::find_kernel(id, DeviceType::cpu)) ++kernels;
+  }
+  fmt::print("dlt {}\n", DLT_VERSION);
+  fmt::print("build:    {} compiler {}, native={} cuda={} hip={} mpi={}\n",
+#ifdef NDEBUG
+             "release",
+#else
+             "debug",
+#endif
+             __VERSION__, on(native) ? "on" : "off", cuda ? "on" : "off", hip ? "on" : "off",
+             mpi ? "on" : "off");
+  fmt::print("cpu:      {}\n", cpu_features());
+  fmt::print("threads:  {} (OMP_NUM_THREADS to change)\n", num_threads());
+  fmt::print("oneDNN:   {}.{}.{} (cpu runtime: {})\n", v->major, v->minor, v->patch,
+             v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other");
+  fmt::print("ops:      {} in the op list, {} with cpu kernels of {} needing one\n", ops::kNumOps,
+             kernels, needed);
+  if (!cuda && !hip) fmt::print("gpus:     none (this build has no GPU backend; -DDLT_CUDA=ON)\n");
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Show build options, CPU features, threads and devices.\n"
+                                         "Example: dlt info");
+  cmd->callback(run_info);
+}
+
+}  // namespace dlt::cli

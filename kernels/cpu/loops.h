@@ -1,0 +1,168 @@
+// The elementwise engine of the CPU backend. An op supplies a scalar
+// function; these loops broadcast, coalesce dimensions, split the work over
+// threads and keep the innermost loop free of stride arithmetic when the
+// operands are contiguous (or broadcast scalars), so the compiler vectorises it.
+#pragma once
+
+#include <array>
+#include <tuple>
+#include <utility>
+
+#include "dlt/core/parallel.h"
+#include "dlt/core/tensor.h"
+
+namespace dlt::cpu {
+
+inline constexpr int64_t kElementwiseGrain = 32768;
+
+// Operand geometry over the output's shape, dims merged where possible.
+// strides[k] are in elements of operand k (0 = broadcast); operand 0 is the output.
+template <size_t N> struct Geometry {
+  Shape shape;
+  std::array<Shape, N> strides;
+  std::array<char*, N> base;
+  std::array<size_t, N> elem_size;
+};
+
+template <size_t N>
+Geometry<N> make_geometry(const Tensor& out, const std::array<const Tensor*, N - 1>& in) {
+  Geometry<N> g;
+  const Shape& shape = out.shape();
+  g.shape = shape;
+  g.strides[0] = out.strides();
+  g.base[0] = static_cast<char*>(out.raw_data());
+  g.elem_size[0] = out.element_size();
+  for (size_t k = 1; k < N; ++k) {
+    g.strides[k] = broadcast_strides(in[k - 1]->shape(), in[k - 1]->strides(), shape);
+    g.base[k] = static_cast<char*>(in[k - 1]->raw_data());
+    g.elem_size[k] = in[k - 1]->element_size();
+  }
+  // Drop size-1 dims, then merge dim d into d-1 when every operand allows it.
+  Shape merged_shape;
+  std::array<Shape, N> merged;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool can_merge = !merged_shape.empty();
+    for (size_t k = 0; k < N && can_merge; ++k)
+      can_merge = merged[k].back() == g.strides[k][d] * shape[d];
+    if (can_merge) {
+      merged_shape.back() *= shape[d];
+      for (size_t k = 0; k < N; ++k) merged[k].back() = g.strides[k][d];
+    } else {
+      merged_shape.push_back(shape[d]);
+      for (size_t k = 0; k < N; ++k) merged[k].push_back(g.strides[k][d]);
+    }
+  }
+  if (merged_shape.empty()) {  // a single element
+    merged_shape.push_back(1);
+    for (size_t k = 0; k < N; ++k) merged[k].push_back(0);
+  }
+  g.shape = std::move(merged_shape);
+  g.strides = std::move(merged);
+  return g;
+}
+
+// Calls body(ptrs, inner_strides, n) for runs of the innermost dim, over the
+// linear range [begin, end) of output elements. ptrs point at the run's first element.
+template <size_t N, class Body>
+void for_each_run(const Geometry<N>& g, int64_t begin, int64_t end, Body&& body) {
+  const int64_t nd = int64_t(g.shape.size());
+  const int64_t inner = g.shape[nd - 1];
+  Shape idx(nd, 0);
+  int64_t rem = begin;
+  for (int64_t d = nd - 1; d >= 0; --d) {
+    idx[d] = rem % g.shape[d];
+    rem /= g.shape[d];
+  }
+  std::array<int64_t, N> inner_stride;
+  for (size_t k = 0; k < N; ++k) inner_stride[k] = g.strides[k][nd - 1];
+  int64_t pos = begin;
+  while (pos < end) {
+    std::array<char*, N> p;
+    for (size_t k = 0; k < N; ++k) {
+      int64_t off = 0;
+      for (int64_t d = 0; d < nd; ++d) off += idx[d] * g.strides[k][d];
+      p[k] = g.base[k] + off * int64_t(g.elem_size[k]);
+    }
+    const int64_t n = std::min(inner - idx[nd - 1], end - pos);
+    body(p, inner_stride, n);
+    pos += n;
+    idx[nd - 1] += n;
+    for (int64_t d = nd - 1; d > 0 && idx[d] >= g.shape[d]; --d) {
+      idx[d] = 0;
+      ++idx[d - 1];
+    }
+  }
+}
+
+namespace detail {
+
+template <class T> inline compute_t<T> load(const char* p, int64_t i) {
+  return compute_t<T>(reinterpret_cast<const T*>(p)[i]);
+}
+
+// One run of n elements. The fast paths have compile-time unit/zero strides.
+template <class Out, class... In, class Op, size_t... I>
+void run_inner(Op& op, std::array<char*, sizeof...(In) + 1> p,
+               const std::array<int64_t, sizeof...(In) + 1>& s, int64_t n,
+               std::index_sequence<I...>) {
+  Out* out = reinterpret_cast<Out*>(p[0]);
+  const bool all_unit = s[0] == 1 && ((s[I + 1] == 1) && ...);
+  if (all_unit) {
+    std::tuple<const In*...> in{reinterpret_cast<const In*>(p[I + 1])...};
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] = Out(op(compute_t<In>(std::get<I>(in)[i])...));
+    return;
+  }
+  if constexpr (sizeof...(In) == 2) {
+    // tensor (op) broadcast scalar and the reverse: hoist the scalar.
+    using A = std::tuple_element_t<0, std::tuple<In...>>;
+    using B = std::tuple_element_t<1, std::tuple<In...>>;
+    if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+      const A* a = reinterpret_cast<const A*>(p[1]);
+      const auto b = load<B>(p[2], 0);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = Out(op(compute_t<A>(a[i]), b));
+      return;
+    }
+    if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+      const auto a = load<A>(p[1], 0);
+      const B* b = reinterpret_cast<const B*>(p[2]);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = Out(op(a, compute_t<B>(b[i])));
+      return;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i * s[0]] = Out(op(load<In>(p[I + 1], i * s[I + 1])...));
+}
+
+}  // namespace detail
+
+// out[i] = op(in[i]...) with broadcasting; Out/In are the storage types and
+// op receives and returns compute types (float for f16/bf16). out may alias
+// an input with identical geometry (in-place ops).
+template <class Out, class... In, class Op>
+void map(Tensor& out, const std::array<const Tensor*, sizeof...(In)>& in, Op op) {
+  constexpr size_t N = sizeof...(In) + 1;
+  if (out.numel() == 0) return;
+  const Geometry<N> g = make_geometry<N>(out, in);
+  parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+    Op local = op;
+    for_each_run<N>(g, b, e, [&](const std::array<char*, N>& p, const std::array<int64_t, N>& s,
+                                 int64_t n) {
+      detail::run_inner<Out, In...>(local, p, s, n, std::index_sequence_for<In...>{});
+    });
+  });
+}
+
+// Fills out[i] = gen(linear index i) for a contiguous output.
+template <class Out, class Gen> void generate(Tensor& out, Gen gen) {
+  DLT_ASSERT(out.is_contiguous(), "generate needs a contiguous output");
+  Out* o = out.data_ptr<Out>();
+  parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) o[i] = Out(gen(i));
+  });
+}
+
+}  // namespace dlt::cpu

@@ -1,0 +1,131 @@
+// Elementwise unary kernels. Float ops receive floating tensors (the op layer
+// promotes integers to float32); the rest accept every numeric dtype.
+#include <cmath>
+
+#include "dlt/ops/dispatch.h"
+#include "kernels/cpu/loops.h"
+#include "kernels/cpu/vec_math.h"
+
+namespace dlt::cpu {
+namespace {
+
+using ops::KernelCall;
+
+template <class MakeOp> void float_unary(const KernelCall& c, const char* name, MakeOp make_op) {
+  visit_floating(c.out[0].dtype(), name, [&]<class T>() {
+    map<T, T>(c.out[0], {&c.in[0]}, make_op.template operator()<compute_t<T>>());
+  });
+}
+
+template <class MakeOp> void numeric_unary(const KernelCall& c, const char* name, MakeOp make_op) {
+  visit_numeric(c.out[0].dtype(), name, [&]<class T>() {
+    map<T, T>(c.out[0], {&c.in[0]}, make_op.template operator()<compute_t<T>>());
+  });
+}
+
+// Defines and registers a float kernel from an expression in x (type C).
+#define DLT_FLOAT_UNARY(op, expr)                                                    \
+  void op##_kernel(const KernelCall& c) {                                            \
+    float_unary(c, #op, []<class C>() { return [](C x) -> C { return expr; }; });    \
+  }                                                                                  \
+  DLT_REGISTER_KERNEL(op, cpu, op##_kernel)
+
+#define DLT_NUMERIC_UNARY(op, expr)                                                  \
+  void op##_kernel(const KernelCall& c) {                                            \
+    numeric_unary(c, #op, []<class C>() { return [](C x) -> C { return expr; }; });  \
+  }                                                                                  \
+  DLT_REGISTER_KERNEL(op, cpu, op##_kernel)
+
+DLT_NUMERIC_UNARY(neg, C(-x));
+DLT_NUMERIC_UNARY(abs, x < C(0) ? C(-x) : x);
+DLT_NUMERIC_UNARY(relu, x > C(0) ? x : C(0));
+DLT_NUMERIC_UNARY(sign, C((C(0) < x) - (x < C(0))));
+DLT_FLOAT_UNARY(exp, fexp(x));
+DLT_FLOAT_UNARY(log, flog(x));
+DLT_FLOAT_UNARY(log1p, std::log1p(x));
+DLT_FLOAT_UNARY(sqrt, std::sqrt(x));
+DLT_FLOAT_UNARY(rsqrt, C(1) / std::sqrt(x));
+DLT_FLOAT_UNARY(sin, std::sin(x));
+DLT_FLOAT_UNARY(cos, std::cos(x));
+DLT_FLOAT_UNARY(tanh, ftanh(x));
+DLT_FLOAT_UNARY(sigmoid, fsigmoid(x));
+DLT_FLOAT_UNARY(silu, x * fsigmoid(x));
+
+constexpr double kSqrt2OverPi = 0.7978845608028654;
+constexpr double kInvSqrt2 = 0.7071067811865476;
+constexpr double kInvSqrt2Pi = 0.3989422804014327;
+
+void gelu_kernel(const KernelCall& c) {
+  const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
+  float_unary(c, "gelu", [&]<class C>() {
+    return [tanh_approx](C x) -> C {
+      if (tanh_approx)
+        return C(0.5) * x * (C(1) + ftanh(C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x)));
+      return C(0.5) * x * ferfc(-x * C(kInvSqrt2));
+    };
+  });
+}
+DLT_REGISTER_KERNEL(gelu, cpu, gelu_kernel);
+
+// d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
+void gelu_backward_kernel(const KernelCall& c) {
+  const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
+  visit_floating(c.out[0].dtype(), "gelu_backward", [&]<class T>() {
+    using C = compute_t<T>;
+    map<T, T, T>(c.out[0], {&c.in[0], &c.in[1]}, [tanh_approx](C g, C x) -> C {
+      if (tanh_approx) {
+        const C k = C(kSqrt2OverPi), a = C(0.044715);
+        const C t = ftanh(k * (x + a * x * x * x));
+        const C d = C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x);
+        return g * d;
+      }
+      const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
+      const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
+      return g * (cdf + x * pdf);
+    });
+  });
+}
+DLT_REGISTER_KERNEL(gelu_backward, cpu, gelu_backward_kernel);
+
+void softplus_kernel(const KernelCall& c) {
+  const auto& a = c.attrs<ops::SoftplusAttrs>();
+  float_unary(c, "softplus", [&]<class C>() {
+    const C beta = C(a.beta), threshold = C(a.threshold);
+    // Linear above the threshold, as torch, to avoid exp overflow.
+    return [=](C x) -> C {
+      return x * beta > threshold ? x : C(std::log1p(fexp(x * beta))) / beta;
+    };
+  });
+}
+DLT_REGISTER_KERNEL(softplus, cpu, softplus_kernel);
+
+void pow_scalar_kernel(const KernelCall& c) {
+  const double e = c.attrs<ops::ScalarAttrs>().value;
+  numeric_unary(c, "pow", [&]<class C>() {
+    return [e](C x) -> C {
+      if constexpr (std::is_floating_point_v<C>) {
+        if (e == 2) return x * x;  // loop-invariant: the compiler unswitches it
+        return C(std::pow(x, C(e)));
+      } else {
+        return C(std::llround(std::pow(double(x), e)));
+      }
+    };
+  });
+}
+DLT_REGISTER_KERNEL(pow_scalar, cpu, pow_scalar_kernel);
+
+void clamp_kernel(const KernelCall& c) {
+  const auto& a = c.attrs<ops::ClampAttrs>();
+  numeric_unary(c, "clamp", [&]<class C>() {
+    const double lo = a.lo, hi = a.hi;
+    return [lo, hi](C x) -> C {
+      // nan stays nan (comparisons are false), as in torch.
+      const double v = double(x);
+      return v < lo ? C(lo) : (v > hi ? C(hi) : x);
+    };
+  });
+}
+DLT_REGISTER_KERNEL(clamp, cpu, clamp_kernel);
+
+}  // namespace
+}  // namespace dlt::cpu

@@ -1,0 +1,91 @@
+#include "dlt/ops/dispatch.h"
+
+#include <array>
+
+#include "dlt/core/grad_mode.h"
+
+namespace dlt::ops {
+
+namespace {
+
+using Table = std::array<std::array<KernelFn, kNumDeviceTypes>, kNumOps>;
+Table& table() {
+  static Table t{};
+  return t;
+}
+
+GradRecorder& recorder() {
+  static GradRecorder r = nullptr;
+  return r;
+}
+
+constexpr OpInfo kOpInfos[] = {
+#define X(name, kind, attrs) {#name, OpKind::kind},
+    DLT_OPS(X)
+#undef X
+};
+
+}  // namespace
+
+const OpInfo& op_info(OpId id) { return kOpInfos[static_cast<int>(id)]; }
+
+bool needs_kernel(OpId id) {
+  const OpKind k = op_info(id).kind;
+  return k == OpKind::Compute || k == OpKind::NoGrad || k == OpKind::Backward;
+}
+bool needs_formula(OpId id) {
+  const OpKind k = op_info(id).kind;
+  return k == OpKind::Compute || k == OpKind::View;
+}
+bool is_differentiable(OpId id) {
+  const OpKind k = op_info(id).kind;
+  return k == OpKind::Compute || k == OpKind::View || k == OpKind::Composite;
+}
+
+void register_kernel(OpId op, DeviceType device, KernelFn fn) {
+  table()[static_cast<int>(op)][static_cast<int>(device)] = fn;
+}
+
+KernelFn find_kernel(OpId op, DeviceType device) {
+  return table()[static_cast<int>(op)][static_cast<int>(device)];
+}
+
+void set_grad_recorder(GradRecorder r) { recorder() = r; }
+
+bool should_record(std::span<const Tensor> in) {
+  if (!GradMode::enabled()) return false;
+  for (const Tensor& t : in)
+    if (t.requires_grad()) return true;
+  return false;
+}
+
+void record(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void* attrs) {
+  DLT_ASSERT(recorder() != nullptr, "no autograd recorder registered");
+  recorder()(op, in, out, attrs);
+}
+
+Device common_device(OpId op, std::span<const Tensor> in) {
+  const Tensor* first = nullptr;
+  for (const Tensor& t : in) {
+    if (!t.defined()) continue;
+    if (!first) {
+      first = &t;
+      continue;
+    }
+    DLT_CHECK(t.device() == first->device(),
+              "{}: expected all tensors on one device, found {} and {}", op_name(op),
+              first->device(), t.device());
+  }
+  return first ? first->device() : Device::cpu();
+}
+
+void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void* attrs) {
+  const Device device = in.empty() ? out[0].device() : common_device(op, in);
+  const KernelFn fn = find_kernel(op, device.type);
+  DLT_CHECK(fn != nullptr, "op '{}' has no kernel for device {} in this build", op_name(op),
+            device_type_name(device.type));
+  fn(KernelCall{op, in, out, attrs});
+  if (should_record(in)) record(op, in, out, attrs);
+}
+
+}  // namespace dlt::ops

@@ -1,0 +1,57 @@
+// The dispatch table: (op, device type) -> kernel. The op layer checks
+// arguments, allocates outputs and calls run(); kernels only compute. After
+// the kernel, run() hands the call to the autograd recorder (registered by
+// lib/dlt/autograd) when history must be recorded.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "dlt/core/tensor.h"
+#include "dlt/ops/op_list.h"
+
+namespace dlt::ops {
+
+// What a kernel sees: inputs (some may be undefined, e.g. an absent bias)
+// and outputs already allocated with their final shape, dtype and device.
+struct KernelCall {
+  OpId op;
+  std::span<const Tensor> in;
+  std::span<Tensor> out;
+  const void* attrs_ptr = nullptr;
+
+  template <class A> const A& attrs() const { return *static_cast<const A*>(attrs_ptr); }
+};
+
+using KernelFn = void (*)(const KernelCall&);
+
+void register_kernel(OpId op, DeviceType device, KernelFn fn);
+KernelFn find_kernel(OpId op, DeviceType device);  // nullptr when missing
+
+// Records the backward node of a call (set by the autograd library).
+using GradRecorder = void (*)(OpId op, std::span<const Tensor> in, std::span<Tensor> out,
+                              const void* attrs);
+void set_grad_recorder(GradRecorder recorder);
+bool should_record(std::span<const Tensor> in);  // grad mode on and an input requires grad
+void record(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void* attrs);
+
+// Runs `op` on the device of its inputs (all must share one), then records
+// history. `out` must be allocated.
+void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void* attrs);
+
+template <class A>
+void run(OpId op, std::initializer_list<Tensor> in, std::span<Tensor> out, const A& attrs) {
+  run(op, std::span<const Tensor>(in.begin(), in.size()), out, &attrs);
+}
+
+// The common device of the defined inputs (a user error if they differ).
+Device common_device(OpId op, std::span<const Tensor> in);
+
+}  // namespace dlt::ops
+
+// In a kernel file: DLT_REGISTER_KERNEL(relu, cpu, relu_kernel);
+#define DLT_REGISTER_KERNEL(op, device, fn)                                          \
+  static const bool dlt_kernel_registered_##op##_##device = [] {                     \
+    ::dlt::ops::register_kernel(::dlt::ops::OpId::op, ::dlt::DeviceType::device, fn); \
+    return true;                                                                     \
+  }()

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dlt needs (only the missing ones) and builds it.
+#
+#   scripts/setup.sh
+#
+# Environment:
+#   DLT_BUILD_DIR   build folder, relative to the repository root (default: build)
+#   DLT_JOBS        parallel compile jobs (default: 2)
+#   DLT_CMAKE_ARGS  extra arguments for the configure step, e.g. "-DDLT_NATIVE=OFF"
+#   CCACHE_DIR      compiler cache (default: $HOME/.cache/ccache, capped at 5 GB)
+set -euo pipefail
+
+# Toolchain and libraries for the build, PyTorch for parity tests and
+# benchmarks, and the data sets the example configs and recipes use.
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libyaml-cpp-dev libcli11-dev libfmt-dev libhdf5-dev hdf5-tools libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
+  libgtest-dev zlib1g-dev
+  python3-torch python3-h5py python3-numpy
+  dataset-fashion-mnist bible-kjv-text bible-kjv
+)
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# Prints the packages of PACKAGES that are not installed, one per line.
+missing_packages() {
+  local pkg status
+  for pkg in "${PACKAGES[@]}"; do
+    # "install ok installed" (or "hold ok installed") when present; an unknown
+    # package makes dpkg-query fail, which counts as missing too.
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=""
+    [[ $status == *" ok installed" ]] || printf '%s\n' "$pkg"
+  done
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    say "all ${#PACKAGES[@]} packages present"
+    return
+  fi
+  say "installing ${missing[*]}"
+  local -a as_root=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || die "not root and no sudo: install ${missing[*]} by hand"
+    as_root=(sudo)
+  fi
+  "${as_root[@]}" apt-get update -q
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+setup_ccache() {
+  export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/tmp}/.cache/ccache}"
+  if command -v ccache >/dev/null; then
+    ccache -M 5G >/dev/null
+  fi
+}
+
+build() {
+  local build_dir="${DLT_BUILD_DIR:-build}" jobs="${DLT_JOBS:-2}"
+  local -a extra=()
+  read -r -a extra <<<"${DLT_CMAKE_ARGS:-}"
+
+  # CMake refuses to switch generators in an existing build folder; say why.
+  local cache="$build_dir/CMakeCache.txt" generator
+  if [[ -f $cache ]]; then
+    generator=$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")
+    [[ -z $generator || $generator == Ninja ]] ||
+      die "$build_dir was configured with '$generator', not Ninja: remove it or set DLT_BUILD_DIR"
+  fi
+
+  say "configuring $build_dir (Release, Ninja${extra[*]:+, ${extra[*]}})"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${extra[@]}"
+  say "building with $jobs jobs"
+  cmake --build "$build_dir" -j "$jobs"
+}
+
+main() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  say "checking packages"
+  install_packages
+  setup_ccache
+  build
+  say "done"
+}
+
+# Sourcing the file (to reuse or test its functions) runs nothing.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up and builds dlt (scripts/setup.sh), then runs the test suite.
+# Extra arguments go to ctest:
+#
+#   scripts/test.sh                 # every test
+#   scripts/test.sh -L fast         # only tests labelled "fast"
+#   scripts/test.sh -R Autograd     # tests whose name matches a regex
+#
+# DLT_BUILD_DIR and DLT_JOBS are as for scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup.sh
+
+build_dir="${DLT_BUILD_DIR:-build}"
+echo "test: running ctest in $build_dir"
+# --no-tests=error: a suite that found no test fails instead of passing.
+exec ctest --test-dir "$build_dir" --output-on-failure --no-tests=error \
+  -j "${DLT_JOBS:-2}" "$@"
