@@ -1,0 +1,334 @@
+// Indexing kernels: embedding (and its backward), index_select, index_add,
+// gather, scatter_add, one_hot. Index tensors are int32 or int64 and
+// contiguous (the op layer sees to it). Every index is range-checked before
+// the parallel work starts: an exception must not leave an OpenMP region.
+// Accumulating kernels give each task its own output elements and add in a
+// fixed order, so results never depend on the thread count.
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "dlt/ops/dispatch.h"
+#include "kernels/cpu/loops.h"
+#include "kernels/cpu/rows.h"
+
+namespace dlt::cpu {
+namespace {
+
+using ops::KernelCall;
+
+template <class F> decltype(auto) visit_index(DType t, F&& f) {
+  if (t == DType::i32) return f.template operator()<int32_t>();
+  DLT_ASSERT(t == DType::i64, "index tensors are int32 or int64 (the op layer checks), got {}", t);
+  return f.template operator()<int64_t>();
+}
+
+// The first position whose index is outside [0, size), or -1.
+template <class I> int64_t first_out_of_range(const I* idx, int64_t n, int64_t size) {
+  std::atomic<int64_t> first{n};
+  parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+    int bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (int64_t i = b; i < e; ++i) bad |= int(idx[i] < 0) | int(int64_t(idx[i]) >= size);
+    if (!bad) return;
+    int64_t i = b;
+    while (idx[i] >= 0 && int64_t(idx[i]) < size) ++i;
+    int64_t seen = first.load();
+    while (i < seen && !first.compare_exchange_weak(seen, i)) {
+    }
+  });
+  return first.load() == n ? -1 : first.load();
+}
+
+// Throws Error(message(position, value)) for the first index outside [0, size).
+template <class I, class Message>
+void check_range(const I* idx, int64_t n, int64_t size, Message message) {
+  const int64_t p = first_out_of_range(idx, n, size);
+  if (p >= 0) throw Error(message(p, int64_t(idx[p])));
+}
+
+// A shape seen as (outer, size, inner) around one dim.
+struct AroundDim {
+  int64_t outer = 1, size = 1, inner = 1;
+};
+AroundDim around_dim(const Shape& shape, int64_t dim) {
+  AroundDim a;
+  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
+    if (d < dim) a.outer *= shape[size_t(d)];
+    if (d > dim) a.inner *= shape[size_t(d)];
+  }
+  a.size = shape.empty() ? 1 : shape[size_t(dim)];
+  return a;
+}
+
+// ---- embedding ---------------------------------------------------------------------
+
+// weight (V, C), indices (P) -> out (P, C): row p is weight[indices[p]].
+void embedding_kernel(const KernelCall& c) {
+  const Tensor &weight = c.in[0], &indices = c.in[1];
+  const int64_t V = weight.size(0), C = weight.size(1), P = indices.numel();
+  const size_t row_bytes = size_t(C) * weight.element_size();
+  const char* w = static_cast<const char*>(weight.raw_data());
+  char* out = static_cast<char*>(c.out[0].raw_data());
+  visit_index(indices.dtype(), [&]<class I>() {
+    const I* idx = indices.data_ptr<I>();
+    check_range(idx, P, V, [V](int64_t p, int64_t v) {
+      return fmt::format("embedding: index {} (at position {}) is out of range for a weight of {} "
+                         "rows (valid indices: 0 to {})", v, p, V, V - 1);
+    });
+    parallel_for(0, P, rows_grain(C), [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        std::memcpy(out + size_t(p) * row_bytes, w + size_t(idx[p]) * row_bytes, row_bytes);
+    });
+  });
+}
+DLT_REGISTER_KERNEL(embedding, cpu, embedding_kernel);
+
+// grad (P, C), indices (P) -> grad_weight (V, C). A stable counting sort
+// groups the positions by row; each row then sums its positions in
+// increasing order, with no atomics and no dependence on the thread count.
+// The padding row gets no gradient.
+template <class T> void embedding_backward_typed(const KernelCall& c) {
+  using Acc = compute_t<T>;
+  const auto& attrs = c.attrs<ops::EmbeddingAttrs>();
+  const Tensor &grad = c.in[0], &indices = c.in[1];
+  const int64_t V = attrs.num_weights, C = grad.size(1), P = indices.numel();
+  const T* gp = grad.data_ptr<T>();
+  T* gw = c.out[0].data_ptr<T>();
+  visit_index(indices.dtype(), [&]<class I>() {
+    const I* idx = indices.data_ptr<I>();
+    check_range(idx, P, V, [V](int64_t p, int64_t v) {
+      return fmt::format("embedding_backward: index {} (at position {}) is out of range for {} rows",
+                         v, p, V);
+    });
+    std::vector<int64_t> start(static_cast<size_t>(V) + 1, 0), order(static_cast<size_t>(P));
+    for (int64_t p = 0; p < P; ++p) ++start[size_t(idx[p]) + 1];
+    for (int64_t v = 0; v < V; ++v) start[size_t(v) + 1] += start[size_t(v)];
+    std::vector<int64_t> next(start.begin(), start.end() - 1);
+    for (int64_t p = 0; p < P; ++p) order[size_t(next[size_t(idx[p])]++)] = p;
+
+    parallel_for(0, V, rows_grain(C), [&](int64_t v0, int64_t v1) {
+      std::vector<Acc> acc(static_cast<size_t>(C));
+      for (int64_t v = v0; v < v1; ++v) {
+        T* row = gw + v * C;
+        const int64_t q0 = start[size_t(v)], q1 = start[size_t(v) + 1];
+        if (v == attrs.padding_idx || q0 == q1) {
+          std::fill(row, row + C, T(Acc(0)));
+          continue;
+        }
+        std::fill(acc.begin(), acc.end(), Acc(0));
+        Acc* a = acc.data();
+        for (int64_t q = q0; q < q1; ++q) {
+          const T* g = gp + order[size_t(q)] * C;
+#pragma omp simd
+          for (int64_t j = 0; j < C; ++j) a[j] += Acc(g[j]);
+        }
+#pragma omp simd
+        for (int64_t j = 0; j < C; ++j) row[j] = T(a[j]);
+      }
+    });
+  });
+}
+
+void embedding_backward_kernel(const KernelCall& c) {
+  visit_floating(c.in[0].dtype(), "embedding_backward",
+                 [&]<class T>() { embedding_backward_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(embedding_backward, cpu, embedding_backward_kernel);
+
+// ---- index_select / index_add ---------------------------------------------------------
+
+std::string index_message(const char* op, int64_t p, int64_t v, int64_t dim, int64_t size) {
+  return fmt::format("{}: index {} (at position {} of the index) is out of range for dimension {} "
+                     "of size {}", op, v, p, dim, size);
+}
+
+// x (outer, D, inner), index (K) -> out (outer, K, inner).
+void index_select_kernel(const KernelCall& c) {
+  const int64_t dim = c.attrs<ops::DimAttrs>().dim;
+  const Tensor &x = c.in[0], &index = c.in[1];
+  const AroundDim a = around_dim(x.shape(), dim);
+  const int64_t K = index.numel();
+  const size_t row_bytes = size_t(a.inner) * x.element_size();
+  const char* xp = static_cast<const char*>(x.raw_data());
+  char* out = static_cast<char*>(c.out[0].raw_data());
+  visit_index(index.dtype(), [&]<class I>() {
+    const I* idx = index.data_ptr<I>();
+    check_range(idx, K, a.size, [&](int64_t p, int64_t v) {
+      return index_message("index_select", p, v, dim, a.size);
+    });
+    parallel_for(0, a.outer * K, rows_grain(a.inner), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t o = r / K, k = r % K;
+        std::memcpy(out + size_t(r) * row_bytes, xp + size_t(o * a.size + idx[k]) * row_bytes,
+                    row_bytes);
+      }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(index_select, cpu, index_select_kernel);
+
+// x (outer, D, inner), index (K), src (outer, K, inner) -> out = x with
+// src[:, k] added to out[:, index[k]]. A task owns one (outer, inner-chunk)
+// slice of the output and adds the K source rows into it in order.
+template <class T> void index_add_typed(const KernelCall& c) {
+  using Cm = compute_t<T>;
+  constexpr int64_t kChunk = 1024;
+  const int64_t dim = c.attrs<ops::DimAttrs>().dim;
+  const Tensor &x = c.in[0], &index = c.in[1], &src = c.in[2];
+  const AroundDim a = around_dim(x.shape(), dim);
+  const int64_t K = index.numel();
+  T* out = c.out[0].data_ptr<T>();
+  const T* sp = src.data_ptr<T>();
+  std::memcpy(out, x.raw_data(), size_t(x.numel()) * sizeof(T));
+  visit_index(index.dtype(), [&]<class I>() {
+    const I* idx = index.data_ptr<I>();
+    check_range(idx, K, a.size, [&](int64_t p, int64_t v) {
+      return index_message("index_add", p, v, dim, a.size);
+    });
+    const int64_t chunks = (a.inner + kChunk - 1) / kChunk;
+    parallel_for(0, a.outer * chunks, rows_grain(K * std::min(a.inner, kChunk)),
+                 [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t o = t / chunks, j0 = (t % chunks) * kChunk;
+        const int64_t n = std::min(a.inner - j0, kChunk);
+        for (int64_t k = 0; k < K; ++k) {
+          T* dst = out + (o * a.size + idx[k]) * a.inner + j0;
+          const T* s = sp + (o * K + k) * a.inner + j0;
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) dst[j] = T(Cm(dst[j]) + Cm(s[j]));
+        }
+      }
+    });
+  });
+}
+
+void index_add_kernel(const KernelCall& c) {
+  visit_dtype(c.in[0].dtype(), [&]<class T>() { index_add_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(index_add, cpu, index_add_kernel);
+
+// ---- gather / scatter_add --------------------------------------------------------------
+
+// Offset of the row/fiber `r` of `shape` (dims in `dims`, last fastest) under `strides`.
+int64_t offset_of(int64_t r, const Shape& shape, const std::vector<int64_t>& dims,
+                  const Shape& strides) {
+  int64_t off = 0;
+  for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
+    const int64_t size = shape[size_t(*it)];
+    off += (r % size) * strides[size_t(*it)];
+    r /= size;
+  }
+  return off;
+}
+
+// x (any strides), index (contiguous, x's rank) -> out (index's shape):
+// out[i] = x[i with coordinate `dim` replaced by index[i]]. Parallel over the
+// rows of the index's last dim.
+template <class T> void gather_typed(const KernelCall& c) {
+  const int64_t dim = c.attrs<ops::DimAttrs>().dim;
+  const Tensor &x = c.in[0], &index = c.in[1];
+  const int64_t nd = index.dim(), last = nd - 1;
+  const int64_t L = index.size(last), rows = L > 0 ? index.numel() / L : 0;
+  const Shape& xs = x.strides();
+  const int64_t dim_stride = xs[size_t(dim)], col_stride = dim == last ? 0 : xs[size_t(last)];
+  std::vector<int64_t> row_dims;  // the coordinates a row fixes (not `dim`)
+  for (int64_t d = 0; d < last; ++d)
+    if (d != dim) row_dims.push_back(d);
+  const T* xp = x.data_ptr<T>();
+  T* out = c.out[0].data_ptr<T>();
+  visit_index(index.dtype(), [&]<class I>() {
+    const I* idx = index.data_ptr<I>();
+    check_range(idx, index.numel(), x.size(dim), [&](int64_t p, int64_t v) {
+      return index_message("gather", p, v, dim, x.size(dim));
+    });
+    parallel_for(0, rows, rows_grain(L), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        // The row's coordinates over dims [0, last); the one along `dim` comes from the index.
+        int64_t base = 0, rem = r;
+        for (int64_t d = last - 1; d >= 0; --d) {
+          const int64_t coord = rem % index.size(d);
+          rem /= index.size(d);
+          if (d != dim) base += coord * xs[size_t(d)];
+        }
+        const I* ir = idx + r * L;
+        T* orow = out + r * L;
+        for (int64_t j = 0; j < L; ++j) orow[j] = xp[base + j * col_stride + int64_t(ir[j]) * dim_stride];
+      }
+    });
+  });
+}
+
+void gather_kernel(const KernelCall& c) {
+  visit_dtype(c.in[0].dtype(), [&]<class T>() { gather_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(gather, cpu, gather_kernel);
+
+// x (contiguous), index (contiguous), src (any strides, index.size(d) <=
+// src.size(d)) -> out = x with src[i] added at out[i with coordinate `dim`
+// replaced by index[i]]. Fibers (all coordinates of the index but `dim`)
+// write disjoint output elements, so one task per fiber, adding in order.
+template <class T> void scatter_add_typed(const KernelCall& c) {
+  using Cm = compute_t<T>;
+  const int64_t dim = c.attrs<ops::DimAttrs>().dim;
+  const Tensor &x = c.in[0], &index = c.in[1], &src = c.in[2];
+  T* out = c.out[0].data_ptr<T>();
+  std::memcpy(out, x.raw_data(), size_t(x.numel()) * sizeof(T));
+  const int64_t K = index.size(dim), fibers = K > 0 ? index.numel() / K : 0;
+  const Shape index_strides = contiguous_strides(index.shape());
+  const Shape out_strides = contiguous_strides(x.shape());
+  const Shape& src_strides = src.strides();
+  std::vector<int64_t> fiber_dims;
+  for (int64_t d = 0; d < index.dim(); ++d)
+    if (d != dim) fiber_dims.push_back(d);
+  const T* sp = src.data_ptr<T>();
+  visit_index(index.dtype(), [&]<class I>() {
+    const I* idx = index.data_ptr<I>();
+    check_range(idx, index.numel(), x.size(dim), [&](int64_t p, int64_t v) {
+      return index_message("scatter_add", p, v, dim, x.size(dim));
+    });
+    parallel_for(0, fibers, rows_grain(K), [&](int64_t f0, int64_t f1) {
+      for (int64_t f = f0; f < f1; ++f) {
+        const I* ip = idx + offset_of(f, index.shape(), fiber_dims, index_strides);
+        const T* s = sp + offset_of(f, index.shape(), fiber_dims, src_strides);
+        T* o = out + offset_of(f, index.shape(), fiber_dims, out_strides);
+        for (int64_t k = 0; k < K; ++k) {
+          T& dst = o[int64_t(ip[k * index_strides[size_t(dim)]]) * out_strides[size_t(dim)]];
+          dst = T(Cm(dst) + Cm(s[k * src_strides[size_t(dim)]]));
+        }
+      }
+    });
+  });
+}
+
+void scatter_add_kernel(const KernelCall& c) {
+  visit_dtype(c.in[0].dtype(), [&]<class T>() { scatter_add_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(scatter_add, cpu, scatter_add_kernel);
+
+// ---- one_hot ----------------------------------------------------------------------------
+
+// indices (P) -> out (P, N) int64 with a single 1 per row.
+void one_hot_kernel(const KernelCall& c) {
+  const int64_t N = c.attrs<ops::OneHotAttrs>().num_classes;
+  const Tensor& indices = c.in[0];
+  const int64_t P = indices.numel();
+  int64_t* out = c.out[0].data_ptr<int64_t>();
+  visit_index(indices.dtype(), [&]<class I>() {
+    const I* idx = indices.data_ptr<I>();
+    check_range(idx, P, N, [N](int64_t p, int64_t v) {
+      return v < 0 ? fmt::format("one_hot: class values must be non-negative, got {} at position {}",
+                                 v, p)
+                   : fmt::format("one_hot: class value {} at position {} is not smaller than "
+                                 "num_classes = {}", v, p, N);
+    });
+    parallel_for(0, P, rows_grain(N), [&](int64_t p0, int64_t p1) {
+      std::memset(out + p0 * N, 0, size_t((p1 - p0) * N) * sizeof(int64_t));
+      for (int64_t p = p0; p < p1; ++p) out[p * N + int64_t(idx[p])] = 1;
+    });
+  });
+}
+DLT_REGISTER_KERNEL(one_hot, cpu, one_hot_kernel);
+
+}  // namespace
+}  // namespace dlt::cpu

@@ -1,0 +1,415 @@
+// Layer and batch normalisation, forward and fused backward. Statistics are
+// accumulated in double (the inputs are read once per pass, so the wider
+// accumulator is free next to the memory traffic), elementwise passes run in
+// compute_t<T>. Every reduction over rows or batch elements is split into
+// blocks fixed by the shape alone and combined in block order, so results do
+// not depend on the thread count.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "dlt/ops/dispatch.h"
+#include "kernels/cpu/loops.h"
+#include "kernels/cpu/rows.h"
+
+namespace dlt::cpu {
+namespace {
+
+using ops::KernelCall;
+
+// The dtype of saved mean / rstd: double for f64, float otherwise (the op
+// layer allocates them with the matching dtype).
+template <class T> using stat_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// Rows reduced together: at most kMaxRowBlocks blocks, split by the row count only.
+constexpr int64_t kMaxRowBlocks = 64;
+struct RowBlocks {
+  int64_t count, rows;  // number of blocks, rows per block (the last may have fewer)
+  int64_t begin(int64_t k) const { return k * rows; }
+  int64_t end(int64_t k, int64_t total) const { return std::min(total, (k + 1) * rows); }
+};
+RowBlocks row_blocks(int64_t total_rows) {
+  const int64_t count = std::min(total_rows, kMaxRowBlocks);
+  return {count, count > 0 ? (total_rows + count - 1) / count : 0};
+}
+
+// Calls f.template operator()<has_weight, has_bias>() so the inner loops
+// carry no per-element branch on absent affine parameters.
+template <class F> void with_affine(bool weight, bool bias, F&& f) {
+  if (weight && bias) f.template operator()<true, true>();
+  else if (weight) f.template operator()<true, false>();
+  else if (bias) f.template operator()<false, true>();
+  else f.template operator()<false, false>();
+}
+
+template <class T> const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+template <class T> T* mutable_data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// ---- layer norm ------------------------------------------------------------------
+
+// Mean and 1/sqrt(var + eps) of one row in one pass. Sums of x - x[0] keep
+// the E[x^2] - E[x]^2 form from cancelling when |mean| >> std.
+template <class T> std::pair<double, double> row_stats(const T* x, int64_t n, double eps) {
+  using C = compute_t<T>;
+  const double shift = double(C(x[0]));
+  double s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
+  for (int64_t j = 0; j < n; ++j) {
+    const double d = double(C(x[j])) - shift;
+    s1 += d;
+    s2 += d * d;
+  }
+  const double m = s1 / double(n);
+  const double var = std::max(0.0, s2 / double(n) - m * m);
+  return {shift + m, 1.0 / std::sqrt(var + eps)};
+}
+
+// x (M, N) rows, weight and bias (N) or absent -> y (M, N), mean and rstd (M).
+template <class T> void layer_norm_typed(const KernelCall& c) {
+  using C = compute_t<T>;
+  using S = stat_t<T>;
+  const auto& attrs = c.attrs<ops::LayerNormAttrs>();
+  const Tensor& x = c.in[0];
+  const int64_t M = c.out[1].numel(), N = M > 0 ? x.numel() / M : 0;
+  if (x.numel() == 0) return;
+  const T* xp = x.data_ptr<T>();
+  const T* w = data_or_null<T>(c.in[1]);
+  const T* b = data_or_null<T>(c.in[2]);
+  T* yp = c.out[0].data_ptr<T>();
+  S* mean = c.out[1].data_ptr<S>();
+  S* rstd = c.out[2].data_ptr<S>();
+  with_affine(w != nullptr, b != nullptr, [&]<bool kWeight, bool kBias>() {
+    parallel_for(0, M, rows_grain(N), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = xp + r * N;
+        T* yr = yp + r * N;
+        const auto [m, s] = row_stats(xr, N, attrs.eps);
+        mean[r] = S(m);
+        rstd[r] = S(s);
+        const C mc = C(m), sc = C(s);
+#pragma omp simd
+        for (int64_t j = 0; j < N; ++j) {
+          C v = (C(xr[j]) - mc) * sc;
+          if constexpr (kWeight) v *= C(w[j]);
+          if constexpr (kBias) v += C(b[j]);
+          yr[j] = T(v);
+        }
+      }
+    });
+  });
+}
+
+void layer_norm_kernel(const KernelCall& c) {
+  visit_floating(c.in[0].dtype(), "layer_norm", [&]<class T>() { layer_norm_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(layer_norm, cpu, layer_norm_kernel);
+
+// With xhat = (x - mean) rstd and dy = grad * weight, per row:
+//   grad_x = rstd (dy - mean(dy) - xhat mean(dy xhat))
+// and over rows: grad_weight = sum(grad xhat), grad_bias = sum(grad).
+// Inputs (grad, x, mean, rstd, weight or absent); outputs (grad_x,
+// grad_weight, grad_bias), each absent when not wanted.
+template <class T> void layer_norm_backward_typed(const KernelCall& c) {
+  using C = compute_t<T>;
+  using S = stat_t<T>;
+  const Tensor &grad = c.in[0], &x = c.in[1];
+  const int64_t M = c.in[2].numel(), N = M > 0 ? x.numel() / M : 0;
+  if (x.numel() == 0) {
+    for (size_t k = 1; k < 3; ++k)  // sums over no rows
+      if (c.out[k].defined()) std::memset(c.out[k].raw_data(), 0, c.out[k].numel() * sizeof(T));
+    return;
+  }
+  const T* gp = grad.data_ptr<T>();
+  const T* xp = x.data_ptr<T>();
+  const S* mean = c.in[2].data_ptr<S>();
+  const S* rstd = c.in[3].data_ptr<S>();
+  const T* w = data_or_null<T>(c.in[4]);
+  T* gx = mutable_data_or_null<T>(c.out[0]);
+  T* gw = mutable_data_or_null<T>(c.out[1]);
+  T* gb = mutable_data_or_null<T>(c.out[2]);
+  const bool affine_grads = gw || gb;
+
+  const RowBlocks blocks = row_blocks(M);
+  // Per block: N partial sums of grad * xhat, then N of grad.
+  std::vector<double> partial(affine_grads ? size_t(blocks.count * 2 * N) : 0);
+
+  with_affine(w != nullptr, false, [&]<bool kWeight, bool>() {
+    parallel_for(0, blocks.count, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        double* pw = affine_grads ? partial.data() + k * 2 * N : nullptr;
+        double* pb = pw ? pw + N : nullptr;
+        if (pw) std::fill(pw, pw + 2 * N, 0.0);
+        for (int64_t r = blocks.begin(k); r < blocks.end(k, M); ++r) {
+          const T* gr = gp + r * N;
+          const T* xr = xp + r * N;
+          const C m = C(mean[r]), s = C(rstd[r]);
+          if (gx) {
+            double sum_dy = 0, sum_dy_xhat = 0;
+#pragma omp simd reduction(+ : sum_dy, sum_dy_xhat)
+            for (int64_t j = 0; j < N; ++j) {
+              const C xhat = (C(xr[j]) - m) * s;
+              const C dy = kWeight ? C(gr[j]) * C(w[j]) : C(gr[j]);
+              sum_dy += double(dy);
+              sum_dy_xhat += double(dy * xhat);
+            }
+            const C a = C(sum_dy / double(N)), bproj = C(sum_dy_xhat / double(N));
+            T* gxr = gx + r * N;
+#pragma omp simd
+            for (int64_t j = 0; j < N; ++j) {
+              const C xhat = (C(xr[j]) - m) * s;
+              const C dy = kWeight ? C(gr[j]) * C(w[j]) : C(gr[j]);
+              gxr[j] = T(s * (dy - a - xhat * bproj));
+            }
+          }
+          if (pw) {
+#pragma omp simd
+            for (int64_t j = 0; j < N; ++j) {
+              const C g = C(gr[j]);
+              pw[j] += double(g * ((C(xr[j]) - m) * s));
+              pb[j] += double(g);
+            }
+          }
+        }
+      }
+    });
+  });
+  if (!affine_grads) return;
+  parallel_for(0, N, 4096, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      double sw = 0, sb = 0;
+      for (int64_t k = 0; k < blocks.count; ++k) {
+        sw += partial[size_t(k * 2 * N + j)];
+        sb += partial[size_t(k * 2 * N + N + j)];
+      }
+      if (gw) gw[j] = T(C(sw));
+      if (gb) gb[j] = T(C(sb));
+    }
+  });
+}
+
+void layer_norm_backward_kernel(const KernelCall& c) {
+  visit_floating(c.in[1].dtype(), "layer_norm_backward",
+                 [&]<class T>() { layer_norm_backward_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(layer_norm_backward, cpu, layer_norm_backward_kernel);
+
+// ---- batch norm --------------------------------------------------------------------
+// x is viewed as (B, C, S): S is the product of the spatial dims (1 for (B, C)).
+
+struct Geometry3 {
+  int64_t B, C, S;
+};
+Geometry3 batch_geometry(const Tensor& x) {
+  const int64_t B = x.size(0), C = x.size(1);
+  return {B, C, B * C > 0 ? x.numel() / (B * C) : 0};
+}
+
+struct Pair {
+  double a, b;
+};
+
+// Per-channel sums over (B, S) of term(i, c) = {a, b} for element i of
+// channel c. Each channel's sum has a fixed order: one thread sums it over
+// (b, s) when S > 1; for (B, C) inputs fixed blocks of rows are reduced
+// across C (vectorised) and combined in block order.
+template <class Term> std::pair<std::vector<double>, std::vector<double>> channel_sums(
+    Geometry3 g, Term term) {
+  std::vector<double> sa(size_t(g.C), 0.0), sb(size_t(g.C), 0.0);
+  if (g.S > 1) {
+    parallel_for(0, g.C, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        double a = 0, b = 0;
+        for (int64_t n = 0; n < g.B; ++n) {
+          const int64_t base = (n * g.C + c) * g.S;
+#pragma omp simd reduction(+ : a, b)
+          for (int64_t s = 0; s < g.S; ++s) {
+            const Pair p = term(base + s, c);
+            a += p.a;
+            b += p.b;
+          }
+        }
+        sa[size_t(c)] = a;
+        sb[size_t(c)] = b;
+      }
+    });
+    return {std::move(sa), std::move(sb)};
+  }
+  const RowBlocks blocks = row_blocks(g.B);
+  std::vector<double> partial(size_t(blocks.count * 2 * g.C), 0.0);
+  parallel_for(0, blocks.count, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      double* pa = partial.data() + k * 2 * g.C;
+      double* pb = pa + g.C;
+      for (int64_t n = blocks.begin(k); n < blocks.end(k, g.B); ++n) {
+#pragma omp simd
+        for (int64_t c = 0; c < g.C; ++c) {
+          const Pair p = term(n * g.C + c, c);
+          pa[c] += p.a;
+          pb[c] += p.b;
+        }
+      }
+    }
+  });
+  for (int64_t k = 0; k < blocks.count; ++k)
+    for (int64_t c = 0; c < g.C; ++c) {
+      sa[size_t(c)] += partial[size_t(k * 2 * g.C + c)];
+      sb[size_t(c)] += partial[size_t(k * 2 * g.C + g.C + c)];
+    }
+  return {std::move(sa), std::move(sb)};
+}
+
+// Calls f(i, c) for every element i of x (B, C, S) with its channel c,
+// vectorised over S (or over C when S == 1).
+template <class F> void channel_map(Geometry3 g, F f) {
+  if (g.S == 1) {
+    parallel_for(0, g.B, rows_grain(g.C), [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n) {
+#pragma omp simd
+        for (int64_t c = 0; c < g.C; ++c) f(n * g.C + c, c);
+      }
+    });
+    return;
+  }
+  parallel_for(0, g.B * g.C, rows_grain(g.S), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t c = r % g.C, base = r * g.S;
+#pragma omp simd
+      for (int64_t s = 0; s < g.S; ++s) f(base + s, c);
+    }
+  });
+}
+
+std::vector<double> read_channels(const Tensor& t) {
+  std::vector<double> v(size_t(t.numel()));
+  visit_floating(t.dtype(), "batch_norm running statistics", [&]<class R>() {
+    const R* p = t.data_ptr<R>();
+    for (size_t i = 0; i < v.size(); ++i) v[i] = double(compute_t<R>(p[i]));
+  });
+  return v;
+}
+
+// running = (1 - momentum) running + momentum batch, in the running dtype.
+void update_running(const Tensor& running, const std::vector<double>& batch, double momentum) {
+  if (!running.defined()) return;
+  visit_floating(running.dtype(), "batch_norm running statistics", [&]<class R>() {
+    R* p = running.data_ptr<R>();
+    for (size_t i = 0; i < batch.size(); ++i)
+      p[i] = R(compute_t<R>((1 - momentum) * double(compute_t<R>(p[i])) + momentum * batch[i]));
+  });
+}
+
+// Inputs (x, running_mean, running_var, weight, bias; all but x may be
+// absent); outputs (y, save_mean, save_invstd). Training normalises with the
+// batch statistics (biased variance) and moves the running ones towards them
+// (unbiased variance), as torch; eval normalises with the running ones.
+template <class T> void batch_norm_typed(const KernelCall& c) {
+  using C = compute_t<T>;
+  using S = stat_t<T>;
+  const auto& attrs = c.attrs<ops::BatchNormAttrs>();
+  const Tensor &x = c.in[0], &running_mean = c.in[1], &running_var = c.in[2];
+  const Geometry3 g = batch_geometry(x);
+  const T* xp = x.data_ptr<T>();
+  std::vector<double> mean, invstd(size_t(g.C));
+  if (attrs.training) {
+    const double n = double(g.B * g.S);
+    mean = channel_sums(g, [xp](int64_t i, int64_t) { return Pair{double(C(xp[i])), 0.0}; }).first;
+    for (double& m : mean) m /= n;
+    const double* mp = mean.data();
+    std::vector<double> var = channel_sums(g, [xp, mp](int64_t i, int64_t ch) {
+      const double d = double(C(xp[i])) - mp[ch];
+      return Pair{d * d, 0.0};
+    }).first;
+    for (double& v : var) v /= n;
+    for (size_t ch = 0; ch < var.size(); ++ch) invstd[ch] = 1.0 / std::sqrt(var[ch] + attrs.eps);
+    update_running(running_mean, mean, attrs.momentum);
+    for (double& v : var) v *= n / (n - 1);  // unbiased, for the running estimate
+    update_running(running_var, var, attrs.momentum);
+  } else {
+    mean = read_channels(running_mean);
+    const std::vector<double> var = read_channels(running_var);
+    for (size_t ch = 0; ch < var.size(); ++ch) invstd[ch] = 1.0 / std::sqrt(var[ch] + attrs.eps);
+  }
+  S* save_mean = c.out[1].data_ptr<S>();
+  S* save_invstd = c.out[2].data_ptr<S>();
+  const T* w = data_or_null<T>(c.in[3]);
+  const T* b = data_or_null<T>(c.in[4]);
+  // y = (x - mean) * scale + shift per channel.
+  std::vector<C> cmean(size_t(g.C)), scale(size_t(g.C)), shift(size_t(g.C));
+  for (int64_t ch = 0; ch < g.C; ++ch) {
+    save_mean[ch] = S(mean[size_t(ch)]);
+    save_invstd[ch] = S(invstd[size_t(ch)]);
+    cmean[size_t(ch)] = C(mean[size_t(ch)]);
+    scale[size_t(ch)] = C(invstd[size_t(ch)] * (w ? double(C(w[ch])) : 1.0));
+    shift[size_t(ch)] = b ? C(b[ch]) : C(0);
+  }
+  T* yp = c.out[0].data_ptr<T>();
+  const C *mp = cmean.data(), *sp = scale.data(), *hp = shift.data();
+  channel_map(g, [=](int64_t i, int64_t ch) { yp[i] = T((C(xp[i]) - mp[ch]) * sp[ch] + hp[ch]); });
+}
+
+void batch_norm_kernel(const KernelCall& c) {
+  visit_floating(c.in[0].dtype(), "batch_norm", [&]<class T>() { batch_norm_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(batch_norm, cpu, batch_norm_kernel);
+
+// Inputs (grad, x, weight or absent, save_mean, save_invstd); outputs
+// (grad_x, grad_weight, grad_bias), each absent when not wanted. Per channel,
+// with xhat = (x - mean) invstd over n = B S elements:
+//   training  grad_x = weight invstd (grad - mean(grad) - xhat mean(grad xhat))
+//   eval      grad_x = weight invstd grad   (the running statistics are constants)
+//   grad_weight = sum(grad xhat), grad_bias = sum(grad).
+template <class T> void batch_norm_backward_typed(const KernelCall& c) {
+  using C = compute_t<T>;
+  using S = stat_t<T>;
+  const bool training = c.attrs<ops::BatchNormAttrs>().training;
+  const Tensor &grad = c.in[0], &x = c.in[1];
+  const Geometry3 g = batch_geometry(x);
+  const T* gp = grad.data_ptr<T>();
+  const T* xp = x.data_ptr<T>();
+  const T* w = data_or_null<T>(c.in[2]);
+  const S* save_mean = c.in[3].data_ptr<S>();
+  const S* save_invstd = c.in[4].data_ptr<S>();
+  T* gx = mutable_data_or_null<T>(c.out[0]);
+  T* gw = mutable_data_or_null<T>(c.out[1]);
+  T* gb = mutable_data_or_null<T>(c.out[2]);
+
+  std::vector<double> sum_g(size_t(g.C), 0.0), sum_g_xhat(size_t(g.C), 0.0);
+  if (gw || gb || (gx && training)) {
+    std::tie(sum_g, sum_g_xhat) = channel_sums(g, [=](int64_t i, int64_t ch) {
+      const double gv = double(C(gp[i]));
+      return Pair{gv, gv * (double(C(xp[i])) - double(save_mean[ch])) * double(save_invstd[ch])};
+    });
+  }
+  for (int64_t ch = 0; ch < g.C; ++ch) {
+    if (gw) gw[ch] = T(C(sum_g_xhat[size_t(ch)]));
+    if (gb) gb[ch] = T(C(sum_g[size_t(ch)]));
+  }
+  if (!gx) return;
+  // grad_x = (grad - grad_mean - (x - mean) proj) * scale per channel.
+  const double n = double(g.B * g.S);
+  std::vector<C> cmean(size_t(g.C)), grad_mean(size_t(g.C)), proj(size_t(g.C)), scale(size_t(g.C));
+  for (int64_t ch = 0; ch < g.C; ++ch) {
+    const double invstd = double(save_invstd[ch]);
+    cmean[size_t(ch)] = C(save_mean[ch]);
+    grad_mean[size_t(ch)] = training ? C(sum_g[size_t(ch)] / n) : C(0);
+    proj[size_t(ch)] = training ? C(sum_g_xhat[size_t(ch)] / n * invstd) : C(0);
+    scale[size_t(ch)] = C(invstd * (w ? double(C(w[ch])) : 1.0));
+  }
+  const C *mp = cmean.data(), *gm = grad_mean.data(), *pp = proj.data(), *sp = scale.data();
+  channel_map(g, [=](int64_t i, int64_t ch) {
+    gx[i] = T((C(gp[i]) - gm[ch] - (C(xp[i]) - mp[ch]) * pp[ch]) * sp[ch]);
+  });
+}
+
+void batch_norm_backward_kernel(const KernelCall& c) {
+  visit_floating(c.in[1].dtype(), "batch_norm_backward",
+                 [&]<class T>() { batch_norm_backward_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(batch_norm_backward, cpu, batch_norm_backward_kernel);
+
+}  // namespace
+}  // namespace dlt::cpu
