@@ -22,9 +22,15 @@ void dropout_kernel(const KernelCall& c) {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        const auto w = philox_pair(a.seed, a.offset, uint64_t(i));
-        mask[i] = uint_to_unit_double(w[0], w[1]) < keep_prob;
+      // philox_pair's layout, one block per element pair: elements 2q and
+      // 2q + 1 use words (0, 1) and (2, 3) of block offset + q.
+      for (int64_t i = b; i < e;) {
+        const auto block = Philox4x32::generate(a.seed, a.offset + uint64_t(i) / 2);
+        do {
+          const size_t w = 2 * size_t(i % 2);
+          mask[i] = uint_to_unit_double(block[w], block[w + 1]) < keep_prob;
+          ++i;
+        } while (i < e && i % 2 == 1);
       }
 #pragma omp simd
       for (int64_t i = b; i < e; ++i) y[i] = T(mask[i] ? C(x[i]) * scale : C(0));

@@ -1,11 +1,13 @@
 // Indexing kernels: embedding (and its backward), index_select, index_add,
 // gather, scatter_add, one_hot. Index tensors are int32 or int64 and
-// contiguous (the op layer sees to it). Every index is range-checked before
-// the parallel work starts: an exception must not leave an OpenMP region.
+// contiguous (the op layer sees to it). Every index is range-checked where it
+// is read; parallel loops note a bad one and skip it, and the kernel throws
+// after the loop (an exception must not leave an OpenMP region).
 // Accumulating kernels give each task its own output elements and add in a
 // fixed order, so results never depend on the thread count.
 #include <atomic>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "dlt/ops/dispatch.h"
@@ -23,28 +25,32 @@ template <class F> decltype(auto) visit_index(DType t, F&& f) {
   return f.template operator()<int64_t>();
 }
 
-// The first position whose index is outside [0, size), or -1.
-template <class I> int64_t first_out_of_range(const I* idx, int64_t n, int64_t size) {
-  std::atomic<int64_t> first{n};
-  parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    int bad = 0;
-#pragma omp simd reduction(| : bad)
-    for (int64_t i = b; i < e; ++i) bad |= int(idx[i] < 0) | int(int64_t(idx[i]) >= size);
-    if (!bad) return;
-    int64_t i = b;
-    while (idx[i] >= 0 && int64_t(idx[i]) < size) ++i;
-    int64_t seen = first.load();
-    while (i < seen && !first.compare_exchange_weak(seen, i)) {
-    }
-  });
-  return first.load() == n ? -1 : first.load();
-}
+bool in_range(int64_t value, int64_t size) { return uint64_t(value) < uint64_t(size); }
 
-// Throws Error(message(position, value)) for the first index outside [0, size).
+// The smallest position at which a parallel loop met an out-of-range index.
+class BadIndex {
+ public:
+  void note(int64_t position) {
+    int64_t seen = first_.load(std::memory_order_relaxed);
+    while (position < seen && !first_.compare_exchange_weak(seen, position)) {
+    }
+  }
+  // Throws Error(message(position, value)) if a bad index was noted.
+  template <class I, class Message> void throw_if_any(const I* idx, Message message) const {
+    const int64_t p = first_.load();
+    if (p != kNone) throw Error(message(p, int64_t(idx[p])));
+  }
+
+ private:
+  static constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+  std::atomic<int64_t> first_{kNone};
+};
+
+// For sequential loops: throws at the first index outside [0, size).
 template <class I, class Message>
-void check_range(const I* idx, int64_t n, int64_t size, Message message) {
-  const int64_t p = first_out_of_range(idx, n, size);
-  if (p >= 0) throw Error(message(p, int64_t(idx[p])));
+void check_all(const I* idx, int64_t n, int64_t size, Message message) {
+  for (int64_t p = 0; p < n; ++p)
+    if (!in_range(int64_t(idx[p]), size)) throw Error(message(p, int64_t(idx[p])));
 }
 
 // A shape seen as (outer, size, inner) around one dim.
@@ -72,13 +78,20 @@ void embedding_kernel(const KernelCall& c) {
   char* out = static_cast<char*>(c.out[0].raw_data());
   visit_index(indices.dtype(), [&]<class I>() {
     const I* idx = indices.data_ptr<I>();
-    check_range(idx, P, V, [V](int64_t p, int64_t v) {
+    BadIndex bad;
+    parallel_for(0, P, rows_grain(C), [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t v = int64_t(idx[p]);
+        if (!in_range(v, V)) {
+          bad.note(p);
+          continue;
+        }
+        std::memcpy(out + size_t(p) * row_bytes, w + size_t(v) * row_bytes, row_bytes);
+      }
+    });
+    bad.throw_if_any(idx, [V](int64_t p, int64_t v) {
       return fmt::format("embedding: index {} (at position {}) is out of range for a weight of {} "
                          "rows (valid indices: 0 to {})", v, p, V, V - 1);
-    });
-    parallel_for(0, P, rows_grain(C), [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; ++p)
-        std::memcpy(out + size_t(p) * row_bytes, w + size_t(idx[p]) * row_bytes, row_bytes);
     });
   });
 }
@@ -97,7 +110,7 @@ template <class T> void embedding_backward_typed(const KernelCall& c) {
   T* gw = c.out[0].data_ptr<T>();
   visit_index(indices.dtype(), [&]<class I>() {
     const I* idx = indices.data_ptr<I>();
-    check_range(idx, P, V, [V](int64_t p, int64_t v) {
+    check_all(idx, P, V, [V](int64_t p, int64_t v) {
       return fmt::format("embedding_backward: index {} (at position {}) is out of range for {} rows",
                          v, p, V);
     });
@@ -154,15 +167,20 @@ void index_select_kernel(const KernelCall& c) {
   char* out = static_cast<char*>(c.out[0].raw_data());
   visit_index(index.dtype(), [&]<class I>() {
     const I* idx = index.data_ptr<I>();
-    check_range(idx, K, a.size, [&](int64_t p, int64_t v) {
-      return index_message("index_select", p, v, dim, a.size);
-    });
+    BadIndex bad;
     parallel_for(0, a.outer * K, rows_grain(a.inner), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
-        const int64_t o = r / K, k = r % K;
-        std::memcpy(out + size_t(r) * row_bytes, xp + size_t(o * a.size + idx[k]) * row_bytes,
+        const int64_t o = r / K, k = r % K, v = int64_t(idx[k]);
+        if (!in_range(v, a.size)) {
+          bad.note(k);
+          continue;
+        }
+        std::memcpy(out + size_t(r) * row_bytes, xp + size_t(o * a.size + v) * row_bytes,
                     row_bytes);
       }
+    });
+    bad.throw_if_any(idx, [&](int64_t p, int64_t v) {
+      return index_message("index_select", p, v, dim, a.size);
     });
   });
 }
@@ -183,7 +201,7 @@ template <class T> void index_add_typed(const KernelCall& c) {
   std::memcpy(out, x.raw_data(), size_t(x.numel()) * sizeof(T));
   visit_index(index.dtype(), [&]<class I>() {
     const I* idx = index.data_ptr<I>();
-    check_range(idx, K, a.size, [&](int64_t p, int64_t v) {
+    check_all(idx, K, a.size, [&](int64_t p, int64_t v) {
       return index_message("index_add", p, v, dim, a.size);
     });
     const int64_t chunks = (a.inner + kChunk - 1) / kChunk;
@@ -239,9 +257,8 @@ template <class T> void gather_typed(const KernelCall& c) {
   T* out = c.out[0].data_ptr<T>();
   visit_index(index.dtype(), [&]<class I>() {
     const I* idx = index.data_ptr<I>();
-    check_range(idx, index.numel(), x.size(dim), [&](int64_t p, int64_t v) {
-      return index_message("gather", p, v, dim, x.size(dim));
-    });
+    const int64_t size = x.size(dim);
+    BadIndex bad;
     parallel_for(0, rows, rows_grain(L), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         // The row's coordinates over dims [0, last); the one along `dim` comes from the index.
@@ -253,8 +270,19 @@ template <class T> void gather_typed(const KernelCall& c) {
         }
         const I* ir = idx + r * L;
         T* orow = out + r * L;
-        for (int64_t j = 0; j < L; ++j) orow[j] = xp[base + j * col_stride + int64_t(ir[j]) * dim_stride];
+        bool row_ok = true;  // bad indices read element 0 and are reported below
+        for (int64_t j = 0; j < L; ++j) {
+          const bool ok = in_range(int64_t(ir[j]), size);
+          row_ok &= ok;
+          orow[j] = xp[base + j * col_stride + (ok ? int64_t(ir[j]) : 0) * dim_stride];
+        }
+        if (!row_ok)
+          for (int64_t j = 0; j < L; ++j)
+            if (!in_range(int64_t(ir[j]), size)) bad.note(r * L + j);
       }
+    });
+    bad.throw_if_any(idx, [&](int64_t p, int64_t v) {
+      return index_message("gather", p, v, dim, size);
     });
   });
 }
@@ -284,19 +312,28 @@ template <class T> void scatter_add_typed(const KernelCall& c) {
   const T* sp = src.data_ptr<T>();
   visit_index(index.dtype(), [&]<class I>() {
     const I* idx = index.data_ptr<I>();
-    check_range(idx, index.numel(), x.size(dim), [&](int64_t p, int64_t v) {
-      return index_message("scatter_add", p, v, dim, x.size(dim));
-    });
+    const int64_t size = x.size(dim);
+    const int64_t index_step = index_strides[size_t(dim)], src_step = src_strides[size_t(dim)],
+                  out_step = out_strides[size_t(dim)];
+    BadIndex bad;
     parallel_for(0, fibers, rows_grain(K), [&](int64_t f0, int64_t f1) {
       for (int64_t f = f0; f < f1; ++f) {
-        const I* ip = idx + offset_of(f, index.shape(), fiber_dims, index_strides);
+        const int64_t at = offset_of(f, index.shape(), fiber_dims, index_strides);
         const T* s = sp + offset_of(f, index.shape(), fiber_dims, src_strides);
         T* o = out + offset_of(f, index.shape(), fiber_dims, out_strides);
         for (int64_t k = 0; k < K; ++k) {
-          T& dst = o[int64_t(ip[k * index_strides[size_t(dim)]]) * out_strides[size_t(dim)]];
-          dst = T(Cm(dst) + Cm(s[k * src_strides[size_t(dim)]]));
+          const int64_t v = int64_t(idx[at + k * index_step]);
+          if (!in_range(v, size)) {
+            bad.note(at + k * index_step);
+            continue;
+          }
+          T& dst = o[v * out_step];
+          dst = T(Cm(dst) + Cm(s[k * src_step]));
         }
       }
+    });
+    bad.throw_if_any(idx, [&](int64_t p, int64_t v) {
+      return index_message("scatter_add", p, v, dim, size);
     });
   });
 }
@@ -316,15 +353,21 @@ void one_hot_kernel(const KernelCall& c) {
   int64_t* out = c.out[0].data_ptr<int64_t>();
   visit_index(indices.dtype(), [&]<class I>() {
     const I* idx = indices.data_ptr<I>();
-    check_range(idx, P, N, [N](int64_t p, int64_t v) {
+    BadIndex bad;
+    parallel_for(0, P, rows_grain(N), [&](int64_t p0, int64_t p1) {
+      std::memset(out + p0 * N, 0, size_t((p1 - p0) * N) * sizeof(int64_t));
+      for (int64_t p = p0; p < p1; ++p) {
+        if (in_range(int64_t(idx[p]), N))
+          out[p * N + int64_t(idx[p])] = 1;
+        else
+          bad.note(p);
+      }
+    });
+    bad.throw_if_any(idx, [N](int64_t p, int64_t v) {
       return v < 0 ? fmt::format("one_hot: class values must be non-negative, got {} at position {}",
                                  v, p)
                    : fmt::format("one_hot: class value {} at position {} is not smaller than "
                                  "num_classes = {}", v, p, N);
-    });
-    parallel_for(0, P, rows_grain(N), [&](int64_t p0, int64_t p1) {
-      std::memset(out + p0 * N, 0, size_t((p1 - p0) * N) * sizeof(int64_t));
-      for (int64_t p = p0; p < p1; ++p) out[p * N + int64_t(idx[p])] = 1;
     });
   });
 }

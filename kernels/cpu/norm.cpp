@@ -132,6 +132,7 @@ template <class T> void layer_norm_backward_typed(const KernelCall& c) {
   T* gw = mutable_data_or_null<T>(c.out[1]);
   T* gb = mutable_data_or_null<T>(c.out[2]);
   const bool affine_grads = gw || gb;
+  if (!gx && !affine_grads) return;
 
   const RowBlocks blocks = row_blocks(M);
   // Per block: N partial sums of grad * xhat, then N of grad.
@@ -147,6 +148,7 @@ template <class T> void layer_norm_backward_typed(const KernelCall& c) {
           const T* gr = gp + r * N;
           const T* xr = xp + r * N;
           const C m = C(mean[r]), s = C(rstd[r]);
+          C a = 0, bproj = 0;  // mean(dy), mean(dy xhat)
           if (gx) {
             double sum_dy = 0, sum_dy_xhat = 0;
 #pragma omp simd reduction(+ : sum_dy, sum_dy_xhat)
@@ -156,23 +158,30 @@ template <class T> void layer_norm_backward_typed(const KernelCall& c) {
               sum_dy += double(dy);
               sum_dy_xhat += double(dy * xhat);
             }
-            const C a = C(sum_dy / double(N)), bproj = C(sum_dy_xhat / double(N));
-            T* gxr = gx + r * N;
-#pragma omp simd
-            for (int64_t j = 0; j < N; ++j) {
-              const C xhat = (C(xr[j]) - m) * s;
-              const C dy = kWeight ? C(gr[j]) * C(w[j]) : C(gr[j]);
-              gxr[j] = T(s * (dy - a - xhat * bproj));
-            }
+            a = C(sum_dy / double(N));
+            bproj = C(sum_dy_xhat / double(N));
           }
-          if (pw) {
+          // One more pass over the row (in L1 now) writes grad_x and/or
+          // adds the row into the block's weight / bias partials.
+          T* gxr = gx ? gx + r * N : nullptr;
+          auto finish_row = [&]<bool kGradX, bool kPartials>() {
 #pragma omp simd
             for (int64_t j = 0; j < N; ++j) {
               const C g = C(gr[j]);
-              pw[j] += double(g * ((C(xr[j]) - m) * s));
-              pb[j] += double(g);
+              const C xhat = (C(xr[j]) - m) * s;
+              if constexpr (kGradX) {
+                const C dy = kWeight ? g * C(w[j]) : g;
+                gxr[j] = T(s * (dy - a - xhat * bproj));
+              }
+              if constexpr (kPartials) {
+                pw[j] += double(g * xhat);
+                pb[j] += double(g);
+              }
             }
-          }
+          };
+          if (gx && pw) finish_row.template operator()<true, true>();
+          else if (gx) finish_row.template operator()<true, false>();
+          else finish_row.template operator()<false, true>();
         }
       }
     });
@@ -214,12 +223,12 @@ struct Pair {
 
 // Per-channel sums over (B, S) of term(i, c) = {a, b} for element i of
 // channel c. Each channel's sum has a fixed order: one thread sums it over
-// (b, s) when S > 1; for (B, C) inputs fixed blocks of rows are reduced
-// across C (vectorised) and combined in block order.
+// (b, s), unless S == 1: then, for (B, C) inputs, fixed blocks of rows are
+// reduced across C (vectorised) and combined in block order.
 template <class Term> std::pair<std::vector<double>, std::vector<double>> channel_sums(
     Geometry3 g, Term term) {
   std::vector<double> sa(size_t(g.C), 0.0), sb(size_t(g.C), 0.0);
-  if (g.S > 1) {
+  if (g.S != 1) {
     parallel_for(0, g.C, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         double a = 0, b = 0;
@@ -315,15 +324,23 @@ template <class T> void batch_norm_typed(const KernelCall& c) {
   const T* xp = x.data_ptr<T>();
   std::vector<double> mean, invstd(size_t(g.C));
   if (attrs.training) {
+    // One pass of sums of d = x - shift, shift being the channel's first
+    // element, so E[d^2] - E[d]^2 does not cancel when |mean| >> std.
     const double n = double(g.B * g.S);
-    mean = channel_sums(g, [xp](int64_t i, int64_t) { return Pair{double(C(xp[i])), 0.0}; }).first;
-    for (double& m : mean) m /= n;
-    const double* mp = mean.data();
-    std::vector<double> var = channel_sums(g, [xp, mp](int64_t i, int64_t ch) {
-      const double d = double(C(xp[i])) - mp[ch];
-      return Pair{d * d, 0.0};
-    }).first;
-    for (double& v : var) v /= n;
+    std::vector<double> shift(size_t(g.C));
+    for (int64_t ch = 0; ch < g.C; ++ch) shift[size_t(ch)] = double(C(xp[ch * g.S]));
+    const double* sh = shift.data();
+    auto [sum_d, sum_d2] = channel_sums(g, [xp, sh](int64_t i, int64_t ch) {
+      const double d = double(C(xp[i])) - sh[ch];
+      return Pair{d, d * d};
+    });
+    mean.resize(size_t(g.C));
+    std::vector<double> var(size_t(g.C));
+    for (size_t ch = 0; ch < var.size(); ++ch) {
+      const double m = sum_d[ch] / n;
+      mean[ch] = sh[ch] + m;
+      var[ch] = std::max(0.0, sum_d2[ch] / n - m * m);
+    }
     for (size_t ch = 0; ch < var.size(); ++ch) invstd[ch] = 1.0 / std::sqrt(var[ch] + attrs.eps);
     update_running(running_mean, mean, attrs.momentum);
     for (double& v : var) v *= n / (n - 1);  // unbiased, for the running estimate
