@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("dlt ") + DLT_VERSION);
   app.require_subcommand(1);
   dlt::cli::add_info_command(app);
+  dlt::cli::add_data_command(app);
   if (argc <= 1) {
     std::cerr << app.help() << std::flush;
     return 2;

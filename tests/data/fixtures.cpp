@@ -39,6 +39,19 @@ std::string write_arrays(const std::string& path, int64_t n, const Layout& layou
   return path;
 }
 
+void write_raw(const std::string& path, const char* key, hid_t type, const Shape& shape) {
+  h5::quiet();
+  const h5::Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  const std::vector<hsize_t> dims(shape.begin(), shape.end());
+  const h5::Id space(shape.empty() ? H5Screate(H5S_SCALAR)
+                                   : H5Screate_simple(int(dims.size()), dims.data(), nullptr),
+                     H5Sclose);
+  const h5::Id ds(H5Dcreate2(file.get(), key, type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT),
+                  H5Dclose);
+  if (ds.get() < 0) throw std::runtime_error("creating " + path + " failed");
+}
+
 void write_idx_gz(const std::string& path, const Shape& shape, const std::vector<uint8_t>& data,
                   uint32_t magic) {
   if (magic == 0) magic = 0x800u | uint32_t(shape.size());
@@ -53,6 +66,23 @@ void write_idx_gz(const std::string& path, const Shape& shape, const std::vector
   if (!f || gzwrite(f, bytes.data(), unsigned(bytes.size())) != int(bytes.size()))
     throw std::runtime_error("writing " + path + " failed");
   gzclose(f);
+}
+
+void corrupt_chunk(const std::string& path, const char* key, hsize_t index) {
+  haddr_t addr = 0;
+  hsize_t size = 0;
+  {
+    const auto file = h5::open_file(path);
+    const h5::Id ds = h5::open_dataset(*file, key);
+    const h5::Id space(H5Dget_space(ds.get()), H5Sclose);
+    std::vector<hsize_t> offset(8);
+    unsigned mask = 0;
+    if (H5Dget_chunk_info(ds.get(), space.get(), index, offset.data(), &mask, &addr, &size) < 0)
+      throw std::runtime_error("no chunk " + std::to_string(index) + " in " + path);
+  }
+  std::string bytes = read_file(path);
+  for (hsize_t i = 0; i < size; ++i) bytes[size_t(addr + i)] = char(0xA5 ^ i);
+  write_file(path, bytes);
 }
 
 void write_file(const std::string& path, const std::string& bytes) {

@@ -32,9 +32,16 @@ inline uint8_t pixel(int64_t s, int64_t i) { return uint8_t((s * 31 + i * 7) % 2
 // [n] with y[s] = s, both stored with `layout`. Returns path.
 std::string write_arrays(const std::string& path, int64_t n, const Layout& layout = {});
 
+// Writes a file with one dataset `key` of a raw HDF5 type (one H5Writer
+// refuses, such as uint16), left unwritten; an empty shape is a scalar.
+void write_raw(const std::string& path, const char* key, hid_t type, const Shape& shape);
+
 // Writes a gzip-compressed IDX file: magic 0x0000080<rank>, big-endian dims, data.
 void write_idx_gz(const std::string& path, const Shape& shape, const std::vector<uint8_t>& data,
                   uint32_t magic = 0);  // 0: the right magic for uint8 of this rank
+
+// Overwrites the stored bytes of chunk `index` of `key` with garbage.
+void corrupt_chunk(const std::string& path, const char* key, hsize_t index);
 
 // Writes a plain file with these bytes.
 void write_file(const std::string& path, const std::string& bytes);

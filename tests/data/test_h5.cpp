@@ -21,20 +21,6 @@ std::shared_ptr<ArrayDataset> open_xy(const std::string& path) {
   return std::make_shared<ArrayDataset>(path, std::vector<std::string>{"x", "y"});
 }
 
-// Writes one dataset of a raw HDF5 type that H5Writer would refuse.
-void write_raw(const std::string& path, const char* key, hid_t type, const Shape& shape) {
-  h5::quiet();
-  const h5::Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  const std::vector<hsize_t> dims(shape.begin(), shape.end());
-  const h5::Id space(shape.empty() ? H5Screate(H5S_SCALAR)
-                                   : H5Screate_simple(int(dims.size()), dims.data(), nullptr),
-                     H5Sclose);
-  const h5::Id ds(H5Dcreate2(file.get(), key, type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT),
-                  H5Dclose);
-  ASSERT_GE(ds.get(), 0);
-}
-
 TEST(H5, DescribesLayoutAndType) {
   TempDir tmp;
   const std::string path = write_arrays(tmp.path("a.h5"), 10, {.chunk_rows = 4, .compress = 3});
@@ -117,11 +103,11 @@ TEST(H5BadInput, SampleCountsThatDiffer) {
 
 TEST(H5BadInput, UnsupportedDtype) {
   TempDir tmp;
-  write_raw(tmp.path("u16.h5"), "x", H5T_NATIVE_UINT16, {4, 2});
+  testing::write_raw(tmp.path("u16.h5"), "x", H5T_NATIVE_UINT16, {4, 2});
   expect_error([&] { ArrayDataset(tmp.path("u16.h5"), {"x"}); },
                {tmp.path("u16.h5"), "'x'", "uint16", "cannot load"});
-  write_raw(tmp.path("f16.h5"), "x", H5T_NATIVE_SCHAR, {4});
-  expect_error([&] { ArrayDataset(tmp.path("f16.h5"), {"x"}); }, {"int8", "cannot load"});
+  testing::write_raw(tmp.path("i8.h5"), "x", H5T_NATIVE_SCHAR, {4});
+  expect_error([&] { ArrayDataset(tmp.path("i8.h5"), {"x"}); }, {"int8", "cannot load"});
 }
 
 TEST(H5BadInput, EmptyAndScalarDatasets) {
@@ -133,26 +119,8 @@ TEST(H5BadInput, EmptyAndScalarDatasets) {
     w.commit();
   }
   expect_error([&] { ArrayDataset(path, {"x"}); }, {path, "'x' is empty", "[0, 3]"});
-  write_raw(tmp.path("s.h5"), "x", H5T_NATIVE_FLOAT, {});
+  testing::write_raw(tmp.path("s.h5"), "x", H5T_NATIVE_FLOAT, {});
   expect_error([&] { ArrayDataset(tmp.path("s.h5"), {"x"}); }, {"'x' is a scalar"});
-}
-
-// Overwrites the stored bytes of one compressed chunk with garbage.
-void corrupt_chunk(const std::string& path, const char* key, hsize_t chunk_index) {
-  haddr_t addr = 0;
-  hsize_t size = 0;
-  {
-    h5::quiet();
-    const auto file = h5::open_file(path);
-    const h5::Id ds = h5::open_dataset(*file, key);
-    const h5::Id space(H5Dget_space(ds.get()), H5Sclose);
-    hsize_t offset[4];
-    unsigned mask = 0;
-    ASSERT_GE(H5Dget_chunk_info(ds.get(), space.get(), chunk_index, offset, &mask, &addr, &size), 0);
-  }
-  std::string bytes = testing::read_file(path);
-  for (hsize_t i = 0; i < size; ++i) bytes[size_t(addr + i)] = char(0xA5 ^ i);
-  testing::write_file(path, bytes);
 }
 
 TEST(H5BadInput, CorruptChunkFailsTheBatchThatReadsIt) {
@@ -160,7 +128,7 @@ TEST(H5BadInput, CorruptChunkFailsTheBatchThatReadsIt) {
   // 60-byte samples in chunks of 64: reads come in blocks of 273 chunks
   // (17472 samples, ~1 MiB), so the third block starts at sample 34944.
   const std::string path = write_arrays(tmp.path("c.h5"), 40000, {.chunk_rows = 64, .compress = 1});
-  corrupt_chunk(path, "x", 600);  // samples 38400..38463
+  testing::corrupt_chunk(path, "x", 600);  // samples 38400..38463
   LoaderOptions o;
   o.batch_size = 1000;
   o.sampler.shuffle = Shuffle::none;
