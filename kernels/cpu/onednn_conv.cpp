@@ -1,5 +1,6 @@
 #include "kernels/cpu/onednn_conv.h"
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -221,6 +222,23 @@ void execute(const CachedConv& conv, const std::vector<void*>& data) {
   stream.wait();
 }
 
+// Looks up (or creates) the primitive and runs it on `data` (operand order).
+// oneDNN failures (out of memory, a shape it cannot do) become InternalErrors
+// that say which convolution failed.
+void run_cached(Pass pass, const ConvGeometry& g, DType dtype, bool bias,
+                const std::vector<void*>& data) {
+  try {
+    execute(cached(pass, g, dtype, bias), data);
+  } catch (const dnnl::error& e) {
+    static constexpr const char* kPassNames[] = {"forward", "backward input", "backward weight"};
+    throw InternalError(fmt::format(
+        "oneDNN {} convolution failed for input [{}, {}, {}, {}], weight [{}, {}, {}, {}], "
+        "groups {}, stride {}, padding {}, dilation {}, {}: {}",
+        kPassNames[int(pass)], g.B, g.Cin, g.H, g.W, g.Cout, g.cin_per_group(), g.kH, g.kW,
+        g.groups, g.stride, g.padding, g.dilation, dtype, e.what()));
+  }
+}
+
 }  // namespace
 
 bool onednn_conv_supports(DType dtype) {
@@ -229,25 +247,23 @@ bool onednn_conv_supports(DType dtype) {
 
 void onednn_conv2d_forward(const ConvGeometry& g, const Tensor& x, const Tensor& weight,
                            const Tensor& bias, Tensor& y) {
-  const bool has_bias = bias.defined();
   std::vector<void*> data = {x.raw_data(), weight.raw_data()};
-  if (has_bias) data.push_back(bias.raw_data());
+  if (bias.defined()) data.push_back(bias.raw_data());
   data.push_back(y.raw_data());
-  execute(cached(Pass::forward, g, x.dtype(), has_bias), data);
+  run_cached(Pass::forward, g, x.dtype(), bias.defined(), data);
 }
 
 void onednn_conv2d_backward_input(const ConvGeometry& g, const Tensor& dy, const Tensor& weight,
                                   Tensor& dx) {
-  execute(cached(Pass::backward_input, g, dy.dtype(), false),
-          {dy.raw_data(), weight.raw_data(), dx.raw_data()});
+  run_cached(Pass::backward_input, g, dy.dtype(), false,
+             {dy.raw_data(), weight.raw_data(), dx.raw_data()});
 }
 
 void onednn_conv2d_backward_weight(const ConvGeometry& g, const Tensor& dy, const Tensor& x,
                                    Tensor& dweight, Tensor& dbias) {
-  const bool has_bias = dbias.defined();
   std::vector<void*> data = {dy.raw_data(), x.raw_data(), dweight.raw_data()};
-  if (has_bias) data.push_back(dbias.raw_data());
-  execute(cached(Pass::backward_weight, g, dy.dtype(), has_bias), data);
+  if (dbias.defined()) data.push_back(dbias.raw_data());
+  run_cached(Pass::backward_weight, g, dy.dtype(), dbias.defined(), data);
 }
 
 }  // namespace dlt::cpu
