@@ -2,8 +2,7 @@
 // resuming from a cursor, early shutdown and errors raised in workers.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
+#include <set>
 
 #include "dlt/data/array_dataset.h"
 #include "dlt/data/loader.h"
@@ -148,6 +147,24 @@ TEST(Loader, ChunkedCompressedFileGivesTheSameBatchesAsContiguous) {
   const auto packed = open_xy(write_arrays(tmp.path("packed.h5"), 45, {.chunk_rows = 4, .compress = 6}));
   Loader a(plain, augmenting(2)), b(packed, augmenting(2));
   expect_same_batches(drain(a), drain(b));
+}
+
+TEST(Loader, RanksSeeDisjointShardsOfEachEpoch) {
+  TempDir tmp;
+  const auto ds = open_xy(write_arrays(tmp.path("a.h5"), 100));
+  std::set<int64_t> seen;
+  for (int64_t rank = 0; rank < 3; ++rank) {
+    LoaderOptions o = augmenting(2);
+    o.epochs = 1;
+    o.sampler.rank = rank;
+    o.sampler.world_size = 3;
+    Loader loader(ds, o);
+    const auto batches = drain(loader);
+    EXPECT_EQ(batches.size(), 5u);  // 33 samples per rank in batches of 8
+    for (const Batch& b : batches)
+      for (const int64_t i : b.indices) EXPECT_TRUE(seen.insert(i).second) << "sample " << i << " twice";
+  }
+  EXPECT_EQ(seen.size(), 99u);
 }
 
 TEST(Loader, StopsCleanlyWhenTheConsumerStopsEarly) {

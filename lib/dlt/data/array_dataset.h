@@ -13,8 +13,8 @@
 namespace dlt::data {
 
 // Holds Fashion-MNIST (55 MB) or CIFAR-10 (180 MB) whole, or a few shuffle
-// windows of a bigger file. Peak RSS runs about 1.5x this plus batches:
-// freed blocks stay in the malloc arenas of the workers that read them.
+// windows of a bigger file. Peak RSS runs to about 1.5x this plus the
+// batches in flight, as malloc keeps freed blocks for reuse.
 inline constexpr int64_t kDefaultCacheBytes = int64_t(256) << 20;
 
 class ArrayDataset final : public Dataset {
