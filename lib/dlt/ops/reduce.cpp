@@ -99,7 +99,8 @@ std::vector<Tensor> reduce_dim(OpId op, const char* what, const Tensor& x, int64
   std::vector<Tensor> outs;
   if (with_values) outs.push_back(empty(shape, like(x, x.dtype())));
   outs.push_back(empty(shape, like(x, DType::i64)));
-  Tensor ins[] = {x};
+  // Indices alone carry no gradient: argmax/argmin never record history.
+  Tensor ins[] = {with_values ? x : x.detach()};
   ops::run(op, ins, outs, &attrs);
   return outs;
 }
@@ -185,7 +186,7 @@ Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
   if (p == 2) return sqrt(sum(x * x, dims, keepdim));
   if (p == 1) return sum(abs(x), dims, keepdim);
   if (std::isinf(p)) return p > 0 ? amax(abs(x), dims, keepdim) : amin(abs(x), dims, keepdim);
-  if (p == 0) return sum(ne(x, wrap_scalar(0, x)).to(x.dtype()), dims, keepdim);
+  if (p == 0) return sum(ne(x.detach(), wrap_scalar(0, x)).to(x.dtype()), dims, keepdim);
   return pow(sum(pow(abs(x), p), dims, keepdim), 1.0 / p);
 }
 
