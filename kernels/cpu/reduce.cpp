@@ -98,7 +98,7 @@ void mean_kernel(const KernelCall& c) {
   const ReducePlan plan = plan_reduction(c.in[0], c.attrs<ops::ReduceAttrs>().dims);
   visit_floating(c.in[0].dtype(), "mean", [&]<class T>() {
     Mean<T> mean;
-    mean.count = compute_t<T>(plan.layout.reduce);
+    mean.count = compute_t<T>(plan.reduced_count());
     run_reduction<Mean<T>, T>(mean, plan, nullptr, c.out[0].data_ptr<T>());
   });
 }
@@ -109,10 +109,10 @@ DLT_REGISTER_KERNEL(mean, cpu, mean_kernel);
 void var_kernel(const KernelCall& c) {
   const auto& attrs = c.attrs<ops::VarAttrs>();
   const ReducePlan plan = plan_reduction(c.in[0], attrs.dims);
-  const int64_t K = plan.layout.reduce;
+  const int64_t K = plan.reduced_count();
   visit_floating(c.in[0].dtype(), "var", [&]<class T>() {
     using Acc = compute_t<T>;
-    std::vector<Acc> means(size_t(plan.layout.outer * plan.layout.inner));
+    std::vector<Acc> means(size_t(plan.outputs()));
     Mean<T> mean;
     mean.count = Acc(K);
     run_reduction<Mean<T>, T>(mean, plan, nullptr, means.data());
@@ -138,7 +138,7 @@ void logsumexp_kernel(const KernelCall& c) {
   const ReducePlan plan = plan_reduction(c.in[0], c.attrs<ops::ReduceAttrs>().dims);
   visit_floating(c.in[0].dtype(), "logsumexp", [&]<class T>() {
     using Acc = compute_t<T>;
-    std::vector<Acc> maxes(size_t(plan.layout.outer * plan.layout.inner));
+    std::vector<Acc> maxes(size_t(plan.outputs()));
     run_reduction<Max<T>, T>(Max<T>{}, plan, nullptr, maxes.data());
     for (Acc& m : maxes) m = std::isinf(m) ? Acc(0) : m;
     run_reduction<SumExp<T>, T>(SumExp<T>{}, plan, maxes.data(), c.out[0].data_ptr<T>());
@@ -147,6 +147,45 @@ void logsumexp_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(logsumexp, cpu, logsumexp_kernel);
 
 // ---- max/min with indices along one dim ---------------------------------------------
+
+// Whether v replaces best: strictly more extreme, or the first nan (a nan
+// wins over everything, as torch).
+template <bool kMax, class C> inline bool more_extreme(C v, C best) {
+  return (kMax ? v > best : v < best) || (v != v && best == best);
+}
+
+// The first extreme of a contiguous row: kLanes independent (value, index)
+// pairs each scan every kLanes-th element (so the loop vectorises), then
+// merge preferring the lower index among equal values.
+template <bool kMax, class T> std::pair<compute_t<T>, int64_t> row_extremum(const T* row, int64_t K) {
+  using C = compute_t<T>;
+  C best = C(row[0]);
+  int64_t at = 0;
+  int64_t k = 1;
+  if (K >= 2 * kLanes) {
+    C lane_best[kLanes];
+    int64_t lane_at[kLanes];
+    for (int j = 0; j < kLanes; ++j) lane_best[j] = C(row[j]), lane_at[j] = j;
+    const int64_t full = K - K % kLanes;
+    for (k = kLanes; k < full; k += kLanes) {
+#pragma omp simd
+      for (int j = 0; j < kLanes; ++j) {
+        const C v = C(row[k + j]);
+        const bool take = more_extreme<kMax>(v, lane_best[j]);
+        lane_best[j] = take ? v : lane_best[j];
+        lane_at[j] = take ? k + j : lane_at[j];
+      }
+    }
+    best = lane_best[0];
+    for (int j = 1; j < kLanes; ++j) {
+      const bool tie = !more_extreme<kMax>(best, lane_best[j]) && lane_at[j] < at;
+      if (more_extreme<kMax>(lane_best[j], best) || tie) best = lane_best[j], at = lane_at[j];
+    }
+  }
+  for (; k < K; ++k)  // the tail: later indices win only when strictly more extreme
+    if (more_extreme<kMax>(C(row[k]), best)) best = C(row[k]), at = k;
+  return {best, at};
+}
 
 // x viewed as [O, K, I] around `dim`: the first extreme value wins ties and
 // the first nan wins over everything, as torch.
@@ -159,20 +198,11 @@ void arg_extremum(const Tensor& input, int64_t dim, T* values, int64_t* indices)
   for (int64_t d = 0; d < x.dim(); ++d) (d < dim ? O : d == dim ? K : I) *= shape[size_t(d)];
   if (O * I == 0) return;
   const T* src = x.data_ptr<T>();
-  auto better = [](C v, C best) {
-    return (kMax ? v > best : v < best) || (v != v && best == best);
-  };
-  if (I == 1) {  // rows: a scan per output
+  if (I == 1) {  // rows
     const int64_t grain = std::max<int64_t>(1, kReduceGrain / K);
     parallel_for(0, O, grain, [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
-        const T* row = src + o * K;
-        C best = C(row[0]);
-        int64_t at = 0;
-        for (int64_t k = 1; k < K; ++k) {
-          const C v = C(row[k]);
-          if (better(v, best)) best = v, at = k;
-        }
+        const auto [best, at] = row_extremum<kMax>(src + o * K, K);
         if (values) values[o] = T(best);
         indices[o] = at;
       }
@@ -195,7 +225,7 @@ void arg_extremum(const Tensor& input, int64_t dim, T* values, int64_t* indices)
 #pragma omp simd
         for (int64_t i = 0; i < w; ++i) {
           const C v = C(row[i]);
-          const bool take = better(v, best[i]);
+          const bool take = more_extreme<kMax>(v, best[i]);
           best[i] = take ? v : best[i];
           at[i] = take ? k : at[i];
         }
