@@ -135,6 +135,25 @@ TEST(ReduceGrad, AmaxSplitsTiesMaxPicksTheIndex) {
   EXPECT_FALSE(max(y, 0).indices.requires_grad());
 }
 
+TEST(ReduceGrad, NormOfZerosHasZeroGradient) {
+  for (double p : {2.0, 3.0}) {
+    Tensor x = zeros({2, 3}).requires_grad_();
+    const Tensor n = norm(x, p, {1});
+    EXPECT_EQ(to_vector<float>(n), (std::vector<float>{0, 0}));
+    sum(n).backward();
+    EXPECT_EQ(to_vector<float>(x.grad()), std::vector<float>(6, 0.0f)) << "p = " << p;
+  }
+}
+
+TEST(ReduceEdges, BoolExtrema) {
+  const Tensor b = gt(from_vector<float>({0, 2, 0, 0}, {2, 2}), scalar_tensor(1.0, DType::f32));
+  EXPECT_EQ(to_vector<int64_t>(amax(b, {1})), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(amax(b).dtype(), DType::boolean);
+  const ValuesIndices m = max(b, 1);
+  EXPECT_EQ(to_vector<int64_t>(m.values), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(to_vector<int64_t>(m.indices), (std::vector<int64_t>{1, 0}));
+}
+
 TEST(SumTo, ReducesBroadcastDims) {
   const Tensor g = iota({2, 3, 4});
   EXPECT_TRUE(sum_to(g, {2, 3, 4}).is_same(g));  // nothing broadcast: no work

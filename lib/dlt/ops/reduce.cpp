@@ -177,17 +177,29 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
   return reduce(OpId::logsumexp, in, dims, keepdim, in.dtype());
 }
 
+namespace {
+
+// s^(1/p), with gradient 0 where s == 0 (as torch's norm) instead of the
+// inf * 0 = nan the plain root would give.
+Tensor root_of_power_sum(const Tensor& s, double p) {
+  const Tensor at_zero = eq(s.detach(), wrap_scalar(0, s));
+  const Tensor safe = masked_fill(s, at_zero, 1);
+  return masked_fill(p == 2 ? sqrt(safe) : pow(safe, 1.0 / p), at_zero, 0);
+}
+
+}  // namespace
+
 // The vector p-norm (torch.linalg.vector_norm) built from other ops, so its
 // gradient comes from theirs.
 Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
   check_defined(OpId::norm, x);
   check_floating(OpId::norm, x);
   DLT_CHECK(!std::isnan(p), "norm(): the order p must not be nan");
-  if (p == 2) return sqrt(sum(x * x, dims, keepdim));
   if (p == 1) return sum(abs(x), dims, keepdim);
   if (std::isinf(p)) return p > 0 ? amax(abs(x), dims, keepdim) : amin(abs(x), dims, keepdim);
   if (p == 0) return sum(ne(x.detach(), wrap_scalar(0, x)).to(x.dtype()), dims, keepdim);
-  return pow(sum(pow(abs(x), p), dims, keepdim), 1.0 / p);
+  if (p == 2) return root_of_power_sum(sum(x * x, dims, keepdim), 2);
+  return root_of_power_sum(sum(pow(abs(x), p), dims, keepdim), p);
 }
 
 // The gradient of a broadcast: sum over the leading dims `shape` lacks and
