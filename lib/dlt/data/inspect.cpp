@@ -112,14 +112,15 @@ std::string first_values(hid_t dataset, const h5::DatasetInfo& info, int count) 
     h5::read_prefix(dataset, info.shape, info.dtype, count, v.data());
     const int64_t n = info.shape.empty() ? 1 : std::min<int64_t>(count, info.shape.back());
     v.resize(size_t(n));
-    std::string s;
+    std::vector<std::string> shown;
     for (const T x : v) {
       if constexpr (std::is_floating_point_v<T>)
-        s += fmt::format("{:.4g} ", x);
+        shown.push_back(fmt::format("{:.4g}", x));
       else
-        s += fmt::format("{} ", int64_t(x));
+        shown.push_back(fmt::format("{}", int64_t(x)));
     }
-    return s + (numel_of(info.shape) > n ? "..." : "");
+    if (numel_of(info.shape) > n) shown.push_back("...");
+    return fmt::format("{}", fmt::join(shown, " "));
   });
 }
 
@@ -177,9 +178,9 @@ struct Walker {
     for (const std::string& name : names) {
       const std::string key = path == "/" ? name : path + "/" + name;
       H5O_info_t info;
-      check(H5Oget_info_by_name(file.id.get(), key.c_str(), &info, H5P_DEFAULT),
-            fmt::format("{}: reading '{}'", file.path, key));
-      if (info.type == H5O_TYPE_GROUP) {
+      if (H5Oget_info_by_name(file.id.get(), key.c_str(), &info, H5P_DEFAULT) < 0) {
+        out += fmt::format("{}{}: (a link that leads nowhere: {})\n", indent, name, h5::last_error());
+      } else if (info.type == H5O_TYPE_GROUP) {
         out += fmt::format("{}{}/\n", indent, name);
         group(key, indent + "  ");
       } else if (info.type == H5O_TYPE_DATASET) {
