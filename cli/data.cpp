@@ -18,8 +18,7 @@ using namespace dlt::data;
 
 void add_layout_options(CLI::App* cmd, Layout& layout) {
   cmd->add_option("--chunk-rows", layout.chunk_rows,
-                  "Store in chunks of this many samples (0: contiguous, fastest to read)")
-      ->check(CLI::NonNegativeNumber);
+                  "Store in chunks of this many samples (0: contiguous, fastest to read)");
   cmd->add_option("--compress", layout.compress,
                   "gzip level 1-9 (0: none; compression needs chunks, ~1 MiB unless --chunk-rows)")
       ->check(CLI::Range(0, 9));
@@ -109,7 +108,7 @@ void add_inspect(CLI::App& data) {
                  "Example: dlt data inspect data/fashion-mnist.h5");
   cmd->add_option("file", a->file, "HDF5 file")->required();
   cmd->add_option("--values", a->values, "First values shown per dataset (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   cmd->add_flag("--no-attributes", a->no_attributes, "Leave out attributes");
   cmd->callback([a] {
@@ -138,7 +137,9 @@ void add_bench(CLI::App& data) {
   cmd->add_option("--batch", a->loader.batch_size, "Batch size")->capture_default_str();
   cmd->add_option("--workers", a->loader.workers, "Worker threads")->capture_default_str();
   cmd->add_option("--prefetch", a->loader.prefetch, "Batches in flight (0: 2 per worker)");
-  cmd->add_option("--epochs", a->loader.epochs, "Epochs to run")->capture_default_str();
+  cmd->add_option("--epochs", a->loader.epochs, "Epochs to run")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   cmd->add_option("--shuffle", a->shuffle, "none, full or chunked")
       ->check(CLI::IsMember({"none", "full", "chunked"}))
       ->capture_default_str();
@@ -148,13 +149,15 @@ void add_bench(CLI::App& data) {
   cmd->add_option("--seed", a->loader.sampler.seed, "Seed of shuffles and augmentation");
   cmd->add_flag("--drop-last", a->loader.sampler.drop_last, "Drop each epoch's short last batch");
   cmd->add_option("--cache-mb", a->cache_mb, "Memory for blocks read from the file, MiB")
+      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_flag("--to-float", a->loader.transform.to_float, "Convert x to float32 (uint8 / 255)");
   cmd->add_option("--mean", a->loader.transform.mean, "Normalise x: mean per channel")
       ->delimiter(',');
   cmd->add_option("--std", a->loader.transform.std, "Normalise x: std per channel")->delimiter(',');
   cmd->add_option("--crop-padding", a->loader.transform.crop_padding,
-                  "Random crop of x after zero padding by this many pixels");
+                  "Random crop of x after zero padding by this many pixels")
+      ->check(CLI::Range(0, 1024));
   cmd->add_flag("--hflip", a->loader.transform.hflip, "Random horizontal flips of x");
   cmd->add_flag("--json", a->json, "Print one JSON line instead of text");
   cmd->callback([a] {
