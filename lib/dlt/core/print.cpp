@@ -13,11 +13,13 @@ constexpr int64_t kEdgeItems = 3;
 
 struct Formatter {
   bool floating;
+  bool boolean = false;
   bool scientific = false;
   bool integral_valued = true;  // every float is a whole number: print "1."
   int width = 1;
 
   std::string format(double v) const {
+    if (boolean) return v != 0 ? "True" : "False";
     if (!floating) return fmt::format("{}", int64_t(v));
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -67,7 +69,7 @@ void print_dim(std::ostream& os, const std::vector<double>& v, const Shape& shap
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "tensor(undefined)";
   const std::vector<double> v = host_values(t);
-  Formatter f{is_floating(t.dtype())};
+  Formatter f{is_floating(t.dtype()), t.dtype() == DType::boolean};
   double max_abs = 0, min_abs = INFINITY;
   for (double x : v) {
     if (!std::isfinite(x)) continue;
@@ -78,27 +80,13 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (f.floating && (max_abs >= 1e8 || (min_abs < 1e-4 && min_abs != INFINITY && !f.integral_valued)))
     f.scientific = true;
   for (double x : v) f.width = std::max<int>(f.width, int(f.format(x).size()));
-  if (t.dtype() == DType::boolean) {
-    f.floating = false;
-  }
   std::ostringstream body;
   if (t.dim() == 0) {
-    body << (t.dtype() == DType::boolean ? (v[0] != 0 ? "True" : "False") : f.format(v[0]));
+    body << f.format(v[0]);
   } else {
     print_dim(body, v, t.shape(), 0, 0, f, t.numel() > kSummariseAbove, 7);
   }
-  std::string s = body.str();
-  if (t.dtype() == DType::boolean) {
-    // Booleans print as True/False.
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (std::isdigit(static_cast<unsigned char>(s[i])))
-        out += s[i] == '0' ? "False" : "True";
-      else
-        out += s[i];
-    }
-    s = out;
-  }
+  const std::string s = body.str();
   os << "tensor(" << s;
   if (t.dtype() != DType::f32 && t.dtype() != DType::i64 && t.dtype() != DType::boolean)
     os << ", dtype=" << dtype_name(t.dtype());

@@ -96,7 +96,8 @@ Tensor Tensor::detach() const {
   impl->shape = impl_->shape;
   impl->strides = impl_->strides;
   impl->offset = impl_->offset;
-  impl->is_view = true;
+  // Not a view for autograd's purposes (as torch): shares storage and the
+  // version counter, so misuse of in-place writes is still caught.
   return Tensor(std::move(impl));
 }
 

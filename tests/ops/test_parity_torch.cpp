@@ -1,0 +1,205 @@
+// Forward and backward parity of every op-table row with torch 1.13 (CPU,
+// /usr/bin/python3). All rows are written to one folder and torch runs once;
+// each row is then its own test, with the row's per-dtype tolerances.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "tests/ops/op_case.h"
+#include "tests/test_util.h"
+
+namespace dlt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+std::string dtype_key(DType t) { return std::string(dtype_name(t)); }
+
+void write_doubles(const fs::path& path, const std::vector<double>& v) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(double)));
+}
+
+std::vector<double> read_doubles(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  const auto bytes = size_t(f.tellg());
+  std::vector<double> v(bytes / sizeof(double));
+  f.seekg(0);
+  f.read(reinterpret_cast<char*>(v.data()), std::streamsize(bytes));
+  return v;
+}
+
+// Minimal extraction from the flat JSON lines torch_ops.py writes.
+std::string json_field(const std::string& line, const std::string& name) {
+  const std::string key = "\"" + name + "\": ";
+  const size_t at = line.find(key);
+  if (at == std::string::npos) return {};
+  size_t start = at + key.size();
+  if (line[start] == '"') {
+    std::string out;
+    for (size_t i = start + 1; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) ++i;
+      out += line[i];
+    }
+    return out;
+  }
+  int depth = 0;
+  size_t end = start;
+  for (; end < line.size(); ++end) {
+    const char ch = line[end];
+    if (ch == '[') ++depth;
+    if (ch == ']') --depth;
+    if ((ch == ',' || ch == '}') && depth == 0) break;
+  }
+  return line.substr(start, end - start);
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+struct Run {
+  Inputs inputs;
+  Tensor output;
+  std::vector<Tensor> grads;  // per input; undefined when not differentiated
+};
+
+// Everything torch needs for one (row, dtype), and dlt's own results.
+class ParityData {
+ public:
+  static ParityData& get() {
+    static ParityData data;
+    return data;
+  }
+  bool torch_available = false;
+  std::string setup_error;
+  fs::path dir;
+  std::map<std::string, Run> dlt;
+  std::map<std::string, std::string> torch_results;  // key -> json line
+
+ private:
+  ~ParityData() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+  ParityData() {
+    torch_available = std::system(fmt::format("{} -c 'import torch' >/dev/null 2>&1", kPython).c_str()) == 0;
+    if (!torch_available) return;
+    dir = fs::temp_directory_path() / fmt::format("dlt_parity_{}", ::getpid());
+    fs::create_directories(dir);
+    std::ofstream manifest(dir / "manifest.jsonl");
+    for (size_t i = 0; i < op_cases().size(); ++i) {
+      const OpCase& c = op_cases()[i];
+      if (!c.parity) continue;
+      for (const Tolerance& tol : c.tolerances) {
+        const std::string key = fmt::format("r{}_{}", i, dtype_key(tol.dtype));
+        try {
+          write_row(manifest, c, key, tol.dtype);
+        } catch (const std::exception& e) {
+          dlt[key] = Run{};
+          errors_[key] = e.what();
+        }
+      }
+    }
+    manifest.close();
+    const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/parity/torch_ops.py";
+    const int rc = std::system(fmt::format("{} {} {}", kPython, script, dir.string()).c_str());
+    if (rc != 0) {
+      setup_error = fmt::format("torch_ops.py exited with {}", rc);
+      return;
+    }
+    std::ifstream results(dir / "results.jsonl");
+    for (std::string line; std::getline(results, line);)
+      torch_results[json_field(line, "key")] = line;
+  }
+
+  void write_row(std::ofstream& manifest, const OpCase& c, const std::string& key, DType dtype) {
+    Run run;
+    run.inputs = make_inputs(c, dtype, case_seed(c));
+    std::string inputs_json;
+    for (size_t k = 0; k < run.inputs.size(); ++k) {
+      Tensor& x = run.inputs[k];
+      const std::string file = fmt::format("{}_in{}.bin", key, k);
+      write_doubles(dir / file, to_vector<double>(x));
+      const bool grad = c.inputs[k].grad && is_floating(x.dtype());
+      if (grad) x.requires_grad_(true);
+      inputs_json += fmt::format(R"({}{{"file": "{}", "shape": [{}], "dtype": "{}", "grad": {}, "noncontig": {}}})",
+                                 k ? ", " : "", file, fmt::join(x.shape(), ", "), dtype_name(x.dtype()),
+                                 grad ? "true" : "false", c.inputs[k].noncontig ? "true" : "false");
+    }
+    run.output = c.fn(run.inputs);
+    std::string upstream = "null";
+    if (run.output.requires_grad()) {
+      Generator gen(case_seed(c) ^ 0x5151);
+      const Tensor w = randn(run.output.shape(), DType::f64, &gen).to(run.output.dtype());
+      write_doubles(dir / (key + "_up.bin"), to_vector<double>(w));
+      upstream = "\"" + key + "_up.bin\"";
+      run.output.backward(w);
+      for (const Tensor& x : run.inputs) run.grads.push_back(x.requires_grad() ? x.grad() : Tensor());
+    }
+    manifest << fmt::format(R"({{"key": "{}", "expr": "{}", "inputs": [{}], "upstream": {}}})", key,
+                            json_escape(c.torch), inputs_json, upstream)
+             << "\n";
+    dlt[key] = std::move(run);
+  }
+
+ public:
+  std::map<std::string, std::string> errors_;  // dlt failed on the row
+};
+
+class TorchParity : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(TorchParity, ForwardAndBackward) {
+  const OpCase& c = op_cases()[GetParam()];
+  if (!c.parity) GTEST_SKIP() << case_name(c) << " has no torch equivalent (tested elsewhere)";
+  ParityData& data = ParityData::get();
+  if (!data.torch_available) {
+    std::fprintf(stderr, "SKIPPED: torch parity: %s cannot import torch (apt-get install python3-torch)\n", kPython);
+    GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 cannot import torch; install python3-torch";
+  }
+  ASSERT_TRUE(data.setup_error.empty()) << data.setup_error;
+  for (const Tolerance& tol : c.tolerances) {
+    const std::string key = fmt::format("r{}_{}", GetParam(), dtype_key(tol.dtype));
+    SCOPED_TRACE(fmt::format("{} in {}", case_name(c), dtype_name(tol.dtype)));
+    if (auto it = data.errors_.find(key); it != data.errors_.end()) {
+      ADD_FAILURE() << "dlt failed: " << it->second;
+      continue;
+    }
+    const std::string& line = data.torch_results[key];
+    ASSERT_FALSE(line.empty()) << "no torch result";
+    const std::string torch_error = json_field(line, "error");
+    ASSERT_TRUE(torch_error.empty()) << "torch failed on `" << c.torch << "`: " << torch_error;
+    const Run& run = data.dlt[key];
+    EXPECT_EQ(fmt::format("[{}]", fmt::join(run.output.shape(), ", ")), json_field(line, "shape"));
+    const std::string out_err = compare_close(to_vector<double>(run.output),
+                                              read_doubles(data.dir / (key + "_out.bin")), tol.rtol, tol.atol);
+    EXPECT_TRUE(out_err.empty()) << "forward: " << out_err;
+    for (size_t k = 0; k < run.grads.size(); ++k) {
+      if (!run.grads[k].defined()) continue;
+      const fs::path torch_grad = data.dir / fmt::format("{}_grad{}.bin", key, k);
+      if (!fs::exists(torch_grad)) {
+        ADD_FAILURE() << "torch has no gradient for input " << k;
+        continue;
+      }
+      const std::string err = compare_close(to_vector<double>(run.grads[k]), read_doubles(torch_grad),
+                                            tol.rtol, tol.atol);
+      EXPECT_TRUE(err.empty()) << "gradient of input " << k << ": " << err;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, TorchParity, ::testing::Range(size_t(0), op_cases().size()),
+                         [](const auto& info) { return case_test_name(info.param); });
+
+}  // namespace
+}  // namespace dlt::testing

@@ -1,0 +1,45 @@
+// Helpers shared by the test suites: host copies of tensor values and
+// assertions on dlt::Error messages.
+#pragma once
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dlt/ops/ops.h"
+
+namespace dlt::testing {
+
+// The tensor's values in logical (row-major) order, converted to T.
+template <class T> std::vector<T> to_vector(const Tensor& t) {
+  const Tensor c = t.to(Device::cpu()).contiguous();
+  std::vector<T> out(size_t(c.numel()));
+  visit_dtype(c.dtype(), [&]<class S>() {
+    const S* p = static_cast<const S*>(c.raw_data());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(compute_t<S>(p[i]));
+  });
+  return out;
+}
+
+// Runs f, expects a dlt::Error whose message contains every piece.
+template <class F> void expect_error(F&& f, std::initializer_list<std::string> pieces) {
+  try {
+    f();
+  } catch (const Error& e) {
+    for (const std::string& p : pieces) EXPECT_THAT(e.what(), ::testing::HasSubstr(p));
+    return;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected dlt::Error, got another exception: " << e.what();
+    return;
+  }
+  ADD_FAILURE() << "expected dlt::Error, nothing was thrown";
+}
+
+// Element-wise closeness |a - b| <= atol + rtol |b| (nan == nan); returns the
+// first mismatch as text, or empty.
+std::string compare_close(const std::vector<double>& actual, const std::vector<double>& expected,
+                          double rtol, double atol);
+
+}  // namespace dlt::testing
