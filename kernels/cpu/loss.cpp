@@ -174,26 +174,35 @@ void cross_entropy_backward_kernel(const KernelCall& call) {
     const T* grad = call.in[0].data_ptr<T>();
     const T* x = call.in[1].data_ptr<T>();
     T* dx = call.out[0].data_ptr<T>();
-    const C eps = C(a.label_smoothing), smooth = eps / C(l.classes);
+    const C on_target = C(1 - a.label_smoothing), smooth = C(a.label_smoothing) / C(l.classes);
     for_each_group(l, [&](int64_t p0, int64_t w) {
-      C lse[kLanes], scale[kLanes];
       const int64_t base = l.base(p0);
+      int64_t t[kLanes];
+      C lse[kLanes], scale[kLanes];
+      for (int64_t j = 0; j < w; ++j) {
+        t[j] = target[p0 + j];
+        scale[j] = t[j] == a.ignore_index ? C(0) : C(grad_scale(grad, p0 + j, a.reduction, count));
+      }
+      if (l.inner == 1) {  // one contiguous row
+        T* dr = dx + base;
+        if (t[0] == a.ignore_index) {
+          std::fill_n(dr, l.classes, T(0));
+          return;
+        }
+        const T* xr = x + base;
+        class_stats(xr, l.classes, 1, 1, false, lse, nullptr);
+#pragma omp simd
+        for (int64_t c = 0; c < l.classes; ++c)
+          dr[c] = T(scale[0] * (fexp(C(xr[c]) - lse[0]) - smooth - (c == t[0] ? on_target : C(0))));
+        return;
+      }
       class_stats(x + base, l.classes, l.inner, w, false, lse, nullptr);
-      for (int64_t j = 0; j < w; ++j)
-        scale[j] = target[p0 + j] == a.ignore_index
-                       ? C(0)
-                       : C(grad_scale(grad, p0 + j, a.reduction, count));
       for (int64_t c = 0; c < l.classes; ++c) {
         const T* xc = x + base + c * l.inner;
         T* dc = dx + base + c * l.inner;
 #pragma omp simd
-        for (int64_t j = 0; j < w; ++j) dc[j] = T(scale[j] * (fexp(C(xc[j]) - lse[j]) - smooth));
-      }
-      for (int64_t j = 0; j < w; ++j) {
-        const int64_t t = target[p0 + j];
-        if (t == a.ignore_index) continue;
-        T& d = dx[base + t * l.inner + j];
-        d = T(C(d) - scale[j] * (1 - eps));
+        for (int64_t j = 0; j < w; ++j)
+          dc[j] = T(scale[j] * (fexp(C(xc[j]) - lse[j]) - smooth - (c == t[j] ? on_target : C(0))));
       }
     });
   });

@@ -186,6 +186,11 @@ template <class T> void loop_gemm(const Gemm& g) {
 }
 
 // ---- oneDNN -------------------------------------------------------------------
+// oneDNN threads each call itself. Its AVX2 sgemm picks copy or no-copy
+// kernels, and may split K between threads, by the thread count: f32 results
+// can differ in the last bits between thread counts (they repeat bitwise for
+// a given count). Cutting the output into single-threaded tiles would fix
+// that but costs up to 1.7x on power-of-two shapes (measured), so we do not.
 
 struct MatmulPrimitive {
   dnnl::matmul::primitive_desc pd;
