@@ -179,19 +179,19 @@ TEST_P(TorchParity, ForwardAndBackward) {
     ASSERT_FALSE(line.empty()) << "no torch result";
     const std::string torch_error = json_field(line, "error");
     ASSERT_TRUE(torch_error.empty()) << "torch failed on `" << c.torch << "`: " << torch_error;
-    const Run& run = data.dlt[key];
-    EXPECT_EQ(fmt::format("[{}]", fmt::join(run.output.shape(), ", ")), json_field(line, "shape"));
-    const std::string out_err = compare_close(to_vector<double>(run.output),
+    const Run& result = data.dlt[key];
+    EXPECT_EQ(fmt::format("[{}]", fmt::join(result.output.shape(), ", ")), json_field(line, "shape"));
+    const std::string out_err = compare_close(to_vector<double>(result.output),
                                               read_doubles(data.dir / (key + "_out.bin")), tol.rtol, tol.atol);
     EXPECT_TRUE(out_err.empty()) << "forward: " << out_err;
-    for (size_t k = 0; k < run.grads.size(); ++k) {
-      if (!run.grads[k].defined()) continue;
+    for (size_t k = 0; k < result.grads.size(); ++k) {
+      if (!result.grads[k].defined()) continue;
       const fs::path torch_grad = data.dir / fmt::format("{}_grad{}.bin", key, k);
       if (!fs::exists(torch_grad)) {
         ADD_FAILURE() << "torch has no gradient for input " << k;
         continue;
       }
-      const std::string err = compare_close(to_vector<double>(run.grads[k]), read_doubles(torch_grad),
+      const std::string err = compare_close(to_vector<double>(result.grads[k]), read_doubles(torch_grad),
                                             tol.rtol, tol.atol);
       EXPECT_TRUE(err.empty()) << "gradient of input " << k << ": " << err;
     }
