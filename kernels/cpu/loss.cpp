@@ -175,34 +175,35 @@ void cross_entropy_backward_kernel(const KernelCall& call) {
     const T* x = call.in[1].data_ptr<T>();
     T* dx = call.out[0].data_ptr<T>();
     const C on_target = C(1 - a.label_smoothing), smooth = C(a.label_smoothing) / C(l.classes);
+    // Every class as if it were not the target, then the target's own entry
+    // (recomputed, not read back: f16/bf16 would round twice).
     for_each_group(l, [&](int64_t p0, int64_t w) {
       const int64_t base = l.base(p0);
-      int64_t t[kLanes];
       C lse[kLanes], scale[kLanes];
-      for (int64_t j = 0; j < w; ++j) {
-        t[j] = target[p0 + j];
-        scale[j] = t[j] == a.ignore_index ? C(0) : C(grad_scale(grad, p0 + j, a.reduction, count));
-      }
-      if (l.inner == 1) {  // one contiguous row
-        T* dr = dx + base;
-        if (t[0] == a.ignore_index) {
-          std::fill_n(dr, l.classes, T(0));
-          return;
-        }
-        const T* xr = x + base;
-        class_stats(xr, l.classes, 1, 1, false, lse, nullptr);
-#pragma omp simd
-        for (int64_t c = 0; c < l.classes; ++c)
-          dr[c] = T(scale[0] * (fexp(C(xr[c]) - lse[0]) - smooth - (c == t[0] ? on_target : C(0))));
-        return;
-      }
+      for (int64_t j = 0; j < w; ++j)
+        scale[j] = target[p0 + j] == a.ignore_index
+                       ? C(0)
+                       : C(grad_scale(grad, p0 + j, a.reduction, count));
       class_stats(x + base, l.classes, l.inner, w, false, lse, nullptr);
-      for (int64_t c = 0; c < l.classes; ++c) {
-        const T* xc = x + base + c * l.inner;
-        T* dc = dx + base + c * l.inner;
+      if (l.inner == 1) {  // one contiguous row
+        const T* xr = x + base;
+        T* dr = dx + base;
+        const C s = scale[0], m = lse[0];
 #pragma omp simd
-        for (int64_t j = 0; j < w; ++j)
-          dc[j] = T(scale[j] * (fexp(C(xc[j]) - lse[j]) - smooth - (c == t[j] ? on_target : C(0))));
+        for (int64_t c = 0; c < l.classes; ++c) dr[c] = T(s * (fexp(C(xr[c]) - m) - smooth));
+      } else {
+        for (int64_t c = 0; c < l.classes; ++c) {
+          const T* xc = x + base + c * l.inner;
+          T* dc = dx + base + c * l.inner;
+#pragma omp simd
+          for (int64_t j = 0; j < w; ++j) dc[j] = T(scale[j] * (fexp(C(xc[j]) - lse[j]) - smooth));
+        }
+      }
+      for (int64_t j = 0; j < w; ++j) {
+        const int64_t t = target[p0 + j];
+        if (t == a.ignore_index) continue;
+        const int64_t at = base + t * l.inner + j;
+        dx[at] = T(scale[j] * (fexp(C(x[at]) - lse[j]) - smooth - on_target));
       }
     });
   });
