@@ -115,7 +115,6 @@ Gemm plan_gemm(const Matrix& a, const Matrix& b, Tensor& out, const char* bias) 
     g.batch.pop_back();
     for (auto& s : merged) s.pop_back();
   }
-  if (g.m == 1) tidy_matrix_strides(g.m, g.k, a_rs, a_cs);
 
   g.a_strides = merged[0];
   g.b_strides = merged[1];

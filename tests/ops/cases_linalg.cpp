@@ -46,6 +46,13 @@ DLT_OP_CASES(linalg) {
                   .fn = [](const Inputs& x) { return matmul(x[0], x[1]); },
                   .torch = "torch.matmul(x0, x1)",
                   .tolerances = kF32F64});
+  rows.push_back({.op = "matmul", .label = "int64",  // exact, through the plain loop
+                  .inputs = {{.shape = {2, 3, 4}, .values = Values::integer, .lo = -5, .hi = 5},
+                             {.shape = {4, 2}, .values = Values::integer, .lo = -5, .hi = 5}},
+                  .fn = [](const Inputs& x) { return matmul(x[0], x[1]); },
+                  .torch = "torch.matmul(x0, x1)",
+                  .tolerances = {{DType::f32, 0, 0}},
+                  .gradcheck = false});
   // 16-bit rows against torch's own 16-bit matmul. bf16 keeps 8 significant
   // bits (1 ulp is up to 2^-7 relative) and torch rounds per-batch partial
   // gradients before summing them, so allow two ulps of values around 2..4.
