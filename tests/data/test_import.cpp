@@ -121,11 +121,18 @@ TEST(ImportFashionMnist, BadIdxFiles) {
                {empty.path("train-images-idx3-ubyte.gz"), "no such file"});
 }
 
+TextImport text_options(double val_fraction, Vocab vocab = Vocab::bytes) {
+  TextImport o;
+  o.val_fraction = val_fraction;
+  o.vocab = vocab;
+  return o;
+}
+
 TEST(ImportText, BytesSplitIntoTrainAndVal) {
   TempDir tmp;
   const std::string text = "In the beginning God created the heaven and the earth.\n";  // 55 bytes
   testing::write_file(tmp.path("t.txt"), text);
-  import_text(tmp.path("t.txt"), tmp.path("t.h5"), {.val_fraction = 0.25});
+  import_text(tmp.path("t.txt"), tmp.path("t.h5"), text_options(0.25));
   const auto train = read_all(tmp.path("t.h5"), {"train/tokens"})[0];
   const auto val = read_all(tmp.path("t.h5"), {"val/tokens"})[0];
   ASSERT_EQ(train.size(), 41u);  // val: round(55 / 4) = 14
@@ -141,7 +148,7 @@ TEST(ImportText, CharacterVocabulary) {
   TempDir tmp;
   const std::string text = "abba caf\xc3\xa9!";  // 10 characters, é is two bytes
   testing::write_file(tmp.path("t.txt"), text);
-  import_text(tmp.path("t.txt"), tmp.path("t.h5"), {.val_fraction = 0, .vocab = Vocab::chars});
+  import_text(tmp.path("t.txt"), tmp.path("t.h5"), text_options(0, Vocab::chars));
   // Sorted vocabulary: ' ' ! a b c f é -> ids 0..6.
   const auto ids = read_all(tmp.path("t.h5"), {"train/tokens"})[0];
   EXPECT_EQ(ids, (std::vector<double>{2, 3, 3, 2, 0, 4, 2, 5, 6, 1}));
@@ -158,12 +165,12 @@ TEST(ImportText, BadInput) {
   testing::write_file(tmp.path("empty.txt"), "");
   expect_error([&] { import_text(tmp.path("empty.txt"), tmp.path("o.h5"), {}); }, {"no text"});
   testing::write_file(tmp.path("bad.txt"), "ok\xff\xfe");
-  expect_error([&] { import_text(tmp.path("bad.txt"), tmp.path("o.h5"), {.vocab = Vocab::chars}); },
+  expect_error([&] { import_text(tmp.path("bad.txt"), tmp.path("o.h5"), text_options(0.1, Vocab::chars)); },
                {tmp.path("bad.txt"), "invalid UTF-8 at byte 2"});
   testing::write_file(tmp.path("one.txt"), "x");
-  expect_error([&] { import_text(tmp.path("one.txt"), tmp.path("o.h5"), {.val_fraction = 0.5}); },
+  expect_error([&] { import_text(tmp.path("one.txt"), tmp.path("o.h5"), text_options(0.5)); },
                {"1 tokens cannot be split"});
-  expect_error([&] { import_text(tmp.path("one.txt"), tmp.path("o.h5"), {.val_fraction = 1}); },
+  expect_error([&] { import_text(tmp.path("one.txt"), tmp.path("o.h5"), text_options(1)); },
                {"fraction must be in [0, 1)"});
 }
 

@@ -97,7 +97,9 @@ TEST(Sampler, ShardsAreDisjointEqualAndCoverTheEpoch) {
       Sampler s(n, 8, 10, {.shuffle = shuffle, .seed = 9, .rank = rank, .world_size = world});
       const auto part = s.epoch_order(4);
       EXPECT_EQ(int64_t(part.size()), 33);
-      if (batches >= 0) EXPECT_EQ(s.batches_per_epoch(), batches);
+      if (batches >= 0) {
+        EXPECT_EQ(s.batches_per_epoch(), batches);
+      }
       batches = s.batches_per_epoch();
       all.insert(all.end(), part.begin(), part.end());
     }

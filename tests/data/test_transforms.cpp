@@ -31,6 +31,20 @@ std::vector<float> reference(const std::vector<uint8_t>& img, int64_t C, int64_t
   return out;
 }
 
+ImageTransform crop_flip(int64_t padding, bool hflip) {
+  ImageTransform t;
+  t.crop_padding = padding;
+  t.hflip = hflip;
+  return t;
+}
+
+ImageTransform normalize(std::vector<float> mean, std::vector<float> std) {
+  ImageTransform t;
+  t.mean = std::move(mean);
+  t.std = std::move(std);
+  return t;
+}
+
 bool close(const std::vector<float>& a, const std::vector<float>& b) {
   for (size_t i = 0; i < a.size(); ++i)
     if (std::abs(a[i] - b[i]) > 1e-5f) return false;
@@ -41,7 +55,9 @@ TEST(Transforms, CropFlipNormaliseMatchesTheReference) {
   const int64_t C = 2, H = 5, W = 6, pad = 2;
   std::vector<uint8_t> img(size_t(C * H * W));
   for (size_t i = 0; i < img.size(); ++i) img[i] = uint8_t(17 + 13 * i);
-  const ImageTransform t{.mean = {0.3f, 0.6f}, .std = {0.5f, 0.2f}, .crop_padding = pad, .hflip = true};
+  ImageTransform t = normalize({0.3f, 0.6f}, {0.5f, 0.2f});
+  t.crop_padding = pad;
+  t.hflip = true;
   const SampleTransform st(t, {"x", DType::u8, {C, H, W}});
 
   // Each output must be the reference for one crop and flip; over many
@@ -67,7 +83,7 @@ TEST(Transforms, SameSampleSameAugmentation) {
   const std::vector<uint8_t> img(4 * 4, 9);
   std::vector<uint8_t> ramp(16);
   for (size_t i = 0; i < 16; ++i) ramp[i] = uint8_t(i * 10);
-  const SampleTransform st({.crop_padding = 1, .hflip = true}, {"x", DType::u8, {4, 4}});
+  const SampleTransform st(crop_flip(1, true), {"x", DType::u8, {4, 4}});
   const auto run = [&](uint64_t seed, int64_t epoch, int64_t index) {
     std::vector<float> out(16);
     st.apply(reinterpret_cast<const std::byte*>(ramp.data()), out.data(), seed, epoch, index);
@@ -81,7 +97,7 @@ TEST(Transforms, SameSampleSameAugmentation) {
 
 TEST(Transforms, ConversionAloneKeepsAnyShape) {
   const float values[3] = {1.5f, -2.0f, 4.0f};
-  const SampleTransform st({.mean = {1.0f}, .std = {2.0f}}, {"f", DType::f32, {3}});
+  const SampleTransform st(normalize({1.0f}, {2.0f}), {"f", DType::f32, {3}});
   EXPECT_EQ(st.output().dtype, DType::f32);
   float out[3];
   st.apply(reinterpret_cast<const std::byte*>(values), out, 0, 0, 0);
@@ -90,18 +106,20 @@ TEST(Transforms, ConversionAloneKeepsAnyShape) {
   EXPECT_FLOAT_EQ(out[2], 1.5f);
 
   const uint8_t px[2] = {0, 255};
-  const SampleTransform u8({.to_float = true}, {"u", DType::u8, {2}});
+  ImageTransform to_float;
+  to_float.to_float = true;
+  const SampleTransform u8(to_float, {"u", DType::u8, {2}});
   u8.apply(reinterpret_cast<const std::byte*>(px), out, 0, 0, 0);
   EXPECT_EQ(out[0], 0.0f);
   EXPECT_EQ(out[1], 1.0f);
 }
 
 TEST(Transforms, BadOptionsAreErrors) {
-  expect_error([] { SampleTransform({.hflip = true}, {"v", DType::f32, {10}}); },
+  expect_error([] { SampleTransform(crop_flip(-1, true), {"v", DType::f32, {10}}); },
                {"'v'", "(H, W) or (C, H, W)", "[10]"});
-  expect_error([] { SampleTransform({.mean = {0.5f}}, {"x", DType::u8, {2, 2}}); },
+  expect_error([] { SampleTransform(normalize({0.5f}, {}), {"x", DType::u8, {2, 2}}); },
                {"as many std values"});
-  expect_error([] { SampleTransform({.mean = {0.5f}, .std = {0.0f}}, {"x", DType::u8, {2, 2}}); },
+  expect_error([] { SampleTransform(normalize({0.5f}, {0.0f}), {"x", DType::u8, {2, 2}}); },
                {"std must be positive"});
 }
 
