@@ -6,5 +6,6 @@
 namespace dlt::cli {
 
 void add_info_command(CLI::App& app);
+void add_data_command(CLI::App& app);
 
 }  // namespace dlt::cli

@@ -8,14 +8,39 @@
 #include "cli/commands.h"
 #include "dlt/core/error.h"
 
+namespace {
+
+// An unknown first word gets a clear line naming the known commands, rather
+// than CLI11's generic "a subcommand is required".
+bool is_known_command(const CLI::App& app, const std::string& word) {
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->check_name(word)) return true;
+  return false;
+}
+
+std::string known_commands(const CLI::App& app) {
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+  return names;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"dlt: a deep-learning training toolkit driven by YAML experiment files.\n"
                "Example: dlt info"};
   app.set_version_flag("--version", std::string("dlt ") + DLT_VERSION);
   app.require_subcommand(1);
   dlt::cli::add_info_command(app);
+  dlt::cli::add_data_command(app);
   if (argc <= 1) {
     std::cerr << app.help() << std::flush;
+    return 2;
+  }
+  const std::string first = argv[1];
+  if (!first.empty() && first[0] != '-' && !is_known_command(app, first)) {
+    std::fprintf(stderr, "error: unknown command '%s' (known commands: %s; see dlt --help)\n",
+                 first.c_str(), known_commands(app).c_str());
     return 2;
   }
   try {

@@ -13,7 +13,8 @@ namespace dlt::cpu {
 // exp: Cody-Waite range reduction to r in [-ln2/2, ln2/2], Cephes polynomial.
 inline float fexp(float x) {
   const float hi = 88.3762626647949f, lo = -87.3365447505531f;
-  const float xc = std::fmin(std::fmax(x, lo), hi);
+  // Ternaries, not fmin/fmax: GCC vectorises these selects.
+  const float xc = x < lo ? lo : (x > hi ? hi : x);
   const float n = std::nearbyint(xc * 1.44269504088896341f);
   float r = xc - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;

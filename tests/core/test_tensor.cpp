@@ -127,7 +127,7 @@ TEST(Tensor, Factories) {
   EXPECT_EQ(to_vector<float>(eye(3)), (std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1}));
   EXPECT_EQ(to_vector<float>(full({2}, 7.5)), (std::vector<float>{7.5, 7.5}));
   EXPECT_EQ(full({2}, 7.5, DType::f16).dtype(), DType::f16);
-  EXPECT_EQ(ones({2, 2}).item<float>(), 1.0f) ;
+  EXPECT_EQ(ones({1, 1}).item<float>(), 1.0f);
 }
 
 TEST(Tensor, ItemNeedsOneElement) {

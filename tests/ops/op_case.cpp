@@ -42,10 +42,10 @@ Tensor draw(const InputSpec& spec, DType float_dtype, Generator& gen) {
       // A permutation of n evenly spaced values in (-1, 1): no ties, and
       // gaps of 2/n keep finite differences away from the kinks.
       const std::vector<double> keys = to_vector<double>(rand({n}, DType::f64, &gen));
-      std::vector<size_t> order(size_t(n));
+      std::vector<size_t> order(static_cast<size_t>(n));
       std::iota(order.begin(), order.end(), size_t(0));
       std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
-      std::vector<double> vals(size_t(n));
+      std::vector<double> vals(static_cast<size_t>(n));
       for (size_t i = 0; i < size_t(n); ++i) vals[order[i]] = (2.0 * double(i) + 1) / double(n) - 1;
       return from_vector(vals, spec.shape).to(float_dtype);
     }

@@ -39,7 +39,7 @@ struct InputSpec {
   double lo = -1, hi = 1;
   bool grad = true;        // floating inputs: differentiate w.r.t. this one
   bool noncontig = false;  // pass a strided view (every other element of the last dim)
-  std::optional<DType> dtype;  // fixed dtype (indices, masks); else the test's float dtype
+  std::optional<DType> dtype = std::nullopt;  // fixed dtype (indices, masks); else the test's float dtype
 };
 
 struct Tolerance {

@@ -68,7 +68,7 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
-struct Run {
+struct RowRun {
   Inputs inputs;
   Tensor output;
   std::vector<Tensor> grads;  // per input; undefined when not differentiated
@@ -84,7 +84,7 @@ class ParityData {
   bool torch_available = false;
   std::string setup_error;
   fs::path dir;
-  std::map<std::string, Run> dlt;
+  std::map<std::string, RowRun> dlt;
   std::map<std::string, std::string> torch_results;  // key -> json line
 
  private:
@@ -106,7 +106,7 @@ class ParityData {
         try {
           write_row(manifest, c, key, tol.dtype);
         } catch (const std::exception& e) {
-          dlt[key] = Run{};
+          dlt[key] = RowRun{};
           errors_[key] = e.what();
         }
       }
@@ -124,7 +124,7 @@ class ParityData {
   }
 
   void write_row(std::ofstream& manifest, const OpCase& c, const std::string& key, DType dtype) {
-    Run run;
+    RowRun run;
     run.inputs = make_inputs(c, dtype, case_seed(c));
     std::string inputs_json;
     for (size_t k = 0; k < run.inputs.size(); ++k) {
@@ -179,19 +179,19 @@ TEST_P(TorchParity, ForwardAndBackward) {
     ASSERT_FALSE(line.empty()) << "no torch result";
     const std::string torch_error = json_field(line, "error");
     ASSERT_TRUE(torch_error.empty()) << "torch failed on `" << c.torch << "`: " << torch_error;
-    const Run& run = data.dlt[key];
-    EXPECT_EQ(fmt::format("[{}]", fmt::join(run.output.shape(), ", ")), json_field(line, "shape"));
-    const std::string out_err = compare_close(to_vector<double>(run.output),
+    const RowRun& result = data.dlt[key];
+    EXPECT_EQ(fmt::format("[{}]", fmt::join(result.output.shape(), ", ")), json_field(line, "shape"));
+    const std::string out_err = compare_close(to_vector<double>(result.output),
                                               read_doubles(data.dir / (key + "_out.bin")), tol.rtol, tol.atol);
     EXPECT_TRUE(out_err.empty()) << "forward: " << out_err;
-    for (size_t k = 0; k < run.grads.size(); ++k) {
-      if (!run.grads[k].defined()) continue;
+    for (size_t k = 0; k < result.grads.size(); ++k) {
+      if (!result.grads[k].defined()) continue;
       const fs::path torch_grad = data.dir / fmt::format("{}_grad{}.bin", key, k);
       if (!fs::exists(torch_grad)) {
         ADD_FAILURE() << "torch has no gradient for input " << k;
         continue;
       }
-      const std::string err = compare_close(to_vector<double>(run.grads[k]), read_doubles(torch_grad),
+      const std::string err = compare_close(to_vector<double>(result.grads[k]), read_doubles(torch_grad),
                                             tol.rtol, tol.atol);
       EXPECT_TRUE(err.empty()) << "gradient of input " << k << ": " << err;
     }

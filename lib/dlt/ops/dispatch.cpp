@@ -85,7 +85,8 @@ void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void*
   DLT_CHECK(fn != nullptr, "op '{}' has no kernel for device {} in this build", op_name(op),
             device_type_name(device.type));
   fn(KernelCall{op, in, out, attrs});
-  if (should_record(in)) record(op, in, out, attrs);
+  // NoGrad ops (comparisons, argmax) give results without history.
+  if (needs_formula(op) && should_record(in)) record(op, in, out, attrs);
 }
 
 }  // namespace dlt::ops

@@ -39,9 +39,9 @@ void record(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const vo
 // history. `out` must be allocated.
 void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void* attrs);
 
-template <class A>
-void run(OpId op, std::initializer_list<Tensor> in, std::span<Tensor> out, const A& attrs) {
-  run(op, std::span<const Tensor>(in.begin(), in.size()), out, &attrs);
+// Ops without tensor inputs (factories, fills).
+inline void run_no_inputs(OpId op, std::span<Tensor> out, const void* attrs) {
+  run(op, std::span<const Tensor>(), out, attrs);
 }
 
 // The common device of the defined inputs (a user error if they differ).

@@ -16,7 +16,7 @@ Tensor fill_new(const Shape& shape, Scalar value, TensorOptions options) {
   Tensor t = empty(shape, options.requires_grad(false));
   const ops::ScalarAttrs attrs{value.to_double()};
   Tensor outs[] = {t};
-  ops::run(OpId::fill, {}, outs, &attrs);
+  ops::run_no_inputs(OpId::fill, outs, &attrs);
   if (options.requires_grad_) t.requires_grad_(true);
   return t;
 }
@@ -27,7 +27,7 @@ Tensor random_new(OpId op, const Shape& shape, double a, double b, TensorOptions
   Tensor t = empty(shape, options.requires_grad(false));
   ops::RandomAttrs attrs{a, b, g.seed(), g.take_offset(philox_counters(uint64_t(t.numel())))};
   Tensor outs[] = {t};
-  ops::run(op, {}, outs, &attrs);
+  ops::run_no_inputs(op, outs, &attrs);
   if (options.requires_grad_) t.requires_grad_(true);
   return t;
 }
@@ -55,7 +55,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
   Tensor t = empty({n}, options.requires_grad(false));
   const ops::RangeAttrs attrs{s, st, e, false};
   Tensor outs[] = {t};
-  ops::run(OpId::range, {}, outs, &attrs);
+  ops::run_no_inputs(OpId::range, outs, &attrs);
   return t;
 }
 
@@ -65,7 +65,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
   const double step = steps > 1 ? (end - start) / double(steps - 1) : 0;
   const ops::RangeAttrs attrs{start, step, end, true};
   Tensor outs[] = {t};
-  ops::run(OpId::range, {}, outs, &attrs);
+  ops::run_no_inputs(OpId::range, outs, &attrs);
   return t;
 }
 

@@ -151,7 +151,7 @@ Tensor& Tensor::fill_(Scalar value) {
       *this, {}, "fill_",
       [&] {
         Tensor outs[] = {*this};
-        ops::run(OpId::fill, {}, outs, &attrs);
+        ops::run_no_inputs(OpId::fill, outs, &attrs);
       },
       [&](const Tensor& old) { return mul(old, wrap_scalar(0, old)) + value; });
 }

@@ -1,0 +1,248 @@
+// CPU kernels of max / average / adaptive average 2-D pooling and their
+// backward passes: direct loops over (B * C) planes, one plane per task, so
+// every output element (and every scattered gradient) has a single writer
+// and results do not depend on the thread count. Window and index
+// semantics follow torch 1.13's CPU kernels exactly (NCHW); like them, the
+// backward passes accumulate in the tensor's own dtype.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "dlt/core/parallel.h"
+#include "dlt/ops/dispatch.h"
+
+namespace dlt::cpu {
+namespace {
+
+using ops::AdaptivePoolAttrs;
+using ops::KernelCall;
+using ops::Pool2dAttrs;
+
+// An input (..., H, W) and an output (..., Ho, Wo) as planes of one image channel.
+struct Planes {
+  int64_t count, H, W, Ho, Wo;
+};
+
+Planes planes_of(const Shape& in, const Shape& out) {
+  const size_t n = in.size();
+  return {numel_of(in) / (in[n - 2] * in[n - 1]), in[n - 2], in[n - 1], out[n - 2], out[n - 1]};
+}
+
+// Splits the planes over threads; `cost` is the work per plane in element visits.
+template <class F> void for_each_plane(const Planes& p, int64_t cost, F&& f) {
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(cost, 1));
+  parallel_for(0, p.count, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) f(plane);
+  });
+}
+
+// ---- max pooling -------------------------------------------------------------
+
+// in: x (B, C, H, W); out: values, indices (B, C, Ho, Wo), indices flat in H * W.
+void max_pool2d_kernel(const KernelCall& c) {
+  const auto& a = c.attrs<Pool2dAttrs>();
+  const Planes p = planes_of(c.in[0].shape(), c.out[0].shape());
+  const auto [kh, kw] = a.kernel;
+  const auto [sh, sw] = a.stride;
+  const auto [ph, pw] = a.padding;
+  const auto [dh, dw] = a.dilation;
+  visit_floating(c.in[0].dtype(), "max_pool2d", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* x = c.in[0].data_ptr<T>();
+    T* values = c.out[0].data_ptr<T>();
+    int64_t* indices = c.out[1].data_ptr<int64_t>();
+    for_each_plane(p, p.Ho * p.Wo * kh * kw, [&](int64_t plane) {
+      const T* xp = x + plane * p.H * p.W;
+      const int64_t base = plane * p.Ho * p.Wo;
+      for (int64_t oh = 0; oh < p.Ho; ++oh) {
+        int64_t h0 = oh * sh - ph;
+        const int64_t h1 = std::min(h0 + (kh - 1) * dh + 1, p.H);
+        while (h0 < 0) h0 += dh;
+        for (int64_t ow = 0; ow < p.Wo; ++ow) {
+          int64_t w0 = ow * sw - pw;
+          const int64_t w1 = std::min(w0 + (kw - 1) * dw + 1, p.W);
+          while (w0 < 0) w0 += dw;
+          // The first maximum in scan order wins; a NaN always replaces it.
+          int64_t arg = h0 * p.W + w0;
+          C best = -std::numeric_limits<C>::infinity();
+          for (int64_t ih = h0; ih < h1; ih += dh)
+            for (int64_t iw = w0; iw < w1; iw += dw) {
+              const C v = C(xp[ih * p.W + iw]);
+              if (v > best || std::isnan(v)) {
+                best = v;
+                arg = ih * p.W + iw;
+              }
+            }
+          values[base + oh * p.Wo + ow] = T(best);
+          indices[base + oh * p.Wo + ow] = arg;
+        }
+      }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(max_pool2d, cpu, max_pool2d_kernel);
+
+// in: dy, indices (B, C, Ho, Wo); out: dx (B, C, H, W)
+void max_pool2d_backward_kernel(const KernelCall& c) {
+  const Planes p = planes_of(c.out[0].shape(), c.in[0].shape());
+  visit_floating(c.in[0].dtype(), "max_pool2d_backward", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* dy = c.in[0].data_ptr<T>();
+    const int64_t* indices = c.in[1].data_ptr<int64_t>();
+    T* dx = c.out[0].data_ptr<T>();
+    for_each_plane(p, p.H * p.W + p.Ho * p.Wo, [&](int64_t plane) {
+      T* dxp = dx + plane * p.H * p.W;
+      std::fill(dxp, dxp + p.H * p.W, T(0));
+      const int64_t base = plane * p.Ho * p.Wo;
+      for (int64_t o = 0; o < p.Ho * p.Wo; ++o) {
+        T& target = dxp[indices[base + o]];
+        target = T(C(target) + C(dy[base + o]));
+      }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(max_pool2d_backward, cpu, max_pool2d_backward_kernel);
+
+// ---- average pooling -------------------------------------------------------------
+
+// One output's window, clipped to the input, and the count it is divided by.
+struct AvgWindow {
+  int64_t h0, h1, w0, w1, divisor;
+};
+
+AvgWindow avg_window(const Pool2dAttrs& a, const Planes& p, int64_t oh, int64_t ow) {
+  int64_t h0 = oh * a.stride[0] - a.padding[0], w0 = ow * a.stride[1] - a.padding[1];
+  int64_t h1 = std::min(h0 + a.kernel[0], p.H + a.padding[0]);
+  int64_t w1 = std::min(w0 + a.kernel[1], p.W + a.padding[1]);
+  const int64_t padded_count = (h1 - h0) * (w1 - w0);  // the window within the padded input
+  h0 = std::max<int64_t>(h0, 0);
+  w0 = std::max<int64_t>(w0, 0);
+  h1 = std::min(h1, p.H);
+  w1 = std::min(w1, p.W);
+  const int64_t count = a.count_include_pad ? padded_count : (h1 - h0) * (w1 - w0);
+  return {h0, h1, w0, w1, count};
+}
+
+bool is_empty(const AvgWindow& win) { return win.h0 >= win.h1 || win.w0 >= win.w1; }
+
+// in: x (B, C, H, W); out: y (B, C, Ho, Wo)
+void avg_pool2d_kernel(const KernelCall& c) {
+  const auto& a = c.attrs<Pool2dAttrs>();
+  const Planes p = planes_of(c.in[0].shape(), c.out[0].shape());
+  visit_floating(c.in[0].dtype(), "avg_pool2d", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* x = c.in[0].data_ptr<T>();
+    T* y = c.out[0].data_ptr<T>();
+    for_each_plane(p, p.Ho * p.Wo * a.kernel[0] * a.kernel[1], [&](int64_t plane) {
+      const T* xp = x + plane * p.H * p.W;
+      T* yp = y + plane * p.Ho * p.Wo;
+      for (int64_t oh = 0; oh < p.Ho; ++oh)
+        for (int64_t ow = 0; ow < p.Wo; ++ow) {
+          const AvgWindow win = avg_window(a, p, oh, ow);
+          C sum = 0;
+          if (!is_empty(win))
+            for (int64_t ih = win.h0; ih < win.h1; ++ih) {
+              const T* row = xp + ih * p.W;
+#pragma omp simd reduction(+ : sum)
+              for (int64_t iw = win.w0; iw < win.w1; ++iw) sum += C(row[iw]);
+            }
+          yp[oh * p.Wo + ow] = is_empty(win) ? T(0) : T(sum / C(win.divisor));
+        }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(avg_pool2d, cpu, avg_pool2d_kernel);
+
+// in: dy (B, C, Ho, Wo); out: dx (B, C, H, W)
+void avg_pool2d_backward_kernel(const KernelCall& c) {
+  const auto& a = c.attrs<Pool2dAttrs>();
+  const Planes p = planes_of(c.out[0].shape(), c.in[0].shape());
+  visit_floating(c.in[0].dtype(), "avg_pool2d_backward", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* dy = c.in[0].data_ptr<T>();
+    T* dx = c.out[0].data_ptr<T>();
+    for_each_plane(p, p.Ho * p.Wo * a.kernel[0] * a.kernel[1] + p.H * p.W, [&](int64_t plane) {
+      const T* dyp = dy + plane * p.Ho * p.Wo;
+      T* dxp = dx + plane * p.H * p.W;
+      std::fill(dxp, dxp + p.H * p.W, T(0));
+      for (int64_t oh = 0; oh < p.Ho; ++oh)
+        for (int64_t ow = 0; ow < p.Wo; ++ow) {
+          const AvgWindow win = avg_window(a, p, oh, ow);
+          if (is_empty(win)) continue;
+          const C share = C(dyp[oh * p.Wo + ow]) / C(win.divisor);
+          for (int64_t ih = win.h0; ih < win.h1; ++ih) {
+            T* row = dxp + ih * p.W;
+#pragma omp simd
+            for (int64_t iw = win.w0; iw < win.w1; ++iw) row[iw] = T(C(row[iw]) + share);
+          }
+        }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(avg_pool2d_backward, cpu, avg_pool2d_backward_kernel);
+
+// ---- adaptive average pooling ------------------------------------------------------
+
+// Output cell i of n over an input of size `in` covers [floor(i in / n), ceil((i + 1) in / n)).
+int64_t adaptive_start(int64_t i, int64_t n, int64_t in) { return (i / n) * in + (i % n) * in / n; }
+int64_t adaptive_end(int64_t i, int64_t n, int64_t in) { return 1 + ((i + 1) * in - 1) / n; }
+
+// in: x (B, C, H, W); out: y (B, C, Ho, Wo)
+void adaptive_avg_pool2d_kernel(const KernelCall& c) {
+  const Planes p = planes_of(c.in[0].shape(), c.out[0].shape());
+  if (c.out[0].numel() == 0) return;
+  visit_floating(c.in[0].dtype(), "adaptive_avg_pool2d", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* x = c.in[0].data_ptr<T>();
+    T* y = c.out[0].data_ptr<T>();
+    for_each_plane(p, p.H * p.W + p.Ho * p.Wo, [&](int64_t plane) {
+      const T* xp = x + plane * p.H * p.W;
+      T* yp = y + plane * p.Ho * p.Wo;
+      for (int64_t oh = 0; oh < p.Ho; ++oh) {
+        const int64_t h0 = adaptive_start(oh, p.Ho, p.H), h1 = adaptive_end(oh, p.Ho, p.H);
+        for (int64_t ow = 0; ow < p.Wo; ++ow) {
+          const int64_t w0 = adaptive_start(ow, p.Wo, p.W), w1 = adaptive_end(ow, p.Wo, p.W);
+          C sum = 0;
+          for (int64_t ih = h0; ih < h1; ++ih) {
+            const T* row = xp + ih * p.W;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t iw = w0; iw < w1; ++iw) sum += C(row[iw]);
+          }
+          yp[oh * p.Wo + ow] = T(sum / C((h1 - h0) * (w1 - w0)));
+        }
+      }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(adaptive_avg_pool2d, cpu, adaptive_avg_pool2d_kernel);
+
+// in: dy (B, C, Ho, Wo); out: dx (B, C, H, W)
+void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
+  const Planes p = planes_of(c.out[0].shape(), c.in[0].shape());
+  visit_floating(c.in[0].dtype(), "adaptive_avg_pool2d_backward", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* dy = c.in[0].data_ptr<T>();
+    T* dx = c.out[0].data_ptr<T>();
+    for_each_plane(p, p.H * p.W + p.Ho * p.Wo, [&](int64_t plane) {
+      const T* dyp = dy + plane * p.Ho * p.Wo;
+      T* dxp = dx + plane * p.H * p.W;
+      std::fill(dxp, dxp + p.H * p.W, T(0));
+      for (int64_t oh = 0; oh < p.Ho; ++oh) {
+        const int64_t h0 = adaptive_start(oh, p.Ho, p.H), h1 = adaptive_end(oh, p.Ho, p.H);
+        for (int64_t ow = 0; ow < p.Wo; ++ow) {
+          const int64_t w0 = adaptive_start(ow, p.Wo, p.W), w1 = adaptive_end(ow, p.Wo, p.W);
+          const C share = C(dyp[oh * p.Wo + ow]) / C((h1 - h0) * (w1 - w0));
+          for (int64_t ih = h0; ih < h1; ++ih) {
+            T* row = dxp + ih * p.W;
+#pragma omp simd
+            for (int64_t iw = w0; iw < w1; ++iw) row[iw] = T(C(row[iw]) + share);
+          }
+        }
+      }
+    });
+  });
+}
+DLT_REGISTER_KERNEL(adaptive_avg_pool2d_backward, cpu, adaptive_avg_pool2d_backward_kernel);
+
+}  // namespace
+}  // namespace dlt::cpu

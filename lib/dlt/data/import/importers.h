@@ -1,0 +1,44 @@
+// Importers: turn public data sets and plain files into HDF5 files that the
+// datasets in lib/dlt/data read. Each writes "<out>.partial" and renames it
+// when done, so a failed import leaves nothing behind.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "dlt/data/h5_writer.h"
+
+namespace dlt::data {
+
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// The gzipped IDX files of Fashion-MNIST (Debian's dataset-fashion-mnist)
+// -> train/images (60000, 28, 28) uint8, train/labels (60000) int64,
+// test/images, test/labels; attributes class_names and source.
+void import_fashion_mnist(const std::string& src_dir, const std::string& out,
+                          const Layout& layout = {});
+
+enum class Vocab {
+  bytes,  // token = byte value, vocabulary of 256
+  chars,  // token = index of the (UTF-8) character in the sorted set of those used
+};
+Vocab parse_vocab(std::string_view name);
+
+struct TextImport {
+  double val_fraction = 0.1;  // the last part of the text becomes val/tokens
+  Vocab vocab = Vocab::bytes;
+  Layout layout;
+};
+
+// Text (a file, or "-" for stdin) -> train/tokens and val/tokens (uint8 while
+// the vocabulary fits, else int32); attributes vocab, vocab_size, source and,
+// for chars, the vocabulary itself as one string ("chars").
+void import_text(const std::string& input, const std::string& out, const TextImport& options);
+
+// A numeric CSV table with a header row -> features (N, F) float32 from every
+// column but `label`, and labels (N): int64 when every label is a whole
+// number, else float32. Attributes feature_names, label and source.
+void import_csv(const std::string& path, const std::string& out, const std::string& label,
+                const Layout& layout = {});
+
+}  // namespace dlt::data

@@ -1,0 +1,169 @@
+// `dlt data ...` end to end through the binary: imports, inspect, bench,
+// and bad input, which must end with one "error: ..." line and exit 2.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "dlt/data/h5_writer.h"
+#include "tests/cli/run_dlt.h"
+#include "tests/data/fixtures.h"
+
+namespace dlt::data {
+namespace {
+
+using dlt::testing::CliResult;
+using dlt::testing::run_dlt;
+using testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Expects exit status 2 and exactly one line: "error: ..." with every piece.
+void expect_one_line_error(const CliResult& r, std::initializer_list<std::string> pieces) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_THAT(r.output, StartsWith("error: "));
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  for (const std::string& p : pieces) EXPECT_THAT(r.output, HasSubstr(p));
+}
+
+void write_mini_mnist(const TempDir& tmp) {
+  std::vector<uint8_t> images(20 * 28 * 28), labels(20);
+  for (size_t i = 0; i < images.size(); ++i) images[i] = uint8_t(i % 256);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = uint8_t(i % 10);
+  for (const char* split : {"train", "t10k"}) {
+    testing::write_idx_gz(tmp.path(std::string(split) + "-images-idx3-ubyte.gz"), {20, 28, 28}, images);
+    testing::write_idx_gz(tmp.path(std::string(split) + "-labels-idx1-ubyte.gz"), {20}, labels);
+  }
+}
+
+TEST(CliData, ImportFashionMnistThenInspectAndBench) {
+  TempDir tmp;
+  write_mini_mnist(tmp);
+  const std::string out = tmp.path("fm.h5");
+  const CliResult imp = run_dlt("data import fashion-mnist --src " + tmp.dir() + " --out " + out +
+                                " --chunk-rows 8 --compress 4");
+  ASSERT_EQ(imp.status, 0) << imp.output;
+  EXPECT_THAT(imp.output, HasSubstr("wrote " + out));
+
+  const CliResult info = run_dlt("data inspect " + out);
+  ASSERT_EQ(info.status, 0) << info.output;
+  for (const char* piece : {"train/", "test/", "images: uint8 [20, 28, 28], chunks [8, 28, 28], gzip 4",
+                            "labels: int64 [20]", "@class_names = [\"T-shirt/top\"",
+                            "first values: 0 1 2 3 4 5 6 7 ...", "sample 0: min 0, max 255"})
+    EXPECT_THAT(info.output, HasSubstr(piece));
+
+  const CliResult bench = run_dlt("data bench " + out + " --batch 8 --workers 2 --to-float "
+                                  "--mean 0.5 --std 0.25 --crop-padding 2 --hflip --shuffle chunked");
+  ASSERT_EQ(bench.status, 0) << bench.output;
+  EXPECT_THAT(bench.output, HasSubstr("3 batches, 20 samples"));
+  EXPECT_THAT(bench.output, HasSubstr("samples/s"));
+  EXPECT_THAT(bench.output, HasSubstr("MB/s"));
+  const CliResult json = run_dlt("data bench " + out + " --keys test/images --batch 8 --json");
+  ASSERT_EQ(json.status, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"samples\": 20, \"batches\": 3"));
+}
+
+TEST(CliData, ImportTextFromStdinAndBenchWindows) {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "And God said, Let there be light: and there was light.\n";
+  testing::write_file(tmp.path("kjv.txt"), text);
+  const std::string out = tmp.path("kjv.h5");
+  const CliResult r = run_dlt("data import text - --out " + out + " --vocab chars --val-fraction 0.1 < " +
+                              tmp.path("kjv.txt"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("train/"));
+  EXPECT_THAT(r.output, HasSubstr("tokens: uint8 [9900]"));
+  EXPECT_THAT(r.output, HasSubstr("tokens: uint8 [1100]"));
+  EXPECT_THAT(run_dlt("data inspect " + out).output, HasSubstr("@source = \"stdin\""));
+  const CliResult bench = run_dlt("data bench " + out + " --tokens val/tokens --block-size 64 "
+                                  "--random-offsets --batch 4");
+  ASSERT_EQ(bench.status, 0) << bench.output;
+  EXPECT_THAT(bench.output, HasSubstr("5 batches, 17 samples"));  // (1100 - 1) / 64 windows
+}
+
+TEST(CliData, ImportCsv) {
+  TempDir tmp;
+  testing::write_file(tmp.path("t.csv"), "x1,x2,y\n1,2,0\n3,4,1\n5,6,1\n");
+  const CliResult r = run_dlt("data import csv " + tmp.path("t.csv") + " --label y --out " + tmp.path("t.h5"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("features: float32 [3, 2]"));
+  EXPECT_THAT(r.output, HasSubstr("labels: int64 [3]"));
+  testing::write_file(tmp.path("bad.csv"), "x1,x2,y\n1,2,0\n3,four,1\n");
+  expect_one_line_error(run_dlt("data import csv " + tmp.path("bad.csv") + " --label y --out " + tmp.path("b.h5")),
+                        {tmp.path("bad.csv") + ":3: column 2 ('x2'): 'four' is not a number"});
+}
+
+TEST(CliData, EverySubcommandHasHelpWithAnExample) {
+  for (const char* cmd : {"data", "data import", "data import fashion-mnist", "data import text",
+                          "data import csv", "data inspect", "data bench"}) {
+    const CliResult r = run_dlt(std::string(cmd) + " --help");
+    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
+    EXPECT_THAT(r.output, ::testing::ContainsRegex("Example: .*dlt data")) << cmd;
+  }
+}
+
+TEST(CliDataBadInput, MissingFile) {
+  TempDir tmp;
+  expect_one_line_error(run_dlt("data inspect " + tmp.path("nope.h5")), {tmp.path("nope.h5"), "no such file"});
+  expect_one_line_error(run_dlt("data bench " + tmp.path("nope.h5")), {tmp.path("nope.h5"), "no such file"});
+  expect_one_line_error(run_dlt("data import text " + tmp.path("nope.txt") + " --out " + tmp.path("o.h5")),
+                        {tmp.path("nope.txt"), "no such file"});
+}
+
+TEST(CliDataBadInput, GarbageAndTruncatedFiles) {
+  TempDir tmp;
+  testing::write_file(tmp.path("junk.h5"), std::string(1000, '\x7f'));
+  expect_one_line_error(run_dlt("data inspect " + tmp.path("junk.h5")),
+                        {tmp.path("junk.h5"), "not a readable HDF5 file"});
+  const std::string cut = testing::write_arrays(tmp.path("cut.h5"), 500);
+  testing::truncate_file(cut, 3000);
+  expect_one_line_error(run_dlt("data bench " + cut + " --keys x,y"), {cut, "truncated"});
+}
+
+TEST(CliDataBadInput, MissingKeyAndMismatchedCounts) {
+  TempDir tmp;
+  const std::string f = testing::write_arrays(tmp.path("a.h5"), 10);
+  expect_one_line_error(run_dlt("data bench " + f), {f, "no dataset 'train/images'", "the file has: x, y"});
+  {
+    H5Writer w(tmp.path("m.h5"));
+    const std::vector<uint8_t> x(10);
+    w.write("x", DType::u8, {10}, x.data());
+    w.write("y", DType::u8, {9}, x.data());
+    w.commit();
+  }
+  expect_one_line_error(run_dlt("data bench " + tmp.path("m.h5") + " --keys x,y"),
+                        {tmp.path("m.h5"), "'x' has 10 samples but 'y' has 9"});
+}
+
+TEST(CliDataBadInput, UnsupportedDtypeAndEmptyDataset) {
+  TempDir tmp;
+  testing::write_raw(tmp.path("u16.h5"), "x", H5T_NATIVE_UINT16, {4, 3});
+  expect_one_line_error(run_dlt("data bench " + tmp.path("u16.h5") + " --keys x"),
+                        {tmp.path("u16.h5"), "'x' holds uint16 values"});
+  {
+    H5Writer w(tmp.path("e.h5"));
+    w.write("x", DType::f32, {0, 3}, nullptr);
+    w.commit();
+  }
+  expect_one_line_error(run_dlt("data bench " + tmp.path("e.h5") + " --keys x"),
+                        {tmp.path("e.h5"), "'x' is empty"});
+}
+
+TEST(CliDataBadInput, BatchLargerThanTheDatasetWithDropLast) {
+  TempDir tmp;
+  const std::string f = testing::write_arrays(tmp.path("a.h5"), 10);
+  expect_one_line_error(run_dlt("data bench " + f + " --keys x,y --batch 32 --drop-last"),
+                        {f, "[x, y]", "batch size 32", "10 samples", "drop_last"});
+}
+
+TEST(CliDataBadInput, CorruptChunkFoundByAWorker) {
+  TempDir tmp;
+  const std::string f = testing::write_arrays(tmp.path("c.h5"), 40000, {.chunk_rows = 64, .compress = 1});
+  testing::corrupt_chunk(f, "x", 600);
+  expect_one_line_error(run_dlt("data bench " + f + " --keys x,y --shuffle none --workers 3"),
+                        {f, "reading rows", "of 'x' failed"});
+}
+
+}  // namespace
+}  // namespace dlt::data

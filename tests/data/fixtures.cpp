@@ -1,0 +1,101 @@
+#include "tests/data/fixtures.h"
+
+#include <zlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace dlt::data::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "dlt-data-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+std::string write_arrays(const std::string& path, int64_t n, const Layout& layout) {
+  const Shape x_shape{n, 3, 5, 4};
+  const int64_t per = 3 * 5 * 4;
+  std::vector<uint8_t> x(size_t(n * per));
+  std::vector<int64_t> y(static_cast<size_t>(n));
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t i = 0; i < per; ++i) x[size_t(s * per + i)] = pixel(s, i);
+    y[size_t(s)] = s;
+  }
+  H5Writer w(path);
+  w.write("x", DType::u8, x_shape, x.data(), layout);
+  w.write("y", DType::i64, {n}, y.data(), layout);
+  w.commit();
+  return path;
+}
+
+void write_raw(const std::string& path, const char* key, hid_t type, const Shape& shape) {
+  h5::quiet();
+  const h5::Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  const std::vector<hsize_t> dims(shape.begin(), shape.end());
+  const h5::Id space(shape.empty() ? H5Screate(H5S_SCALAR)
+                                   : H5Screate_simple(int(dims.size()), dims.data(), nullptr),
+                     H5Sclose);
+  const h5::Id ds(H5Dcreate2(file.get(), key, type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT),
+                  H5Dclose);
+  if (ds.get() < 0) throw std::runtime_error("creating " + path + " failed");
+}
+
+void write_idx_gz(const std::string& path, const Shape& shape, const std::vector<uint8_t>& data,
+                  uint32_t magic) {
+  if (magic == 0) magic = 0x800u | uint32_t(shape.size());
+  std::string bytes;
+  const auto put_u32 = [&](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(char((v >> shift) & 0xff));
+  };
+  put_u32(magic);
+  for (const int64_t d : shape) put_u32(uint32_t(d));
+  bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+  gzFile f = gzopen(path.c_str(), "wb");
+  if (!f || gzwrite(f, bytes.data(), unsigned(bytes.size())) != int(bytes.size()))
+    throw std::runtime_error("writing " + path + " failed");
+  gzclose(f);
+}
+
+void corrupt_chunk(const std::string& path, const char* key, hsize_t index) {
+  haddr_t addr = 0;
+  hsize_t size = 0;
+  {
+    const auto file = h5::open_file(path);
+    const h5::Id ds = h5::open_dataset(*file, key);
+    const h5::Id space(H5Dget_space(ds.get()), H5Sclose);
+    std::vector<hsize_t> offset(8);
+    unsigned mask = 0;
+    if (H5Dget_chunk_info(ds.get(), space.get(), index, offset.data(), &mask, &addr, &size) < 0)
+      throw std::runtime_error("no chunk " + std::to_string(index) + " in " + path);
+  }
+  std::string bytes = read_file(path);
+  for (hsize_t i = 0; i < size; ++i) bytes[size_t(addr + i)] = char(0xA5 ^ i);
+  write_file(path, bytes);
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void truncate_file(const std::string& path, int64_t bytes) { fs::resize_file(path, uintmax_t(bytes)); }
+
+}  // namespace dlt::data::testing

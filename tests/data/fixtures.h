@@ -1,0 +1,52 @@
+// Files for the data tests: temporary folders, small HDF5 datasets whose
+// every value is known, gzipped IDX files, and ways to damage a file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dlt/core/shape.h"
+#include "dlt/data/h5_writer.h"
+
+namespace dlt::data::testing {
+
+// A fresh folder, removed with its contents when the test ends.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// Pixel i of sample s in the arrays below: a pattern that differs per sample.
+inline uint8_t pixel(int64_t s, int64_t i) { return uint8_t((s * 31 + i * 7) % 251); }
+
+// Writes `path` with "x": uint8 [n, 3, 5, 4] of pixel(s, i) and "y": int64
+// [n] with y[s] = s, both stored with `layout`. Returns path.
+std::string write_arrays(const std::string& path, int64_t n, const Layout& layout = {});
+
+// Writes a file with one dataset `key` of a raw HDF5 type (one H5Writer
+// refuses, such as uint16), left unwritten; an empty shape is a scalar.
+void write_raw(const std::string& path, const char* key, hid_t type, const Shape& shape);
+
+// Writes a gzip-compressed IDX file: magic 0x0000080<rank>, big-endian dims, data.
+void write_idx_gz(const std::string& path, const Shape& shape, const std::vector<uint8_t>& data,
+                  uint32_t magic = 0);  // 0: the right magic for uint8 of this rank
+
+// Overwrites the stored bytes of chunk `index` of `key` with garbage.
+void corrupt_chunk(const std::string& path, const char* key, hsize_t index);
+
+// Writes a plain file with these bytes.
+void write_file(const std::string& path, const std::string& bytes);
+std::string read_file(const std::string& path);
+// Cuts a file down to its first `bytes` bytes.
+void truncate_file(const std::string& path, int64_t bytes);
+
+}  // namespace dlt::data::testing
