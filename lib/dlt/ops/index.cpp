@@ -31,9 +31,11 @@ Shape with_size(Shape shape, int64_t dim, int64_t size) {
   return shape;
 }
 
-Tensor run_one(OpId op, std::initializer_list<Tensor> in, Tensor out, const ops::DimAttrs& attrs) {
+// Runs a one-output op along dimension `dim`.
+Tensor run_one(OpId op, std::initializer_list<Tensor> in, Tensor out, int64_t dim) {
+  const ops::DimAttrs attrs{dim};
   Tensor outs[] = {std::move(out)};
-  ops::run(op, in, outs, attrs);
+  ops::run(op, std::span<const Tensor>(in.begin(), in.size()), outs, &attrs);
   return outs[0];
 }
 
@@ -79,7 +81,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   }
   const int64_t d = wrap_dim(dim, x.dim(), "index_select dim");
   return run_one(OpId::index_select, {x.contiguous(), index.contiguous()},
-                 empty(with_size(x.shape(), d, index.numel()), like(x, x.dtype())), {d});
+                 empty(with_size(x.shape(), d, index.numel()), like(x, x.dtype())), d);
 }
 
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
@@ -94,7 +96,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
             shape_str(src.shape()), shape_str(x.shape()), d, index.numel(), shape_str(expected));
   return run_one(OpId::index_add,
                  {x.contiguous(), index.contiguous(), src.to(x.dtype()).contiguous()},
-                 empty(x.shape(), like(x, x.dtype())), {d});
+                 empty(x.shape(), like(x, x.dtype())), d);
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
@@ -111,7 +113,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
               "(only dimension {} may be larger)",
               shape_str(index.shape()), shape_str(x.shape()), k, d);
   return run_one(OpId::gather, {x, index.contiguous()}, empty(index.shape(), like(x, x.dtype())),
-                 {d});
+                 d);
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
@@ -136,7 +138,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
               shape_str(index.shape()), shape_str(x.shape()), k, d);
   }
   return run_one(OpId::scatter_add, {x.contiguous(), index.contiguous(), src.to(x.dtype())},
-                 empty(x.shape(), like(x, x.dtype())), {d});
+                 empty(x.shape(), like(x, x.dtype())), d);
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
