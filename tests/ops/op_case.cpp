@@ -80,6 +80,20 @@ Inputs make_inputs(const OpCase& c, DType float_dtype, uint64_t seed) {
 
 namespace dlt::testing {
 
+std::vector<size_t> gradcheck_rows() {
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < op_cases().size(); ++i)
+    if (op_cases()[i].gradcheck) rows.push_back(i);
+  return rows;
+}
+
+std::vector<size_t> parity_rows() {
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < op_cases().size(); ++i)
+    if (op_cases()[i].parity) rows.push_back(i);
+  return rows;
+}
+
 std::string case_test_name(size_t i) {
   std::string name = case_name(op_cases()[i]);
   for (char& ch : name)

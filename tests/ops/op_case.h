@@ -68,6 +68,9 @@ bool register_op_cases(const char* family, std::vector<OpCase> (*make)());
 Inputs make_inputs(const OpCase& c, DType float_dtype, uint64_t seed);
 std::string case_name(const OpCase& c);  // "exp[broadcast]"
 uint64_t case_seed(const OpCase& c);      // stable per row
+// Indices of the rows with gradcheck / parity set, for parameterised suites.
+std::vector<size_t> gradcheck_rows();
+std::vector<size_t> parity_rows();
 // A gtest-safe identifier for row i: "exp_broadcast_12".
 std::string case_test_name(size_t i);
 

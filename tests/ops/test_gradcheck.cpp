@@ -23,7 +23,6 @@ class Gradcheck : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(Gradcheck, MatchesFiniteDifferences) {
   const OpCase& c = op_cases()[GetParam()];
-  if (!c.gradcheck) GTEST_SKIP() << case_name(c) << " has no gradient";
   Inputs x = make_inputs(c, DType::f64, case_seed(c));
   std::vector<size_t> wrt;
   for (size_t k = 0; k < x.size(); ++k)
@@ -62,7 +61,7 @@ TEST_P(Gradcheck, MatchesFiniteDifferences) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, Gradcheck, ::testing::Range(size_t(0), op_cases().size()),
+INSTANTIATE_TEST_SUITE_P(Ops, Gradcheck, ::testing::ValuesIn(gradcheck_rows()),
                          [](const auto& info) { return case_test_name(info.param); });
 
 }  // namespace
