@@ -55,35 +55,48 @@ constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kInvSqrt2 = 0.7071067811865476;
 constexpr double kInvSqrt2Pi = 0.3989422804014327;
 
+// The approximation is chosen outside the loop: a loop-invariant branch in
+// the element function keeps GCC from vectorising it.
 void gelu_kernel(const KernelCall& c) {
-  const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
-  float_unary(c, "gelu", [&]<class C>() {
-    return [tanh_approx](C x) -> C {
-      if (tanh_approx)
+  if (c.attrs<ops::GeluAttrs>().tanh_approx) {
+    float_unary(c, "gelu", []<class C>() {
+      return [](C x) -> C {
         return C(0.5) * x * (C(1) + ftanh(C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x)));
-      return C(0.5) * x * ferfc(-x * C(kInvSqrt2));
-    };
-  });
+      };
+    });
+  } else {
+    float_unary(c, "gelu", []<class C>() {
+      return [](C x) -> C { return C(0.5) * x * ferfc(-x * C(kInvSqrt2)); };
+    });
+  }
 }
 DLT_REGISTER_KERNEL(gelu, cpu, gelu_kernel);
 
 // d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
-void gelu_backward_kernel(const KernelCall& c) {
-  const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
+template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make_op) {
   visit_floating(c.out[0].dtype(), "gelu_backward", [&]<class T>() {
-    using C = compute_t<T>;
-    map<T, T, T>(c.out[0], {&c.in[0], &c.in[1]}, [tanh_approx](C g, C x) -> C {
-      if (tanh_approx) {
+    map<T, T, T>(c.out[0], {&c.in[0], &c.in[1]}, make_op.template operator()<compute_t<T>>());
+  });
+}
+
+void gelu_backward_kernel(const KernelCall& c) {
+  if (c.attrs<ops::GeluAttrs>().tanh_approx) {
+    gelu_backward_with(c, []<class C>() {
+      return [](C g, C x) -> C {
         const C k = C(kSqrt2OverPi), a = C(0.044715);
         const C t = ftanh(k * (x + a * x * x * x));
-        const C d = C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x);
-        return g * d;
-      }
-      const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
-      const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
-      return g * (cdf + x * pdf);
+        return g * (C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x));
+      };
     });
-  });
+  } else {
+    gelu_backward_with(c, []<class C>() {
+      return [](C g, C x) -> C {
+        const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
+        const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
+        return g * (cdf + x * pdf);
+      };
+    });
+  }
 }
 DLT_REGISTER_KERNEL(gelu_backward, cpu, gelu_backward_kernel);
 
@@ -101,14 +114,16 @@ DLT_REGISTER_KERNEL(softplus, cpu, softplus_kernel);
 
 void pow_scalar_kernel(const KernelCall& c) {
   const double e = c.attrs<ops::ScalarAttrs>().value;
+  if (e == 2) {  // the common square, chosen outside the loop so it vectorises
+    numeric_unary(c, "pow", []<class C>() { return [](C x) -> C { return C(x * x); }; });
+    return;
+  }
   numeric_unary(c, "pow", [&]<class C>() {
     return [e](C x) -> C {
-      if constexpr (std::is_floating_point_v<C>) {
-        if (e == 2) return x * x;  // loop-invariant: the compiler unswitches it
+      if constexpr (std::is_floating_point_v<C>)
         return C(std::pow(x, C(e)));
-      } else {
+      else
         return C(std::llround(std::pow(double(x), e)));
-      }
     };
   });
 }
