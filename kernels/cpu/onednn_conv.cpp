@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dlt/core/allocator.h"
 #include "kernels/cpu/onednn_engine.h"
 
 namespace dlt::cpu {
@@ -193,6 +194,22 @@ const CachedConv& cached(Pass pass, const ConvGeometry& g, DType dtype, bool bia
   return *cache.emplace(key, std::move(made)).first->second;
 }
 
+// A buffer for a primitive-format copy of an operand, from dlt's host
+// allocator, whose cache makes repeated steps reuse the same memory.
+class HostBuffer {
+ public:
+  explicit HostBuffer(size_t nbytes)
+      : nbytes_(nbytes), ptr_(allocator_for(DeviceType::cpu).allocate(nbytes, 0)) {}
+  ~HostBuffer() { allocator_for(DeviceType::cpu).deallocate(ptr_, nbytes_, 0); }
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  void* get() const { return ptr_; }
+
+ private:
+  size_t nbytes_;
+  void* ptr_;
+};
+
 // Runs a cached convolution on user buffers given in operand order.
 void execute(const CachedConv& conv, const std::vector<void*>& data) {
   const dnnl::engine& eng = onednn_engine();
@@ -203,6 +220,7 @@ void execute(const CachedConv& conv, const std::vector<void*>& data) {
     memory internal, user;
   };
   std::vector<PendingOutput> pending;  // primitive-format outputs to copy back
+  std::vector<std::unique_ptr<HostBuffer>> buffers;
   for (size_t i = 0; i < data.size(); ++i) {
     const Operand& o = conv.operands[i];
     memory user(o.user, eng, data[i]);
@@ -210,7 +228,8 @@ void execute(const CachedConv& conv, const std::vector<void*>& data) {
       args.emplace(o.arg, user);
       continue;
     }
-    memory internal(o.internal, eng);
+    buffers.push_back(std::make_unique<HostBuffer>(o.internal.get_size()));
+    memory internal(o.internal, eng, buffers.back()->get());
     if (o.is_output)
       pending.push_back({&*o.reorder, internal, user});
     else

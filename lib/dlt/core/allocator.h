@@ -13,9 +13,15 @@ class Allocator {
  public:
   virtual ~Allocator() = default;
   virtual void* allocate(size_t nbytes, int device_index) = 0;
-  virtual void deallocate(void* ptr, int device_index) = 0;
-  // Human-readable statistics for `dlt info` (allocated, reserved, peak).
-  virtual std::string stats() const { return {}; }
+  virtual void deallocate(void* ptr, size_t nbytes, int device_index) = 0;
+  // Bytes held by live tensors, held in all (live + cached), and the peak of
+  // the first, for `dlt info` and memory benchmarks.
+  struct Stats {
+    size_t allocated = 0, reserved = 0, peak_allocated = 0;
+  };
+  virtual Stats stats() const { return {}; }
+  // Returns cached, unused blocks to the system.
+  virtual void empty_cache() {}
 };
 
 // The allocator registered for a device type; a user error if none is (e.g.

@@ -15,7 +15,7 @@ class StorageImpl {
   StorageImpl(size_t nbytes, Device device)
       : nbytes_(nbytes), device_(device),
         data_(allocator_for(device.type).allocate(nbytes, device.index)) {}
-  ~StorageImpl() { allocator_for(device_.type).deallocate(data_, device_.index); }
+  ~StorageImpl() { allocator_for(device_.type).deallocate(data_, nbytes_, device_.index); }
   StorageImpl(const StorageImpl&) = delete;
   StorageImpl& operator=(const StorageImpl&) = delete;
 
