@@ -55,6 +55,8 @@ install_packages() {
 
 setup_ccache() {
   export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/tmp}/.cache/ccache}"
+  # Paths relative to the checkout, so fresh clones (CI) hit the same cache.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
   if command -v ccache >/dev/null; then
     ccache -M 5G >/dev/null
   fi
