@@ -24,17 +24,21 @@ const std::set<std::string> kTestedOutsideTable = {"fill", "range", "uniform", "
                                                    "randint", "dropout"};
 
 TEST(OpCoverage, EveryKernelOpHasACpuKernel) {
-  for (OpId id : all_ops())
-    if (ops::needs_kernel(id))
+  for (OpId id : all_ops()) {
+    if (ops::needs_kernel(id)) {
       EXPECT_NE(ops::find_kernel(id, DeviceType::cpu), nullptr)
           << "op '" << ops::op_name(id) << "' has no cpu kernel";
+    }
+  }
 }
 
 TEST(OpCoverage, EveryDifferentiableOpHasABackwardFormula) {
-  for (OpId id : all_ops())
-    if (ops::needs_formula(id))
+  for (OpId id : all_ops()) {
+    if (ops::needs_formula(id)) {
       EXPECT_NE(autograd::find_formula(id), nullptr)
           << "op '" << ops::op_name(id) << "' has no backward formula";
+    }
+  }
 }
 
 TEST(OpCoverage, EveryOpHasATestRow) {
@@ -47,8 +51,9 @@ TEST(OpCoverage, EveryOpHasATestRow) {
     const std::string name = ops::op_name(id);
     if (ops::op_info(id).kind == ops::OpKind::Backward || kTestedOutsideTable.count(name)) continue;
     EXPECT_TRUE(covered.count(name)) << "op '" << name << "' has no row in the op test table";
-    if (ops::is_differentiable(id))
+    if (ops::is_differentiable(id)) {
       EXPECT_TRUE(gradchecked.count(name)) << "differentiable op '" << name << "' has no gradcheck row";
+    }
   }
 }
 

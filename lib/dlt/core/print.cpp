@@ -56,10 +56,16 @@ void print_dim(std::ostream& os, const std::vector<double>& v, const Shape& shap
     } else {
       print_dim(os, v, shape, d + 1, offset + i * stride, f, summarise, indent + 1);
     }
-    if (i + 1 < n)
-      os << (d + 1 == shape.size() ? ", "
-                                  : "," + std::string(shape.size() - d - 1, '\n') +
-                                        std::string(size_t(indent + 1), ' '));
+    if (i + 1 < n) {
+      // Inner dims: ", "; outer dims: a blank line per level below, then indent.
+      if (d + 1 == shape.size()) {
+        os << ", ";
+      } else {
+        os << ',';
+        for (size_t k = d + 1; k < shape.size(); ++k) os << '\n';
+        for (int k = 0; k <= indent; ++k) os << ' ';
+      }
+    }
   }
   os << ']';
 }
