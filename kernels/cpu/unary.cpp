@@ -38,7 +38,7 @@ template <class MakeOp> void numeric_unary(const KernelCall& c, const char* name
 
 DLT_NUMERIC_UNARY(neg, C(-x));
 DLT_NUMERIC_UNARY(abs, x < C(0) ? C(-x) : x);
-DLT_NUMERIC_UNARY(relu, x > C(0) ? x : C(0));
+DLT_NUMERIC_UNARY(relu, (x != x || x > C(0)) ? x : C(0));  // nan stays nan, as torch
 DLT_NUMERIC_UNARY(sign, C((C(0) < x) - (x < C(0))));
 DLT_FLOAT_UNARY(exp, fexp(x));
 DLT_FLOAT_UNARY(log, flog(x));
@@ -134,9 +134,9 @@ void clamp_kernel(const KernelCall& c) {
   numeric_unary(c, "clamp", [&]<class C>() {
     const double lo = a.lo, hi = a.hi;
     return [lo, hi](C x) -> C {
-      // nan stays nan (comparisons are false), as in torch.
-      const double v = double(x);
-      return v < lo ? C(lo) : (v > hi ? C(hi) : x);
+      // nan stays nan (comparisons are false); with lo > hi the result is hi, as torch.
+      const C r = double(x) < lo ? C(lo) : x;
+      return double(r) > hi ? C(hi) : r;
     };
   });
 }

@@ -12,7 +12,10 @@ namespace dlt::cpu {
 
 // exp: Cody-Waite range reduction to r in [-ln2/2, ln2/2], Cephes polynomial.
 inline float fexp(float x) {
-  const float hi = 88.3762626647949f, lo = -87.3365447505531f;
+  // Beyond hi the result overflows; below lo it underflows to 0. Between
+  // -87.3 and lo the result is subnormal: the scale is applied in two
+  // halves so neither power of two leaves float's range.
+  const float hi = 88.7228391f, lo = -103.972084f;
   // Ternaries, not fmin/fmax: GCC vectorises these selects.
   const float xc = x < lo ? lo : (x > hi ? hi : x);
   const float n = std::nearbyint(xc * 1.44269504088896341f);
@@ -25,8 +28,11 @@ inline float fexp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.0f;
-  const float scale = std::bit_cast<float>((int32_t(n) + 127) << 23);
-  float result = y * scale;
+  const int32_t ni = int32_t(n);
+  const int32_t half = ni / 2;
+  const float scale1 = std::bit_cast<float>((half + 127) << 23);
+  const float scale2 = std::bit_cast<float>((ni - half + 127) << 23);
+  float result = y * scale1 * scale2;
   result = x > hi ? INFINITY : result;
   result = x < lo ? 0.0f : result;
   return x != x ? x : result;  // nan stays nan
@@ -99,7 +105,8 @@ inline float ferfc(float x) {
   p = p * t + 0.37409196f;
   p = p * t + 1.00002368f;
   p = p * t - 1.26551223f;
-  const float ans = t * fexp(-z * z + p);
+  // fma keeps the rounding error of z*z out of the exponent's argument.
+  const float ans = t * fexp(std::fma(-z, z, p));
   return x >= 0.0f ? ans : 2.0f - ans;
 }
 inline double ferfc(double x) { return std::erfc(x); }

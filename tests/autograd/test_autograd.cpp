@@ -154,3 +154,64 @@ TEST(Autograd, DtypeCastPassesGradientInOriginalDtype) {
 
 }  // namespace
 }  // namespace dlt
+
+namespace dlt {
+namespace {
+
+TEST(AutogradInPlace, StaleViewOfRebasedTensorIsRefused) {
+  Tensor x = from_vector<float>({1, 2}, {2}).requires_grad_();
+  Tensor y = x * 1;
+  Tensor v = y.select(0, 0);
+  y.mul_(full({2}, 2.0));
+  expect_error([&] { v.backward(); }, {"view of a tensor that was later modified in place"});
+  expect_error([&] { (v * 3).sum(); }, {"view of a tensor that was later modified in place"});
+  // A view taken after the in-place op is fine and sees the new history.
+  Tensor w = y.select(0, 0);
+  w.backward();
+  EXPECT_EQ(to_vector<float>(x.grad()), (std::vector<float>{2, 0}));
+}
+
+TEST(AutogradInPlace, WritingIntoAnIntegerTensorRecordsNothing) {
+  Tensor i = zeros({2}, DType::i64);
+  Tensor w = from_vector<float>({1.5, 2.5}, {2}).requires_grad_();
+  i.copy_(w * 2);
+  EXPECT_FALSE(i.requires_grad());
+  EXPECT_EQ(to_vector<int64_t>(i), (std::vector<int64_t>{3, 5}));
+}
+
+TEST(AutogradInPlace, FillAndCopyDoNotTurnInfIntoNan) {
+  Tensor x = from_vector<float>({0, 1}, {2}).requires_grad_();
+  Tensor y = log(x);  // [-inf, 0]
+  y.fill_(1);
+  EXPECT_EQ(to_vector<float>(y), (std::vector<float>{1, 1}));
+  Tensor p = from_vector<float>({0.5, 1}, {2}).requires_grad_();
+  Tensor q = log(p);
+  q.fill_(1);
+  q.sum().backward();  // the filled value no longer depends on p
+  EXPECT_EQ(to_vector<float>(p.grad()), (std::vector<float>{0, 0}));
+  Tensor z = log(x);
+  Tensor src = from_vector<float>({3, 4}, {2}).requires_grad_();
+  z.copy_(src);
+  (z * z).sum().backward();
+  EXPECT_EQ(to_vector<float>(src.grad()), (std::vector<float>{6, 8}));
+}
+
+TEST(AutogradInPlace, RetainGradFollowsTheNewHistory) {
+  Tensor x = from_vector<float>({1, 2}, {2}).requires_grad_();
+  Tensor y = x * 1;
+  y.retain_grad();
+  y.mul_(full({2}, 3.0));
+  (y * y).sum().backward();
+  EXPECT_EQ(to_vector<float>(y.grad()), (std::vector<float>{6, 12}));  // 2y, y = 3x
+}
+
+TEST(AutogradFormulas, PowAtZeroIsFinite) {
+  Tensor a = zeros({1}).requires_grad_();
+  Tensor b = zeros({1}).requires_grad_();
+  pow(a, b).sum().backward();
+  EXPECT_EQ(to_vector<float>(a.grad()), (std::vector<float>{0}));
+  EXPECT_EQ(to_vector<float>(b.grad()), (std::vector<float>{0}));
+}
+
+}  // namespace
+}  // namespace dlt

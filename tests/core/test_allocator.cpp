@@ -51,3 +51,26 @@ TEST(CpuAllocator, UnknownBackendIsAUserError) {
 
 }  // namespace
 }  // namespace dlt
+
+namespace dlt {
+namespace {
+
+// A cached block reused for a smaller request must go back to the cache with
+// its real size, or the cache's accounting drifts and mappings leak.
+TEST(CpuAllocator, ReusedBlockKeepsItsMappedSize) {
+  Allocator& a = allocator_for(DeviceType::cpu);
+  a.empty_cache();
+  const size_t big = size_t(18) << 20, small = (size_t(16) << 20) + 4096;
+  void* p = a.allocate(big, 0);
+  a.deallocate(p, big, 0);
+  const size_t reserved = a.stats().reserved;
+  void* q = a.allocate(small, 0);
+  EXPECT_EQ(p, q);
+  a.deallocate(q, small, 0);
+  EXPECT_EQ(a.stats().reserved, reserved);
+  a.empty_cache();
+  EXPECT_EQ(a.stats().reserved, a.stats().allocated);
+}
+
+}  // namespace
+}  // namespace dlt

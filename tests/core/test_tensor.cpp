@@ -153,3 +153,29 @@ TEST(Tensor, PrintsLikeTorch) {
 
 }  // namespace
 }  // namespace dlt
+
+namespace dlt {
+namespace {
+
+TEST(TensorInPlace, OverlappingWritesAreRefused) {
+  Tensor x = arange(6, DType::f32);
+  testing::expect_error([&] { x.slice(0, 1, std::nullopt).copy_(x.slice(0, 0, -1)); },
+                        {"refer to a single memory location"});
+  Tensor m = arange(4, DType::f32).view({2, 2});
+  testing::expect_error([&] { m.copy_(m.t()); }, {"refer to a single memory location"});
+  Tensor e = zeros({1}).expand({4});
+  testing::expect_error([&] { e.add_(ones({4})); }, {"expanded tensor"});
+  x.add_(x);  // the same elements read then written: fine
+  EXPECT_EQ(testing::to_vector<float>(x), (std::vector<float>{0, 2, 4, 6, 8, 10}));
+}
+
+TEST(TensorSemantics, ReluKeepsNanAndClampFollowsTorch) {
+  const Tensor r = relu(from_vector<float>({NAN, -1, 2}, {3}));
+  const auto v = testing::to_vector<float>(r);
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ(v[1], 0);
+  EXPECT_EQ(testing::to_vector<float>(clamp(zeros({1}), 2.0, 1.0)), (std::vector<float>{1}));
+}
+
+}  // namespace
+}  // namespace dlt

@@ -60,6 +60,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
     const Tensor& r = roots[i];
     DLT_CHECK(r.requires_grad(),
               "element {} of tensors does not require grad and does not have a grad_fn", i);
+    check_not_stale(r);
     Tensor g = grads[i];
     if (!g.defined()) {
       DLT_CHECK(r.numel() == 1,
@@ -98,7 +99,8 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
         for (auto& hook : it->second)
           if (auto replaced = hook(in[i])) in[i] = *replaced;
       if (auto it = node->retained.find(uint32_t(i)); it != node->retained.end())
-        if (auto impl = it->second.lock()) {
+        if (auto impl = it->second.lock();
+            impl && impl->autograd && impl->autograd->grad_fn.get() == node) {
           Tensor& slot = impl->autograd_meta().grad;
           slot = slot.defined() ? add(slot, in[i]) : in[i].clone();
         }

@@ -70,6 +70,9 @@ class AccumulateGrad final : public Node {
 // The edge a gradient for `t` must flow along: its grad_fn, its (lazily
 // made) AccumulateGrad if it is a leaf requiring grad, or none.
 Edge gradient_edge(const Tensor& t);
+// A user error if t is a view whose base was modified in place under
+// autograd after the view was taken (its recorded history is stale).
+void check_not_stale(const Tensor& t);
 std::shared_ptr<AccumulateGrad> grad_accumulator(const Tensor& leaf);
 
 }  // namespace dlt::autograd

@@ -104,6 +104,27 @@ class OpNode final : public Node {
 
 namespace {
 
+// True when t is a view whose base (the root of its chain of views) was
+// modified in place under autograd after the view was taken.
+bool is_stale_view(const TensorImpl* t) {
+  if (!t || !t->autograd) return false;
+  const auto base = t->autograd->view_base.lock();
+  if (!base) return false;
+  const void* base_fn = base->autograd ? base->autograd->grad_fn.get() : nullptr;
+  return base_fn != t->autograd->view_base_grad_fn;
+}
+
+}  // namespace
+
+void check_not_stale(const Tensor& t) {
+  DLT_CHECK(!t.defined() || !is_stale_view(t.impl()),
+            "a view of a tensor that was later modified in place is used in autograd; its history "
+            "no longer matches its values. Take the view again after the in-place op (or clone "
+            "the view before it)");
+}
+
+namespace {
+
 void record_call(ops::OpId op, std::span<const Tensor> in, std::span<Tensor> out,
                  const void* attrs) {
   const Formula* formula = find_formula(op);
@@ -114,6 +135,7 @@ void record_call(ops::OpId op, std::span<const Tensor> in, std::span<Tensor> out
   node->inputs_meta_.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     const Tensor& t = in[i];
+    check_not_stale(t);
     node->next_edges.push_back(gradient_edge(t));
     node->inputs_meta_.push_back(t.defined() ? InputMeta{t.shape(), t.dtype(), t.device(), true}
                                              : InputMeta{{}, DType::f32, Device::cpu(), false});

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 
 namespace dlt {
 namespace {
@@ -46,6 +47,7 @@ class CpuAllocator final : public Allocator {
       if (it != free_.end() && it->first <= size + size / 8) {
         void* p = it->second;
         cached_ -= it->first;
+        mapped_[p] = it->first;
         free_.erase(it);
         count_alloc(nbytes);
         return p;
@@ -57,6 +59,10 @@ class CpuAllocator final : public Allocator {
       p = map_block(size);
     }
     DLT_CHECK(p != nullptr, "out of host memory allocating {} bytes", nbytes);
+    {
+      std::lock_guard lock(mu_);
+      mapped_[p] = size;
+    }
     count_alloc(nbytes);
     return p;
   }
@@ -68,9 +74,14 @@ class CpuAllocator final : public Allocator {
       std::free(ptr);
       return;
     }
-    const size_t size = round_up(nbytes, kHugePage);
+    size_t size;
     {
       std::lock_guard lock(mu_);
+      // The mapping may be larger than this request: a reused cached block.
+      const auto it = mapped_.find(ptr);
+      DLT_ASSERT(it != mapped_.end(), "freeing an unknown host block");
+      size = it->second;
+      mapped_.erase(it);
       if (cached_ + size <= limit_) {
         free_.emplace(size, ptr);
         cached_ += size;
@@ -117,7 +128,8 @@ class CpuAllocator final : public Allocator {
   }
 
   mutable std::mutex mu_;
-  std::multimap<size_t, void*> free_;  // cached large blocks by size
+  std::multimap<size_t, void*> free_;          // cached large blocks by size
+  std::unordered_map<void*, size_t> mapped_;  // live large blocks -> mapped size
   size_t cached_ = 0;
   const size_t limit_ = cache_limit_bytes();
   std::atomic<size_t> allocated_{0}, peak_{0};

@@ -151,6 +151,11 @@ struct AutogradMeta {
   // Kept here (not on the accumulator) so they outlive any one graph.
   std::vector<GradHook> leaf_hooks;
   std::vector<std::function<void(const Tensor&)>> post_accumulate_hooks;
+  // Views with history: the root tensor viewed and its grad_fn when the view
+  // was taken. An in-place op on the base under autograd changes that grad_fn,
+  // which makes this view's history stale (autograd refuses to use it).
+  std::weak_ptr<TensorImpl> view_base;
+  const void* view_base_grad_fn = nullptr;
 };
 
 struct TensorImpl {

@@ -51,15 +51,59 @@ Tensor& apply_inplace(Tensor& self, std::initializer_list<Tensor> others, const 
   Tensor result = slow(self.clone());
   copy_into(self, result);
   self.storage()->bump_version();
+  if (!result.requires_grad()) return self;  // e.g. an integer tensor: no history
   AutogradMeta& meta = self.impl()->autograd_meta();
   meta.requires_grad = true;
   meta.grad_fn = result.grad_fn();
   meta.output_nr = result.output_nr();
+  if (meta.retains_grad) self.retain_grad();  // follow the new grad_fn
   return self;
+}
+
+// The value `src` everywhere (broadcast), as an op whose backward sends the
+// gradient to src and none to `old`; old * 0 + src would turn inf into nan.
+Tensor replaced_by(const Tensor& old, const Tensor& src) {
+  const Tensor everywhere = ones(old.shape(), TensorOptions(DType::boolean).device(old.device()));
+  return where(everywhere, src.to(old.dtype()), old);
+}
+
+// In-place writes must not read what they overwrite in another order, and
+// must not write one element through two indices (an expanded tensor).
+void check_writable(const Tensor& dst, const char* what) {
+  for (int64_t d = 0; d < dst.dim(); ++d)
+    DLT_CHECK(dst.stride(d) != 0 || dst.size(d) <= 1,
+              "{}: unsupported operation: more than one element of the written-to tensor refers "
+              "to a single memory location (an expanded tensor); clone() it first",
+              what);
+}
+
+// The range of storage elements a tensor touches.
+std::pair<int64_t, int64_t> storage_span(const Tensor& t) {
+  int64_t lo = t.offset(), hi = t.offset();
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t extent = (t.size(d) - 1) * t.stride(d);
+    (extent < 0 ? lo : hi) += extent;
+  }
+  return {lo, hi};
+}
+
+void check_no_partial_overlap(const Tensor& dst, const Tensor& src, const char* what) {
+  if (dst.numel() == 0 || src.numel() == 0 || dst.storage() != src.storage()) return;
+  const bool same_geometry = dst.offset() == src.offset() && dst.shape() == src.shape() &&
+                             dst.strides() == src.strides() && dst.dtype() == src.dtype();
+  if (same_geometry) return;  // elementwise in place: each element read, then written
+  const auto [dlo, dhi] = storage_span(dst);
+  const auto [slo, shi] = storage_span(src);
+  DLT_CHECK(dhi < slo || shi < dlo,
+            "{}: unsupported operation: some elements of the input tensor and the written-to "
+            "tensor refer to a single memory location; clone() the input first",
+            what);
 }
 
 // Checks that `other` broadcasts to self and its dtype can be written to self.
 void check_inplace_operand(const Tensor& self, const Tensor& other, const char* what) {
+  check_writable(self, what);
+  check_no_partial_overlap(self, other, what);
   DLT_CHECK(broadcast_shapes(self.shape(), other.shape()) == self.shape(),
             "{}: the operand of shape {} does not broadcast to the tensor's shape {}", what,
             shape_str(other.shape()), shape_str(self.shape()));
@@ -146,6 +190,7 @@ Tensor& Tensor::div_(const Tensor& other) {
 }
 
 Tensor& Tensor::fill_(Scalar value) {
+  check_writable(*this, "fill_");
   const ops::ScalarAttrs attrs{value.to_double()};
   return apply_inplace(
       *this, {}, "fill_",
@@ -153,18 +198,20 @@ Tensor& Tensor::fill_(Scalar value) {
         Tensor outs[] = {*this};
         ops::run_no_inputs(OpId::fill, outs, &attrs);
       },
-      [&](const Tensor& old) { return mul(old, wrap_scalar(0, old)) + value; });
+      [&](const Tensor& old) { return replaced_by(old, wrap_scalar(value, old)); });
 }
 
 Tensor& Tensor::zero_() { return fill_(0); }
 
 Tensor& Tensor::copy_(const Tensor& src) {
+  check_writable(*this, "copy_");
+  check_no_partial_overlap(*this, src, "copy_");
   DLT_CHECK(broadcast_shapes(shape(), src.shape()) == shape(),
             "copy_: source of shape {} does not broadcast to the destination's shape {}",
             shape_str(src.shape()), shape_str(shape()));
   return apply_inplace(
       *this, {src}, "copy_", [&] { copy_into(*this, src); },
-      [&](const Tensor& old) { return (mul(old, wrap_scalar(0, old)) + src).to(dtype()); });
+      [&](const Tensor& old) { return replaced_by(old, src); });
 }
 
 Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return dlt::sum(*this, dims, keepdim); }

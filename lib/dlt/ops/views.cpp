@@ -15,7 +15,20 @@ template <class Attrs>
 Tensor record_view(OpId op, const Tensor& x, Tensor view, const Attrs& attrs) {
   Tensor ins[] = {x};
   Tensor outs[] = {view};
-  if (ops::should_record(ins)) ops::record(op, ins, outs, &attrs);
+  if (ops::should_record(ins)) {
+    ops::record(op, ins, outs, &attrs);
+    // Remember the root of a chain of views (intermediate views may be gone
+    // when the view is used; only a root can be modified in place).
+    AutogradMeta& meta = outs[0].impl()->autograd_meta();
+    const AutogradMeta* xm = x.impl()->autograd.get();
+    if (xm && !xm->view_base.expired()) {
+      meta.view_base = xm->view_base;
+      meta.view_base_grad_fn = xm->view_base_grad_fn;
+    } else {
+      meta.view_base = x.impl_ptr();
+      meta.view_base_grad_fn = x.grad_fn().get();
+    }
+  }
   return outs[0];
 }
 

@@ -86,15 +86,17 @@ DLT_BACKWARD(div, kSaveInputs) {
   return {ctx.needs(0) ? sum_to(ga, ctx.input_shape(0)) : Tensor(),
           ctx.needs(1) ? sum_to(-(ga * ctx.input(0) / b), ctx.input_shape(1)) : Tensor()};
 }
-// d/da a^b = b a^(b-1); d/db a^b = a^b log a (0 where a == 0, as torch).
+// d/da a^b = b a^(b-1) (0 where b == 0); d/db a^b = a^b log a (0 where
+// a == 0 and b >= 0), both as torch.
 DLT_BACKWARD(pow, kSaveAll) {
   const Tensor& g = ctx.grad();
   const Tensor &a = ctx.input(0), &b = ctx.input(1), &y = ctx.output(0);
+  const Tensor zero = wrap_scalar(0, a);
   Tensor ga, gb;
-  if (ctx.needs(0)) ga = sum_to(g * b * pow(a, b - 1), ctx.input_shape(0));
+  if (ctx.needs(0)) ga = sum_to(masked_fill(g * b * pow(a, b - 1), eq(b, zero), 0), ctx.input_shape(0));
   if (ctx.needs(1)) {
-    const Tensor zero = wrap_scalar(0, a);
-    gb = sum_to(masked_fill(g * y * log(a), eq(a, zero), 0), ctx.input_shape(1));
+    const Tensor a_zero = masked_fill(eq(a, zero), lt(b, zero), false);
+    gb = sum_to(masked_fill(g * y * log(a), a_zero, 0), ctx.input_shape(1));
   }
   return {ga, gb};
 }
