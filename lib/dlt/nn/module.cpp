@@ -1,0 +1,107 @@
+#include "dlt/nn/module.h"
+
+#include "dlt/core/grad_mode.h"
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+namespace {
+
+using Named = std::vector<std::pair<std::string, Tensor>>;
+
+void collect(const Module& m, const std::string& prefix, bool parameters, Named& out,
+             const Named& own) {
+  for (const auto& [name, t] : own) out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : m.children()) {
+    const Named sub = parameters ? child->named_parameters() : child->named_buffers();
+    for (const auto& [n, t] : sub) out.emplace_back(prefix + name + "." + n, t);
+  }
+}
+
+}  // namespace
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  Named out;
+  collect(*this, "", true, out, parameters_);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  Named out;
+  collect(*this, "", false, out, buffers_);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (const Tensor& t : parameters()) n += t.numel();
+  return n;
+}
+
+std::map<std::string, Tensor> Module::state_dict() const {
+  std::map<std::string, Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.emplace(name, t);
+  for (auto& [name, t] : named_buffers()) out.emplace(name, t);
+  return out;
+}
+
+void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
+  const std::map<std::string, Tensor> own = state_dict();
+  std::vector<std::string> missing, unexpected, mismatched;
+  for (const auto& [name, t] : own) {
+    const auto it = state.find(name);
+    if (it == state.end()) {
+      missing.push_back(name);
+    } else if (it->second.shape() != t.shape()) {
+      mismatched.push_back(fmt::format("{} (expected {}, got {})", name, shape_str(t.shape()),
+                                       shape_str(it->second.shape())));
+    }
+  }
+  for (const auto& [name, t] : state)
+    if (!own.count(name)) unexpected.push_back(name);
+  if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
+    std::string msg = "state dict does not match the model:";
+    if (!missing.empty()) msg += fmt::format(" missing {};", fmt::join(missing, ", "));
+    if (!unexpected.empty()) msg += fmt::format(" unexpected {};", fmt::join(unexpected, ", "));
+    if (!mismatched.empty()) msg += fmt::format(" shape mismatch {};", fmt::join(mismatched, ", "));
+    msg.pop_back();
+    throw Error(msg);
+  }
+  NoGradGuard no_grad;
+  for (const auto& [name, t] : own) {
+    Tensor dst = t;
+    dst.copy_(state.at(name));
+  }
+}
+
+void Module::zero_grad() {
+  for (auto& [name, t] : named_parameters()) {
+    Tensor p = t;
+    p.set_grad(Tensor());
+  }
+}
+
+Tensor Module::register_parameter(const std::string& name, Tensor value) {
+  DLT_ASSERT(value.defined(), "parameter '{}' is undefined", name);
+  value.requires_grad_(true);
+  parameters_.emplace_back(name, value);
+  return value;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor value) {
+  buffers_.emplace_back(name, value);
+  return value;
+}
+
+}  // namespace dlt::nn
