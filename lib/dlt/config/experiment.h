@@ -42,12 +42,16 @@ enum class ShuffleKind { full, chunked, none };
 struct SplitSpec {
   std::string x;  // required. array: the inputs, (N, ...); tokens: the 1-D token stream
   std::string y;  // array: required, the targets (N, ...); tokens: not allowed (y is x shifted by one)
+
+  bool operator==(const SplitSpec&) const = default;
 };
 
 struct AugmentSpec {
   int64_t crop_padding = 0;  // > 0: random crop of the original size after zero-padding
                              // this many pixels per side; 0: no crop
   bool hflip = false;        // mirror left-right with probability 1/2
+
+  bool operator==(const AugmentSpec&) const = default;
 };
 
 struct DataSpec {
@@ -68,6 +72,8 @@ struct DataSpec {
   std::vector<double> mean, std;   // per channel (or one value for all); empty: no Normalize;
                                    // std values > 0
   AugmentSpec augment;             // training split only
+
+  bool operator==(const DataSpec&) const = default;
 };
 
 // ---- loss ----
@@ -79,6 +85,8 @@ struct LossSpec {
   LossKind name = LossKind::cross_entropy;
   double label_smoothing = 0;  // cross_entropy only, in [0, 1)
   int64_t ignore_index = -100; // cross_entropy only: targets with this class add nothing
+
+  bool operator==(const LossSpec&) const = default;
 };
 
 // ---- optimizer ----
@@ -99,6 +107,8 @@ struct OptimSpec {
   // Parameters put in a group without weight decay: "bias" (every *.bias)
   // and "norm" (BatchNorm and LayerNorm weights).
   std::vector<std::string> no_decay;
+
+  bool operator==(const OptimSpec&) const = default;
 };
 
 // ---- learning-rate schedule ----
@@ -117,6 +127,8 @@ struct ScheduleSpec {
   double pct_start = 0.3;        // onecycle: fraction of the steps spent rising, in (0, 1)
   double div_factor = 25;        // onecycle: starts at max_lr / div_factor, > 0
   double final_div_factor = 1e4; // onecycle: ends at max_lr / (div_factor * final_div_factor), > 0
+
+  bool operator==(const ScheduleSpec&) const = default;
 };
 
 // ---- training loop ----
@@ -139,6 +151,8 @@ struct TrainSpec {
   NonFinite on_nonfinite = NonFinite::stop;  // a NaN/Inf loss or gradient norm: stop the
                                              // run naming the step, or skip the step
   int64_t threads = 0;       // CPU threads, >= 0; 0: all cores
+
+  bool operator==(const TrainSpec&) const = default;
 };
 
 // ---- checkpoints ----
@@ -152,6 +166,8 @@ inline const std::vector<std::string> kBestMetrics = {"val/loss", "val/accuracy"
 struct BestSpec {
   std::string metric = "val/accuracy";  // one of kBestMetrics
   BestMode mode = BestMode::max;        // default: max for accuracy, min for the others
+
+  bool operator==(const BestSpec&) const = default;
 };
 
 struct CheckpointSpec {
@@ -159,6 +175,8 @@ struct CheckpointSpec {
   int64_t keep = 3;              // how many of the latest to keep, >= 1
   std::optional<BestSpec> best;  // also keep the best one by this metric
   std::string dir;               // default: <run_dir>/checkpoints
+
+  bool operator==(const CheckpointSpec&) const = default;
 };
 
 // ---- the experiment ----
