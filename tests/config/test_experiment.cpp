@@ -249,6 +249,7 @@ TEST(Experiment, OverrideErrorsNameTheArgument) {
   EXPECT_EQ(parse_error(kBase, {"optim.lr.x=3"}),
             "--set optim.lr.x=3: optim.lr is '0.1', not a map with key 'x'");
   EXPECT_EQ(parse_error(kBase, {"optim[0]=3"}), "--set optim[0]=3: optim is a map, not a list");
+  EXPECT_EQ(parse_error("7\n", {"seed=3"}), "--set seed=3: the document is '7', not a map with key 'seed'");
   EXPECT_EQ(parse_error(kBase, {"loss.weights[0]=3"}),
             "--set loss.weights[0]=3: loss does not exist, so it has no element [0]");
   // A value that is fine in itself but breaks a rule with the file's values.

@@ -188,7 +188,8 @@ struct ExperimentSpec {
   std::string source;          // the file the spec was read from (or the name given)
   std::string name;            // run name: letters, digits, '.', '_', '-'; default: file stem
   int64_t seed = 0;            // >= 0: drives init, dropout, shuffling and augmentation
-  std::string run_dir;         // default runs/<name>; `dlt train --run-dir DIR` sets it
+  std::string run_dir;         // default runs/<name>; `dlt train --run-dir DIR` is the
+                               // override run_dir=DIR (checkpoint.dir follows unless set)
   DataSpec data;               // required
   Node model = absent_node("model");  // required: a layer list or one layer map, for nn::build_model
   LossSpec loss;
@@ -208,7 +209,8 @@ ExperimentSpec load_experiment_string(const std::string& text, const std::string
                                       const std::vector<std::string>& overrides = {});
 // Validates a parsed document (overrides already applied).
 ExperimentSpec parse_experiment(const Node& root);
-// Applies --set arguments to a document; errors name the argument.
+// Applies --set arguments to a document (changing its YAML in place) and
+// returns it knowing where each new value came from; errors name the argument.
 Node apply_overrides(const Node& root, const std::vector<std::string>& overrides);
 
 // The spec as YAML with every default written out (the run folder's

@@ -76,7 +76,7 @@ Node apply_one(const Node& root, const std::string& arg) {
   for (size_t s = 0; s < path->size(); ++s) {
     const Segment& seg = (*path)[s];
     DLT_CHECK(cursor.IsMap() || cursor.IsNull(), "{}: {} is {}, not a map with key '{}'", source,
-              walked, what_is(cursor), seg.key);
+              walked.empty() ? "the document" : walked, what_is(cursor), seg.key);
     walked += (walked.empty() ? "" : ".") + seg.key;
     const bool last = s + 1 == path->size();
     const auto found = lookup(cursor, seg.key);
