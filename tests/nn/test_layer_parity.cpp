@@ -173,6 +173,17 @@ std::vector<ModuleCase> cases() {
                         "nn.Dropout(0.2), nn.Linear(16, 10))",
                .training = false});
 
+  // float32: the module runs in the context's dtype; torch follows the state dict's.
+  {
+    Generator gen(47);
+    BuildContext ctx{.gen = &gen, .dtype = DType::f32};
+    auto conv = make_layer<Conv2d>(Conv2dOptions{.out_channels = 4, .kernel_size = {3, 3}},
+                                   {2, 6, 6}, ctx);
+    c.push_back({.name = "conv2d_f32", .module = conv.module,
+                 .input = input({2, 2, 6, 6}, 48).to(DType::f32),
+                 .torch = "nn.Conv2d(2, 4, 3)", .rtol = 1e-5, .atol = 1e-6});
+  }
+
   Chain cnn({1, 8, 8});
   cnn.add<Conv2d>(Conv2dOptions{.out_channels = 4, .kernel_size = {3, 3}, .padding = {1, 1}})
       .add<BatchNorm2d>(BatchNormOptions{})
@@ -231,7 +242,7 @@ TEST_P(LayerParity, MatchesTorch) {
 
 std::vector<std::string> case_names() {
   return {"linear", "linear_no_bias_3d", "conv2d", "conv2d_groups_dilation", "max_pool2d",
-          "max_pool2d_ceil_padding", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm1d_train",
+          "max_pool2d_ceil_padding", "avg_pool2d", "adaptive_avg_pool2d", "conv2d_f32", "batch_norm1d_train",
           "batch_norm1d_cumulative_3d", "batch_norm2d_train", "batch_norm2d_eval",
           "batch_norm2d_no_affine", "layer_norm", "layer_norm_two_dims", "layer_norm_no_affine",
           "dropout_eval", "dropout_p0_train", "embedding", "activation_0", "activation_1",
