@@ -3,7 +3,7 @@
 // torchvision's names, and shapes for 28x28 and 32x32 inputs.
 #include "dlt/core/grad_mode.h"
 #include "dlt/nn/layers/resnet.h"
-#include "tests/nn/nn2_torch_twin.h"
+#include "tests/nn/torch_module_parity.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
@@ -11,30 +11,33 @@ namespace {
 
 using nn::BuildContext;
 
-// float64 on both sides: a structural mistake shows as O(1), rounding as 1e-12.
-constexpr double kRtol64 = 1e-8, kAtol64 = 1e-9;
-
-std::map<std::string, std::string> resnet_spec(const std::string& mode) {
-  return {{"model", "ResNet"}, {"in_channels", "3"}, {"classes", "5"},
-          {"widths", "4,8,8"},  {"blocks", "2,1,1"},  {"mode", mode}};
-}
-
 const nn::ResNetOptions kSmall{.classes = 5, .widths = {4, 8, 8}, .blocks = {2, 1, 1}};
 
+// Training mode (batch statistics, running-statistics updates) and eval mode
+// after a few training forwards (non-trivial running statistics).
 TEST(NN2ResNet, MatchesTorchInTrainingAndEval) {
-  if (!torch_available()) GTEST_SKIP() << "*** /usr/bin/python3 has no torch: torch parity NOT TESTED ***";
-  for (const std::string mode : {"train", "eval"}) {
-    SCOPED_TRACE(mode);
-    Generator gen(21);
-    BuildContext ctx{&gen, DType::f64};
-    nn::ResNet net(kSmall, {3, 12, 12}, ctx);
-    if (mode == "eval") {  // non-trivial running statistics first
-      NoGradGuard no_grad;
-      net(randn({4, 3, 12, 12}, DType::f64, &gen) * 2.0 + 0.5);
-      net.eval();
-    }
-    const Tensor x = randn({3, 3, 12, 12}, DType::f64, &gen);
-    expect_matches_torch(net, x, {.spec = resnet_spec(mode), .rtol = kRtol64, .atol = kAtol64});
+  static Generator gen(21);
+  BuildContext ctx{&gen, DType::f64};
+  auto training = std::make_shared<nn::ResNet>(kSmall, Shape{3, 12, 12}, ctx);
+  auto evaluating = std::make_shared<nn::ResNet>(kSmall, Shape{3, 12, 12}, ctx);
+  {
+    NoGradGuard no_grad;
+    for (int i = 0; i < 3; ++i) (*evaluating)(randn({4, 3, 12, 12}, DType::f64, &gen) * 2.0 + 0.5);
+  }
+  evaluating->eval();
+  const std::string twin = "nn2.ResNet(3, 5, [4, 8, 8], [2, 1, 1])";
+  const TorchModuleParity parity(
+      {{.name = "train", .module = training, .input = randn({3, 3, 12, 12}, DType::f64, &gen), .torch = twin},
+       {.name = "eval", .module = evaluating, .input = randn({3, 3, 12, 12}, DType::f64, &gen),
+        .torch = twin, .training = false},
+       {.name = "one_channel",
+        .module = std::make_shared<nn::ResNet>(nn::ResNetOptions{.classes = 3}, Shape{10, 10}, ctx),
+        .input = randn({2, 10, 10}, DType::f64, &gen),
+        .torch = "nn2.ResNet(1, 3, [16, 32, 64], [2, 2, 2])"}});
+  DLT_REQUIRE_TORCH(parity);
+  for (const std::string& name : parity.names()) {
+    SCOPED_TRACE(name);
+    parity.expect_match(name);
   }
 }
 

@@ -7,7 +7,7 @@
 #include "dlt/nn/layers/gpt.h"
 #include "dlt/nn/layers/multihead_attention.h"
 #include "dlt/nn/layers/transformer_block.h"
-#include "tests/nn/nn2_torch_twin.h"
+#include "tests/nn/torch_module_parity.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
@@ -15,12 +15,8 @@ namespace {
 
 using nn::BuildContext;
 
-#define SKIP_WITHOUT_TORCH() \
-  if (!torch_available()) GTEST_SKIP() << "*** /usr/bin/python3 has no torch: torch parity NOT TESTED ***"
-
-// float64 on both sides: a structural mistake shows as O(1), rounding as 1e-12.
-constexpr double kRtol64 = 1e-9, kAtol64 = 1e-10;
-// float32: summation order differs between dlt's and torch's kernels.
+// float64 modules agree with torch to rounding (the harness's defaults);
+// float32 ones differ by summation order between dlt's and torch's kernels.
 constexpr double kRtol32 = 1e-4, kAtol32 = 1e-5;
 
 nn::GPTOptions small_gpt(bool tying) {
@@ -28,74 +24,65 @@ nn::GPTOptions small_gpt(bool tying) {
           .weight_tying = tying};
 }
 
-std::map<std::string, std::string> gpt_spec(const nn::GPTOptions& o) {
-  return {{"model", "GPT"},
-          {"vocab_size", std::to_string(o.vocab_size)},
-          {"block_size", std::to_string(o.block_size)},
-          {"embed_dim", std::to_string(o.embed_dim)},
-          {"heads", std::to_string(o.heads)},
-          {"layers", std::to_string(o.layers)},
-          {"mlp_ratio", std::to_string(o.mlp_ratio)},
-          {"bias", o.bias ? "true" : "false"},
-          {"gelu_tanh", o.gelu_tanh ? "true" : "false"},
-          {"weight_tying", o.weight_tying ? "true" : "false"},
-          {"mode", "train"}};
+// GPT-2 init leaves biases zero and norms at one; random values make the
+// parity cover how every parameter enters.
+template <class M> std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
+  Generator gen(seed);
+  NoGradGuard no_grad;
+  for (auto& [name, p] : m->named_parameters()) p.copy_(randn(p.shape(), p.dtype(), &gen) * 0.5);
+  return m;
 }
 
-TEST(NN2Attention, MatchesTorchCausalAndFull) {
-  SKIP_WITHOUT_TORCH();
-  for (const bool causal : {true, false}) {
-    for (const bool bias : {true, false}) {
-      SCOPED_TRACE(fmt::format("causal={} bias={}", causal, bias));
-      Generator gen(1);
-      BuildContext ctx{&gen, DType::f64};
-      nn::MultiHeadAttention attn({.heads = 3, .causal = causal, .bias = bias}, {5, 12}, ctx);
-      const Tensor x = randn({2, 5, 12}, DType::f64, &gen);
-      expect_matches_torch(attn, x,
-                           {.spec = {{"model", "MultiHeadAttention"}, {"embed_dim", "12"},
-                                     {"heads", "3"}, {"causal", causal ? "true" : "false"},
-                                     {"bias", bias ? "true" : "false"}, {"mode", "train"}},
-                            .rtol = kRtol64, .atol = kAtol64});
-    }
+Tensor values(const Shape& shape, uint64_t seed) {
+  Generator gen(seed);
+  return randn(shape, DType::f64, &gen);
+}
+
+Tensor token_ids(const Shape& shape, int64_t vocab, uint64_t seed) {
+  Generator gen(seed);
+  return randint(0, vocab, shape, DType::i64, &gen);
+}
+
+const char* py(bool b) { return b ? "True" : "False"; }
+
+TEST(NN2Transformer, MatchesTorch) {
+  static Generator gen(1);
+  BuildContext f64{&gen, DType::f64}, f32{&gen, DType::f32};
+  std::vector<ModuleCase> cases;
+  for (const bool causal : {true, false})
+    for (const bool bias : {true, false})
+      cases.push_back(
+          {.name = fmt::format("attention_causal{}_bias{}", causal, bias),
+           .module = randomized(std::make_shared<nn::MultiHeadAttention>(
+                                    nn::MultiHeadAttentionOptions{.heads = 3, .causal = causal, .bias = bias},
+                                    Shape{5, 12}, f64), 1),
+           .input = values({2, 5, 12}, 2),
+           .torch = fmt::format("nn2.MultiHeadAttention(12, 3, {}, {})", py(causal), py(bias))});
+  for (const bool gelu_tanh : {false, true})
+    cases.push_back(
+        {.name = fmt::format("block_gelu_tanh{}", gelu_tanh),
+         .module = randomized(std::make_shared<nn::TransformerBlock>(
+                                  nn::TransformerBlockOptions{.heads = 2, .gelu_tanh = gelu_tanh},
+                                  Shape{6, 16}, f64), 3),
+         .input = values({3, 6, 16}, 4),
+         .torch = fmt::format("nn2.TransformerBlock(16, 2, True, True, 4, {})", py(gelu_tanh))});
+  for (const bool tying : {true, false})
+    cases.push_back({.name = fmt::format("gpt_tying{}", tying),
+                     .module = randomized(std::make_shared<nn::GPT>(small_gpt(tying), Shape{7}, f64), 5),
+                     .input = token_ids({2, 7}, 11, 6),
+                     .torch = fmt::format("nn2.GPT(11, 8, 16, 4, 2, True, True, {})", py(tying))});
+  cases.push_back({.name = "gpt_float32",
+                   .module = std::make_shared<nn::GPT>(small_gpt(true), Shape{8}, f32),
+                   .input = token_ids({2, 8}, 11, 7),
+                   .torch = "nn2.GPT(11, 8, 16, 4, 2, True, True, True)",
+                   .rtol = kRtol32,
+                   .atol = kAtol32});
+  const TorchModuleParity parity(std::move(cases));
+  DLT_REQUIRE_TORCH(parity);
+  for (const std::string& name : parity.names()) {
+    SCOPED_TRACE(name);
+    parity.expect_match(name);
   }
-}
-
-TEST(NN2TransformerBlock, MatchesTorch) {
-  SKIP_WITHOUT_TORCH();
-  for (const bool gelu_tanh : {false, true}) {
-    SCOPED_TRACE(fmt::format("gelu_tanh={}", gelu_tanh));
-    Generator gen(2);
-    BuildContext ctx{&gen, DType::f64};
-    nn::TransformerBlock block({.heads = 2, .gelu_tanh = gelu_tanh}, {6, 16}, ctx);
-    const Tensor x = randn({3, 6, 16}, DType::f64, &gen);
-    expect_matches_torch(block, x,
-                         {.spec = {{"model", "TransformerBlock"}, {"embed_dim", "16"},
-                                   {"heads", "2"}, {"causal", "true"}, {"bias", "true"},
-                                   {"mlp_ratio", "4"}, {"gelu_tanh", gelu_tanh ? "true" : "false"},
-                                   {"mode", "train"}},
-                          .rtol = kRtol64, .atol = kAtol64});
-  }
-}
-
-TEST(NN2GPT, MatchesTorchWithAndWithoutTying) {
-  SKIP_WITHOUT_TORCH();
-  for (const bool tying : {true, false}) {
-    SCOPED_TRACE(fmt::format("weight_tying={}", tying));
-    Generator gen(3);
-    BuildContext ctx{&gen, DType::f64};
-    nn::GPT gpt(small_gpt(tying), {8}, ctx);
-    const Tensor ids = randint(0, 11, {2, 7}, DType::i64, &gen);
-    expect_matches_torch(gpt, ids, {.spec = gpt_spec(small_gpt(tying)), .rtol = kRtol64, .atol = kAtol64});
-  }
-}
-
-TEST(NN2GPT, MatchesTorchInFloat32) {
-  SKIP_WITHOUT_TORCH();
-  Generator gen(4);
-  BuildContext ctx{&gen, DType::f32};
-  nn::GPT gpt(small_gpt(true), {8}, ctx);
-  const Tensor ids = randint(0, 11, {2, 8}, DType::i64, &gen);
-  expect_matches_torch(gpt, ids, {.spec = gpt_spec(small_gpt(true)), .rtol = kRtol32, .atol = kAtol32});
 }
 
 // Output at positions before `changed` must be bitwise unchanged, and some

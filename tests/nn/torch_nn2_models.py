@@ -1,21 +1,9 @@
 """Torch twins of dlt's composite layers (MultiHeadAttention, TransformerBlock,
-GPT, ResNet), for the parity tests in test_transformer.cpp / test_resnet.cpp.
-
-    python3 torch_nn2_models.py DIR
-
-DIR holds what the C++ test wrote: `spec.txt` (key=value lines: model, its
-options, dtype, mode), and tensors as raw float64 `NAME.bin` listed with their
-shapes in `manifest.txt` ("NAME d0,d1,..."): `input`, `grad_output` and the
-model's state dict under `state/NAME`. The script loads the state dict into
-the torch twin (strict), runs forward, backpropagates grad_output, and writes
-`output`, `grad_input` (floating inputs), `grad/NAME` for each parameter and
-`after/NAME` for each buffer, in the same format.
+GPT, ResNet), for the parity tests in test_transformer.cpp / test_resnet.cpp:
+torch_modules.py evaluates the cases' expressions with this module as `nn2`
+("nn2.GPT(11, 8, 16, 4, 2, True, True, True)"). Parameter names are dlt's.
 """
 import math
-import os
-import sys
-
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -124,76 +112,3 @@ class ResNet(nn.Module):
         for i in range(self.stages):
             h = getattr(self, f"layer{i + 1}")(h)
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
-
-
-def build(spec):
-    kind = spec["model"]
-    b = lambda key: spec[key] == "true"
-    i = lambda key: int(spec[key])
-    ints = lambda key: [int(v) for v in spec[key].split(",")]
-    if kind == "MultiHeadAttention":
-        return MultiHeadAttention(i("embed_dim"), i("heads"), b("causal"), b("bias"))
-    if kind == "TransformerBlock":
-        return TransformerBlock(i("embed_dim"), i("heads"), b("causal"), b("bias"),
-                                i("mlp_ratio"), b("gelu_tanh"))
-    if kind == "GPT":
-        return GPT(i("vocab_size"), i("block_size"), i("embed_dim"), i("heads"), i("layers"),
-                   b("bias"), b("gelu_tanh"), b("weight_tying"), i("mlp_ratio"))
-    if kind == "ResNet":
-        return ResNet(i("in_channels"), i("classes"), ints("widths"), ints("blocks"))
-    raise SystemExit(f"unknown model {kind}")
-
-
-def read_dir(folder):
-    tensors = {}
-    with open(os.path.join(folder, "manifest.txt")) as f:
-        for line in f:
-            name, dims = line.split()
-            shape = [int(d) for d in dims.split(",") if d != ""] if dims != "-" else []
-            data = np.fromfile(os.path.join(folder, name.replace("/", "__") + ".bin"), np.float64)
-            tensors[name] = torch.from_numpy(data.reshape(shape))
-    return tensors
-
-
-def write(folder, written, name, t):
-    t = t.detach().to(torch.float64).contiguous()
-    t.numpy().tofile(os.path.join(folder, name.replace("/", "__") + ".bin"))
-    written.append(f"{name} {','.join(str(d) for d in t.shape) or '-'}\n")
-
-
-def main():
-    folder = sys.argv[1]
-    with open(os.path.join(folder, "spec.txt")) as f:
-        spec = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
-    dtype = {"float32": torch.float32, "float64": torch.float64}[spec["dtype"]]
-    tensors = read_dir(folder)
-    model = build(spec).to(dtype)
-    state = {k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")}
-    for name, buf in model.named_buffers():
-        if name.endswith("num_batches_tracked"):
-            state[name] = state[name].to(torch.int64)
-    model.load_state_dict(state, strict=True)
-    model.train(spec["mode"] == "train")
-
-    x = tensors["input"]
-    if spec.get("input_kind") == "ids":
-        x = x.to(torch.int64)
-    else:
-        x = x.to(dtype).requires_grad_(True)
-    out = model(x)
-    out.backward(tensors["grad_output"].to(dtype))
-
-    written = []
-    write(folder, written, "output", out)
-    if x.requires_grad:
-        write(folder, written, "grad_input", x.grad)
-    for name, p in model.named_parameters():
-        write(folder, written, "grad/" + name, p.grad if p.grad is not None else torch.zeros_like(p))
-    for name, buf in model.named_buffers():
-        write(folder, written, "after/" + name, buf)
-    with open(os.path.join(folder, "torch_manifest.txt"), "w") as f:
-        f.writelines(written)
-
-
-if __name__ == "__main__":
-    main()

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "dlt/core/grad_mode.h"
+#include "dlt/nn/init.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -20,6 +20,8 @@ Tensor TransformerStack::forward(const Tensor& x) {
   for (const auto& block : blocks_) h = (*block)(h);
   return h;
 }
+
+Tensor LMHead::forward(const Tensor& x) { return linear(x, weight_); }
 
 GPT::GPT(GPTOptions o, const Shape& input_shape, BuildContext& ctx) : options(o), gen_(ctx.gen) {
   DLT_LAYER_CHECK(input_shape.size() == 1, "expected input [T] (token ids), got {}",
@@ -57,15 +59,14 @@ void GPT::init_gpt2(Generator* gen) {
   const auto ends_with = [](const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  NoGradGuard no_grad;
   // named_parameters lists a tied weight once, so it is drawn once.
   for (auto& [name, p] : named_parameters()) {
     Tensor param = p;
     if (param.dim() == 2) {  // Linear and Embedding weights
       const bool residual = ends_with(name, "attn.proj.weight") || ends_with(name, "mlp.proj.weight");
-      param.copy_(normal(param.shape(), 0, residual ? residual_std : base_std, param.dtype(), gen));
+      init::normal_(param, 0, residual ? residual_std : base_std, gen);
     } else if (ends_with(name, ".bias")) {
-      param.zero_();
+      init::zeros_(param);
     }  // LayerNorm weights stay ones
   }
 }

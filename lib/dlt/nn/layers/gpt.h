@@ -18,7 +18,9 @@
 #include <memory>
 #include <vector>
 
-#include "dlt/nn/layers/nn2_leaves.h"
+#include "dlt/nn/layers/embedding.h"
+#include "dlt/nn/layers/layer.h"
+#include "dlt/nn/layers/layer_norm.h"
 #include "dlt/nn/layers/transformer_block.h"
 
 namespace dlt::nn {
@@ -53,7 +55,7 @@ class TransformerStack : public Layer {
 class LMHead : public Module {
  public:
   explicit LMHead(Tensor weight) { weight_ = register_parameter("weight", std::move(weight)); }
-  Tensor forward(const Tensor& x) override { return linear(x, weight_); }
+  Tensor forward(const Tensor& x) override;  // (B, T, C) -> (B, T, V)
   std::string type() const override { return "Linear"; }
 
  private:

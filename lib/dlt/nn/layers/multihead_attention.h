@@ -11,7 +11,8 @@
 
 #include <memory>
 
-#include "dlt/nn/layers/nn2_leaves.h"
+#include "dlt/nn/layers/layer.h"
+#include "dlt/nn/layers/linear.h"
 
 namespace dlt::nn {
 

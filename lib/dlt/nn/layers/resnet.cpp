@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "dlt/core/grad_mode.h"
+#include "dlt/nn/init.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -104,12 +104,11 @@ ResNet::ResNet(ResNetOptions o, const Shape& input_shape, BuildContext& ctx) : o
                                                        Shape{shape[0]}, ctx));
 
   // torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu") for convolutions.
-  NoGradGuard no_grad;
+  const double gain = init::calculate_gain("relu");
   for (auto& [name, p] : named_parameters()) {
     if (p.dim() != 4) continue;
-    Tensor w = p;
-    const int64_t fan_out = w.size(0) * w.size(2) * w.size(3);
-    w.copy_(normal(w.shape(), 0, std::sqrt(2.0 / double(fan_out)), w.dtype(), ctx.gen));
+    const int64_t fan_out = init::fan_in_and_fan_out(p.shape()).fan_out;
+    init::normal_(p, 0, gain / std::sqrt(double(fan_out)), ctx.gen);
   }
   output_shape_ = {opt.classes};
 }

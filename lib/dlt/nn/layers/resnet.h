@@ -15,7 +15,10 @@
 #include <memory>
 #include <vector>
 
-#include "dlt/nn/layers/nn2_leaves.h"
+#include "dlt/nn/layers/batch_norm.h"
+#include "dlt/nn/layers/conv2d.h"
+#include "dlt/nn/layers/layer.h"
+#include "dlt/nn/layers/linear.h"
 
 namespace dlt::nn {
 

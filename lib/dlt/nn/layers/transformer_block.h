@@ -6,8 +6,10 @@
 
 #include <memory>
 
+#include "dlt/nn/layers/layer.h"
+#include "dlt/nn/layers/layer_norm.h"
+#include "dlt/nn/layers/linear.h"
 #include "dlt/nn/layers/multihead_attention.h"
-#include "dlt/nn/layers/nn2_leaves.h"
 
 namespace dlt::nn {
 
