@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dlt/nn/init.h"
+#include "dlt/nn/layers/options.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -91,5 +92,35 @@ Tensor GPT::forward(const Tensor& ids) {
   x = (*blocks_)(x);
   return (*head_)((*ln_f_)(x));  // (B, T, V)
 }
+
+
+// - type: GPT                 # input: token ids [T]
+//   vocab_size: 65            # required
+//   embed_dim: 128            # required
+//   block_size: 256           # longest sequence; default: the input's T
+//   heads: 4
+//   layers: 4
+//   mlp_ratio: 4
+//   dropout: 0.1
+//   bias: true
+//   gelu_approximate: tanh    # or none
+//   weight_tying: true
+static Built build_gpt(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
+  spec.check_keys({"type", "vocab_size", "embed_dim", "block_size", "heads", "layers", "mlp_ratio",
+                   "dropout", "bias", "gelu_approximate", "weight_tying"});
+  const int64_t t = input_shape.size() == 1 ? input_shape[0] : 1;  // GPT checks the rank
+  GPTOptions o{.vocab_size = read_positive(spec, "vocab_size"),
+               .block_size = read_int(spec, "block_size", t, 1, int64_t(1) << 30),
+               .embed_dim = read_positive(spec, "embed_dim"),
+               .heads = read_int(spec, "heads", 1, 1, 1024),
+               .layers = read_int(spec, "layers", 1, 1, 1024),
+               .mlp_ratio = read_int(spec, "mlp_ratio", 4, 1, 64),
+               .dropout = read_double(spec, "dropout", 0, 0, 1),
+               .bias = spec.get_or("bias", true),
+               .gelu_tanh = read_gelu_tanh(spec, "tanh"),
+               .weight_tying = spec.get_or("weight_tying", true)};
+  return make_layer<GPT>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(GPT, build_gpt);
 
 }  // namespace dlt::nn

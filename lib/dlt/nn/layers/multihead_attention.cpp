@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dlt/nn/layers/options.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -56,5 +57,22 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   const Tensor y = matmul(att, v).transpose(1, 2).reshape({b, t, c});
   return dropout((*proj_)(y), options.dropout, training(), gen_);
 }
+
+
+// - type: MultiHeadAttention
+//   heads: 4          # required; divides the input's C
+//   causal: true
+//   dropout: 0.1
+//   bias: true
+static Built build_multihead_attention(const config::Node& spec, const Shape& input_shape,
+                                       BuildContext& ctx) {
+  spec.check_keys({"type", "heads", "causal", "dropout", "bias"});
+  const MultiHeadAttentionOptions o{.heads = read_positive(spec, "heads"),
+                                    .causal = spec.get_or("causal", true),
+                                    .dropout = read_double(spec, "dropout", 0, 0, 1),
+                                    .bias = spec.get_or("bias", true)};
+  return make_layer<MultiHeadAttention>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(MultiHeadAttention, build_multihead_attention);
 
 }  // namespace dlt::nn

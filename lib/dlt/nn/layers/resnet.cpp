@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dlt/nn/init.h"
+#include "dlt/nn/layers/options.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -128,5 +129,19 @@ Tensor ResNet::forward(const Tensor& x) {
   h = adaptive_avg_pool2d(h, {1, 1}).flatten(1);  // (B, W_last)
   return (*fc_)(h);
 }
+
+
+// - type: ResNet              # input [C, H, W] or [H, W]
+//   classes: 10               # required
+//   widths: [16, 32, 64]      # channels per stage
+//   blocks: [2, 2, 2]         # BasicBlocks per stage
+static Built build_resnet(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
+  spec.check_keys({"type", "classes", "widths", "blocks"});
+  ResNetOptions o{.classes = read_positive(spec, "classes")};
+  o.widths = spec.get_or<Shape>("widths", o.widths);
+  o.blocks = spec.get_or<Shape>("blocks", o.blocks);
+  return make_layer<ResNet>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(ResNet, build_resnet);
 
 }  // namespace dlt::nn

@@ -1,5 +1,6 @@
 #include "dlt/nn/layers/transformer_block.h"
 
+#include "dlt/nn/layers/options.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -43,5 +44,33 @@ Tensor TransformerBlock::forward(const Tensor& x) {
   const Tensor h = x + (*attn_)((*ln1_)(x));
   return h + (*mlp_)((*ln2_)(h));
 }
+
+
+bool read_gelu_tanh(const config::Node& spec, const char* fallback) {
+  const std::string approximate = spec.get_or<std::string>("gelu_approximate", fallback);
+  if (approximate != "none" && approximate != "tanh")
+    spec.at("gelu_approximate").fail(fmt::format("expected 'none' or 'tanh', got '{}'", approximate));
+  return approximate == "tanh";
+}
+
+// - type: TransformerBlock
+//   heads: 4                  # required; divides the input's C
+//   mlp_ratio: 4
+//   causal: true
+//   dropout: 0.1
+//   bias: true
+//   gelu_approximate: none    # or tanh
+static Built build_transformer_block(const config::Node& spec, const Shape& input_shape,
+                                     BuildContext& ctx) {
+  spec.check_keys({"type", "heads", "mlp_ratio", "causal", "dropout", "bias", "gelu_approximate"});
+  const TransformerBlockOptions o{.heads = read_positive(spec, "heads"),
+                                  .mlp_ratio = read_int(spec, "mlp_ratio", 4, 1, 64),
+                                  .causal = spec.get_or("causal", true),
+                                  .dropout = read_double(spec, "dropout", 0, 0, 1),
+                                  .bias = spec.get_or("bias", true),
+                                  .gelu_tanh = read_gelu_tanh(spec, "none")};
+  return make_layer<TransformerBlock>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(TransformerBlock, build_transformer_block);
 
 }  // namespace dlt::nn

@@ -53,4 +53,7 @@ class TransformerBlock : public Layer {
   std::shared_ptr<TransformerMLP> mlp_;
 };
 
+// The YAML key `gelu_approximate: none | tanh` (torch's GELU `approximate`).
+bool read_gelu_tanh(const config::Node& spec, const char* fallback);
+
 }  // namespace dlt::nn
