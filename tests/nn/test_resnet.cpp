@@ -27,9 +27,15 @@ TEST(NN2ResNet, MatchesTorchInTrainingAndEval) {
   evaluating->eval();
   const std::string twin = "nn2.ResNet(3, 5, [4, 8, 8], [2, 1, 1])";
   const TorchModuleParity parity(
-      {{.name = "train", .module = training, .input = randn({3, 3, 12, 12}, DType::f64, &gen), .torch = twin},
-       {.name = "eval", .module = evaluating, .input = randn({3, 3, 12, 12}, DType::f64, &gen),
-        .torch = twin, .training = false},
+      {{.name = "train",
+        .module = training,
+        .input = randn({3, 3, 12, 12}, DType::f64, &gen),
+        .torch = twin},
+       {.name = "eval",
+        .module = evaluating,
+        .input = randn({3, 3, 12, 12}, DType::f64, &gen),
+        .torch = twin,
+        .training = false},
        {.name = "one_channel",
         .module = std::make_shared<nn::ResNet>(nn::ResNetOptions{.classes = 3}, Shape{10, 10}, ctx),
         .input = randn({2, 10, 10}, DType::f64, &gen),
@@ -49,8 +55,8 @@ TEST(NN2ResNet, NamesFollowTorchvision) {
   for (const char* name :
        {"conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
         "bn1.num_batches_tracked", "layer1.0.conv1.weight", "layer1.0.bn2.weight",
-        "layer1.1.conv2.weight", "layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_var",
-        "layer3.0.conv1.weight", "fc.weight", "fc.bias"})
+        "layer1.1.conv2.weight", "layer2.0.downsample.0.weight",
+        "layer2.0.downsample.1.running_var", "layer3.0.conv1.weight", "fc.weight", "fc.bias"})
     EXPECT_TRUE(state.count(name)) << name;
   // Stage 1 keeps the shape (no projection); stage 3 changes stride only.
   EXPECT_FALSE(state.count("layer1.0.downsample.0.weight"));
@@ -76,13 +82,22 @@ TEST(NN2ResNet, ShapesForMnistAndCifarSizes) {
 TEST(NN2ResNet, BadOptionsAreErrors) {
   Generator gen(24);
   BuildContext ctx{&gen};
-  expect_error([&] { nn::ResNet({.classes = 2, .widths = {16, 32}, .blocks = {1}}, {28, 28}, ctx); },
-               {"widths [16, 32]", "blocks [1]"});
-  expect_error([&] { nn::ResNet({.classes = 2, .widths = {16, 0}, .blocks = {1, 1}}, {28, 28}, ctx); },
-               {"stage 2"});
+  expect_error(
+      [&] {
+        nn::ResNet({.classes = 2, .widths = {16, 32}, .blocks = {1}}, {28, 28}, ctx);
+      },
+      {"widths [16, 32]", "blocks [1]"});
+  expect_error(
+      [&] {
+        nn::ResNet({.classes = 2, .widths = {16, 0}, .blocks = {1, 1}}, {28, 28}, ctx);
+      },
+      {"stage 2"});
   expect_error([&] { nn::ResNet({.classes = 2}, {784}, ctx); }, {"[C, H, W] or [H, W]", "[784]"});
-  expect_error([&] { nn::ResNet({.classes = 2, .widths = {4, 4, 4, 4}, .blocks = {1, 1, 1, 1}}, {4, 4}, ctx); },
-               {"4x4 image is too small for 4 stages"});
+  expect_error(
+      [&] {
+        nn::ResNet({.classes = 2, .widths = {4, 4, 4, 4}, .blocks = {1, 1, 1, 1}}, {4, 4}, ctx);
+      },
+      {"4x4 image is too small for 4 stages"});
 }
 
 }  // namespace

@@ -20,13 +20,18 @@ using nn::BuildContext;
 constexpr double kRtol32 = 1e-4, kAtol32 = 1e-5;
 
 nn::GPTOptions small_gpt(bool tying) {
-  return {.vocab_size = 11, .block_size = 8, .embed_dim = 16, .heads = 4, .layers = 2,
+  return {.vocab_size = 11,
+          .block_size = 8,
+          .embed_dim = 16,
+          .heads = 4,
+          .layers = 2,
           .weight_tying = tying};
 }
 
 // GPT-2 init leaves biases zero and norms at one; random values make the
 // parity cover how every parameter enters.
-template <class M> std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
+template <class M>
+std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
   Generator gen(seed);
   NoGradGuard no_grad;
   for (auto& [name, p] : m->named_parameters()) p.copy_(randn(p.shape(), p.dtype(), &gen) * 0.5);
@@ -49,28 +54,32 @@ TEST(NN2Transformer, MatchesTorch) {
   static Generator gen(1);
   BuildContext f64{&gen, DType::f64}, f32{&gen, DType::f32};
   std::vector<ModuleCase> cases;
-  for (const bool causal : {true, false})
-    for (const bool bias : {true, false})
+  for (const bool causal : {true, false}) {
+    for (const bool bias : {true, false}) {
+      const nn::MultiHeadAttentionOptions o{.heads = 3, .causal = causal, .bias = bias};
+      auto attention = std::make_shared<nn::MultiHeadAttention>(o, Shape{5, 12}, f64);
       cases.push_back(
           {.name = fmt::format("attention_causal{}_bias{}", causal, bias),
-           .module = randomized(std::make_shared<nn::MultiHeadAttention>(
-                                    nn::MultiHeadAttentionOptions{.heads = 3, .causal = causal, .bias = bias},
-                                    Shape{5, 12}, f64), 1),
+           .module = randomized(attention, 1),
            .input = values({2, 5, 12}, 2),
            .torch = fmt::format("nn2.MultiHeadAttention(12, 3, {}, {})", py(causal), py(bias))});
-  for (const bool gelu_tanh : {false, true})
+    }
+  }
+  for (const bool gelu_tanh : {false, true}) {
+    const nn::TransformerBlockOptions o{.heads = 2, .gelu_tanh = gelu_tanh};
+    auto block = std::make_shared<nn::TransformerBlock>(o, Shape{6, 16}, f64);
     cases.push_back(
         {.name = fmt::format("block_gelu_tanh{}", gelu_tanh),
-         .module = randomized(std::make_shared<nn::TransformerBlock>(
-                                  nn::TransformerBlockOptions{.heads = 2, .gelu_tanh = gelu_tanh},
-                                  Shape{6, 16}, f64), 3),
+         .module = randomized(block, 3),
          .input = values({3, 6, 16}, 4),
          .torch = fmt::format("nn2.TransformerBlock(16, 2, True, True, 4, {})", py(gelu_tanh))});
+  }
   for (const bool tying : {true, false})
-    cases.push_back({.name = fmt::format("gpt_tying{}", tying),
-                     .module = randomized(std::make_shared<nn::GPT>(small_gpt(tying), Shape{7}, f64), 5),
-                     .input = token_ids({2, 7}, 11, 6),
-                     .torch = fmt::format("nn2.GPT(11, 8, 16, 4, 2, True, True, {})", py(tying))});
+    cases.push_back(
+        {.name = fmt::format("gpt_tying{}", tying),
+         .module = randomized(std::make_shared<nn::GPT>(small_gpt(tying), Shape{7}, f64), 5),
+         .input = token_ids({2, 7}, 11, 6),
+         .torch = fmt::format("nn2.GPT(11, 8, 16, 4, 2, True, True, {})", py(tying))});
   cases.push_back({.name = "gpt_float32",
                    .module = std::make_shared<nn::GPT>(small_gpt(true), Shape{8}, f32),
                    .input = token_ids({2, 8}, 11, 7),
@@ -90,7 +99,8 @@ TEST(NN2Transformer, MatchesTorch) {
 void expect_causal(const Tensor& before, const Tensor& after, int64_t changed) {
   const int64_t t = before.size(1);
   for (int64_t i = 0; i < t; ++i) {
-    const auto a = to_vector<double>(before.select(1, i)), b = to_vector<double>(after.select(1, i));
+    const auto a = to_vector<double>(before.select(1, i)),
+               b = to_vector<double>(after.select(1, i));
     if (i < changed)
       EXPECT_EQ(a, b) << "output at t=" << i << " depends on input at t=" << changed;
     else
@@ -110,7 +120,8 @@ TEST(NN2Attention, CausalMaskHidesTheFuture) {
 
   // Without the mask, t = 0 sees t = 3.
   nn::MultiHeadAttention full({.heads = 2, .causal = false}, {6, 8}, ctx);
-  EXPECT_NE(to_vector<double>(full(x).select(1, 0)), to_vector<double>(full(perturbed).select(1, 0)));
+  EXPECT_NE(to_vector<double>(full(x).select(1, 0)),
+            to_vector<double>(full(perturbed).select(1, 0)));
 }
 
 TEST(NN2GPT, CausalMaskHidesFutureTokens) {
@@ -129,14 +140,15 @@ TEST(NN2GPT, StateDictNamesFollowTorch) {
   nn::GPT gpt(small_gpt(true), {8}, ctx);
   std::vector<std::string> names;
   for (const auto& [name, t] : gpt.state_dict()) names.push_back(name);
-  const std::vector<std::string> block = {
-      "attn.proj.bias", "attn.proj.weight", "attn.qkv.bias", "attn.qkv.weight", "ln1.bias",
-      "ln1.weight",     "ln2.bias",         "ln2.weight",    "mlp.fc.bias",     "mlp.fc.weight",
-      "mlp.proj.bias",  "mlp.proj.weight"};
+  const std::vector<std::string> block = {"attn.proj.bias",  "attn.proj.weight", "attn.qkv.bias",
+                                          "attn.qkv.weight", "ln1.bias",         "ln1.weight",
+                                          "ln2.bias",        "ln2.weight",       "mlp.fc.bias",
+                                          "mlp.fc.weight",   "mlp.proj.bias",    "mlp.proj.weight"};
   std::vector<std::string> expected;
   for (const char* b : {"blocks.0.", "blocks.1."})
     for (const std::string& n : block) expected.push_back(b + n);
-  for (const char* n : {"head.weight", "ln_f.bias", "ln_f.weight", "pos_emb.weight", "tok_emb.weight"})
+  for (const char* n :
+       {"head.weight", "ln_f.bias", "ln_f.weight", "pos_emb.weight", "tok_emb.weight"})
     expected.push_back(n);
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(names, expected);
@@ -154,12 +166,15 @@ TEST(NN2GPT, TiedWeightIsOneParameterWithBothGradients) {
   nn::GPT tied(small_gpt(true), {8}, ctx), untied(small_gpt(false), {8}, ctx);
   const auto state = tied.state_dict();
   EXPECT_TRUE(state.at("head.weight").is_same(state.at("tok_emb.weight")));
-  EXPECT_FALSE(untied.state_dict().at("head.weight").is_same(untied.state_dict().at("tok_emb.weight")));
+  EXPECT_FALSE(
+      untied.state_dict().at("head.weight").is_same(untied.state_dict().at("tok_emb.weight")));
 
   // One parameter, under its first name: an optimizer updates it once.
   const auto params = tied.named_parameters();
   EXPECT_EQ(params.size() + 1, untied.named_parameters().size());
-  EXPECT_EQ(std::count_if(params.begin(), params.end(), [](auto& p) { return p.first == "head.weight"; }), 0);
+  EXPECT_EQ(
+      std::count_if(params.begin(), params.end(), [](auto& p) { return p.first == "head.weight"; }),
+      0);
   EXPECT_EQ(tied.num_parameters() + 11 * 16, untied.num_parameters());
 
   // Its gradient is the sum of the embedding's and the head's: embedding
@@ -168,7 +183,8 @@ TEST(NN2GPT, TiedWeightIsOneParameterWithBothGradients) {
   tied(ids).sum().backward();
   const Tensor grad = state.at("tok_emb.weight").grad();
   ASSERT_TRUE(grad.defined());
-  for (int64_t row : {7, 10}) EXPECT_GT(to_vector<double>(grad.select(0, row).abs().sum())[0], 0) << row;
+  for (int64_t row : {7, 10})
+    EXPECT_GT(to_vector<double>(grad.select(0, row).abs().sum())[0], 0) << row;
   // The parity test against torch (MatchesTorchWithAndWithoutTying) checks the values.
 }
 
@@ -184,8 +200,8 @@ TEST(NN2GPT, SequenceLongerThanBlockSizeIsAnError) {
 TEST(NN2GPT, InitIsGpt2Style) {
   Generator gen(10);
   BuildContext ctx{&gen};
-  nn::GPT gpt({.vocab_size = 64, .block_size = 32, .embed_dim = 64, .heads = 4, .layers = 8},
-              {32}, ctx);
+  nn::GPT gpt({.vocab_size = 64, .block_size = 32, .embed_dim = 64, .heads = 4, .layers = 8}, {32},
+              ctx);
   const auto state = gpt.state_dict();
   const auto std_of = [&](const std::string& name) {
     return std::sqrt(to_vector<double>(var(state.at(name)))[0]);
@@ -219,8 +235,8 @@ constexpr double kLearningRate = 0.1;
 TEST(NN2GPT, LearnsARepeatingSequence) {
   Generator gen(12);
   BuildContext ctx{&gen};
-  nn::GPT gpt({.vocab_size = 50, .block_size = 16, .embed_dim = 32, .heads = 2, .layers = 2},
-              {16}, ctx);
+  nn::GPT gpt({.vocab_size = 50, .block_size = 16, .embed_dim = 32, .heads = 2, .layers = 2}, {16},
+              ctx);
   // Rows are windows of 3 5 7 11 13 3 5 7 11 13 ... at different offsets.
   const std::vector<int64_t> cycle = {3, 5, 7, 11, 13};
   std::vector<int64_t> input, target;
@@ -243,7 +259,8 @@ TEST(NN2GPT, LearnsARepeatingSequence) {
   EXPECT_NEAR(losses.front(), std::log(50.0), 0.2);  // uniform guess at first
   // ln 5 is the loss of guessing among the cycle's 5 tokens without context:
   // ending well below it means the model uses the previous tokens.
-  EXPECT_LT(losses.back(), 0.5 * std::log(5.0)) << fmt::format("losses: {}", fmt::join(losses, ", "));
+  EXPECT_LT(losses.back(), 0.5 * std::log(5.0))
+      << fmt::format("losses: {}", fmt::join(losses, ", "));
 }
 
 }  // namespace

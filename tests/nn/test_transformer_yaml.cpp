@@ -97,18 +97,34 @@ model:
 
 TEST(NN2Yaml, MistakesPointAtTheValue) {
   // heads must divide C: a layer error names the file, path, type and sizes.
-  expect_error([] { build("model:\n  - type: MultiHeadAttention\n    heads: 3\n", {8, 16}); },
-               {"m.yaml:2:5", "model[0] (MultiHeadAttention)", "heads (3) must divide", "C = 16"});
+  expect_error(
+      [] {
+        build("model:\n  - type: MultiHeadAttention\n    heads: 3\n", {8, 16});
+      },
+      {"m.yaml:2:5", "model[0] (MultiHeadAttention)", "heads (3) must divide", "C = 16"});
   expect_error([] { build("model:\n  type: TransformerBlock\n  heads: 2\n", {784}); },
                {"m.yaml:2:3", "(TransformerBlock)", "expected input [T, C], got [784]"});
-  expect_error([] { build("model:\n  type: GPT\n  vocab_size: 5\n  embed_dim: 8\n  block_size: 4\n", {16}); },
-               {"m.yaml:2:3", "(GPT)", "T = 16 exceeds block_size = 4"});
-  expect_error([] { build("model:\n  type: GPT\n  vocab_size: 5\n  embed_dim: 8\n  gelu_approximate: fast\n", {4}); },
-               {"m.yaml:5:21", "expected 'none' or 'tanh', got 'fast'"});
-  expect_error([] { build("model:\n  type: GPT\n  vocab_size: 5\n  embed_dim: 8\n  weight_tieing: true\n", {4}); },
-               {"m.yaml:5:3", "weight_tieing", "weight_tying"});
-  expect_error([] { build("model:\n  type: ResNet\n  classes: 10\n  widths: [8, 16]\n", {28, 28}); },
-               {"(ResNet)", "widths [8, 16] and blocks [2, 2, 2]"});
+  expect_error(
+      [] {
+        build("model:\n  type: GPT\n  vocab_size: 5\n  embed_dim: 8\n  block_size: 4\n", {16});
+      },
+      {"m.yaml:2:3", "(GPT)", "T = 16 exceeds block_size = 4"});
+  expect_error(
+      [] {
+        build("model:\n  type: GPT\n  vocab_size: 5\n  embed_dim: 8\n  gelu_approximate: fast\n",
+              {4});
+      },
+      {"m.yaml:5:21", "expected 'none' or 'tanh', got 'fast'"});
+  expect_error(
+      [] {
+        build("model:\n  type: GPT\n  vocab_size: 5\n  embed_dim: 8\n  weight_tieing: true\n", {4});
+      },
+      {"m.yaml:5:3", "weight_tieing", "weight_tying"});
+  expect_error(
+      [] {
+        build("model:\n  type: ResNet\n  classes: 10\n  widths: [8, 16]\n", {28, 28});
+      },
+      {"(ResNet)", "widths [8, 16] and blocks [2, 2, 2]"});
   expect_error([] { build("model:\n  type: ResNet\n", {28, 28}); }, {"m.yaml", "classes"});
 }
 

@@ -27,9 +27,10 @@ Tensor LMHead::forward(const Tensor& x) { return linear(x, weight_); }
 GPT::GPT(GPTOptions o, const Shape& input_shape, BuildContext& ctx) : options(o), gen_(ctx.gen) {
   DLT_LAYER_CHECK(input_shape.size() == 1, "expected input [T] (token ids), got {}",
                   shape_str(input_shape));
-  DLT_LAYER_CHECK(o.vocab_size >= 1 && o.block_size >= 1 && o.embed_dim >= 1 && o.layers >= 1,
-                  "vocab_size ({}), block_size ({}), embed_dim ({}) and layers ({}) must be at least 1",
-                  o.vocab_size, o.block_size, o.embed_dim, o.layers);
+  DLT_LAYER_CHECK(
+      o.vocab_size >= 1 && o.block_size >= 1 && o.embed_dim >= 1 && o.layers >= 1,
+      "vocab_size ({}), block_size ({}), embed_dim ({}) and layers ({}) must be at least 1",
+      o.vocab_size, o.block_size, o.embed_dim, o.layers);
   const int64_t t = input_shape[0], v = o.vocab_size, c = o.embed_dim;
   DLT_LAYER_CHECK(t <= o.block_size, "sequence length T = {} exceeds block_size = {}", t,
                   o.block_size);
@@ -46,10 +47,12 @@ GPT::GPT(GPTOptions o, const Shape& input_shape, BuildContext& ctx) : options(o)
                                       .bias = o.bias,
                                       .gelu_tanh = o.gelu_tanh};
   const Shape hidden = {t, c};
-  blocks_ = register_module("blocks", std::make_shared<TransformerStack>(block, o.layers, hidden, ctx));
+  blocks_ =
+      register_module("blocks", std::make_shared<TransformerStack>(block, o.layers, hidden, ctx));
   ln_f_ = register_module("ln_f", std::make_shared<LayerNorm>(LayerNormOptions{}, hidden, ctx));
-  head_ = register_module("head", std::make_shared<LMHead>(
-                                      o.weight_tying ? tok_emb_->weight : empty({v, c}, param_options(ctx))));
+  head_ = register_module(
+      "head", std::make_shared<LMHead>(o.weight_tying ? tok_emb_->weight
+                                                      : empty({v, c}, param_options(ctx))));
   init_gpt2(ctx.gen);
   output_shape_ = {t, v};
 }
@@ -58,13 +61,15 @@ void GPT::init_gpt2(Generator* gen) {
   const double base_std = 0.02;
   const double residual_std = base_std / std::sqrt(2.0 * double(options.layers));
   const auto ends_with = [](const std::string& s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   // named_parameters lists a tied weight once, so it is drawn once.
   for (auto& [name, p] : named_parameters()) {
     Tensor param = p;
     if (param.dim() == 2) {  // Linear and Embedding weights
-      const bool residual = ends_with(name, "attn.proj.weight") || ends_with(name, "mlp.proj.weight");
+      const bool residual =
+          ends_with(name, "attn.proj.weight") || ends_with(name, "mlp.proj.weight");
       init::normal_(param, 0, residual ? residual_std : base_std, gen);
     } else if (ends_with(name, ".bias")) {
       init::zeros_(param);
@@ -73,10 +78,11 @@ void GPT::init_gpt2(Generator* gen) {
 }
 
 std::string GPT::describe() const {
-  return fmt::format("vocab_size={}, block_size={}, embed_dim={}, heads={}, layers={}, dropout={}, "
-                     "weight_tying={}",
-                     options.vocab_size, options.block_size, options.embed_dim, options.heads,
-                     options.layers, options.dropout, options.weight_tying);
+  return fmt::format(
+      "vocab_size={}, block_size={}, embed_dim={}, heads={}, layers={}, dropout={}, "
+      "weight_tying={}",
+      options.vocab_size, options.block_size, options.embed_dim, options.heads, options.layers,
+      options.dropout, options.weight_tying);
 }
 
 Tensor GPT::forward(const Tensor& ids) {
@@ -92,7 +98,6 @@ Tensor GPT::forward(const Tensor& ids) {
   x = (*blocks_)(x);
   return (*head_)((*ln_f_)(x));  // (B, T, V)
 }
-
 
 // - type: GPT                 # input: token ids [T]
 //   vocab_size: 65            # required

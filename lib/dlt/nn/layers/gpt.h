@@ -26,23 +26,23 @@
 namespace dlt::nn {
 
 struct GPTOptions {
-  int64_t vocab_size = 0;   // V, required
-  int64_t block_size = 0;   // longest sequence T, required
-  int64_t embed_dim = 0;    // C, required
-  int64_t heads = 1;        // H
-  int64_t layers = 1;       // N
+  int64_t vocab_size = 0;  // V, required
+  int64_t block_size = 0;  // longest sequence T, required
+  int64_t embed_dim = 0;   // C, required
+  int64_t heads = 1;       // H
+  int64_t layers = 1;      // N
   int64_t mlp_ratio = 4;
-  double dropout = 0.0;     // embedding, attention, residual and MLP dropout
-  bool bias = true;         // biases of the blocks' Linears (the head has none)
-  bool gelu_tanh = true;    // GPT-2 uses the tanh approximation
+  double dropout = 0.0;   // embedding, attention, residual and MLP dropout
+  bool bias = true;       // biases of the blocks' Linears (the head has none)
+  bool gelu_tanh = true;  // GPT-2 uses the tanh approximation
   bool weight_tying = true;
 };
 
 // The blocks in order, named "0", "1", ... like torch's ModuleList.
 class TransformerStack : public Layer {
  public:
-  TransformerStack(const TransformerBlockOptions& options, int64_t layers,
-                   const Shape& input_shape, BuildContext& ctx);
+  TransformerStack(const TransformerBlockOptions& options, int64_t layers, const Shape& input_shape,
+                   BuildContext& ctx);
   Tensor forward(const Tensor& x) override;
   std::string type() const override { return "Sequential"; }
 

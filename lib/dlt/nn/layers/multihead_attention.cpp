@@ -20,10 +20,10 @@ MultiHeadAttention::MultiHeadAttention(MultiHeadAttentionOptions o, const Shape&
   DLT_LAYER_CHECK(embed_dim % o.heads == 0, "heads ({}) must divide the embedding size C = {}",
                   o.heads, embed_dim);
   DLT_LAYER_CHECK(o.dropout >= 0 && o.dropout < 1, "dropout must be in [0, 1), got {}", o.dropout);
-  qkv_ = register_module("qkv", std::make_shared<Linear>(LinearOptions{3 * embed_dim, o.bias},
-                                                         input_shape, ctx));
-  proj_ = register_module("proj", std::make_shared<Linear>(LinearOptions{embed_dim, o.bias},
-                                                           input_shape, ctx));
+  qkv_ = register_module(
+      "qkv", std::make_shared<Linear>(LinearOptions{3 * embed_dim, o.bias}, input_shape, ctx));
+  proj_ = register_module(
+      "proj", std::make_shared<Linear>(LinearOptions{embed_dim, o.bias}, input_shape, ctx));
   output_shape_ = input_shape;
 }
 
@@ -57,7 +57,6 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   const Tensor y = matmul(att, v).transpose(1, 2).reshape({b, t, c});
   return dropout((*proj_)(y), options.dropout, training(), gen_);
 }
-
 
 // - type: MultiHeadAttention
 //   heads: 4          # required; divides the input's C

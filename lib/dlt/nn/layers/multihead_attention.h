@@ -17,10 +17,10 @@
 namespace dlt::nn {
 
 struct MultiHeadAttentionOptions {
-  int64_t heads = 1;      // H; must divide C
+  int64_t heads = 1;  // H; must divide C
   bool causal = true;
-  double dropout = 0.0;   // on the attention weights and on the output
-  bool bias = true;       // qkv and proj biases
+  double dropout = 0.0;  // on the attention weights and on the output
+  bool bias = true;      // qkv and proj biases
 };
 
 class MultiHeadAttention : public Layer {

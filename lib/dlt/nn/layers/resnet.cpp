@@ -41,7 +41,8 @@ BasicBlock::BasicBlock(int64_t out, int64_t stride, const Shape& input_shape, Bu
   conv2_ = register_module("conv2", make_conv(out, 3, 1, conv1_->output_shape(), ctx));
   bn2_ = register_module("bn2", make_bn(conv2_->output_shape(), ctx));
   if (stride != 1 || input_shape[0] != out)
-    downsample_ = register_module("downsample", std::make_shared<Downsample>(out, stride, input_shape, ctx));
+    downsample_ =
+        register_module("downsample", std::make_shared<Downsample>(out, stride, input_shape, ctx));
   output_shape_ = conv2_->output_shape();
 }
 
@@ -75,7 +76,8 @@ static Shape image_shape(const Shape& input_shape) {
   return chw;
 }
 
-ResNet::ResNet(ResNetOptions o, const Shape& input_shape, BuildContext& ctx) : options(std::move(o)) {
+ResNet::ResNet(ResNetOptions o, const Shape& input_shape, BuildContext& ctx)
+    : options(std::move(o)) {
   const ResNetOptions& opt = options;
   DLT_LAYER_CHECK(opt.classes >= 1, "classes must be at least 1, got {}", opt.classes);
   DLT_LAYER_CHECK(!opt.widths.empty() && opt.widths.size() == opt.blocks.size(),
@@ -96,13 +98,13 @@ ResNet::ResNet(ResNetOptions o, const Shape& input_shape, BuildContext& ctx) : o
   bn1_ = register_module("bn1", make_bn(conv1_->output_shape(), ctx));
   Shape shape = conv1_->output_shape();
   for (size_t i = 0; i < opt.widths.size(); ++i) {
-    stages_.push_back(register_module("layer" + std::to_string(i + 1),
-                                      std::make_shared<ResNetStage>(opt.widths[i], opt.blocks[i],
-                                                                    i == 0 ? 1 : 2, shape, ctx)));
+    stages_.push_back(register_module(
+        "layer" + std::to_string(i + 1),
+        std::make_shared<ResNetStage>(opt.widths[i], opt.blocks[i], i == 0 ? 1 : 2, shape, ctx)));
     shape = stages_.back()->output_shape();
   }
-  fc_ = register_module("fc", std::make_shared<Linear>(LinearOptions{opt.classes, true},
-                                                       Shape{shape[0]}, ctx));
+  fc_ = register_module(
+      "fc", std::make_shared<Linear>(LinearOptions{opt.classes, true}, Shape{shape[0]}, ctx));
 
   // torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu") for convolutions.
   const double gain = init::calculate_gain("relu");
@@ -129,7 +131,6 @@ Tensor ResNet::forward(const Tensor& x) {
   h = adaptive_avg_pool2d(h, {1, 1}).flatten(1);  // (B, W_last)
   return (*fc_)(h);
 }
-
 
 // - type: ResNet              # input [C, H, W] or [H, W]
 //   classes: 10               # required

@@ -10,10 +10,10 @@ TransformerMLP::TransformerMLP(const TransformerBlockOptions& o, const Shape& in
     : options_(o), gen_(ctx.gen) {
   DLT_LAYER_CHECK(o.mlp_ratio >= 1, "mlp_ratio must be at least 1, got {}", o.mlp_ratio);
   const int64_t c = input_shape.back();
-  fc_ = register_module("fc", std::make_shared<Linear>(LinearOptions{o.mlp_ratio * c, o.bias},
-                                                       input_shape, ctx));
-  proj_ = register_module("proj", std::make_shared<Linear>(LinearOptions{c, o.bias},
-                                                           fc_->output_shape(), ctx));
+  fc_ = register_module(
+      "fc", std::make_shared<Linear>(LinearOptions{o.mlp_ratio * c, o.bias}, input_shape, ctx));
+  proj_ = register_module(
+      "proj", std::make_shared<Linear>(LinearOptions{c, o.bias}, fc_->output_shape(), ctx));
   output_shape_ = input_shape;
 }
 
@@ -45,11 +45,11 @@ Tensor TransformerBlock::forward(const Tensor& x) {
   return h + (*mlp_)((*ln2_)(h));
 }
 
-
 bool read_gelu_tanh(const config::Node& spec, const char* fallback) {
   const std::string approximate = spec.get_or<std::string>("gelu_approximate", fallback);
   if (approximate != "none" && approximate != "tanh")
-    spec.at("gelu_approximate").fail(fmt::format("expected 'none' or 'tanh', got '{}'", approximate));
+    spec.at("gelu_approximate")
+        .fail(fmt::format("expected 'none' or 'tanh', got '{}'", approximate));
   return approximate == "tanh";
 }
 

@@ -14,8 +14,8 @@
 namespace dlt::nn {
 
 struct TransformerBlockOptions {
-  int64_t heads = 1;       // H
-  int64_t mlp_ratio = 4;   // the MLP's hidden width is mlp_ratio * C
+  int64_t heads = 1;      // H
+  int64_t mlp_ratio = 4;  // the MLP's hidden width is mlp_ratio * C
   bool causal = true;
   double dropout = 0.0;    // attention, residual and MLP dropout
   bool bias = true;        // biases of every Linear
