@@ -83,6 +83,7 @@ std::vector<Key> all_keys() {
 std::string key_name(const Key& k) {
   return fmt::format("{}_{}", optim_cases()[k.c].name, dtype_name(k.dtype));
 }
+void PrintTo(const Key& k, std::ostream* os) { *os << key_name(k); }
 
 std::vector<ParamGroup> make_groups(const OptimCase& c, const std::vector<Tensor>& params) {
   std::vector<ParamGroup> groups(2);
