@@ -128,6 +128,24 @@ TEST(OptimizerState, SetLrFactorScalesEveryGroupsBaseRate) {
   EXPECT_DOUBLE_EQ(opt->groups()[1].lr, 0.01);
 }
 
+TEST(OptimizerState, ResultsDoNotDependOnTheThreadCount) {
+  // 200000 elements: several chunks of the elementwise grain when threaded.
+  const NamedParams init = make_params({{"w", {200000}}}, 21);
+  std::vector<Tensor> results;
+  for (int threads : {1, 3}) {
+    ThreadCountGuard guard;
+    set_num_threads(threads);
+    const NamedParams params = clone_params(init);
+    auto opt = optim::make_optimizer("adamw", {one_group(params, 0.01, 0.1)}, {});
+    for (int64_t s = 0; s < 3; ++s) {
+      set_grads(params, 21, s);
+      opt->step();
+    }
+    results.push_back(params[0].second);
+  }
+  EXPECT_TRUE(bitwise_equal(results[0], results[1]));
+}
+
 class BadStateLoad : public ::testing::Test {
  protected:
   void SetUp() override {
