@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dlt/core/parallel.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::testing {
@@ -36,6 +37,18 @@ template <class F> void expect_error(F&& f, std::initializer_list<std::string> p
   }
   ADD_FAILURE() << "expected dlt::Error, nothing was thrown";
 }
+
+// Restores the OpenMP thread count when a test that changes it ends.
+class ThreadCountGuard {
+ public:
+  ThreadCountGuard() : saved_(num_threads()) {}
+  ~ThreadCountGuard() { set_num_threads(saved_); }
+  ThreadCountGuard(const ThreadCountGuard&) = delete;
+  ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
+
+ private:
+  int saved_;
+};
 
 // Element-wise closeness |a - b| <= atol + rtol |b| (nan == nan); returns the
 // first mismatch as text, or empty.

@@ -32,13 +32,12 @@ TEST(Philox, KnownAnswer) {
 }
 
 TEST(Random, SameSeedSameNumbersWhateverTheThreadCount) {
-  const int saved = num_threads();
+  testing::ThreadCountGuard restore;
   Generator g1(42), g2(42);
   set_num_threads(1);
   const auto a = to_vector<float>(randn({100000}, {}, &g1));
   set_num_threads(2);
   const auto b = to_vector<float>(randn({100000}, {}, &g2));
-  set_num_threads(saved);
   EXPECT_EQ(a, b);
   Generator g3(43);
   EXPECT_NE(a, to_vector<float>(randn({100000}, {}, &g3)));

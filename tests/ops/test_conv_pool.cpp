@@ -129,12 +129,11 @@ TEST(ConvPoolDeterminism, SameBitsForOneAndTwoThreads) {
         ops::avg_pool2d_backward(ones({3, 6, 7, 6}, DType::f64), x.shape(), pool),
         adaptive_avg_pool2d(x, {5, 4})};
   };
-  const int before = num_threads();
+  testing::ThreadCountGuard restore;
   set_num_threads(1);
   const std::vector<Tensor> one = run_all();
   set_num_threads(2);
   const std::vector<Tensor> two = run_all();
-  set_num_threads(before);
   for (size_t i = 0; i < one.size(); ++i) expect_equal(one[i], two[i], fmt::format("result {}", i));
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "dlt/core/philox.h"
-#include "tests/ops/thread_count_guard.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {

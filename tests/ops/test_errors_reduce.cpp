@@ -18,12 +18,6 @@ Tensor iota(const Shape& shape, DType dtype = DType::f32) {
   return arange(numel_of(shape), dtype).view(shape);
 }
 
-// Restores the thread count a test changed.
-struct ThreadCountGuard {
-  int saved = num_threads();
-  ~ThreadCountGuard() { set_num_threads(saved); }
-};
-
 TEST(ReduceErrors, DimOutOfRange) {
   const Tensor x = zeros({2, 3});
   expect_error([&] { sum(x, {2}); }, {"sum", "got 2", "2 dimension(s)"});
@@ -175,7 +169,7 @@ TEST(SumTo, RejectsShapesThatDoNotBroadcast) {
 
 // One block order for any thread count: bitwise identical sums.
 TEST(ReduceDeterminism, BitwiseIdenticalAcrossThreadCounts) {
-  ThreadCountGuard guard;
+  testing::ThreadCountGuard guard;
   Generator gen(7);
   const Tensor x = randn({1 << 20}, DType::f32, &gen);
   const Tensor wide = randn({3000, 300}, DType::f32, &gen);  // columns with several blocks

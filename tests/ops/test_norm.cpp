@@ -4,7 +4,6 @@
 // without elements.
 #include <cmath>
 
-#include "tests/ops/thread_count_guard.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
