@@ -23,6 +23,12 @@ namespace dlt::config {
 class Node {
  public:
   Node(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
+  // Assigning a YAML::Node writes through to the node it refers to; these
+  // rebind instead, so `n = n.at("x")` leaves the document alone.
+  Node(const Node&) = default;
+  Node(Node&&) = default;
+  Node& operator=(const Node& other);
+  Node& operator=(Node&& other);
 
   // ---- structure ----
   bool is_map() const;
@@ -60,10 +66,26 @@ class Node {
   std::string location() const;  // "file:line:col" (1-based)
   const YAML::Node& yaml() const { return node_; }
 
+  // ---- values from elsewhere (--set) ----
+  // The same document, except that errors inside `subtree` (a node of this
+  // document, e.g. one a --set override put there) name `source` instead of a
+  // position in the file.
+  Node with_source(const YAML::Node& subtree, const std::string& source) const;
+
  private:
+  struct Source {
+    YAML::Node subtree;
+    std::shared_ptr<const std::string> name;
+  };
+  Node child(const YAML::Node& value, const YAML::Mark& key_mark, std::string path) const;
+  Node(const Node& parent, const YAML::Node& value, std::string path, YAML::Mark mark);
+
   YAML::Node node_;
   std::shared_ptr<const std::string> file_;
   std::string path_;
+  YAML::Mark mark_;         // where the value starts; its key's position when it is empty
+  bool positioned_ = true;  // false inside a --set value: file_ names the argument
+  std::shared_ptr<const std::vector<Source>> sources_;
 };
 
 // Parses a YAML file; syntax errors become dlt::Error with file:line:col.

@@ -18,9 +18,17 @@
 
 namespace dlt::nn {
 
+struct SummaryRow;
+
 struct BuildContext {
-  Generator* gen = nullptr;  // initialisation; the experiment's seed
+  // Initialisation, and the dropout masks: Dropout layers keep this pointer,
+  // so the generator must outlive the model. One seeded generator thus drives
+  // a whole run; null means the default generator.
+  Generator* gen = nullptr;
   DType dtype = DType::f32;  // parameter dtype
+  // When set, build_layer appends one row per layer (summary.h).
+  std::vector<SummaryRow>* summary = nullptr;
+  int depth = 0;  // nesting of the layer being built (set by build_layer)
 };
 
 struct Built {
@@ -36,7 +44,8 @@ bool register_layer(const char* type, LayerBuilder builder);
 std::vector<std::string> registered_layers();  // sorted
 
 // Builds one layer. An unknown type lists the known ones and the closest
-// match; a shape mismatch names the layer's path and both shapes.
+// match; a shape mismatch names the layer's path and both shapes:
+//   mlp.yaml:7:5: model[3] (Conv2d): expected input [C, H, W], got [784]
 Built build_layer(const config::Node& spec, const Shape& input_shape, BuildContext& ctx);
 // A model spec is a sequence of layers (built as a Sequential) or one layer map.
 Built build_model(const config::Node& spec, const Shape& input_shape, BuildContext& ctx);

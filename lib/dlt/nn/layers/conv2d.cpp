@@ -1,0 +1,80 @@
+#include "dlt/nn/layers/conv2d.h"
+#include "dlt/nn/layers/options.h"
+
+#include <cmath>
+#include <limits>
+
+#include "dlt/nn/init.h"
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+Conv2d::Conv2d(Conv2dOptions o, const Shape& input_shape, BuildContext& ctx) : options(o) {
+  check_rank(input_shape, 3, "[C, H, W]");
+  in_channels = input_shape[0];
+  DLT_LAYER_CHECK(o.out_channels >= 1, "out_channels must be at least 1, got {}", o.out_channels);
+  for (int i = 0; i < 2; ++i) {
+    DLT_LAYER_CHECK(o.kernel_size[i] >= 1 && o.stride[i] >= 1 && o.dilation[i] >= 1 &&
+                        o.padding[i] >= 0,
+                    "kernel_size, stride and dilation must be positive and padding non-negative, "
+                    "got kernel_size {}, stride {}, padding {}, dilation {}",
+                    pair_str(o.kernel_size), pair_str(o.stride), pair_str(o.padding),
+                    pair_str(o.dilation));
+  }
+  DLT_LAYER_CHECK(o.groups >= 1 && in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
+                  "groups ({}) must divide both in_channels ({}) and out_channels ({})", o.groups,
+                  in_channels, o.out_channels);
+  Shape out{o.out_channels, 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    out[i + 1] = window_output_size(input_shape[i + 1], o.kernel_size[i], o.stride[i],
+                                    o.padding[i], o.dilation[i], false);
+    DLT_LAYER_CHECK(out[i + 1] >= 1,
+                    "kernel {} (dilation {}) is larger than the padded input {} (padding {})",
+                    pair_str(o.kernel_size), pair_str(o.dilation), shape_str(input_shape),
+                    pair_str(o.padding));
+  }
+  output_shape_ = out;
+
+  weight = register_parameter(
+      "weight", empty({o.out_channels, in_channels / o.groups, o.kernel_size[0], o.kernel_size[1]},
+                      param_options(ctx)));
+  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", ctx.gen);
+  if (o.bias) {
+    bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
+    const double bound = init::default_bias_bound(weight.shape());
+    init::uniform_(bias, -bound, bound, ctx.gen);
+  }
+}
+
+Tensor Conv2d::forward(const Tensor& x) {
+  return conv2d(x, weight, bias, options.stride, options.padding, options.dilation,
+                options.groups);  // (B, out, H_out, W_out)
+}
+
+std::string Conv2d::describe() const {
+  std::string s = fmt::format("in={}, out={}, kernel={}", in_channels, options.out_channels,
+                              pair_str(options.kernel_size));
+  if (options.stride != std::array<int64_t, 2>{1, 1}) s += ", stride=" + pair_str(options.stride);
+  if (options.padding != std::array<int64_t, 2>{0, 0}) s += ", padding=" + pair_str(options.padding);
+  if (options.dilation != std::array<int64_t, 2>{1, 1})
+    s += ", dilation=" + pair_str(options.dilation);
+  if (options.groups != 1) s += fmt::format(", groups={}", options.groups);
+  if (!options.bias) s += ", bias=false";
+  return s;
+}
+
+static Built build_conv2d(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
+  spec.check_keys({"type", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                   "bias"});
+  const Conv2dOptions o{.out_channels = read_positive(spec, "out_channels"),
+                        .kernel_size = read_pair(spec, "kernel_size", 1),
+                        .stride = read_pair(spec, "stride", {1, 1}, 1),
+                        .padding = read_pair(spec, "padding", {0, 0}, 0),
+                        .dilation = read_pair(spec, "dilation", {1, 1}, 1),
+                        .groups = read_int(spec, "groups", 1, 1, std::numeric_limits<int64_t>::max()),
+                        .bias = spec.get_or("bias", true)};
+  return make_layer<Conv2d>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(Conv2d, build_conv2d);
+
+}  // namespace dlt::nn

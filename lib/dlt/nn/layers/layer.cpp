@@ -1,0 +1,19 @@
+#include "dlt/nn/layers/layer.h"
+
+namespace dlt::nn {
+
+int64_t window_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
+                           int64_t dilation, bool ceil_mode) {
+  const int64_t span = in + 2 * padding - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  // Floor division (span may be negative when the window does not fit).
+  int64_t out = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;
+  // With ceil_mode the last window must start inside the input or left padding.
+  if (ceil_mode && (out - 1) * stride >= in + padding) --out;
+  return out;
+}
+
+std::string pair_str(const std::array<int64_t, 2>& p) {
+  return p[0] == p[1] ? fmt::format("{}", p[0]) : fmt::format("({}, {})", p[0], p[1]);
+}
+
+}  // namespace dlt::nn

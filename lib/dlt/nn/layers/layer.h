@@ -1,0 +1,61 @@
+// What every layer of lib/dlt/nn/layers shares: a Module that knows the
+// per-sample shape it produces (shapes here exclude the batch dim), and the
+// error a layer throws when its options do not fit its input shape. The
+// registry prefixes such errors with the layer's config path and type:
+//   model.layers[3] (Conv2d): expected input [C, H, W], got [784]
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "dlt/core/error.h"
+#include "dlt/nn/module.h"
+#include "dlt/nn/registry.h"
+
+namespace dlt::nn {
+
+class LayerError : public Error {
+ public:
+  using Error::Error;
+};
+
+#define DLT_LAYER_CHECK(cond, ...)                               \
+  do {                                                           \
+    if (!(cond)) [[unlikely]]                                    \
+      throw ::dlt::nn::LayerError(::fmt::format(__VA_ARGS__));   \
+  } while (0)
+
+class Layer : public Module {
+ public:
+  const Shape& output_shape() const { return output_shape_; }
+
+ protected:
+  Shape output_shape_;  // per sample
+};
+
+// Constructs layer L (every layer takes options, the input shape and the
+// context) and pairs it with its output shape: what builders return and
+// what Sequential::push_back takes.
+template <class L, class Options>
+Built make_layer(Options options, const Shape& input_shape, BuildContext& ctx) {
+  auto layer = std::make_shared<L>(std::move(options), input_shape, ctx);
+  return {layer, layer->output_shape()};
+}
+
+// Generator and tensor options of the parameters a context asks for.
+inline TensorOptions param_options(const BuildContext& ctx) { return TensorOptions(ctx.dtype); }
+
+// "[C, H, W]"-style checks: the input must have exactly `rank` sample dims.
+inline void check_rank(const Shape& input_shape, size_t rank, const char* expected) {
+  DLT_LAYER_CHECK(input_shape.size() == rank, "expected input {}, got {}", expected,
+                  shape_str(input_shape));
+}
+
+// Output length of a pooled or convolved dim, as torch's pooling_output_shape.
+int64_t window_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
+                           int64_t dilation, bool ceil_mode);
+
+std::string pair_str(const std::array<int64_t, 2>& p);  // "3" or "(3, 5)"
+
+}  // namespace dlt::nn

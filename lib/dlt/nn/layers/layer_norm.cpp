@@ -1,0 +1,53 @@
+#include "dlt/nn/layers/layer_norm.h"
+#include "dlt/nn/layers/options.h"
+
+#include <algorithm>
+
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+LayerNorm::LayerNorm(LayerNormOptions o, const Shape& input_shape, BuildContext& ctx)
+    : options(o) {
+  DLT_LAYER_CHECK(!input_shape.empty(), "expected input with at least 1 dimension, got []");
+  normalized_shape = o.shape ? *o.shape : Shape{input_shape.back()};
+  DLT_LAYER_CHECK(!normalized_shape.empty() && normalized_shape.size() <= input_shape.size() &&
+                      std::equal(normalized_shape.rbegin(), normalized_shape.rend(),
+                                 input_shape.rbegin()),
+                  "normalized shape {} must match the last dims of the input, got {}",
+                  shape_str(normalized_shape), shape_str(input_shape));
+  DLT_LAYER_CHECK(o.eps > 0, "eps must be positive, got {}", o.eps);
+  if (o.elementwise_affine) {
+    weight = register_parameter("weight", ones(normalized_shape, param_options(ctx)));
+    bias = register_parameter("bias", zeros(normalized_shape, param_options(ctx)));
+  }
+  output_shape_ = input_shape;
+}
+
+Tensor LayerNorm::forward(const Tensor& x) {
+  return layer_norm(x, normalized_shape, weight, bias, options.eps);
+}
+
+std::string LayerNorm::describe() const {
+  std::string s = fmt::format("shape={}, eps={}", shape_str(normalized_shape), options.eps);
+  if (!options.elementwise_affine) s += ", elementwise_affine=false";
+  return s;
+}
+
+static Built build_layer_norm(const config::Node& spec, const Shape& input_shape,
+                              BuildContext& ctx) {
+  spec.check_keys({"type", "shape", "eps", "elementwise_affine"});
+  LayerNormOptions o;
+  if (const auto s = spec.find("shape"); s && !s->is_null()) {
+    o.shape = s->as<Shape>();
+    for (int64_t d : *o.shape)
+      if (d < 1) s->fail(fmt::format("dims must be at least 1, got {}", shape_str(*o.shape)));
+  }
+  o.eps = read_double(spec, "eps", 1e-5, 0, 1);
+  if (o.eps <= 0) spec.at("eps").fail("must be positive, got 0");
+  o.elementwise_affine = spec.get_or("elementwise_affine", true);
+  return make_layer<LayerNorm>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(LayerNorm, build_layer_norm);
+
+}  // namespace dlt::nn

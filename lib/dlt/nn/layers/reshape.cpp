@@ -1,0 +1,40 @@
+#include "dlt/nn/layers/reshape.h"
+
+#include <algorithm>
+
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+Reshape::Reshape(ReshapeOptions o, const Shape& input_shape, BuildContext&) : options(o) {
+  const int64_t numel = numel_of(input_shape);
+  const auto inferred = std::count(o.shape.begin(), o.shape.end(), -1);
+  int64_t known = 1;
+  bool valid = inferred <= 1;
+  for (int64_t d : o.shape) {
+    valid = valid && (d >= 1 || d == -1);
+    if (d >= 1) known *= d;
+  }
+  valid = valid && (inferred ? numel % known == 0 : known == numel);
+  DLT_LAYER_CHECK(valid, "cannot reshape input {} ({} values per sample) to {}",
+                  shape_str(input_shape), numel, shape_str(o.shape));
+  output_shape_ = o.shape;
+  for (int64_t& d : output_shape_)
+    if (d == -1) d = numel / known;
+}
+
+Tensor Reshape::forward(const Tensor& x) {
+  Shape target{x.size(0)};
+  target.insert(target.end(), output_shape_.begin(), output_shape_.end());
+  return x.reshape(target);  // (B, *shape)
+}
+
+std::string Reshape::describe() const { return "shape=" + shape_str(options.shape); }
+
+static Built build_reshape(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
+  spec.check_keys({"type", "shape"});
+  return make_layer<Reshape>(ReshapeOptions{.shape = spec.get<Shape>("shape")}, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(Reshape, build_reshape);
+
+}  // namespace dlt::nn
