@@ -99,6 +99,36 @@ model:
   EXPECT_EQ(y.shape(), (Shape{2, 65}));
 }
 
+TEST(NnRegistry, OptionsReachTheLayers) {
+  std::vector<SummaryRow> rows;
+  build(R"(
+model:
+  - {type: BatchNorm2d, momentum: null, eps: 0.001, affine: false}
+  - {type: MaxPool2d, kernel_size: [3, 2], stride: 1, padding: [1, 0], ceil_mode: true}
+  - {type: AvgPool2d, kernel_size: 2, count_include_pad: false}
+  - {type: Conv2d, out_channels: 4, kernel_size: 3, stride: [2, 1], dilation: 2, groups: 2, bias: false}
+  - {type: Flatten, start_dim: 2}
+  - {type: LayerNorm, shape: [21], eps: 1.0e-6, elementwise_affine: false}
+  - {type: Dropout, p: 0.3}
+  - {type: GELU}
+)",
+        {2, 20, 24}, &rows);
+  ASSERT_EQ(rows.size(), 8u);
+  EXPECT_EQ(rows[0].options, "features=2, eps=0.001, momentum=cumulative, affine=false");
+  EXPECT_EQ(rows[0].parameters, 0);
+  EXPECT_EQ(rows[1].options, "kernel=(3, 2), stride=1, padding=(1, 0), ceil_mode=true");
+  EXPECT_EQ(rows[1].output_shape, (Shape{2, 20, 23}));
+  EXPECT_EQ(rows[2].options, "kernel=2, stride=2, count_include_pad=false");
+  EXPECT_EQ(rows[2].output_shape, (Shape{2, 10, 11}));
+  EXPECT_EQ(rows[3].options, "in=2, out=4, kernel=3, stride=(2, 1), dilation=2, groups=2, bias=false");
+  EXPECT_EQ(rows[3].output_shape, (Shape{4, 3, 7}));  // dilated kernel 5: (10-5)/2+1, 11-5+1
+  EXPECT_EQ(rows[3].parameters, 4 * 1 * 3 * 3);
+  EXPECT_EQ(rows[4].output_shape, (Shape{4, 21}));
+  EXPECT_EQ(rows[5].options, "shape=[21], eps=1e-06, elementwise_affine=false");
+  EXPECT_EQ(rows[6].options, "p=0.3");
+  EXPECT_EQ(rows[7].options, "");
+}
+
 TEST(NnRegistry, UnknownTypeListsKnownTypesAndTheClosest) {
   expect_build_error("model:\n  - type: Flatten\n  - type: Linaer\n    out: 3\n", {1, 4},
                      {"m.yaml:3:11", "model[1].type", "unknown layer type 'Linaer'",

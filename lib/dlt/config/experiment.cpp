@@ -210,8 +210,8 @@ DataSpec read_data(const Node& n) {
 Node read_model(const Node& root) {
   Node model = root.at("model");
   if (!model.is_map() && !model.is_sequence())
-    model.fail("expected a list of layers or one layer map (with type:), got " +
-               (model.is_null() ? std::string("nothing") : "'" + model.as<std::string>() + "'"));
+    model.fail(fmt::format("expected a list of layers or one layer map (with type:), got {}",
+                           model.is_null() ? "nothing" : fmt::format("'{}'", model.as<std::string>())));
   if (model.size() == 0) model.fail("the model has no layers");
   return model;
 }
