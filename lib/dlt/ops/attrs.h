@@ -107,6 +107,23 @@ struct RangeAttrs {  // element i = start + i * step (linspace: exact endpoints)
   bool linspace = false;
 };
 
+// Fused optimizer updates: the hyperparameters of one step of one parameter
+// tensor, in torch's semantics (see lib/dlt/optim).
+struct SgdStepAttrs {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+  bool first_step = false;  // the momentum buffer starts as the gradient itself
+};
+struct AdamStepAttrs {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled_weight_decay = false;  // AdamW: decay the parameter, not the gradient
+  int64_t step = 1;                     // the step being taken (from 1): bias corrections
+};
+struct RmspropStepAttrs {
+  double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
+  bool centered = false;
+};
+
 // Views: geometry of the result relative to the input.
 struct ViewAttrs {
   Shape shape;

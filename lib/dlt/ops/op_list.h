@@ -102,6 +102,10 @@
   X(uniform, NoGrad, RandomAttrs)                         \
   X(normal, NoGrad, RandomAttrs)                          \
   X(randint, NoGrad, RandomAttrs)                         \
+  /* fused optimizer updates (in place, one pass) */      \
+  X(sgd_step, NoGrad, SgdStepAttrs)                       \
+  X(adam_step, NoGrad, AdamStepAttrs)                     \
+  X(rmsprop_step, NoGrad, RmspropStepAttrs)               \
   /* kernels used by backward formulas */                 \
   X(gelu_backward, Backward, GeluAttrs)                   \
   X(softmax_backward, Backward, SoftmaxAttrs)             \

@@ -1,0 +1,158 @@
+// Fused optimizer updates: one pass reads the gradient and reads and writes
+// the parameter and its state, where torch runs several elementwise ops.
+// Each element is computed in the parameter's dtype with torch's order of
+// operations (scalars rounded to that dtype as torch does), so results match
+// torch to rounding. The op layer guarantees contiguous operands of one dtype.
+#include <cmath>
+
+#include "dlt/ops/dispatch.h"
+#include "kernels/cpu/loops.h"
+
+namespace dlt::cpu {
+namespace {
+
+using ops::KernelCall;
+
+// Pointer to a defined operand's elements, nullptr for an absent one.
+template <class T> T* elements(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+}
+
+// The op layer admits f32 and f64 parameters only (state in the parameter's dtype).
+template <class F> void visit_f32_f64(DType t, F&& f) {
+  DLT_ASSERT(t == DType::f32 || t == DType::f64, "optimizer step on a {} parameter", t);
+  if (t == DType::f32)
+    f.template operator()<float>();
+  else
+    f.template operator()<double>();
+}
+
+// f(begin, end) over the elements, split over threads (elementwise, so the
+// result does not depend on the split).
+template <class F> void for_chunks(int64_t n, F&& f) {
+  parallel_for(0, n, kElementwiseGrain, std::forward<F>(f));
+}
+
+// in: grad; out: param, momentum_buffer (undefined without momentum).
+template <class T, bool kMomentum>
+void sgd_update(const KernelCall& c) {
+  const auto& a = c.attrs<ops::SgdStepAttrs>();
+  const T* g = elements<const T>(c.in[0]);
+  T* p = elements<T>(c.out[0]);
+  T* buf = elements<T>(c.out[1]);
+  const bool decay = a.weight_decay != 0, nesterov = a.nesterov, first = a.first_step;
+  const T wd = T(a.weight_decay), m = T(a.momentum), keep = T(1 - a.dampening), neg_lr = T(-a.lr);
+  for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      T d = decay ? g[i] + wd * p[i] : g[i];
+      if constexpr (kMomentum) {
+        const T v = first ? d : buf[i] * m + keep * d;
+        buf[i] = v;
+        d = nesterov ? d + m * v : v;
+      }
+      p[i] = p[i] + neg_lr * d;
+    }
+  });
+}
+
+void sgd_step_kernel(const KernelCall& c) {
+  visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
+    if (c.attrs<ops::SgdStepAttrs>().momentum != 0)
+      sgd_update<T, true>(c);
+    else
+      sgd_update<T, false>(c);
+  });
+}
+DLT_REGISTER_KERNEL(sgd_step, cpu, sgd_step_kernel);
+
+// in: grad; out: param, exp_avg, exp_avg_sq.
+template <class T> void adam_update(const KernelCall& c) {
+  const auto& a = c.attrs<ops::AdamStepAttrs>();
+  const T* g = elements<const T>(c.in[0]);
+  T* p = elements<T>(c.out[0]);
+  T* m = elements<T>(c.out[1]);
+  T* v = elements<T>(c.out[2]);
+  // Scalars in double first, as torch computes them in Python.
+  const double bias1 = 1 - std::pow(a.beta1, double(a.step));
+  const double bias2_sqrt = std::sqrt(1 - std::pow(a.beta2, double(a.step)));
+  const bool l2 = !a.decoupled_weight_decay && a.weight_decay != 0;
+  const bool decoupled = a.decoupled_weight_decay;
+  const T wd = T(a.weight_decay), shrink = T(1 - a.lr * a.weight_decay);
+  const T b1 = T(a.beta1), b2 = T(a.beta2), one_b1 = T(1 - a.beta1), one_b2 = T(1 - a.beta2);
+  const T eps = T(a.eps), bc2 = T(bias2_sqrt), neg_step = T(-(a.lr / bias1));
+  for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      const T pi = decoupled ? p[i] * shrink : p[i];
+      const T gi = l2 ? g[i] + wd * pi : g[i];
+      const T mi = m[i] * b1 + one_b1 * gi;
+      const T vi = v[i] * b2 + one_b2 * gi * gi;
+      const T denom = std::sqrt(vi) / bc2 + eps;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = pi + neg_step * (mi / denom);
+    }
+  });
+}
+
+void adam_step_kernel(const KernelCall& c) {
+  visit_f32_f64(c.out[0].dtype(), [&]<class T>() { adam_update<T>(c); });
+}
+DLT_REGISTER_KERNEL(adam_step, cpu, adam_step_kernel);
+
+// in: grad; out: param, square_avg, momentum_buffer (undefined without
+// momentum), grad_avg (undefined unless centered).
+template <class T, bool kMomentum, bool kCentered> void rmsprop_update(const KernelCall& c) {
+  const auto& a = c.attrs<ops::RmspropStepAttrs>();
+  const T* g = elements<const T>(c.in[0]);
+  T* p = elements<T>(c.out[0]);
+  T* sq = elements<T>(c.out[1]);
+  T* buf = elements<T>(c.out[2]);
+  T* ga = elements<T>(c.out[3]);
+  const bool decay = a.weight_decay != 0;
+  const T wd = T(a.weight_decay), alpha = T(a.alpha), one_alpha = T(1 - a.alpha);
+  const T eps = T(a.eps), mom = T(a.momentum), neg_lr = T(-a.lr);
+  for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) {
+      const T gi = decay ? g[i] + wd * p[i] : g[i];
+      const T si = sq[i] * alpha + one_alpha * gi * gi;
+      sq[i] = si;
+      T avg;
+      if constexpr (kCentered) {
+        const T ai = ga[i] * alpha + one_alpha * gi;
+        ga[i] = ai;
+        avg = std::sqrt(si + T(-1) * ai * ai) + eps;
+      } else {
+        avg = std::sqrt(si) + eps;
+      }
+      if constexpr (kMomentum) {
+        const T bi = buf[i] * mom + gi / avg;
+        buf[i] = bi;
+        p[i] = p[i] + neg_lr * bi;
+      } else {
+        p[i] = p[i] + neg_lr * (gi / avg);
+      }
+    }
+  });
+}
+
+void rmsprop_step_kernel(const KernelCall& c) {
+  const auto& a = c.attrs<ops::RmspropStepAttrs>();
+  const bool momentum = a.momentum > 0;
+  visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
+    if (momentum && a.centered)
+      rmsprop_update<T, true, true>(c);
+    else if (momentum)
+      rmsprop_update<T, true, false>(c);
+    else if (a.centered)
+      rmsprop_update<T, false, true>(c);
+    else
+      rmsprop_update<T, false, false>(c);
+  });
+}
+DLT_REGISTER_KERNEL(rmsprop_step, cpu, rmsprop_step_kernel);
+
+}  // namespace
+}  // namespace dlt::cpu
