@@ -6,6 +6,7 @@
 #include "dlt/core/generator.h"
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/ops.h"
+#include "dlt/optim/clip.h"
 
 namespace dlt::train {
 
@@ -17,26 +18,6 @@ constexpr const char* kDefaultRng = "default";
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-// The 2-norm of all gradients together; when above max_norm (> 0) every
-// gradient is scaled by max_norm / (norm + 1e-6), as torch's clip_grad_norm_.
-// A non-finite norm leaves the gradients alone: the caller stops or skips.
-double clip_gradients(const std::vector<Tensor>& params, double max_norm) {
-  NoGradGuard no_grad;
-  double sq = 0;
-  for (const Tensor& p : params)
-    if (p.grad().defined()) sq += (p.grad().to(DType::f64) * p.grad().to(DType::f64)).sum().item<double>();
-  const double norm = std::sqrt(sq);
-  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
-    const double scale = max_norm / (norm + 1e-6);
-    for (const Tensor& p : params)
-      if (p.grad().defined()) {
-        Tensor g = p.grad();
-        g.mul_(Scalar(scale));
-      }
-  }
-  return norm;
 }
 
 // Rethrows a dlt::Error with `where` in front, unless it already names it.
@@ -80,9 +61,9 @@ EvalResult Trainer::evaluate() {
   return train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss);
 }
 
-void Trainer::report_eval(const EvalResult& r) {
+void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
   last_metrics_["val/loss"] = r.loss;
-  std::string line = fmt::format("step {} epoch {} val loss {:.4f}", step_, cursor_.epoch, r.loss);
+  std::string line = fmt::format("step {} epoch {} val loss {:.4f}", step_, epoch, r.loss);
   if (r.accuracy) {
     last_metrics_["val/accuracy"] = *r.accuracy;
     line += fmt::format(" accuracy {:.2f}%", 100 * *r.accuracy);
@@ -92,7 +73,7 @@ void Trainer::report_eval(const EvalResult& r) {
     line += fmt::format(" perplexity {:.3f}", *r.perplexity);
   }
   progress_.message(line);
-  metrics_->write({.step = step_, .epoch = cursor_.epoch, .split = "val", .loss = r.loss,
+  metrics_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
                    .accuracy = r.accuracy, .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}});
 }
 
@@ -214,7 +195,8 @@ TrainResult Trainer::run() {
       window_samples += int64_t(batch->indices.size());
       cursor_ = loader.cursor();
     }
-    const double norm = clip_gradients(params, options_.clip_grad_norm);
+    const double norm = options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
+                                                    : optim::grad_norm(params);
     const bool finite = std::isfinite(loss) && std::isfinite(norm);
     if (!finite) {
       auto text = [](double v) { return std::isnan(v) ? std::string("nan") : fmt::format("{}", v); };
@@ -251,7 +233,7 @@ TrainResult Trainer::run() {
     if (parts_.val_data &&
         ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || epoch_ended || last)) {
       result.last_eval = evaluate();
-      report_eval(*result.last_eval);
+      report_eval(*result.last_eval, epoch);
     }
     if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
     if (const StopRequest stop = stop_requested(); stop != StopRequest::none) {

@@ -92,7 +92,7 @@ class Trainer {
  private:
   void apply_lr();
   void save_checkpoint();
-  void report_eval(const EvalResult& r);
+  void report_eval(const EvalResult& r, int64_t epoch);  // epoch: of the step just taken
   TrainState state() const;
 
   TrainerParts parts_;
