@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -120,6 +122,16 @@ TEST(CliTrain, TrainsAndWritesTheRunFolder) {
   EXPECT_THAT(inspect.output, HasSubstr("outputs"));
   EXPECT_THAT(inspect.output, HasSubstr("[32, 3]"));
   EXPECT_THAT(inspect.output, HasSubstr("predictions"));
+
+  // The checkpoint loads into the equivalent torch model, whose outputs match predict's.
+  const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/cli/torch_check_checkpoint.py";
+  const int rc = std::system(fmt::format("/usr/bin/python3 {} {} {} val/x {}", script,
+                                         (run / "checkpoints/step-24/model.safetensors").string(), tmp.path("data.h5"),
+                                         tmp.path("pred.h5")).c_str());
+  if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+    GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 lacks torch or h5py; install python3-torch python3-h5py";
+  }
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << "torch disagrees with dlt predict";
 }
 
 // Resuming from a checkpoint reproduces the uninterrupted run exactly: every
