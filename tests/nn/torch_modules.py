@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import torch_nn2_models as nn2  # the composite layers' twins (this folder)
+
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64,
           "int32": torch.int32}
 
@@ -58,7 +60,8 @@ def save(directory, name, t):
 
 def run(directory, case):
     name = case["name"]
-    scope = {"torch": torch, "nn": nn, "F": F, "Residual": Residual, "Reshape": Reshape}
+    scope = {"torch": torch, "nn": nn, "F": F, "Residual": Residual, "Reshape": Reshape,
+             "nn2": nn2}
     module = eval(case["torch"], scope)
     state = {k: load(directory, spec) for k, spec in case["state"].items()}
     # The module's floating tensors take the dtype dlt used.

@@ -1,5 +1,7 @@
 #include "dlt/nn/module.h"
 
+#include <set>
+
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/ops.h"
 
@@ -9,13 +11,14 @@ namespace {
 
 using Named = std::vector<std::pair<std::string, Tensor>>;
 
-void collect(const Module& m, const std::string& prefix, bool parameters, Named& out,
-             const Named& own) {
-  for (const auto& [name, t] : own) out.emplace_back(prefix + name, t);
-  for (const auto& [name, child] : m.children()) {
-    const Named sub = parameters ? child->named_parameters() : child->named_buffers();
-    for (const auto& [n, t] : sub) out.emplace_back(prefix + name + "." + n, t);
-  }
+// Keeps the first name of each tensor: a parameter shared by two modules
+// (tied weights) is one parameter, seen once by optimizers, as in torch.
+Named without_duplicates(Named all) {
+  std::set<const TensorImpl*> seen;
+  Named out;
+  for (auto& [name, t] : all)
+    if (seen.insert(t.impl()).second) out.emplace_back(std::move(name), std::move(t));
+  return out;
 }
 
 }  // namespace
@@ -25,16 +28,22 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
+void Module::collect(const std::string& prefix, bool parameters, Named& out) const {
+  for (const auto& [name, t] : parameters ? parameters_ : buffers_)
+    out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", parameters, out);
+}
+
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  Named out;
-  collect(*this, "", true, out, parameters_);
-  return out;
+  Named all;
+  collect("", true, all);
+  return without_duplicates(std::move(all));
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
-  Named out;
-  collect(*this, "", false, out, buffers_);
-  return out;
+  Named all;
+  collect("", false, all);
+  return without_duplicates(std::move(all));
 }
 
 std::vector<Tensor> Module::parameters() const {
@@ -49,11 +58,13 @@ int64_t Module::num_parameters() const {
   return n;
 }
 
+// Every name, shared tensors under each of theirs (torch's state_dict keeps
+// both "tok_emb.weight" and "head.weight" when they are tied).
 std::map<std::string, Tensor> Module::state_dict() const {
-  std::map<std::string, Tensor> out;
-  for (auto& [name, t] : named_parameters()) out.emplace(name, t);
-  for (auto& [name, t] : named_buffers()) out.emplace(name, t);
-  return out;
+  Named all;
+  collect("", true, all);
+  collect("", false, all);
+  return {all.begin(), all.end()};
 }
 
 void Module::load_state_dict(const std::map<std::string, Tensor>& state) {

@@ -32,7 +32,8 @@ class Module {
   bool training() const { return training_; }
 
   // Parameters and buffers of this module and all descendants, in
-  // registration order, with dotted names.
+  // registration order, with dotted names; a tensor shared by several
+  // modules (tied weights) appears once, under its first name.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
   std::vector<Tensor> parameters() const;
@@ -41,7 +42,8 @@ class Module {
   }
   int64_t num_parameters() const;
 
-  // Parameters and buffers by name: what model.safetensors stores.
+  // Parameters and buffers by name: what model.safetensors stores. A shared
+  // tensor appears under every name, as in torch.
   std::map<std::string, Tensor> state_dict() const;
   // Copies values into the existing tensors (optimizers keep their handles).
   // A missing or unexpected name, or a shape or dtype that differs, is an error
@@ -60,6 +62,10 @@ class Module {
   }
 
  private:
+  // Appends every parameter (or buffer) of the subtree, duplicates included.
+  void collect(const std::string& prefix, bool parameters,
+               std::vector<std::pair<std::string, Tensor>>& out) const;
+
   std::vector<std::pair<std::string, Tensor>> parameters_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;

@@ -1,0 +1,77 @@
+#include "dlt/nn/layers/multihead_attention.h"
+
+#include <cmath>
+#include <limits>
+
+#include "dlt/nn/layers/options.h"
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+static int64_t embed_dim_of(const Shape& input_shape) {
+  DLT_LAYER_CHECK(input_shape.size() == 2, "expected input [T, C], got {}", shape_str(input_shape));
+  return input_shape[1];
+}
+
+MultiHeadAttention::MultiHeadAttention(MultiHeadAttentionOptions o, const Shape& input_shape,
+                                       BuildContext& ctx)
+    : options(o), embed_dim(embed_dim_of(input_shape)), gen_(ctx.gen) {
+  DLT_LAYER_CHECK(o.heads >= 1, "heads must be at least 1, got {}", o.heads);
+  DLT_LAYER_CHECK(embed_dim % o.heads == 0, "heads ({}) must divide the embedding size C = {}",
+                  o.heads, embed_dim);
+  DLT_LAYER_CHECK(o.dropout >= 0 && o.dropout < 1, "dropout must be in [0, 1), got {}", o.dropout);
+  qkv_ = register_module(
+      "qkv", std::make_shared<Linear>(LinearOptions{3 * embed_dim, o.bias}, input_shape, ctx));
+  proj_ = register_module(
+      "proj", std::make_shared<Linear>(LinearOptions{embed_dim, o.bias}, input_shape, ctx));
+  output_shape_ = input_shape;
+}
+
+std::string MultiHeadAttention::describe() const {
+  return fmt::format("embed_dim={}, heads={}, causal={}, dropout={}, bias={}", embed_dim,
+                     options.heads, options.causal, options.dropout, options.bias);
+}
+
+const Tensor& MultiHeadAttention::future_mask(int64_t t, Device device) {
+  if (!mask_.defined() || mask_.size(0) != t || mask_.device() != device)
+    mask_ = triu(ones({t, t}, TensorOptions(DType::boolean).device(device)), 1);
+  return mask_;
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x) {
+  const int64_t c = embed_dim, h = options.heads, d = c / h;
+  DLT_CHECK(x.dim() == 3 && x.size(2) == c, "MultiHeadAttention: expected input (B, T, {}), got {}",
+            c, shape_str(x.shape()));
+  const int64_t b = x.size(0), t = x.size(1);
+
+  // (B, T, 3C) -> (B, T, 3, H, D) -> (3, B, H, T, D): views, no copies.
+  const Tensor qkv = (*qkv_)(x).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
+  const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+
+  Tensor att = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));  // (B, H, T, T)
+  if (options.causal)
+    att = masked_fill(att, future_mask(t, x.device()), -std::numeric_limits<double>::infinity());
+  att = dropout(softmax(att, -1), options.dropout, training(), gen_);
+
+  // (B, H, T, D) -> (B, T, H, D) -> (B, T, C): the heads side by side again.
+  const Tensor y = matmul(att, v).transpose(1, 2).reshape({b, t, c});
+  return dropout((*proj_)(y), options.dropout, training(), gen_);
+}
+
+// - type: MultiHeadAttention
+//   heads: 4          # required; divides the input's C
+//   causal: true
+//   dropout: 0.1
+//   bias: true
+static Built build_multihead_attention(const config::Node& spec, const Shape& input_shape,
+                                       BuildContext& ctx) {
+  spec.check_keys({"type", "heads", "causal", "dropout", "bias"});
+  const MultiHeadAttentionOptions o{.heads = read_positive(spec, "heads"),
+                                    .causal = spec.get_or("causal", true),
+                                    .dropout = read_double(spec, "dropout", 0, 0, 1),
+                                    .bias = spec.get_or("bias", true)};
+  return make_layer<MultiHeadAttention>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(MultiHeadAttention, build_multihead_attention);
+
+}  // namespace dlt::nn

@@ -1,0 +1,47 @@
+// GPT-style multi-head self-attention: x (B, T, C) -> (B, T, C).
+//
+//   q, k, v = split(qkv(x))                 (B, H, T, D) each, views of (B, T, 3C)
+//   att = softmax(q @ k^T / sqrt(D))        (B, H, T, T); causal: position t
+//                                           attends to positions <= t only
+//   y   = dropout(proj(dropout(att) @ v))   (B, T, C)
+//
+// H heads of size D = C / H; C is the last dim of the input shape [T, C].
+// This is the unfused reference path: every step is an autograd op.
+#pragma once
+
+#include <memory>
+
+#include "dlt/nn/layers/layer.h"
+#include "dlt/nn/layers/linear.h"
+
+namespace dlt::nn {
+
+struct MultiHeadAttentionOptions {
+  int64_t heads = 1;  // H; must divide C
+  bool causal = true;
+  double dropout = 0.0;  // on the attention weights and on the output
+  bool bias = true;      // qkv and proj biases
+};
+
+class MultiHeadAttention : public Layer {
+ public:
+  MultiHeadAttention(MultiHeadAttentionOptions options, const Shape& input_shape,
+                     BuildContext& ctx);
+
+  Tensor forward(const Tensor& x) override;
+  std::string type() const override { return "MultiHeadAttention"; }
+  std::string describe() const override;
+
+  const MultiHeadAttentionOptions options;
+  const int64_t embed_dim;  // C
+
+ private:
+  // (T, T) bool, true above the diagonal (the future); rebuilt when T changes.
+  const Tensor& future_mask(int64_t t, Device device);
+
+  std::shared_ptr<Linear> qkv_, proj_;
+  Generator* gen_;  // dropout masks; null: the default generator
+  Tensor mask_;
+};
+
+}  // namespace dlt::nn

@@ -1,0 +1,76 @@
+#include "dlt/nn/layers/transformer_block.h"
+
+#include "dlt/nn/layers/options.h"
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+TransformerMLP::TransformerMLP(const TransformerBlockOptions& o, const Shape& input_shape,
+                               BuildContext& ctx)
+    : options_(o), gen_(ctx.gen) {
+  DLT_LAYER_CHECK(o.mlp_ratio >= 1, "mlp_ratio must be at least 1, got {}", o.mlp_ratio);
+  const int64_t c = input_shape.back();
+  fc_ = register_module(
+      "fc", std::make_shared<Linear>(LinearOptions{o.mlp_ratio * c, o.bias}, input_shape, ctx));
+  proj_ = register_module(
+      "proj", std::make_shared<Linear>(LinearOptions{c, o.bias}, fc_->output_shape(), ctx));
+  output_shape_ = input_shape;
+}
+
+Tensor TransformerMLP::forward(const Tensor& x) {
+  const Tensor hidden = gelu((*fc_)(x), options_.gelu_tanh);  // (B, T, 4C)
+  return dropout((*proj_)(hidden), options_.dropout, training(), gen_);
+}
+
+TransformerBlock::TransformerBlock(TransformerBlockOptions o, const Shape& input_shape,
+                                   BuildContext& ctx)
+    : options(o) {
+  const MultiHeadAttentionOptions attn{
+      .heads = o.heads, .causal = o.causal, .dropout = o.dropout, .bias = o.bias};
+  ln1_ = register_module("ln1", std::make_shared<LayerNorm>(LayerNormOptions{}, input_shape, ctx));
+  attn_ = register_module("attn", std::make_shared<MultiHeadAttention>(attn, input_shape, ctx));
+  ln2_ = register_module("ln2", std::make_shared<LayerNorm>(LayerNormOptions{}, input_shape, ctx));
+  mlp_ = register_module("mlp", std::make_shared<TransformerMLP>(o, input_shape, ctx));
+  output_shape_ = input_shape;
+}
+
+std::string TransformerBlock::describe() const {
+  return fmt::format("embed_dim={}, heads={}, mlp_ratio={}, causal={}, dropout={}",
+                     attn_->embed_dim, options.heads, options.mlp_ratio, options.causal,
+                     options.dropout);
+}
+
+Tensor TransformerBlock::forward(const Tensor& x) {
+  const Tensor h = x + (*attn_)((*ln1_)(x));
+  return h + (*mlp_)((*ln2_)(h));
+}
+
+bool read_gelu_tanh(const config::Node& spec, const char* fallback) {
+  const std::string approximate = spec.get_or<std::string>("gelu_approximate", fallback);
+  if (approximate != "none" && approximate != "tanh")
+    spec.at("gelu_approximate")
+        .fail(fmt::format("expected 'none' or 'tanh', got '{}'", approximate));
+  return approximate == "tanh";
+}
+
+// - type: TransformerBlock
+//   heads: 4                  # required; divides the input's C
+//   mlp_ratio: 4
+//   causal: true
+//   dropout: 0.1
+//   bias: true
+//   gelu_approximate: none    # or tanh
+static Built build_transformer_block(const config::Node& spec, const Shape& input_shape,
+                                     BuildContext& ctx) {
+  spec.check_keys({"type", "heads", "mlp_ratio", "causal", "dropout", "bias", "gelu_approximate"});
+  const TransformerBlockOptions o{.heads = read_positive(spec, "heads"),
+                                  .mlp_ratio = read_int(spec, "mlp_ratio", 4, 1, 64),
+                                  .causal = spec.get_or("causal", true),
+                                  .dropout = read_double(spec, "dropout", 0, 0, 1),
+                                  .bias = spec.get_or("bias", true),
+                                  .gelu_tanh = read_gelu_tanh(spec, "none")};
+  return make_layer<TransformerBlock>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(TransformerBlock, build_transformer_block);
+
+}  // namespace dlt::nn

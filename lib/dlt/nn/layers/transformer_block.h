@@ -1,0 +1,59 @@
+// A pre-norm transformer block (GPT-2): x (B, T, C) -> (B, T, C).
+//
+//   x = x + attn(ln1(x))
+//   x = x + mlp(ln2(x)),   mlp = fc (C -> 4C), GELU, proj (4C -> C), dropout
+#pragma once
+
+#include <memory>
+
+#include "dlt/nn/layers/layer.h"
+#include "dlt/nn/layers/layer_norm.h"
+#include "dlt/nn/layers/linear.h"
+#include "dlt/nn/layers/multihead_attention.h"
+
+namespace dlt::nn {
+
+struct TransformerBlockOptions {
+  int64_t heads = 1;      // H
+  int64_t mlp_ratio = 4;  // the MLP's hidden width is mlp_ratio * C
+  bool causal = true;
+  double dropout = 0.0;    // attention, residual and MLP dropout
+  bool bias = true;        // biases of every Linear
+  bool gelu_tanh = false;  // tanh approximation of GELU (GPT-2's "gelu_new")
+};
+
+// The block's feed-forward part: fc -> GELU -> proj -> dropout.
+class TransformerMLP : public Layer {
+ public:
+  TransformerMLP(const TransformerBlockOptions& options, const Shape& input_shape,
+                 BuildContext& ctx);
+  Tensor forward(const Tensor& x) override;
+  std::string type() const override { return "TransformerMLP"; }
+
+ private:
+  TransformerBlockOptions options_;
+  std::shared_ptr<Linear> fc_, proj_;
+  Generator* gen_;
+};
+
+class TransformerBlock : public Layer {
+ public:
+  // input_shape: [T, C].
+  TransformerBlock(TransformerBlockOptions options, const Shape& input_shape, BuildContext& ctx);
+
+  Tensor forward(const Tensor& x) override;
+  std::string type() const override { return "TransformerBlock"; }
+  std::string describe() const override;
+
+  const TransformerBlockOptions options;
+
+ private:
+  std::shared_ptr<LayerNorm> ln1_, ln2_;
+  std::shared_ptr<MultiHeadAttention> attn_;
+  std::shared_ptr<TransformerMLP> mlp_;
+};
+
+// The YAML key `gelu_approximate: none | tanh` (torch's GELU `approximate`).
+bool read_gelu_tanh(const config::Node& spec, const char* fallback);
+
+}  // namespace dlt::nn

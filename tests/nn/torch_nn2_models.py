@@ -1,0 +1,114 @@
+"""Torch twins of dlt's composite layers (MultiHeadAttention, TransformerBlock,
+GPT, ResNet), for the parity tests in test_transformer.cpp / test_resnet.cpp:
+torch_modules.py evaluates the cases' expressions with this module as `nn2`
+("nn2.GPT(11, 8, 16, 4, 2, True, True, True)"). Parameter names are dlt's.
+"""
+import math
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MultiHeadAttention(nn.Module):
+    def __init__(self, C, heads, causal=True, bias=True):
+        super().__init__()
+        self.heads, self.causal = heads, causal
+        self.qkv = nn.Linear(C, 3 * C, bias=bias)
+        self.proj = nn.Linear(C, C, bias=bias)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        H, D = self.heads, C // self.heads
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, H, D).transpose(1, 2) for t in (q, k, v))
+        att = q @ k.transpose(-2, -1) / math.sqrt(D)
+        if self.causal:
+            future = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+            att = att.masked_fill(future, float("-inf"))
+        y = F.softmax(att, dim=-1) @ v
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self, C, ratio, bias, gelu_tanh):
+        super().__init__()
+        self.fc = nn.Linear(C, ratio * C, bias=bias)
+        self.proj = nn.Linear(ratio * C, C, bias=bias)
+        self.approximate = "tanh" if gelu_tanh else "none"
+
+    def forward(self, x):
+        return self.proj(F.gelu(self.fc(x), approximate=self.approximate))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, C, heads, causal=True, bias=True, ratio=4, gelu_tanh=False):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(C)
+        self.attn = MultiHeadAttention(C, heads, causal, bias)
+        self.ln2 = nn.LayerNorm(C)
+        self.mlp = MLP(C, ratio, bias, gelu_tanh)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, V, block_size, C, heads, layers, bias, gelu_tanh, tying, ratio=4):
+        super().__init__()
+        self.tok_emb = nn.Embedding(V, C)
+        self.pos_emb = nn.Embedding(block_size, C)
+        self.blocks = nn.ModuleList(
+            TransformerBlock(C, heads, True, bias, ratio, gelu_tanh) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(C)
+        self.head = nn.Linear(C, V, bias=False)
+        if tying:
+            self.head.weight = self.tok_emb.weight
+
+    def forward(self, ids):
+        T = ids.shape[1]
+        x = self.tok_emb(ids) + self.pos_emb(torch.arange(T))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln_f(x))
+
+
+def conv_bn(cin, cout, k, stride):
+    return nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1, self.bn1 = conv_bn(cin, cout, 3, stride)
+        self.conv2, self.bn2 = conv_bn(cout, cout, 3, 1)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(*conv_bn(cin, cout, 1, stride))
+
+    def forward(self, x):
+        h = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(h + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet(nn.Module):
+    def __init__(self, cin, classes, widths, blocks):
+        super().__init__()
+        self.conv1, self.bn1 = conv_bn(cin, widths[0], 3, 1)
+        cur = widths[0]
+        for i, (w, n) in enumerate(zip(widths, blocks)):
+            stride = 1 if i == 0 else 2
+            stage = nn.Sequential(*(BasicBlock(cur if j == 0 else w, w, stride if j == 0 else 1)
+                                    for j in range(n)))
+            setattr(self, f"layer{i + 1}", stage)
+            cur = w
+        self.stages = len(widths)
+        self.fc = nn.Linear(cur, classes)
+
+    def forward(self, x):
+        if x.dim() == 3:
+            x = x.unsqueeze(1)
+        h = F.relu(self.bn1(self.conv1(x)))
+        for i in range(self.stages):
+            h = getattr(self, f"layer{i + 1}")(h)
+        return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
