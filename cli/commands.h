@@ -7,5 +7,13 @@ namespace dlt::cli {
 
 void add_info_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_validate_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+
+// The status main returns when a command succeeds: `dlt train` sets 128 +
+// the signal that stopped it after writing a checkpoint (see train/signals.h).
+inline int command_exit_status = 0;
 
 }  // namespace dlt::cli

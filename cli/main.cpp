@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   dlt::cli::add_info_command(app);
   dlt::cli::add_data_command(app);
+  dlt::cli::add_train_command(app);
+  dlt::cli::add_validate_command(app);
+  dlt::cli::add_eval_command(app);
+  dlt::cli::add_predict_command(app);
   if (argc <= 1) {
     std::cerr << app.help() << std::flush;
     return 2;
@@ -55,5 +59,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
-  return 0;
+  return dlt::cli::command_exit_status;
 }

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Sets up and builds dlt (scripts/setup.sh), then runs the main job.
+# Sets up and builds dlt (scripts/setup.sh), imports Fashion-MNIST and trains
+# configs/fashion_mlp.yaml (about 88% test accuracy in under two minutes on
+# 2 cores). The run folder is runs/fashion_mlp-demo-<time>, so the demo can
+# be run again without --resume.
 #
 #   scripts/demo.sh
 #
@@ -15,10 +18,15 @@ say() { printf 'demo: %s\n' "$*"; }
 # 1. Packages and build.
 scripts/setup.sh
 
-# 2. Data. Nothing to prepare yet; the training run will import its data set
-#    here (into data/, which git ignores) before it starts.
+# 2. Data: Fashion-MNIST from the dataset-fashion-mnist package into data/.
+if [[ ! -f data/fashion-mnist.h5 ]]; then
+  say "importing Fashion-MNIST"
+  "$dlt" data import fashion-mnist --out data/fashion-mnist.h5
+fi
 
-# 3. The main job. For now: what this build of dlt contains. This becomes
-#    the training run of an example experiment from configs/.
-say "running $dlt info"
-exec "$dlt" info
+# 3. The main job.
+run_dir="runs/fashion_mlp-demo-$(date +%Y%m%d-%H%M%S)"
+say "training configs/fashion_mlp.yaml into $run_dir"
+start=$(date +%s)
+"$dlt" train configs/fashion_mlp.yaml --run-dir "$run_dir"
+say "done in $(($(date +%s) - start)) s; metrics in $run_dir/metrics.jsonl"

@@ -1,0 +1,34 @@
+// dlt train: trains (or resumes) an experiment file. The work happens in
+// lib/dlt/train; this file parses arguments. Exit statuses: signals.h.
+#include "cli/commands.h"
+#include "dlt/config/experiment.h"
+#include "dlt/train/experiment.h"
+
+namespace dlt::cli {
+
+void add_train_command(CLI::App& app) {
+  struct Args {
+    std::string file, run_dir;
+    std::vector<std::string> overrides;
+    bool resume = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "train", "Train the model of an experiment file; checkpoints, metrics.jsonl and the resolved\n"
+               "config go to the run folder (runs/<name>). SIGINT, SIGTERM and SIGUSR1 write a\n"
+               "checkpoint and exit with 130, 143, 138; --resume continues.\n"
+               "Example: dlt train configs/fashion_mlp.yaml --set optim.lr=0.002");
+  cmd->add_option("file", a->file, "Experiment YAML file")->required();
+  cmd->add_option("--set", a->overrides, "Override a value: key.path=value (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--resume", a->resume, "Continue from the run folder's latest checkpoint");
+  cmd->add_option("--run-dir", a->run_dir, "Run folder (default: runs/<name>)");
+  cmd->callback([a] {
+    std::vector<std::string> overrides = a->overrides;
+    if (!a->run_dir.empty()) overrides.push_back("run_dir=" + a->run_dir);
+    const config::ExperimentSpec spec = config::load_experiment(a->file, overrides);
+    command_exit_status = train::train_experiment(spec, a->resume);
+  });
+}
+
+}  // namespace dlt::cli

@@ -1,0 +1,279 @@
+#include "dlt/train/experiment.h"
+
+#include "dlt/core/grad_mode.h"
+#include "dlt/core/parallel.h"
+#include "dlt/data/array_dataset.h"
+#include "dlt/data/h5_writer.h"
+#include "dlt/data/token_dataset.h"
+#include "dlt/optim/optimizers.h"
+#include "dlt/optim/param_groups.h"
+#include "dlt/optim/schedule.h"
+#include "dlt/ops/ops.h"
+#include "dlt/train/file_io.h"
+
+namespace dlt::train {
+
+namespace fs = std::filesystem;
+using config::ExperimentSpec;
+
+namespace {
+
+data::Shuffle shuffle_of(config::ShuffleKind k) {
+  switch (k) {
+    case config::ShuffleKind::full: return data::Shuffle::full;
+    case config::ShuffleKind::chunked: return data::Shuffle::chunked;
+    case config::ShuffleKind::none: return data::Shuffle::none;
+  }
+  return data::Shuffle::none;
+}
+
+optim::ScheduleKind schedule_of(config::ScheduleKind k) {
+  switch (k) {
+    case config::ScheduleKind::constant: return optim::ScheduleKind::constant;
+    case config::ScheduleKind::step: return optim::ScheduleKind::step;
+    case config::ScheduleKind::cosine: return optim::ScheduleKind::cosine;
+    case config::ScheduleKind::linear: return optim::ScheduleKind::linear;
+    case config::ScheduleKind::onecycle: return optim::ScheduleKind::one_cycle;
+  }
+  return optim::ScheduleKind::constant;
+}
+
+std::shared_ptr<const data::Dataset> open_split(const ExperimentSpec& spec, const config::SplitSpec& split) {
+  const config::DataSpec& d = spec.data;
+  DLT_CHECK(fs::exists(d.file), "data file {} does not exist (see scripts/setup.sh, or `dlt data import`)", d.file);
+  if (d.kind == config::DataKind::tokens)
+    return std::make_shared<data::TokenDataset>(
+        d.file, split.x, data::TokenWindows{d.block_size, d.random_offsets, uint64_t(spec.seed)});
+  return std::make_shared<data::ArrayDataset>(d.file, std::vector<std::string>{split.x, split.y});
+}
+
+data::LoaderOptions loader_options(const ExperimentSpec& spec, bool training) {
+  const config::DataSpec& d = spec.data;
+  data::LoaderOptions lo;
+  lo.batch_size = d.batch_size;
+  lo.workers = int(d.workers);
+  lo.prefetch = int(d.prefetch);
+  lo.sampler.shuffle = training ? shuffle_of(d.shuffle) : data::Shuffle::none;
+  lo.sampler.seed = uint64_t(spec.seed);
+  lo.sampler.drop_last = training && d.drop_last;
+  if (d.kind == config::DataKind::array) {
+    lo.transform.to_float = d.to_float;
+    lo.transform.mean.assign(d.mean.begin(), d.mean.end());
+    lo.transform.std.assign(d.std.begin(), d.std.end());
+    if (training) {
+      lo.transform.crop_padding = d.augment.crop_padding > 0 ? d.augment.crop_padding : -1;
+      lo.transform.hflip = d.augment.hflip;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
+ExperimentData open_data(const ExperimentSpec& spec) {
+  ExperimentData out;
+  out.train = open_split(spec, spec.data.train);
+  out.train_loader = loader_options(spec, true);
+  if (spec.data.val) {
+    out.val = open_split(spec, *spec.data.val);
+    out.val_loader = loader_options(spec, false);
+  }
+  const data::Field& x = out.train->fields().at(0);
+  out.input_shape = x.shape;
+  out.input_dtype = out.train_loader.transform.enabled() ? DType::f32 : x.dtype;
+  return out;
+}
+
+BuiltModel build_model(const ExperimentSpec& spec, const Shape& input_shape) {
+  BuiltModel m;
+  m.gen = std::make_unique<Generator>(uint64_t(spec.seed));
+  nn::BuildContext ctx;
+  ctx.gen = m.gen.get();
+  ctx.summary = &m.summary;
+  nn::Built built = nn::build_model(spec.model, input_shape, ctx);
+  m.module = std::move(built.module);
+  m.output_shape = std::move(built.output_shape);
+  return m;
+}
+
+LossOptions loss_options(const ExperimentSpec& spec) {
+  LossOptions o;
+  o.label_smoothing = spec.loss.label_smoothing;
+  o.ignore_index = spec.loss.ignore_index;
+  if (spec.data.kind == config::DataKind::tokens) {
+    o.task = Task::language_model;
+    return o;
+  }
+  switch (spec.loss.name) {
+    case config::LossKind::cross_entropy: o.task = Task::classification; break;
+    case config::LossKind::mse: o.task = Task::regression; break;
+    case config::LossKind::bce_with_logits: o.task = Task::binary; break;
+  }
+  return o;
+}
+
+data::LoaderOptions eval_loader_options(const ExperimentSpec& spec) { return loader_options(spec, false); }
+
+EvalResult evaluate_checkpoint(const ExperimentSpec& spec, const fs::path& checkpoint_dir) {
+  DLT_CHECK(spec.data.val, "{}: data.val is not set: no split to evaluate on", spec.source);
+  const ExperimentData data = open_data(spec);
+  BuiltModel model = build_model(spec, data.input_shape);
+  Trainer::load_model(*model.module, checkpoint_dir);
+  return evaluate(*model.module, data.val, data.val_loader, loss_options(spec));
+}
+
+int64_t predict_to_file(const ExperimentSpec& spec, const fs::path& checkpoint_dir, const std::string& input,
+                        const std::string& key, const std::string& out) {
+  DLT_CHECK(fs::exists(input), "input file {} does not exist", input);
+  const auto inputs = std::make_shared<data::ArrayDataset>(input, std::vector<std::string>{key});
+  data::LoaderOptions lo = eval_loader_options(spec);
+  lo.epochs = 1;
+  const Shape sample = inputs->fields().at(0).shape;
+  BuiltModel model = build_model(spec, sample);
+  Trainer::load_model(*model.module, checkpoint_dir);
+  model.module->eval();
+  NoGradGuard no_grad;
+
+  const int64_t n = inputs->size();
+  Shape out_shape = {n};
+  out_shape.insert(out_shape.end(), model.output_shape.begin(), model.output_shape.end());
+  const bool classes = loss_options(spec).task == Task::classification && model.output_shape.size() == 1;
+  data::H5Writer writer(out);
+  int64_t row = 0;
+  {  // the datasets close before commit()
+    auto outputs = writer.create("outputs", DType::f32, out_shape);
+    std::optional<data::H5Writer::Array> predictions;
+    if (classes) predictions = writer.create("predictions", DType::i64, {n});
+    data::Loader loader(inputs, lo);
+    while (auto batch = loader.next()) {
+      const Tensor y = (*model.module)(batch->fields.at(0)).to(DType::f32).contiguous();  // (B, out...)
+      const int64_t B = y.size(0);
+      outputs.write_rows(row, B, y.raw_data());
+      if (predictions) predictions->write_rows(row, B, argmax(y, 1).contiguous().raw_data());
+      row += B;
+    }
+  }
+  writer.set_attribute("/", "checkpoint", checkpoint_dir.string());
+  writer.set_attribute("/", "input", input + ":" + key);
+  writer.commit();
+  return row;
+}
+
+std::string resume_hash(const ExperimentSpec& spec) {
+  ExperimentSpec s = spec;
+  s.run_dir.clear();
+  s.checkpoint = {};
+  s.train.log_every = 1;
+  s.train.eval_every = 0;
+  s.train.threads = 0;
+  s.data.workers = 1;
+  s.data.prefetch = 0;
+  return fmt::format("{:016x}", config::config_hash(s));
+}
+
+int64_t total_steps(const ExperimentSpec& spec, const ExperimentData& data) {
+  if (spec.train.steps > 0) return spec.train.steps;
+  const data::Sampler sampler(data.train->size(), data.train->chunk_size(), data.train_loader.batch_size,
+                              data.train_loader.sampler);
+  const int64_t per_epoch = sampler.batches_per_epoch() / spec.train.grad_accum;
+  DLT_CHECK(per_epoch > 0, "{}: an epoch of {} batches makes no step of train.grad_accum {} batches",
+            data.train->describe(), sampler.batches_per_epoch(), spec.train.grad_accum);
+  return spec.train.epochs * per_epoch;
+}
+
+fs::path find_checkpoint(const fs::path& dir) {
+  if (fs::exists(dir / "model.safetensors")) return dir;
+  for (const fs::path& store_dir : {dir, dir / "checkpoints"}) {
+    if (!fs::is_directory(store_dir)) continue;
+    if (const auto latest = CheckpointStore(store_dir).latest()) return *latest;
+  }
+  throw Error(fmt::format("no checkpoint in {} (expected model.safetensors, or step-N folders)", dir.string()));
+}
+
+int train_experiment(const ExperimentSpec& spec, bool resume) {
+  DLT_CHECK(spec.train.device == "auto" || spec.train.device == "cpu",
+            "train.device {}: this build of dlt trains on cpu only", spec.train.device);
+  if (spec.train.threads > 0) set_num_threads(int(spec.train.threads));
+
+  const ExperimentData data = open_data(spec);
+  BuiltModel model = build_model(spec, data.input_shape);
+
+  const auto groups = optim::make_param_groups(model.module->named_parameters(), spec.optim.lr,
+                                               spec.optim.weight_decay,
+                                               spec.optim.no_decay.empty() ? optim::kDefaultNoDecayPatterns
+                                                                           : spec.optim.no_decay);
+  optim::OptimizerOptions oo;
+  oo.momentum = spec.optim.momentum;
+  oo.nesterov = spec.optim.nesterov;
+  oo.beta1 = spec.optim.beta1;
+  oo.beta2 = spec.optim.beta2;
+  oo.eps = spec.optim.eps;
+  oo.alpha = spec.optim.alpha;
+
+  TrainerOptions to;
+  to.loss = loss_options(spec);
+  to.total_steps = total_steps(spec, data);
+  to.grad_accum = spec.train.grad_accum;
+  to.clip_grad_norm = spec.train.grad_clip;
+  to.eval_every = spec.train.eval_every;
+  to.log_every = spec.train.log_every;
+  to.checkpoint_every = spec.checkpoint.every;
+  to.skip_nonfinite = spec.train.on_nonfinite == config::NonFinite::skip;
+  to.seed = uint64_t(spec.seed);
+  to.config_hash = resume_hash(spec);
+
+  const config::ScheduleSpec& s = spec.schedule;
+  optim::ScheduleOptions so;
+  so.kind = schedule_of(s.name);
+  so.base_lr = spec.optim.lr;
+  so.step_size = std::max<int64_t>(1, s.step_size);
+  so.gamma = s.gamma;
+  so.warmup_steps = s.warmup_steps;
+  so.total_steps = to.total_steps;
+  so.min_lr = s.min_lr;
+  so.max_lr = s.max_lr;
+  so.pct_start = s.pct_start;
+  so.div_factor = s.div_factor;
+  so.final_div_factor = s.final_div_factor;
+  const optim::LrSchedule schedule(so);
+
+  TrainerParts parts;
+  parts.model = model.module;
+  parts.optimizer = optim::make_optimizer(std::string(config::name_of(spec.optim.name)), groups, oo);
+  parts.lr_factor = [schedule](int64_t step) { return schedule.factor(step); };
+  parts.generators = {{"model", model.gen.get()}};
+  parts.train_data = data.train;
+  parts.train_loader = data.train_loader;
+  parts.val_data = data.val;
+  parts.val_loader = data.val_loader;
+
+  CheckpointPolicy policy;
+  policy.keep = spec.checkpoint.keep;
+  if (spec.checkpoint.best) {
+    policy.best_metric = spec.checkpoint.best->metric;
+    policy.maximize = spec.checkpoint.best->mode == config::BestMode::max;
+  }
+  const fs::path run_dir = spec.run_dir;
+  const fs::path checkpoint_dir = spec.checkpoint.dir.empty() ? run_dir / "checkpoints" : fs::path(spec.checkpoint.dir);
+  Trainer trainer(std::move(parts), to, run_dir, checkpoint_dir, policy);
+  if (resume)
+    trainer.resume();
+  else
+    trainer.start_fresh();
+  write_file_atomic(run_dir / "config.resolved.yaml", config::resolved_yaml(spec));
+  fmt::print(stderr, "{}: {} parameters, {} steps, run folder {}\n", spec.name,
+             nn::thousands(model.module->num_parameters()), to.total_steps, run_dir.string());
+
+  install_stop_handlers();
+  const TrainResult r = trainer.run();
+  restore_default_handlers();
+  if (r.last_eval) {
+    std::string line = fmt::format("final: step {} val loss {:.4f}", r.step, r.last_eval->loss);
+    if (r.last_eval->accuracy) line += fmt::format(" accuracy {:.2f}%", 100 * *r.last_eval->accuracy);
+    if (r.last_eval->perplexity) line += fmt::format(" perplexity {:.3f}", *r.last_eval->perplexity);
+    fmt::print("{}\n", line);
+  }
+  return exit_status(r.stopped);
+}
+
+}  // namespace dlt::train

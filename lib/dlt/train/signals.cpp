@@ -1,0 +1,78 @@
+#include "dlt/train/signals.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+namespace dlt::train {
+
+namespace {
+
+std::atomic<int> g_request{int(StopRequest::none)};
+static_assert(std::atomic<int>::is_always_lock_free, "signal handlers need a lock-free flag");
+
+void say(const char* text) {  // write(2) is async-signal-safe; fprintf is not
+  const ssize_t ignored = ::write(STDERR_FILENO, text, std::strlen(text));
+  (void)ignored;
+}
+
+extern "C" void on_stop_signal(int signo) {
+  const StopRequest r = signo == SIGINT    ? StopRequest::interrupt
+                        : signo == SIGTERM ? StopRequest::terminate
+                                           : StopRequest::user1;
+  int expected = int(StopRequest::none);
+  if (g_request.compare_exchange_strong(expected, int(r))) {
+    say("\nstop requested: finishing this step and writing a checkpoint (Ctrl-C again quits at once)\n");
+    return;
+  }
+  if (signo == SIGINT) {
+    say("\nsecond interrupt: exiting without a checkpoint\n");
+    ::_exit(130);
+  }
+}
+
+void set_handler(int signo, void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // reads in loader threads must not fail with EINTR
+  sigaction(signo, &sa, nullptr);
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+  clear_stop_request();
+  for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, on_stop_signal);
+}
+
+void restore_default_handlers() {
+  for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, SIG_DFL);
+}
+
+StopRequest stop_requested() { return StopRequest(g_request.load()); }
+void clear_stop_request() { g_request.store(int(StopRequest::none)); }
+
+int exit_status(StopRequest r) {
+  switch (r) {
+    case StopRequest::none: return 0;
+    case StopRequest::interrupt: return 128 + SIGINT;
+    case StopRequest::terminate: return 128 + SIGTERM;
+    case StopRequest::user1: return 128 + SIGUSR1;
+  }
+  return 1;
+}
+
+std::string_view signal_name(StopRequest r) {
+  switch (r) {
+    case StopRequest::none: return "none";
+    case StopRequest::interrupt: return "SIGINT";
+    case StopRequest::terminate: return "SIGTERM";
+    case StopRequest::user1: return "SIGUSR1";
+  }
+  return "?";
+}
+
+}  // namespace dlt::train

@@ -1,0 +1,252 @@
+#include "dlt/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "dlt/core/generator.h"
+#include "dlt/core/grad_mode.h"
+#include "dlt/ops/ops.h"
+#include "dlt/optim/clip.h"
+
+namespace dlt::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kDefaultRng = "default";
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Rethrows a dlt::Error with `where` in front, unless it already names it.
+template <class F> void naming(const std::string& where, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.find(where) != std::string::npos) throw;
+    throw Error(fmt::format("{}: {}", where, what));
+  }
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainerParts parts, TrainerOptions options, fs::path run_dir, fs::path checkpoint_dir,
+                 CheckpointPolicy checkpoints, std::FILE* console)
+    : parts_(std::move(parts)),
+      options_(std::move(options)),
+      run_dir_(std::move(run_dir)),
+      store_(std::move(checkpoint_dir), std::move(checkpoints)),
+      progress_(console, {.interactive = Progress::is_terminal(console),
+                          .interval_s = options_.progress_interval_s}) {
+  DLT_ASSERT(parts_.model && parts_.optimizer && parts_.train_data, "Trainer needs a model, optimizer and data");
+  DLT_CHECK(options_.total_steps > 0, "training needs at least one step, got {}", options_.total_steps);
+  DLT_CHECK(options_.grad_accum >= 1, "grad_accum must be at least 1, got {}", options_.grad_accum);
+  std::error_code ec;
+  fs::create_directories(run_dir_, ec);
+  DLT_CHECK(!ec && fs::is_directory(run_dir_), "cannot create the run folder {}: {}", run_dir_.string(),
+            ec ? ec.message() : "a file of that name is in the way");
+}
+
+int64_t Trainer::batches_per_epoch() const {
+  return data::Sampler(parts_.train_data->size(), parts_.train_data->chunk_size(), parts_.train_loader.batch_size,
+                       parts_.train_loader.sampler)
+      .batches_per_epoch();
+}
+
+EvalResult Trainer::evaluate() {
+  DLT_CHECK(parts_.val_data, "no validation data to evaluate on");
+  return train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss);
+}
+
+void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
+  last_metrics_["val/loss"] = r.loss;
+  std::string line = fmt::format("step {} epoch {} val loss {:.4f}", step_, epoch, r.loss);
+  if (r.accuracy) {
+    last_metrics_["val/accuracy"] = *r.accuracy;
+    line += fmt::format(" accuracy {:.2f}%", 100 * *r.accuracy);
+  }
+  if (r.perplexity) {
+    last_metrics_["val/perplexity"] = *r.perplexity;
+    line += fmt::format(" perplexity {:.3f}", *r.perplexity);
+  }
+  progress_.message(line);
+  metrics_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
+                   .accuracy = r.accuracy, .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}});
+}
+
+// ---- checkpoints -----------------------------------------------------------------------
+
+TrainState Trainer::state() const {
+  TrainState s;
+  s.step = step_;
+  s.epoch = cursor_.epoch;
+  s.cursor = cursor_;
+  s.rngs[kDefaultRng] = {default_generator().seed(), default_generator().offset()};
+  for (const auto& [name, gen] : parts_.generators) s.rngs[name] = {gen->seed(), gen->offset()};
+  s.config_hash = options_.config_hash;
+  s.metrics = last_metrics_;
+  return s;
+}
+
+void Trainer::save_checkpoint() {
+  if (last_saved_step_ == step_) return;
+  const fs::path dir =
+      store_.save({.state = state(), .model = parts_.model->state_dict(), .optimizer = parts_.optimizer->state_dict()});
+  last_saved_step_ = step_;
+  progress_.message(fmt::format("checkpoint {}", dir.string()));
+}
+
+void Trainer::load_model(nn::Module& model, const fs::path& checkpoint_dir) {
+  const fs::path file = checkpoint_dir / "model.safetensors";
+  DLT_CHECK(fs::is_directory(checkpoint_dir), "checkpoint {} does not exist", checkpoint_dir.string());
+  const TensorMap saved = load_safetensors(file).tensors;
+  check_same_tensors(file.string(), saved, model.state_dict());
+  model.load_state_dict(saved);
+}
+
+void Trainer::resume() {
+  const auto latest = store_.latest();
+  DLT_CHECK(latest, "--resume: no checkpoint in {}", store_.dir().string());
+  const Checkpoint c = load_checkpoint(*latest);
+  DLT_CHECK(c.state.config_hash == options_.config_hash,
+            "{} was made with a different configuration (config hash {}, this run {}); resume with the "
+            "same experiment file and --set values, or start a new --run-dir",
+            latest->string(), c.state.config_hash, options_.config_hash);
+  const std::string model_file = (*latest / "model.safetensors").string();
+  check_same_tensors(model_file, c.model, parts_.model->state_dict());
+  naming((*latest / "optimizer.safetensors").string(), [&] { parts_.optimizer->load_state_dict(c.optimizer); });
+  parts_.model->load_state_dict(c.model);
+
+  const int64_t batches = batches_per_epoch();
+  DLT_CHECK(c.state.cursor.batch <= batches,
+            "{}: its data position (epoch {}, batch {}) is past an epoch of {} batches; was the data changed?",
+            latest->string(), c.state.cursor.epoch, c.state.cursor.batch, batches);
+  DLT_CHECK(c.state.step <= options_.total_steps, "{} is at step {}, past this run's {} steps", latest->string(),
+            c.state.step, options_.total_steps);
+  step_ = c.state.step;
+  cursor_ = c.state.cursor;
+  last_metrics_ = c.state.metrics;
+  auto restore = [&](const std::string& name, Generator& gen) {
+    const auto it = c.state.rngs.find(name);
+    DLT_CHECK(it != c.state.rngs.end(), "{}: state.json has no state for the generator \"{}\"", latest->string(), name);
+    gen.set_state(it->second.seed, it->second.offset);
+  };
+  restore(kDefaultRng, default_generator());
+  for (const auto& [name, gen] : parts_.generators) restore(name, *gen);
+  last_saved_step_ = step_;
+  resumed_ = true;
+  progress_.message(fmt::format("resuming from {} (step {})", latest->string(), step_));
+}
+
+void Trainer::apply_lr() {
+  const double factor = parts_.lr_factor ? parts_.lr_factor(step_) : 1.0;
+  for (optim::ParamGroup& g : parts_.optimizer->groups()) g.lr = g.base_lr * factor;
+}
+
+// ---- the loop ----------------------------------------------------------------------------
+
+void Trainer::start_fresh() {
+  if (const auto existing = store_.latest())
+    throw Error(fmt::format("{} already has checkpoints ({}); pass --resume to continue that run, or --run-dir "
+                            "for a new one",
+                            store_.dir().string(), existing->filename().string()));
+  default_generator().manual_seed(options_.seed);
+  started_ = true;
+}
+
+TrainResult Trainer::run() {
+  if (!resumed_ && !started_) start_fresh();
+  metrics_.emplace(run_dir_ / "metrics.jsonl", resumed_ ? std::optional<int64_t>(step_) : std::nullopt);
+  TrainResult result;
+  if (step_ >= options_.total_steps) {
+    progress_.message(fmt::format("already trained for {} steps", step_));
+    result.step = step_;
+    return result;
+  }
+
+  const int64_t A = options_.grad_accum;
+  data::LoaderOptions lo = parts_.train_loader;
+  const int64_t bpe = batches_per_epoch();
+  DLT_CHECK(bpe > 0, "the training data {} gives no batch of {}", parts_.train_data->describe(), lo.batch_size);
+  lo.epochs = (options_.total_steps * A + bpe - 1) / bpe;
+  data::Loader loader(parts_.train_data, lo, cursor_);
+
+  const std::vector<Tensor> params = parts_.model->parameters();
+  parts_.model->train();
+  progress_.start(step_ + 1, options_.total_steps);
+  auto window_start = std::chrono::steady_clock::now();
+  int64_t window_samples = 0, window_steps = 0;
+  double window_loss = 0;
+
+  while (step_ < options_.total_steps) {
+    const int64_t epoch = cursor_.epoch;
+    parts_.model->zero_grad();
+    double loss = 0;
+    for (int64_t a = 0; a < A; ++a) {
+      std::optional<data::Batch> batch = loader.next();
+      DLT_ASSERT(batch, "the loader ended before step {}", step_ + 1);
+      const Tensor out = (*parts_.model)(batch->fields.at(0));
+      const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1));
+      loss += b.loss.item<double>() / double(A);
+      (A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
+      window_samples += int64_t(batch->indices.size());
+      cursor_ = loader.cursor();
+    }
+    const double norm = options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
+                                                    : optim::grad_norm(params);
+    const bool finite = std::isfinite(loss) && std::isfinite(norm);
+    if (!finite) {
+      auto text = [](double v) { return std::isnan(v) ? std::string("nan") : fmt::format("{}", v); };
+      const std::string what = !std::isfinite(loss) ? "the loss is " + text(loss) : "the gradient norm is " + text(norm);
+      DLT_CHECK(options_.skip_nonfinite,
+                "step {}: {}; stopping (lower the learning rate, set train.grad_clip, or set "
+                "train.on_nonfinite: skip)",
+                step_ + 1, what);
+      progress_.message(fmt::format("step {}: {}; skipping the update", step_ + 1, what));
+      parts_.model->zero_grad();
+    } else {
+      apply_lr();
+      parts_.optimizer->step();
+      window_loss += loss;
+      ++window_steps;
+    }
+    ++step_;
+
+    const double lr = parts_.optimizer->groups().empty() ? 0 : parts_.optimizer->groups()[0].lr;
+    const double rate = double(window_samples) / std::max(seconds_since(window_start), 1e-9);
+    progress_.update(step_, epoch, loss, lr, rate);
+    if (step_ % options_.log_every == 0 || step_ == options_.total_steps) {
+      const double mean = window_steps > 0 ? window_loss / double(window_steps) : NAN;
+      last_metrics_["train/loss"] = mean;
+      metrics_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
+                       .perplexity = {}, .lr = lr, .samples_per_s = rate});
+      window_start = std::chrono::steady_clock::now();
+      window_samples = window_steps = 0;
+      window_loss = 0;
+    }
+
+    const bool epoch_ended = cursor_.epoch != epoch;
+    const bool last = step_ == options_.total_steps;
+    if (parts_.val_data &&
+        ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || epoch_ended || last)) {
+      result.last_eval = evaluate();
+      report_eval(*result.last_eval, epoch);
+    }
+    if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
+    if (const StopRequest stop = stop_requested(); stop != StopRequest::none) {
+      save_checkpoint();
+      progress_.message(fmt::format("stopped by {} after step {}; continue with --resume", signal_name(stop), step_));
+      result.stopped = stop;
+      break;
+    }
+  }
+  if (step_ == options_.total_steps) save_checkpoint();
+  progress_.finish();
+  result.step = step_;
+  return result;
+}
+
+}  // namespace dlt::train

@@ -1,0 +1,111 @@
+// The training loop: forward -> loss -> backward -> (gradient accumulation)
+// -> clip -> optimizer step -> schedule, with evaluation every N steps and
+// at each epoch's end, metrics to the console and metrics.jsonl, and
+// checkpoints every N steps, at the end and when a stop signal arrives.
+//
+// Resume is exact on CPU: the model, optimizer state, step, loader cursor
+// and every generator come back from the checkpoint, the schedule is a
+// function of the step, and batches are a function of the cursor, so a
+// resumed run repeats the uninterrupted run's losses and weights bit for bit.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "dlt/core/generator.h"
+#include "dlt/data/loader.h"
+#include "dlt/nn/module.h"
+#include "dlt/optim/optimizer.h"
+#include "dlt/train/checkpoint.h"
+#include "dlt/train/evaluate.h"
+#include "dlt/train/metrics_log.h"
+#include "dlt/train/progress.h"
+#include "dlt/train/signals.h"
+
+namespace dlt::train {
+
+struct TrainerOptions {
+  LossOptions loss;
+  int64_t total_steps = 0;       // optimizer steps of the whole run (> 0)
+  int64_t grad_accum = 1;        // batches per optimizer step
+  double clip_grad_norm = 0;     // clip the global gradient norm to this (0: off)
+  int64_t eval_every = 0;        // steps between evaluations (0: at epoch ends only)
+  int64_t log_every = 10;        // steps between "train" records in metrics.jsonl
+  int64_t checkpoint_every = 0;  // steps between checkpoints (0: at the end and on signals)
+  bool skip_nonfinite = false;   // skip a step whose loss or gradient norm is NaN/Inf, else stop
+  uint64_t seed = 0;             // seeds the default generator (dropout) of a fresh run
+  std::string config_hash;       // a checkpoint made under another hash is refused
+  double progress_interval_s = 10;  // plain progress lines (not a terminal)
+};
+
+struct TrainerParts {
+  std::shared_ptr<nn::Module> model;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::function<double(int64_t step)> lr_factor;  // the schedule; empty: constant
+  // Every generator the run draws from besides the default one (the model's
+  // dropout generator), by a stable name: checkpoints save and restore them.
+  std::map<std::string, Generator*> generators;
+  std::shared_ptr<const data::Dataset> train_data;
+  data::LoaderOptions train_loader;  // epochs is set by the trainer
+  std::shared_ptr<const data::Dataset> val_data;  // may be null: no evaluation
+  data::LoaderOptions val_loader;
+};
+
+struct TrainResult {
+  int64_t step = 0;                          // steps done
+  StopRequest stopped = StopRequest::none;   // a signal ended the run early
+  std::optional<EvalResult> last_eval;
+};
+
+class Trainer {
+ public:
+  // `run_dir` receives metrics.jsonl, `checkpoint_dir` the checkpoints (both
+  // created here: a folder that cannot be created is a dlt::Error naming it).
+  // Metrics are named as the config's checkpoint.best.metric names them:
+  // "val/loss", "val/accuracy", "val/perplexity", "train/loss".
+  Trainer(TrainerParts parts, TrainerOptions options, std::filesystem::path run_dir,
+          std::filesystem::path checkpoint_dir, CheckpointPolicy checkpoints, std::FILE* console = stderr);
+
+  // Starts a new run: checkpoints already in the folder are a dlt::Error
+  // (never overwritten). run() calls it unless resume() was called.
+  void start_fresh();
+  // Continues from the latest checkpoint of the run folder. No checkpoint,
+  // a damaged one, another config hash or another model is a dlt::Error.
+  void resume();
+  // Loads only the model weights of a checkpoint folder (eval, predict).
+  static void load_model(nn::Module& model, const std::filesystem::path& checkpoint_dir);
+
+  // Trains until total_steps or a stop signal (install_stop_handlers first).
+  TrainResult run();
+  // Loss and metrics of the model on the validation data.
+  EvalResult evaluate();
+
+  int64_t step() const { return step_; }
+  // Batches of the training data per epoch (an optimizer step takes grad_accum).
+  int64_t batches_per_epoch() const;
+
+ private:
+  void apply_lr();
+  void save_checkpoint();
+  void report_eval(const EvalResult& r, int64_t epoch);  // epoch: of the step just taken
+  TrainState state() const;
+
+  TrainerParts parts_;
+  TrainerOptions options_;
+  std::filesystem::path run_dir_;
+  CheckpointStore store_;
+  Progress progress_;
+  std::optional<MetricsLog> metrics_;
+  int64_t step_ = 0;
+  data::Cursor cursor_;  // of the next training batch
+  int64_t last_saved_step_ = -1;
+  bool resumed_ = false, started_ = false;
+  std::map<std::string, double> last_metrics_;
+};
+
+}  // namespace dlt::train

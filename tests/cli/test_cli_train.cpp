@@ -1,0 +1,246 @@
+// `dlt train`, `validate`, `eval` and `predict` end to end through the
+// binary on a tiny synthetic data set: exact resume, signals, non-finite
+// losses, and bad input (one "error: ..." line, exit 2, checkpoints intact).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "dlt/data/h5_writer.h"
+#include "dlt/train/file_io.h"
+#include "dlt/train/metrics_log.h"
+#include "tests/cli/run_dlt.h"
+#include "tests/data/fixtures.h"
+
+namespace dlt::train {
+namespace {
+
+namespace fs = std::filesystem;
+using data::testing::TempDir;
+using dlt::testing::CliResult;
+using dlt::testing::run_dlt;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+void expect_one_line_error(const CliResult& r, std::initializer_list<std::string> pieces) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_THAT(r.output, StartsWith("error: "));
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  for (const std::string& p : pieces) EXPECT_THAT(r.output, HasSubstr(p));
+}
+
+// 96 train and 32 val samples of 6 features; the class (of 3) is the largest
+// of the first three features, so a small MLP learns it.
+void write_data(const std::string& path) {
+  data::H5Writer w(path);
+  for (const auto& [split, n] : {std::pair<std::string, int64_t>{"train", 96}, {"val", 32}}) {
+    std::vector<float> x(static_cast<size_t>(n * 6));
+    std::vector<int64_t> y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t f = 0; f < 6; ++f) x[size_t(i * 6 + f)] = float(((i + 7) * (f + 3) * 37 + (split == "val")) % 101) / 50.0f - 1;
+      const float* r = &x[size_t(i * 6)];
+      y[size_t(i)] = r[0] >= r[1] && r[0] >= r[2] ? 0 : (r[1] >= r[2] ? 1 : 2);
+    }
+    w.write(split + "/x", DType::f32, {n, 6}, x.data());
+    w.write(split + "/y", DType::i64, {n}, y.data());
+  }
+  w.commit();
+}
+
+// An experiment over that data: dropout (so the model's generator matters),
+// shuffling with 2 workers, AdamW with a cosine schedule, clipping.
+std::string write_config(const TempDir& tmp, const std::string& name, const std::string& train = "steps: 24",
+                         const std::string& extra = "") {
+  const std::string path = tmp.path(name + ".yaml");
+  data::testing::write_file(path, fmt::format(R"(name: {0}
+seed: 3
+data:
+  file: {1}
+  train: {{x: train/x, y: train/y}}
+  val: {{x: val/x, y: val/y}}
+  batch_size: 8
+  workers: 2
+model:
+  - {{type: Linear, out: 16}}
+  - {{type: ReLU}}
+  - {{type: Dropout, p: 0.2}}
+  - {{type: Linear, out: 3}}
+optim: {{name: adamw, lr: 0.01}}
+schedule: {{name: cosine, warmup_steps: 3}}
+train: {{{2}, log_every: 1, eval_every: 6, grad_clip: 5.0}}
+checkpoint: {{every: 5, keep: 20}}
+{3})",
+                                              name, tmp.path("data.h5"), train, extra));
+  return path;
+}
+
+std::vector<std::pair<int64_t, double>> train_losses(const fs::path& run) {
+  std::vector<std::pair<int64_t, double>> out;
+  for (const Json& r : read_metrics(run / "metrics.jsonl"))
+    if (r.at("split").as_string("split") == "train")
+      out.emplace_back(r.at("step").as_int("step"), r.at("loss").as_double("loss"));
+  return out;
+}
+
+TEST(CliTrain, TrainsAndWritesTheRunFolder) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "tiny");
+  const fs::path run = tmp.path("run");
+  const CliResult r = run_dlt(fmt::format("train {} --run-dir {}", cfg, run.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("final: step 24 val loss"));
+  EXPECT_TRUE(fs::exists(run / "config.resolved.yaml"));
+  const auto losses = train_losses(run);
+  ASSERT_EQ(losses.size(), 24u);
+  EXPECT_LT(losses.back().second, losses.front().second);
+  const auto records = read_metrics(run / "metrics.jsonl");
+  EXPECT_EQ(std::count_if(records.begin(), records.end(),
+                          [](const Json& j) { return j.at("split").as_string("s") == "val"; }),
+            4);  // steps 6, 12, 18, 24 (epoch ends fall on 12 and 24)
+  EXPECT_EQ(read_file(run / "checkpoints" / "latest"), "step-24\n");
+  for (int step : {5, 10, 15, 20, 24}) EXPECT_TRUE(fs::exists(run / "checkpoints" / fmt::format("step-{}", step)));
+
+  const CliResult v = run_dlt("validate " + cfg);
+  EXPECT_EQ(v.status, 0) << v.output;
+  EXPECT_THAT(v.output, HasSubstr("Linear"));
+  EXPECT_THAT(v.output, HasSubstr("total parameters: 163"));  // 6*16+16 + 16*3+3
+
+  const CliResult e = run_dlt(fmt::format("eval {} --checkpoint {}", cfg, run.string()));
+  EXPECT_EQ(e.status, 0) << e.output;
+  EXPECT_THAT(e.output, HasSubstr("accuracy"));
+  EXPECT_THAT(e.output, HasSubstr("(32 samples)"));
+
+  const CliResult p = run_dlt(fmt::format("predict {} --checkpoint {} --input {} --key val/x --out {}", cfg,
+                                          (run / "checkpoints" / "step-24").string(), tmp.path("data.h5"),
+                                          tmp.path("pred.h5")));
+  EXPECT_EQ(p.status, 0) << p.output;
+  const CliResult inspect = run_dlt("data inspect " + tmp.path("pred.h5"));
+  EXPECT_THAT(inspect.output, HasSubstr("outputs"));
+  EXPECT_THAT(inspect.output, HasSubstr("[32, 3]"));
+  EXPECT_THAT(inspect.output, HasSubstr("predictions"));
+
+  // The checkpoint loads into the equivalent torch model, whose outputs match predict's.
+  const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/cli/torch_check_checkpoint.py";
+  const int rc = std::system(fmt::format("/usr/bin/python3 {} {} {} val/x {}", script,
+                                         (run / "checkpoints/step-24/model.safetensors").string(), tmp.path("data.h5"),
+                                         tmp.path("pred.h5")).c_str());
+  if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+    GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 lacks torch or h5py; install python3-torch python3-h5py";
+  }
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << "torch disagrees with dlt predict";
+}
+
+// Resuming from a checkpoint reproduces the uninterrupted run exactly: every
+// later step's loss and the final weights, bit for bit.
+TEST(CliTrain, ResumeFromACheckpointIsBitwiseIdentical) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "tiny");
+  const fs::path a = tmp.path("a"), b = tmp.path("b");
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {}", cfg, a.string())).status, 0);
+  // b: a's run as if it had died after step 10.
+  fs::create_directories(b / "checkpoints");
+  fs::copy(a / "checkpoints" / "step-10", b / "checkpoints" / "step-10", fs::copy_options::recursive);
+  std::string metrics;
+  {
+    std::ifstream in(a / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);)
+      if (parse_json(line).at("step").as_int("step") <= 13) metrics += line + "\n";  // 11-13 must go
+  }
+  data::testing::write_file((b / "metrics.jsonl").string(), metrics);
+  const CliResult r = run_dlt(fmt::format("train {} --run-dir {} --resume", cfg, b.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("resuming from"));
+  EXPECT_EQ(train_losses(b), train_losses(a));
+  EXPECT_EQ(read_file(b / "checkpoints/step-24/model.safetensors"), read_file(a / "checkpoints/step-24/model.safetensors"));
+  EXPECT_EQ(read_file(b / "checkpoints/step-24/optimizer.safetensors"),
+            read_file(a / "checkpoints/step-24/optimizer.safetensors"));
+}
+
+// A signal stops the run after the current step with a checkpoint and exit
+// 128 + signal; --resume then ends with the uninterrupted run's weights.
+TEST(CliTrain, ASignalCheckpointsAndResumeFinishesIdentically) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "long", "steps: 20000", "");
+  const fs::path a = tmp.path("a"), b = tmp.path("b");
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, a.string())).status, 0);
+  // The signal goes out once the first step is logged (the handlers are in place by then).
+  const CliResult stopped = run_dlt(fmt::format("train {0} --run-dir {1} --set checkpoint.every=0 2>&1 & pid=$!; "
+                                                "until [ -s {1}/metrics.jsonl ]; do sleep 0.01; done; "
+                                                "kill -USR1 $pid; wait $pid; exit $?",
+                                                cfg, b.string()));
+  ASSERT_EQ(stopped.status, 138) << stopped.output;
+  EXPECT_THAT(stopped.output, HasSubstr("stopped by SIGUSR1 after step"));
+  const CliResult resumed = run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0 --resume", cfg, b.string()));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(train_losses(b), train_losses(a));
+  EXPECT_EQ(read_file(b / "checkpoints/step-20000/model.safetensors"),
+            read_file(a / "checkpoints/step-20000/model.safetensors"));
+}
+
+TEST(CliTrain, ANonFiniteLossStopsNamingTheStepOrIsSkipped) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "nan");
+  const CliResult r = run_dlt(fmt::format("train {} --run-dir {} --set optim.lr=1e38 --set train.grad_clip=0", cfg,
+                                          tmp.path("run1")));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("error: step "));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("the (loss|gradient norm) is (nan|inf|-inf)"));
+  const CliResult skip = run_dlt(fmt::format("train {} --run-dir {} --set optim.lr=1e38 --set train.grad_clip=0 "
+                                             "--set train.on_nonfinite=skip",
+                                             cfg, tmp.path("run2")));
+  EXPECT_EQ(skip.status, 0) << skip.output;
+  EXPECT_THAT(skip.output, HasSubstr("skipping the update"));
+}
+
+TEST(CliTrainBadInput, OneErrorLineAndExit2) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "tiny");
+  data::testing::write_file(tmp.path("file"), "");
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {}", cfg, tmp.path("file/run"))),
+                        {"cannot create the run folder", "file/run"});
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --set data.file={}", cfg, tmp.path("r"),
+                                            tmp.path("missing.h5"))),
+                        {"missing.h5"});
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --resume", cfg, tmp.path("empty"))),
+                        {"--resume: no checkpoint in"});
+}
+
+TEST(CliTrainBadInput, ExistingCheckpointsAreNeverOverwritten) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "tiny");
+  const fs::path run = tmp.path("run");
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {}", cfg, run.string())).status, 0);
+  const fs::path model = run / "checkpoints/step-24/model.safetensors";
+  const std::string before = read_file(model);
+
+  // A fresh run into the same folder.
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {}", cfg, run.string())),
+                        {"already has checkpoints (step-24)", "--resume"});
+  // Another configuration.
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --resume --set optim.lr=0.5", cfg, run.string())),
+                        {"step-24 was made with a different configuration"});
+  // Another model, through eval.
+  expect_one_line_error(run_dlt(fmt::format("eval {} --checkpoint {} --set model[0].out=8", cfg, run.string())),
+                        {"model.safetensors does not match the model", "0.weight (saved [16, 6] float32, expected [8, 6]"});
+  // A corrupt checkpoint.
+  data::testing::truncate_file(model.string(), int64_t(before.size()) - 5);
+  const std::string truncated = read_file(model);
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --resume", cfg, run.string())),
+                        {model.string(), "truncated"});
+  EXPECT_EQ(read_file(model), truncated);
+  data::testing::write_file((run / "checkpoints/step-24/state.json").string(), "{\"step\": ");
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --resume", cfg, run.string())),
+                        {"state.json", "invalid JSON"});
+}
+
+}  // namespace
+}  // namespace dlt::train

@@ -1,0 +1,85 @@
+// The JSON reader and writer behind safetensors headers and state.json.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dlt/train/json.h"
+#include "tests/test_util.h"
+
+namespace dlt::train {
+namespace {
+
+using dlt::testing::expect_error;
+
+TEST(Json, ParsesEveryKindAndKeepsKeyOrder) {
+  const Json j = parse_json(R"( {"b": [1, -2.5e3, true, false, null], "a": {"s": "x\"\\\/\n\u00e9\ud83d\ude00"}} )");
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j.members("root")[0].first, "b");
+  const auto& b = j.at("b").items("b");
+  ASSERT_EQ(b.size(), 5u);
+  EXPECT_EQ(b[0].as_int("b0"), 1);
+  EXPECT_EQ(b[1].as_double("b1"), -2500.0);
+  EXPECT_TRUE(b[2].as_bool("b2"));
+  EXPECT_FALSE(b[3].as_bool("b3"));
+  EXPECT_TRUE(b[4].is_null());
+  EXPECT_EQ(j.at("a").at("s").as_string("s"), "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
+}
+
+TEST(Json, IntegersRoundTripExactlyAt64Bits) {
+  const uint64_t big = 18446744073709551615ull;
+  const Json j = parse_json(Json::array({Json::unsigned_integer(big), Json::integer(INT64_MIN)}).dump());
+  EXPECT_EQ(j.items("a")[0].as_uint("u"), big);
+  EXPECT_EQ(j.items("a")[1].as_int("i"), INT64_MIN);
+  expect_error([&] { (void)j.items("a")[0].as_int("step"); }, {"step", "out of range"});
+  expect_error([&] { (void)j.items("a")[1].as_uint("offset"); }, {"offset", "non-negative integer"});
+  expect_error([] { (void)parse_json("1.5").as_int("epoch"); }, {"epoch", "expected an integer, got 1.5"});
+}
+
+TEST(Json, DoublesRoundTripAndNonFiniteBecomesNull) {
+  for (const double v : {0.1, 1e-300, 3.0, -2.5e17, 0.30000000000000004}) {
+    EXPECT_EQ(parse_json(Json::number(v).dump()).as_double("v"), v);
+  }
+  EXPECT_EQ(Json::number(std::nan("")).dump(), "null");
+  EXPECT_TRUE(std::isnan(parse_json("null").as_double("loss")));
+}
+
+TEST(Json, WriterEscapesStrings) {
+  const std::string s = "tab\there \"q\" \\ \x01 \xc3\xa9";
+  const Json j = Json::object({{"k\n", Json::string(s)}});
+  EXPECT_EQ(j.dump(), "{\"k\\n\":\"tab\\there \\\"q\\\" \\\\ \\u0001 \xc3\xa9\"}");
+  EXPECT_EQ(parse_json(j.dump()).at("k\n").as_string("k"), s);
+}
+
+TEST(Json, MalformedInputNamesTheByte) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "byte 0: expected a value (the text ends there)"},
+      {"{\"a\": 1,}", "byte 8: expected a key string"},
+      {"{\"a\": 1 \"b\": 2}", "expected ',' or '}'"},
+      {"[1, 2", "expected ',' or ']' (the text ends there)"},
+      {"{\"a\": 1, \"a\": 2}", "byte 9: duplicate key \"a\""},
+      {"\"abc", "unterminated string"},
+      {"\"a\\x\"", "unknown escape '\\x'"},
+      {"\"\\ud800\"", "unpaired surrogate"},
+      {"01", "unexpected text after the value"},
+      {"-", "expected a digit"},
+      {"1.", "expected a digit after '.'"},
+      {"1e", "expected a digit in the exponent"},
+      {"tru", "unexpected character 't'"},
+      {"\"a\nb\"", "control character in a string"},
+      {"{} {}", "unexpected text after the value"},
+  };
+  for (const auto& [text, message] : cases)
+    expect_error([&] { (void)parse_json(text); }, {"invalid JSON", message});
+  expect_error([] { (void)parse_json(std::string(100, '[') + std::string(100, ']')); },
+               {"nested too deeply"});
+}
+
+TEST(Json, WrongKindAndMissingKeysNameWhatWasAskedFor) {
+  const Json j = parse_json(R"({"step": "ten"})");
+  expect_error([&] { (void)j.at("step").as_int("step"); }, {"step: expected an integer, got a string"});
+  expect_error([&] { (void)j.at("epoch"); }, {"missing key \"epoch\""});
+  expect_error([&] { (void)j.items("root"); }, {"root: expected an array, got an object"});
+}
+
+}  // namespace
+}  // namespace dlt::train

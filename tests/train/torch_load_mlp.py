@@ -1,0 +1,52 @@
+"""Loads a dlt-written safetensors file into a torch nn.Sequential MLP with
+load_state_dict, parsing the format with json + numpy only (torch 1.13 has
+no safetensors support), and prints the MLP's output for a fixed input.
+
+  torch_load_mlp.py FILE IN HIDDEN OUT
+
+Prints one line of space-separated floats: the (2, OUT) output for
+x = arange(2 * IN).reshape(2, IN) / 10, row-major. Exit 77 without torch.
+"""
+import json
+import struct
+import sys
+
+try:
+    import numpy as np
+    import torch
+except ImportError as e:
+    print(f"missing python package: {e}", file=sys.stderr)
+    sys.exit(77)
+
+DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64,
+          "I32": np.int32, "U8": np.uint8, "BOOL": np.bool_}
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    base = 8 + n
+    out = {}
+    for name, e in header.items():
+        begin, end = e["data_offsets"]
+        array = np.frombuffer(data[base + begin:base + end], DTYPES[e["dtype"]]).reshape(e["shape"])
+        out[name] = torch.from_numpy(array.copy())
+    return out
+
+
+def main():
+    path, n_in, n_hidden, n_out = sys.argv[1], *map(int, sys.argv[2:5])
+    model = torch.nn.Sequential(torch.nn.Linear(n_in, n_hidden), torch.nn.ReLU(),
+                                torch.nn.Linear(n_hidden, n_out))
+    model.load_state_dict(load_safetensors(path), strict=True)
+    x = torch.arange(2 * n_in, dtype=torch.float32).reshape(2, n_in) / 10
+    with torch.no_grad():
+        y = model(x)
+    print(" ".join(repr(v) for v in y.flatten().tolist()))
+
+
+if __name__ == "__main__":
+    main()
