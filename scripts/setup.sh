@@ -81,12 +81,29 @@ build() {
   cmake --build "$build_dir" -j "$jobs"
 }
 
+# The data sets the example configs train on, imported once into data/.
+import_data() {
+  local dlt="${DLT_BUILD_DIR:-build}/dlt"
+  mkdir -p data
+  if [[ ! -f data/fashion-mnist.h5 ]]; then
+    say "importing Fashion-MNIST into data/fashion-mnist.h5"
+    "$dlt" data import fashion-mnist --out data/fashion-mnist.h5 >/dev/null
+  fi
+  if [[ ! -f data/kjv.h5 ]]; then
+    say "importing the King James Bible into data/kjv.h5"
+    # COLUMNS unset, or bible wraps its lines.
+    (unset COLUMNS; bible -f 'Gen1:1-Rev22:21') |
+      "$dlt" data import text - --vocab chars --out data/kjv.h5 >/dev/null
+  fi
+}
+
 main() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   say "checking packages"
   install_packages
   setup_ccache
   build
+  import_data
   say "done"
 }
 
