@@ -1,8 +1,48 @@
 #include "tests/test_util.h"
 
+#include <stdlib.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 
 namespace dlt::testing {
+
+namespace fs = std::filesystem;
+
+bool torch_available() {
+  static const bool available =
+      std::system(fmt::format("{} -c 'import torch, numpy' >/dev/null 2>&1", kPython).c_str()) == 0;
+  return available;
+}
+
+TempDir::TempDir(const std::string& tag) {
+  std::string pattern = (fs::temp_directory_path() / ("dlt-" + tag + "-XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
+  dir_ = pattern;
+  root_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(root_, ec);
+}
+
+void write_doubles(const fs::path& path, const std::vector<double>& values) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(values.data()),
+          std::streamsize(values.size() * sizeof(double)));
+}
+
+std::vector<double> read_doubles(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return {};
+  const auto bytes = size_t(f.tellg());
+  std::vector<double> v(bytes / sizeof(double));
+  f.seekg(0);
+  f.read(reinterpret_cast<char*>(v.data()), std::streamsize(bytes));
+  return v;
+}
 
 std::string compare_close(const std::vector<double>& actual, const std::vector<double>& expected,
                           double rtol, double atol) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,32 @@ template <class F> void expect_error(F&& f, std::initializer_list<std::string> p
   }
   ADD_FAILURE() << "expected dlt::Error, nothing was thrown";
 }
+
+// The interpreter that has torch 1.13 (Debian's python3-torch).
+inline constexpr const char* kPython = "/usr/bin/python3";
+// Whether kPython can import torch and numpy (checked once).
+bool torch_available();
+
+// A fresh folder under the system temp dir, removed with its contents when
+// this goes away.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& root() const { return root_; }
+  const std::string& dir() const { return dir_; }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::filesystem::path root_;
+  std::string dir_;
+};
+
+// Raw little-endian float64 files: how tests hand values to torch scripts.
+void write_doubles(const std::filesystem::path& path, const std::vector<double>& values);
+std::vector<double> read_doubles(const std::filesystem::path& path);  // empty if missing
 
 // Restores the OpenMP thread count when a test that changes it ends.
 class ThreadCountGuard {

@@ -12,17 +12,6 @@ namespace dlt::data::testing {
 
 namespace fs = std::filesystem;
 
-TempDir::TempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "dlt-data-test-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
-}
-
 std::string write_arrays(const std::string& path, int64_t n, const Layout& layout) {
   const Shape x_shape{n, 3, 5, 4};
   const int64_t per = 3 * 5 * 4;

@@ -2,6 +2,8 @@
 // every value is known, gzipped IDX files, and ways to damage a file.
 #pragma once
 
+#include "tests/test_util.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,18 +14,7 @@
 namespace dlt::data::testing {
 
 // A fresh folder, removed with its contents when the test ends.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-};
+using TempDir = ::dlt::testing::TempDir;
 
 // Pixel i of sample s in the arrays below: a pattern that differs per sample.
 inline uint8_t pixel(int64_t s, int64_t i) { return uint8_t((s * 31 + i * 7) % 251); }

@@ -12,23 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
-
-void write_doubles(const fs::path& path, const Tensor& t) {
-  const std::vector<double> v = to_vector<double>(t);
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(double)));
-}
-
-std::vector<double> read_doubles(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) return {};
-  const auto bytes = size_t(f.tellg());
-  std::vector<double> v(bytes / sizeof(double));
-  f.seekg(0);
-  f.read(reinterpret_cast<char*>(v.data()), std::streamsize(bytes));
-  return v;
-}
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -59,11 +42,11 @@ TorchModuleParity::TorchModuleParity(std::vector<ModuleCase> cases) {
     std::string state_json;
     for (const auto& [name, t] : mc.module->state_dict()) {
       const std::string file = fmt::format("{}.state.{}.bin", mc.name, name);
-      write_doubles(dir_ / file, t);
+      write_doubles(dir_ / file, to_vector<double>(t));
       state_json += fmt::format("{}{}: {}", state_json.empty() ? "" : ", ", json_string(name),
                                 tensor_json(file, t));
     }
-    write_doubles(dir_ / (mc.name + ".input.bin"), mc.input);
+    write_doubles(dir_ / (mc.name + ".input.bin"), to_vector<double>(mc.input));
     run_dlt(run);
     if (!run.dlt_error.empty()) continue;
     manifest << fmt::format(
@@ -73,8 +56,7 @@ TorchModuleParity::TorchModuleParity(std::vector<ModuleCase> cases) {
              << "\n";
   }
   manifest.close();
-  torch_available_ =
-      std::system(fmt::format("{} -c 'import torch' >/dev/null 2>&1", kPython).c_str()) == 0;
+  torch_available_ = testing::torch_available();
   if (!torch_available_) return;
   const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/nn/torch_modules.py";
   const int rc = std::system(fmt::format("{} {} {}", kPython, script, dir_.string()).c_str());
@@ -114,7 +96,7 @@ void TorchModuleParity::run_dlt(Run& run) {
     // A fixed, non-uniform upstream gradient so every output element matters.
     Generator gen(0x9a7d);
     const Tensor upstream = randn(run.output.shape(), run.output.dtype(), &gen);
-    write_doubles(dir_ / (c.name + ".upstream.bin"), upstream);
+    write_doubles(dir_ / (c.name + ".upstream.bin"), to_vector<double>(upstream));
     if (run.output.requires_grad()) run.output.backward(upstream);
     if (x.requires_grad()) run.input_grad = x.grad();
     run.parameters = c.module->named_parameters();

@@ -16,23 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kPython = "/usr/bin/python3";
 
 std::string dtype_key(DType t) { return std::string(dtype_name(t)); }
 
-void write_doubles(const fs::path& path, const std::vector<double>& v) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(double)));
-}
-
-std::vector<double> read_doubles(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  const auto bytes = size_t(f.tellg());
-  std::vector<double> v(bytes / sizeof(double));
-  f.seekg(0);
-  f.read(reinterpret_cast<char*>(v.data()), std::streamsize(bytes));
-  return v;
-}
 
 // Minimal extraction from the flat JSON lines torch_ops.py writes.
 std::string json_field(const std::string& line, const std::string& name) {
@@ -93,7 +79,7 @@ class ParityData {
     if (!dir.empty()) fs::remove_all(dir, ec);
   }
   ParityData() {
-    torch_available = std::system(fmt::format("{} -c 'import torch' >/dev/null 2>&1", kPython).c_str()) == 0;
+    torch_available = testing::torch_available();
     if (!torch_available) return;
     dir = fs::temp_directory_path() / fmt::format("dlt_parity_{}", ::getpid());
     fs::create_directories(dir);

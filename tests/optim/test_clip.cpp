@@ -31,8 +31,8 @@ TEST_P(ClipVsTorch, NormAndClippedGradients) {
   Tensor none = params[2].second;
   none.set_grad(Tensor());
 
-  ScratchDir dir("optim_clip");
-  std::ofstream spec(dir.path() / "spec.txt");
+  TempDir dir("optim_clip");
+  std::ofstream spec(dir.root() / "spec.txt");
   spec << fmt::format("{} {:.17g}\n", dtype_name(c.dtype), c.max_norm);
   std::vector<Tensor> tensors;
   for (size_t i = 0; i < params.size(); ++i) {
@@ -43,22 +43,22 @@ TEST_P(ClipVsTorch, NormAndClippedGradients) {
       continue;
     }
     spec << fmt::format("{}\n", fmt::join(p.shape(), ","));
-    write_doubles(dir.path() / fmt::format("grad_{}.bin", i), to_vector<double>(p.grad()));
+    write_doubles(dir.root() / fmt::format("grad_{}.bin", i), to_vector<double>(p.grad()));
   }
   spec.close();
-  ASSERT_EQ(run_torch_script("torch_clip.py", dir.path().string()), 0);
+  ASSERT_EQ(run_torch_script("torch_clip.py", dir.root().string()), 0);
 
   const double norm = optim::clip_grad_norm(tensors, c.max_norm);
   const bool f32 = c.dtype == DType::f32;
   const double rtol = f32 ? 1e-6 : 1e-12, atol = f32 ? 1e-7 : 1e-14;
-  const std::vector<double> torch_norm = read_doubles(dir.path() / "norm.bin");
+  const std::vector<double> torch_norm = read_doubles(dir.root() / "norm.bin");
   ASSERT_EQ(torch_norm.size(), 1u);
   EXPECT_NEAR(norm, torch_norm[0], rtol * torch_norm[0]);
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i].second;
     if (!p.grad().defined()) continue;
     const std::string mismatch = compare_close(
-        to_vector<double>(p.grad()), read_doubles(dir.path() / fmt::format("clipped_{}.bin", i)), rtol, atol);
+        to_vector<double>(p.grad()), read_doubles(dir.root() / fmt::format("clipped_{}.bin", i)), rtol, atol);
     EXPECT_TRUE(mismatch.empty()) << params[i].first << ": " << mismatch;
   }
 }

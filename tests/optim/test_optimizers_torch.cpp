@@ -170,20 +170,20 @@ class TorchRuns {
   std::string error;
   std::map<std::string, std::string> dlt_errors;
   std::map<std::string, std::vector<StepValues>> dlt;
-  ScratchDir dir{"optim_torch"};
+  TempDir dir{"optim_torch"};
 
  private:
   TorchRuns() {
     if (!torch_available()) return;
     for (const Key& k : all_keys()) {
       try {
-        dlt[key_name(k)] = write_and_run(k, dir.path() / key_name(k));
+        dlt[key_name(k)] = write_and_run(k, dir.root() / key_name(k));
       } catch (const std::exception& e) {
         dlt_errors[key_name(k)] = e.what();
-        fs::remove_all(dir.path() / key_name(k));
+        fs::remove_all(dir.root() / key_name(k));
       }
     }
-    const int rc = run_torch_script("torch_optim.py", dir.path().string());
+    const int rc = run_torch_script("torch_optim.py", dir.root().string());
     if (rc != 0) error = fmt::format("torch_optim.py exited with {}", rc);
   }
 };
@@ -203,7 +203,7 @@ TEST_P(OptimizerVsTorch, ParamsAndStateAfterEveryStep) {
   // relative to its largest elements: hence the absolute part, scaled by
   // the tensor's largest magnitude.
   const double rtol = f32 ? 1e-6 : 1e-12;
-  const fs::path folder = runs.dir.path() / name;
+  const fs::path folder = runs.dir.root() / name;
   for (int s = 0; s < kSteps; ++s) {
     SCOPED_TRACE(fmt::format("after step {}", s));
     const StepValues& ours = runs.dlt[name][size_t(s)];

@@ -17,8 +17,8 @@ using optim::ScheduleKind;
 using optim::ScheduleOptions;
 
 std::map<std::string, std::vector<double>> torch_rates() {
-  ScratchDir dir("optim_sched");
-  const auto out = dir.path() / "rates.txt";
+  TempDir dir("optim_sched");
+  const auto out = dir.root() / "rates.txt";
   std::map<std::string, std::vector<double>> rates;
   if (run_torch_script("torch_schedules.py", out.string()) != 0) return rates;
   std::ifstream f(out);

@@ -6,27 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_util.h"
+
 namespace dlt::testing {
-
-inline constexpr const char* kPython = "/usr/bin/python3";
-
-bool torch_available();
-
-// A fresh folder under the system temp dir, removed when this goes away.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag);
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-void write_doubles(const std::filesystem::path& path, const std::vector<double>& values);
-std::vector<double> read_doubles(const std::filesystem::path& path);
 
 // Runs tests/optim/<script> with `args`; returns its exit status.
 int run_torch_script(const std::string& script, const std::string& args);

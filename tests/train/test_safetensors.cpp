@@ -20,7 +20,7 @@ using data::testing::TempDir;
 using dlt::testing::expect_error;
 using dlt::testing::to_vector;
 
-constexpr const char* kPython = "python3";            // has (or gets) the safetensors package
+constexpr const char* kPipPython = "python3";  // has (or gets) the safetensors package
 constexpr const char* kTorchPython = "/usr/bin/python3";  // has torch 1.13
 
 std::string bytes_of(const Tensor& t) {
@@ -187,13 +187,13 @@ TEST(SafetensorsInterop, ReferencePackageReadsDltFilesAndDltReadsItsFiles) {
   TempDir tmp;
   const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/train/safetensors_interop.py";
   save_safetensors(tmp.path("dlt.safetensors"), every_dtype(), {{"format", "pt"}, {"note", "dlt test"}});
-  const int rc = exit_code(std::system(fmt::format("{} {} check {}", kPython, script, tmp.path("dlt.safetensors")).c_str()));
+  const int rc = exit_code(std::system(fmt::format("{} {} check {}", kPipPython, script, tmp.path("dlt.safetensors")).c_str()));
   if (rc == 77)
     GTEST_SKIP() << "SKIPPED LOUDLY: python3 lacks the safetensors package; run "
                     "`python3 -m pip install safetensors numpy`";
   ASSERT_EQ(rc, 0) << "the safetensors package rejected or misread dlt's file";
 
-  ASSERT_EQ(exit_code(std::system(fmt::format("{} {} write {}", kPython, script, tmp.path("py.safetensors")).c_str())), 0);
+  ASSERT_EQ(exit_code(std::system(fmt::format("{} {} write {}", kPipPython, script, tmp.path("py.safetensors")).c_str())), 0);
   const SafetensorsFile f = load_safetensors(tmp.path("py.safetensors"));
   EXPECT_EQ(f.metadata, (StringMap{{"source", "python"}}));
   ASSERT_EQ(f.tensors.size(), 4u);
