@@ -28,7 +28,7 @@ std::string known_commands(const CLI::App& app) {
 
 int main(int argc, char** argv) {
   CLI::App app{"dlt: a deep-learning training toolkit driven by YAML experiment files.\n"
-               "Example: dlt info"};
+               "Example: dlt train configs/fashion_mlp.yaml --set optim.lr=0.002"};
   app.set_version_flag("--version", std::string("dlt ") + DLT_VERSION);
   app.require_subcommand(1);
   dlt::cli::add_info_command(app);
