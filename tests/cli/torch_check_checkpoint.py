@@ -7,8 +7,7 @@ file match what `dlt predict` wrote.
 
 Exit 0 when they match, 1 (with a message) when not, 77 without torch/h5py.
 """
-import json
-import struct
+import os
 import sys
 
 try:
@@ -19,22 +18,8 @@ except ImportError as e:
     print(f"missing python package: {e}", file=sys.stderr)
     sys.exit(77)
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64,
-          "I32": np.int32, "U8": np.uint8, "BOOL": np.bool_}
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    out = {}
-    for name, e in header.items():
-        begin, end = e["data_offsets"]
-        array = np.frombuffer(data[8 + n + begin:8 + n + end], DTYPES[e["dtype"]]).reshape(e["shape"])
-        out[name] = torch.from_numpy(array.copy())
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+from safetensors_numpy import load_safetensors  # noqa: E402
 
 
 def main():

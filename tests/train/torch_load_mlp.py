@@ -7,8 +7,7 @@ no safetensors support), and prints the MLP's output for a fixed input.
 Prints one line of space-separated floats: the (2, OUT) output for
 x = arange(2 * IN).reshape(2, IN) / 10, row-major. Exit 77 without torch.
 """
-import json
-import struct
+import os
 import sys
 
 try:
@@ -18,23 +17,8 @@ except ImportError as e:
     print(f"missing python package: {e}", file=sys.stderr)
     sys.exit(77)
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64,
-          "I32": np.int32, "U8": np.uint8, "BOOL": np.bool_}
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    base = 8 + n
-    out = {}
-    for name, e in header.items():
-        begin, end = e["data_offsets"]
-        array = np.frombuffer(data[base + begin:base + end], DTYPES[e["dtype"]]).reshape(e["shape"])
-        out[name] = torch.from_numpy(array.copy())
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+from safetensors_numpy import load_safetensors  # noqa: E402
 
 
 def main():
