@@ -11,7 +11,7 @@ import os
 import sys
 
 try:
-    import numpy as np
+    import numpy  # noqa: F401 (safetensors_numpy needs it)
     import torch
 except ImportError as e:
     print(f"missing python package: {e}", file=sys.stderr)
