@@ -27,6 +27,7 @@ threads=${1:-2}
 dlt=${DLT_BIN:-build/dlt}
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 [[ -n $OMP_WAIT_POLICY ]] || unset OMP_WAIT_POLICY  # set but empty: libgomp's default
+[[ -x $dlt ]] || { echo "train_vs_torch.sh: no dlt binary at $dlt; build it or set DLT_BIN" >&2; exit 2; }
 for f in data/fashion-mnist.h5 data/kjv.h5; do
   [[ -f $f ]] || { echo "train_vs_torch.sh: $f is missing; import it first (README.md)" >&2; exit 2; }
 done
