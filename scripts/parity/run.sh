@@ -6,6 +6,9 @@
 #
 #   scripts/parity/run.sh [--steps N] [--small] [--keep DIR] CONFIG...
 #
+# Environment: DLT (default build/dlt), PYTHON (default /usr/bin/python3),
+# THREADS (2; dlt's train.threads and torch's set_num_threads).
+#
 # Parity needs the same arithmetic, not just the same model: every config gets
 # dropout p = 0 (the frameworks draw different masks), no evaluation, and
 # the settings below. --small shrinks the GPT and the batches (the ctest
@@ -14,7 +17,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DLT="${DLT:-$ROOT/build/dlt}"
-PY=/usr/bin/python3
+PY="${PYTHON:-/usr/bin/python3}"  # torch 1.13 with numpy, h5py, yaml
 THREADS="${THREADS:-2}"
 steps=50 small=0 keep=""
 while [[ $# -gt 0 && $1 == --* ]]; do
