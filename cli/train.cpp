@@ -8,7 +8,8 @@ namespace dlt::cli {
 
 void add_train_command(CLI::App& app) {
   struct Args {
-    std::string file, run_dir;
+    std::string file, run_dir, dump_dir;
+    int64_t dump_batches = 0;
     std::vector<std::string> overrides;
     bool resume = false;
   };
@@ -23,11 +24,23 @@ void add_train_command(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--resume", a->resume, "Continue from the run folder's latest checkpoint");
   cmd->add_option("--run-dir", a->run_dir, "Run folder (default: runs/<name>)");
+  cmd->add_option("--dump-batches", a->dump_batches,
+                  "Record the first N steps for a replay in another framework (scripts/parity):\n"
+                  "initial and final weights, the batches as fed, the losses")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--dump", a->dump_dir, "Folder of the --dump-batches record (default: <run folder>/dump)");
   cmd->callback([a] {
     std::vector<std::string> overrides = a->overrides;
     if (!a->run_dir.empty()) overrides.push_back("run_dir=" + a->run_dir);
     const config::ExperimentSpec spec = config::load_experiment(a->file, overrides);
-    command_exit_status = train::train_experiment(spec, a->resume);
+    std::optional<train::DumpRequest> dump;
+    if (a->dump_batches > 0)
+      dump = train::DumpRequest{.dir = a->dump_dir.empty() ? std::filesystem::path(spec.run_dir) / "dump"
+                                                           : std::filesystem::path(a->dump_dir),
+                                .steps = a->dump_batches};
+    else if (!a->dump_dir.empty())
+      throw Error("--dump needs --dump-batches N");
+    command_exit_status = train::train_experiment(spec, a->resume, dump);
   });
 }
 

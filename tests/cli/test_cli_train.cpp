@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dlt/data/h5.h"
 #include "dlt/data/h5_writer.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
@@ -136,6 +137,41 @@ TEST(CliTrain, TrainsAndWritesTheRunFolder) {
 
 // Resuming from a checkpoint reproduces the uninterrupted run exactly: every
 // later step's loss and the final weights, bit for bit.
+// --dump-batches records what the run saw: its losses are metrics.jsonl's
+// (log_every 1), its final weights the step-5 checkpoint's, and the batches
+// are the loader's (batch_size 8, 6 features). scripts/parity replays them.
+TEST(CliTrain, DumpBatchesRecordsTheFirstSteps) {
+  TempDir tmp;
+  write_data(tmp.path("data.h5"));
+  const std::string cfg = write_config(tmp, "tiny");
+  const fs::path run = tmp.path("run"), dump = tmp.path("dump");
+  const CliResult r =
+      run_dlt(fmt::format("train {} --run-dir {} --dump-batches 5 --dump {}", cfg, run.string(), dump.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(read_file(dump / "final.safetensors") == read_file(run / "checkpoints/step-5/model.safetensors"));
+  EXPECT_TRUE(fs::exists(dump / "initial.safetensors"));
+  EXPECT_TRUE(read_file(dump / "initial.safetensors") != read_file(dump / "final.safetensors"));
+
+  const data::h5::FilePtr f = data::h5::open_file((dump / "batches.h5").string());
+  std::vector<double> losses(5);
+  const data::h5::Id id = data::h5::open_dataset(*f, "losses");
+  data::h5::read_rows(*f, id.get(), "losses", {5}, DType::f64, 0, 5, losses.data());
+  const auto logged = train_losses(run);
+  for (size_t i = 0; i < losses.size(); ++i) EXPECT_DOUBLE_EQ(losses[i], logged[i].second) << "step " << i + 1;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(data::h5::describe(*f, data::h5::open_dataset(*f, fmt::format("x/{}", i)).get(), "x").shape,
+              (Shape{8, 6}));
+    EXPECT_EQ(data::h5::describe(*f, data::h5::open_dataset(*f, fmt::format("y/{}", i)).get(), "y").shape,
+              (Shape{8}));
+  }
+  EXPECT_FALSE(data::h5::has_dataset(*f, "x/5"));
+
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --dump-batches 25", cfg, tmp.path("run2"))),
+                        {"--dump-batches 25", "24 steps"});
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --resume --dump-batches 2", cfg, run.string())),
+                        {"--resume"});
+}
+
 TEST(CliTrain, ResumeFromACheckpointIsBitwiseIdentical) {
   TempDir tmp;
   write_data(tmp.path("data.h5"));

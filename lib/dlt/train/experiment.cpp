@@ -190,7 +190,8 @@ fs::path find_checkpoint(const fs::path& dir) {
   throw Error(fmt::format("no checkpoint in {} (expected model.safetensors, or step-N folders)", dir.string()));
 }
 
-int train_experiment(const ExperimentSpec& spec, bool resume) {
+int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump) {
+  DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
   DLT_CHECK(spec.train.device == "auto" || spec.train.device == "cpu",
             "train.device {}: this build of dlt trains on cpu only", spec.train.device);
   if (spec.train.threads > 0) set_num_threads(int(spec.train.threads));
@@ -255,6 +256,12 @@ int train_experiment(const ExperimentSpec& spec, bool resume) {
   }
   const fs::path run_dir = spec.run_dir;
   const fs::path checkpoint_dir = spec.checkpoint.dir.empty() ? run_dir / "checkpoints" : fs::path(spec.checkpoint.dir);
+  std::shared_ptr<BatchDump> recorder;
+  if (dump) {
+    recorder = std::make_shared<BatchDump>(*dump, *model.module, to.total_steps, to.grad_accum);
+    parts.on_batch = [recorder](int64_t step, const data::Batch& b) { recorder->record_batch(step, b); };
+    parts.on_step = [recorder, m = model.module](int64_t step, double loss) { recorder->record_step(step, loss, *m); };
+  }
   Trainer trainer(std::move(parts), to, run_dir, checkpoint_dir, policy);
   if (resume)
     trainer.resume();

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "dlt/data/loader.h"
 #include "dlt/nn/registry.h"
 #include "dlt/nn/summary.h"
+#include "dlt/train/batch_dump.h"
 #include "dlt/train/trainer.h"
 
 namespace dlt::train {
@@ -59,6 +61,7 @@ int64_t predict_to_file(const config::ExperimentSpec& spec, const std::filesyste
 
 // `dlt train`: writes config.resolved.yaml, trains (or resumes) and returns
 // the exit status (0, or 128 + signal when a signal stopped the run).
-int train_experiment(const config::ExperimentSpec& spec, bool resume);
+// `dump`: record the first steps of a fresh run (batch_dump.h).
+int train_experiment(const config::ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump = {});
 
 }  // namespace dlt::train

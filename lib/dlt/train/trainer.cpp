@@ -188,6 +188,7 @@ TrainResult Trainer::run() {
     for (int64_t a = 0; a < A; ++a) {
       std::optional<data::Batch> batch = loader.next();
       DLT_ASSERT(batch, "the loader ended before step {}", step_ + 1);
+      if (parts_.on_batch) parts_.on_batch(step_ + 1, *batch);
       const Tensor out = (*parts_.model)(batch->fields.at(0));
       const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1));
       loss += b.loss.item<double>() / double(A);
@@ -214,6 +215,7 @@ TrainResult Trainer::run() {
       ++window_steps;
     }
     ++step_;
+    if (parts_.on_step) parts_.on_step(step_, loss);
 
     const double lr = parts_.optimizer->groups().empty() ? 0 : parts_.optimizer->groups()[0].lr;
     const double rate = double(window_samples) / std::max(seconds_since(window_start), 1e-9);

@@ -54,6 +54,11 @@ struct TrainerParts {
   data::LoaderOptions train_loader;  // epochs is set by the trainer
   std::shared_ptr<const data::Dataset> val_data;  // may be null: no evaluation
   data::LoaderOptions val_loader;
+  // Observers of the loop (may be empty), for `dlt train --dump-batches`:
+  // each training batch as fed, and each step's loss after its update. Steps
+  // count from 1.
+  std::function<void(int64_t step, const data::Batch& batch)> on_batch;
+  std::function<void(int64_t step, double loss)> on_step;
 };
 
 struct TrainResult {
