@@ -190,7 +190,7 @@ fs::path find_checkpoint(const fs::path& dir) {
   throw Error(fmt::format("no checkpoint in {} (expected model.safetensors, or step-N folders)", dir.string()));
 }
 
-int train_experiment(const ExperimentSpec& spec, bool resume) {
+int train_experiment(const ExperimentSpec& spec, bool resume, int64_t stop_after) {
   DLT_CHECK(spec.train.device == "auto" || spec.train.device == "cpu",
             "train.device {}: this build of dlt trains on cpu only", spec.train.device);
   if (spec.train.threads > 0) set_num_threads(int(spec.train.threads));
@@ -221,6 +221,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume) {
   to.skip_nonfinite = spec.train.on_nonfinite == config::NonFinite::skip;
   to.seed = uint64_t(spec.seed);
   to.config_hash = resume_hash(spec);
+  to.stop_after = stop_after;
 
   const config::ScheduleSpec& s = spec.schedule;
   optim::ScheduleOptions so;
