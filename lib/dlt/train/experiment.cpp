@@ -190,7 +190,8 @@ fs::path find_checkpoint(const fs::path& dir) {
   throw Error(fmt::format("no checkpoint in {} (expected model.safetensors, or step-N folders)", dir.string()));
 }
 
-int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump) {
+int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump,
+                     int64_t stop_after) {
   DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
   DLT_CHECK(spec.train.device == "auto" || spec.train.device == "cpu",
             "train.device {}: this build of dlt trains on cpu only", spec.train.device);
@@ -222,6 +223,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.skip_nonfinite = spec.train.on_nonfinite == config::NonFinite::skip;
   to.seed = uint64_t(spec.seed);
   to.config_hash = resume_hash(spec);
+  to.stop_after = stop_after;
 
   const config::ScheduleSpec& s = spec.schedule;
   optim::ScheduleOptions so;

@@ -62,6 +62,8 @@ int64_t predict_to_file(const config::ExperimentSpec& spec, const std::filesyste
 // `dlt train`: writes config.resolved.yaml, trains (or resumes) and returns
 // the exit status (0, or 128 + signal when a signal stopped the run).
 // `dump`: record the first steps of a fresh run (batch_dump.h).
-int train_experiment(const config::ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump = {});
+// stop_after > 0 ends the run after that step with a checkpoint, as if interrupted.
+int train_experiment(const config::ExperimentSpec& spec, bool resume,
+                     const std::optional<DumpRequest>& dump = {}, int64_t stop_after = 0);
 
 }  // namespace dlt::train

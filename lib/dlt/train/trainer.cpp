@@ -244,6 +244,11 @@ TrainResult Trainer::run() {
       result.stopped = stop;
       break;
     }
+    if (step_ == options_.stop_after && step_ < options_.total_steps) {
+      save_checkpoint();
+      progress_.message(fmt::format("stopped after step {} (stop_after); continue with --resume", step_));
+      break;
+    }
   }
   if (step_ == options_.total_steps) save_checkpoint();
   progress_.finish();

@@ -41,6 +41,8 @@ struct TrainerOptions {
   uint64_t seed = 0;             // seeds the default generator (dropout) of a fresh run
   std::string config_hash;       // a checkpoint made under another hash is refused
   double progress_interval_s = 10;  // plain progress lines (not a terminal)
+  int64_t stop_after = 0;        // > 0: stop after this step as a signal would (checkpoint
+                                 // written), so a test or recipe can interrupt exactly there
 };
 
 struct TrainerParts {
