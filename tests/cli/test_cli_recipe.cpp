@@ -6,7 +6,6 @@
 
 #include <filesystem>
 
-#include "dlt/data/h5_writer.h"
 #include "tests/cli/run_dlt.h"
 #include "tests/data/fixtures.h"
 
@@ -22,22 +21,6 @@ using dlt::testing::run_dlt;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-// 64 train and 32 val samples of 4 features; the class is whether the first
-// feature exceeds the second, which a small MLP learns in a few dozen steps.
-void write_data(const std::string& path) {
-  data::H5Writer w(path);
-  for (const auto& [split, n] : {std::pair<std::string, int64_t>{"train", 64}, {"val", 32}}) {
-    std::vector<float> x(static_cast<size_t>(n * 4));
-    std::vector<int64_t> y(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t f = 0; f < 4; ++f) x[size_t(i * 4 + f)] = float(((i + 5) * (f + 2) * 29 + (split == "val")) % 97) / 48.0f - 1;
-      y[size_t(i)] = x[size_t(i * 4)] > x[size_t(i * 4 + 1)] ? 1 : 0;
-    }
-    w.write(split + "/x", DType::f32, {n, 4}, x.data());
-    w.write(split + "/y", DType::i64, {n}, y.data());
-  }
-  w.commit();
-}
 
 // A full experiment with an expect: block (dropout and 2 shuffling workers,
 // so the resume check has generators and a loader cursor to restore).
@@ -65,7 +48,7 @@ expect:
 
 TEST(CliRecipe, PassingAndFailingRecipes) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 64, 32, 4, 2);
   fs::create_directories(tmp.path("recipes"));
   write_recipe(tmp, "learns",
                "  val/accuracy: {min: 0.7}\n"
@@ -102,7 +85,7 @@ TEST(CliRecipe, PassingAndFailingRecipes) {
 
 TEST(CliRecipe, BadInputIsOneLineAndStatus2BeforeAnyTraining) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 64, 32, 4, 2);
   fs::create_directories(tmp.path("recipes"));
   write_recipe(tmp, "a_fine", "  val/accuracy: {min: 0.5}");
   write_recipe(tmp, "b_typo", "  val/acc: {min: 0.5}");

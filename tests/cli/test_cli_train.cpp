@@ -10,7 +10,6 @@
 #include <fstream>
 
 #include "dlt/data/h5.h"
-#include "dlt/data/h5_writer.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
 #include "tests/cli/run_dlt.h"
@@ -33,23 +32,6 @@ void expect_one_line_error(const CliResult& r, std::initializer_list<std::string
   for (const std::string& p : pieces) EXPECT_THAT(r.output, HasSubstr(p));
 }
 
-// 96 train and 32 val samples of 6 features; the class (of 3) is the largest
-// of the first three features, so a small MLP learns it.
-void write_data(const std::string& path) {
-  data::H5Writer w(path);
-  for (const auto& [split, n] : {std::pair<std::string, int64_t>{"train", 96}, {"val", 32}}) {
-    std::vector<float> x(static_cast<size_t>(n * 6));
-    std::vector<int64_t> y(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t f = 0; f < 6; ++f) x[size_t(i * 6 + f)] = float(((i + 7) * (f + 3) * 37 + (split == "val")) % 101) / 50.0f - 1;
-      const float* r = &x[size_t(i * 6)];
-      y[size_t(i)] = r[0] >= r[1] && r[0] >= r[2] ? 0 : (r[1] >= r[2] ? 1 : 2);
-    }
-    w.write(split + "/x", DType::f32, {n, 6}, x.data());
-    w.write(split + "/y", DType::i64, {n}, y.data());
-  }
-  w.commit();
-}
 
 // An experiment over that data: dropout (so the model's generator matters),
 // shuffling with 2 workers, AdamW with a cosine schedule, clipping.
@@ -88,7 +70,7 @@ std::vector<std::pair<int64_t, double>> train_losses(const fs::path& run) {
 
 TEST(CliTrain, TrainsAndWritesTheRunFolder) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "tiny");
   const fs::path run = tmp.path("run");
   const CliResult r = run_dlt(fmt::format("train {} --run-dir {}", cfg, run.string()));
@@ -142,7 +124,7 @@ TEST(CliTrain, TrainsAndWritesTheRunFolder) {
 // are the loader's (batch_size 8, 6 features). scripts/parity replays them.
 TEST(CliTrain, DumpBatchesRecordsTheFirstSteps) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "tiny");
   const fs::path run = tmp.path("run"), dump = tmp.path("dump");
   const CliResult r =
@@ -174,7 +156,7 @@ TEST(CliTrain, DumpBatchesRecordsTheFirstSteps) {
 
 TEST(CliTrain, ResumeFromACheckpointIsBitwiseIdentical) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "tiny");
   const fs::path a = tmp.path("a"), b = tmp.path("b");
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {}", cfg, a.string())).status, 0);
@@ -201,7 +183,7 @@ TEST(CliTrain, ResumeFromACheckpointIsBitwiseIdentical) {
 // 128 + signal; --resume then ends with the uninterrupted run's weights.
 TEST(CliTrain, ASignalCheckpointsAndResumeFinishesIdentically) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "long", "steps: 20000", "");
   const fs::path a = tmp.path("a"), b = tmp.path("b");
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, a.string())).status, 0);
@@ -221,7 +203,7 @@ TEST(CliTrain, ASignalCheckpointsAndResumeFinishesIdentically) {
 
 TEST(CliTrain, ANonFiniteLossStopsNamingTheStepOrIsSkipped) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "nan");
   const CliResult r = run_dlt(fmt::format("train {} --run-dir {} --set optim.lr=1e38 --set train.grad_clip=0", cfg,
                                           tmp.path("run1")));
@@ -237,7 +219,7 @@ TEST(CliTrain, ANonFiniteLossStopsNamingTheStepOrIsSkipped) {
 
 TEST(CliTrainBadInput, OneErrorLineAndExit2) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "tiny");
   data::testing::write_file(tmp.path("file"), "");
   expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {}", cfg, tmp.path("file/run"))),
@@ -251,7 +233,7 @@ TEST(CliTrainBadInput, OneErrorLineAndExit2) {
 
 TEST(CliTrainBadInput, ExistingCheckpointsAreNeverOverwritten) {
   TempDir tmp;
-  write_data(tmp.path("data.h5"));
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
   const std::string cfg = write_config(tmp, "tiny");
   const fs::path run = tmp.path("run");
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {}", cfg, run.string())).status, 0);

@@ -1,7 +1,10 @@
 #include "tests/data/fixtures.h"
 
+#include "dlt/data/h5_writer.h"
+
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -86,5 +89,23 @@ std::string read_file(const std::string& path) {
 }
 
 void truncate_file(const std::string& path, int64_t bytes) { fs::resize_file(path, uintmax_t(bytes)); }
+
+void write_classification(const std::string& path, int64_t n_train, int64_t n_val,
+                          int64_t features, int64_t classes) {
+  H5Writer w(path);
+  for (const auto& [split, n] : {std::pair<std::string, int64_t>{"train", n_train}, {"val", n_val}}) {
+    std::vector<float> x(static_cast<size_t>(n * features));
+    std::vector<int64_t> y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      float* row = &x[size_t(i * features)];
+      for (int64_t f = 0; f < features; ++f)
+        row[f] = float(((i + 7) * (f + 3) * 37 + (split == "val")) % 101) / 50.0f - 1;
+      y[size_t(i)] = std::max_element(row, row + classes) - row;  // first largest wins ties
+    }
+    w.write(split + "/x", DType::f32, {n, features}, x.data());
+    w.write(split + "/y", DType::i64, {n}, y.data());
+  }
+  w.commit();
+}
 
 }  // namespace dlt::data::testing

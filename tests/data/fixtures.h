@@ -35,6 +35,13 @@ void write_idx_gz(const std::string& path, const Shape& shape, const std::vector
 void corrupt_chunk(const std::string& path, const char* key, hsize_t index);
 
 // Writes a plain file with these bytes.
+// A small classification set for training runs: "train/x" (n_train,
+// features) and "val/x" (n_val, features) f32 in [-1, 1), "train/y" and
+// "val/y" i64 = the index of the largest of the first `classes` features, so
+// a small MLP learns it in a few dozen steps.
+void write_classification(const std::string& path, int64_t n_train, int64_t n_val,
+                          int64_t features, int64_t classes);
+
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 // Cuts a file down to its first `bytes` bytes.
