@@ -79,8 +79,20 @@ Device common_device(OpId op, std::span<const Tensor> in) {
   return first ? first->device() : Device::cpu();
 }
 
+namespace {
+
+// The device whose kernel runs the call. A copy between devices runs on the
+// accelerator's copy kernel, which moves data in either direction.
+Device kernel_device(OpId op, std::span<const Tensor> in, std::span<Tensor> out) {
+  if (in.empty()) return out[0].device();
+  if (op == OpId::copy && !out[0].device().is_cpu()) return out[0].device();
+  return common_device(op, in);
+}
+
+}  // namespace
+
 void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void* attrs) {
-  const Device device = in.empty() ? out[0].device() : common_device(op, in);
+  const Device device = kernel_device(op, in, out);
   const KernelFn fn = find_kernel(op, device.type);
   DLT_CHECK(fn != nullptr, "op '{}' has no kernel for device {} in this build", op_name(op),
             device_type_name(device.type));

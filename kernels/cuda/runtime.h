@@ -1,0 +1,24 @@
+// The GPU runtime as the rest of the backend sees it: devices and their
+// compute streams. Plain C++ (includable from .cu and .cpp).
+#pragma once
+
+#include <string>
+
+#include "kernels/cuda/gpu.h"
+
+namespace dlt::gpu {
+
+// Usable devices; 0 when there is no GPU or no driver (see why_unavailable()).
+int device_count();
+// The runtime's explanation when device_count() is 0, e.g. "CUDA driver
+// version is insufficient for CUDA runtime version" (empty otherwise).
+std::string why_unavailable();
+
+// Makes `device` current on this thread and returns its one compute stream.
+// Every kernel of the backend runs on it, so ops on one device are ordered.
+cudaStream_t use_device(int device);
+
+// Waits for all work queued on the device's compute stream.
+void synchronize(int device);
+
+}  // namespace dlt::gpu

@@ -1,0 +1,35 @@
+// Host side of tensor_arg.h: builds TensorArgs from tensors and finds the
+// stream a kernel call must use. For the .cpp half of each kernel family.
+#pragma once
+
+#include "dlt/core/tensor.h"
+#include "kernels/cuda/gpu.h"
+#include "kernels/cuda/runtime.h"
+#include "kernels/cuda/tensor_arg.h"
+
+namespace dlt::gpu {
+
+static_assert(int(DType::f32) == int(DTypeCode::f32) && int(DType::bf16) == int(DTypeCode::bf16) &&
+              int(DType::boolean) == int(DTypeCode::boolean));
+
+inline DTypeCode dtype_code(DType t) { return static_cast<DTypeCode>(t); }
+
+inline TensorArg tensor_arg(const Tensor& t) {
+  DLT_CHECK(t.dim() <= kMaxDims, "the GPU backend supports up to {} dims, got a {}-d tensor",
+            kMaxDims, t.dim());
+  TensorArg a;
+  a.data = t.numel() > 0 ? t.raw_data() : nullptr;
+  a.dtype = dtype_code(t.dtype());
+  a.ndim = int(t.dim());
+  a.numel = t.numel();
+  for (int d = 0; d < a.ndim; ++d) {
+    a.shape[d] = t.size(d);
+    a.strides[d] = t.stride(d);
+  }
+  return a;
+}
+
+// Makes the tensor's device current and returns its compute stream.
+inline cudaStream_t stream_for(const Tensor& t) { return use_device(t.device().index); }
+
+}  // namespace dlt::gpu
