@@ -33,3 +33,13 @@ inline TensorArg tensor_arg(const Tensor& t) {
 inline cudaStream_t stream_for(const Tensor& t) { return use_device(t.device().index); }
 
 }  // namespace dlt::gpu
+
+// The device type GPU kernels register under: cuda, or hip in a HIP build.
+#if defined(DLT_WITH_HIP)
+#define DLT_GPU_DEVICE hip
+#else
+#define DLT_GPU_DEVICE cuda
+#endif
+
+// In a kernel family's .cpp: DLT_REGISTER_GPU_KERNEL(relu, relu_kernel);
+#define DLT_REGISTER_GPU_KERNEL(op, fn) DLT_REGISTER_KERNEL(op, DLT_GPU_DEVICE, fn)

@@ -1,0 +1,43 @@
+// What the rest of dlt may ask of an accelerator backend without touching its
+// memory: how many devices, why none, their properties, and waiting for them.
+// A backend (kernels/cuda) registers one; builds without it answer plainly.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "dlt/core/device.h"
+
+namespace dlt {
+
+struct DeviceProperties {
+  std::string name;
+  size_t total_memory = 0;  // bytes
+  int major = 0, minor = 0;  // compute capability
+  int multiprocessors = 0;
+};
+
+class DeviceRuntime {
+ public:
+  virtual ~DeviceRuntime() = default;
+  virtual int count() const = 0;
+  // Why count() is 0, in the runtime's words (empty when devices exist).
+  virtual std::string why_unavailable() const = 0;
+  virtual DeviceProperties properties(int index) const = 0;
+  virtual std::string driver_version() const = 0;
+  virtual std::string runtime_version() const = 0;
+  // Waits until all work queued on the device has finished.
+  virtual void synchronize(int index) = 0;
+};
+
+void register_device_runtime(DeviceType type, DeviceRuntime* runtime);
+DeviceRuntime* device_runtime(DeviceType type);  // nullptr when not built
+
+// Usable devices of a type; 0 in a build without its backend.
+int device_count(DeviceType type);
+// Why there are none: the runtime's error, or that the build lacks the backend.
+std::string device_unavailable_reason(DeviceType type);
+// Waits for the device's queued work (no-op on the CPU).
+void synchronize(Device device);
+
+}  // namespace dlt
