@@ -292,6 +292,7 @@ ScheduleSpec read_schedule(const Node& n, const OptimSpec& optim) {
   ScheduleSpec s;
   s.max_lr = optim.lr;
   if (n.is_null()) return s;
+  s.location = n.location();
   if (n.is_scalar()) {  // schedule: cosine
     s.name = parse_enum(n, kSchedules);
     return s;

@@ -127,8 +127,16 @@ struct ScheduleSpec {
   double pct_start = 0.3;        // onecycle: fraction of the steps spent rising, in (0, 1)
   double div_factor = 25;        // onecycle: starts at max_lr / div_factor, > 0
   double final_div_factor = 1e4; // onecycle: ends at max_lr / (div_factor * final_div_factor), > 0
+  // "file:line:col" of the schedule block, for the checks that need the run's
+  // step count (known only once the data is open). Not part of equality.
+  std::string location;
 
-  bool operator==(const ScheduleSpec&) const = default;
+  bool operator==(const ScheduleSpec& o) const {
+    return name == o.name && warmup_steps == o.warmup_steps && step_size == o.step_size &&
+           gamma == o.gamma && min_lr == o.min_lr && max_lr == o.max_lr &&
+           pct_start == o.pct_start && div_factor == o.div_factor &&
+           final_div_factor == o.final_div_factor;
+  }
 };
 
 // ---- training loop ----

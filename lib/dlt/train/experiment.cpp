@@ -238,7 +238,15 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   so.pct_start = s.pct_start;
   so.div_factor = s.div_factor;
   so.final_div_factor = s.final_div_factor;
-  const optim::LrSchedule schedule(so);
+  const optim::LrSchedule schedule = [&] {
+    try {
+      return optim::LrSchedule(so);
+    } catch (const Error& e) {  // e.g. more warm-up steps than the run has
+      throw Error(fmt::format("{}: {} (the run has {} steps)",
+                              s.location.empty() ? spec.source : s.location, e.what(),
+                              to.total_steps));
+    }
+  }();
 
   TrainerParts parts;
   parts.model = model.module;
