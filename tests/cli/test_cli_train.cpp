@@ -232,7 +232,7 @@ TEST(CliTrainBadInput, OneErrorLineAndExit2) {
   // Found only once the step count is known, still named by file and line.
   expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --set schedule.warmup_steps=100", cfg,
                                             tmp.path("warm"))),
-                        {"tiny.yaml:17:", "warmup_steps (100)", "the run has 24 steps"});
+                        {"tiny.yaml:15:", "total_steps (24) must be greater than warmup_steps (100)"});
 }
 
 TEST(CliTrainBadInput, ExistingCheckpointsAreNeverOverwritten) {

@@ -242,9 +242,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     try {
       return optim::LrSchedule(so);
     } catch (const Error& e) {  // e.g. more warm-up steps than the run has
-      throw Error(fmt::format("{}: {} (the run has {} steps)",
-                              s.location.empty() ? spec.source : s.location, e.what(),
-                              to.total_steps));
+      throw Error(fmt::format("{}: {}", s.location.empty() ? spec.source : s.location, e.what()));
     }
   }();
 
