@@ -69,7 +69,7 @@ TEST(CudaMatmul, IntegersAreExact) {
   for (DType dtype : {DType::i64, DType::i32}) {
     const Tensor a = randint(-5, 6, {2, 3, 4}, dtype), b = randint(-5, 6, {4, 5}, dtype);
     const Tensor got = matmul(on_gpu(a), on_gpu(b));
-    EXPECT_EQ(to_vector<int64_t>(got), to_vector<int64_t>(matmul(a, b))) << dtype;
+    EXPECT_EQ(to_vector<int64_t>(got), to_vector<int64_t>(matmul(a, b))) << dtype_name(dtype);
   }
 }
 
