@@ -47,7 +47,7 @@ const MatmulShapes kShapes[] = {
     {{3, 5}, {4, 5, 2}},          // A shared by the batch
     {{2, 1, 3, 4}, {5, 4, 6}},    // batch dims broadcast both ways
     {{2, 3, 4, 5}, {2, 3, 5, 6}},
-    {{6, 7}, {2, 3, 7}},
+    {{6, 7}, {2, 7, 3}},
     {{2, 3, 7}, {7}},
     {{7}, {2, 7, 3}},
 };
@@ -56,7 +56,7 @@ TEST(CudaMatmul, ShapesMatchFloat64ByDtype) {
   DLT_SKIP_WITHOUT_CUDA();
   const Tf32Scope full_f32(false);
   const std::pair<DType, double> dtypes[] = {
-      {DType::f32, 1e-5}, {DType::f64, 1e-12}, {DType::f16, 2e-3}, {DType::bf16, 1e-2}};
+      {DType::f32, 1e-4}, {DType::f64, 1e-12}, {DType::f16, 2e-3}, {DType::bf16, 1e-2}};
   Generator gen(7);
   for (const auto& [dtype, tol] : dtypes)
     for (const MatmulShapes& s : kShapes)
@@ -98,8 +98,9 @@ TEST(CudaMatmul, EmptyInnerDimGivesZeros) {
   EXPECT_EQ(to_vector<double>(got), std::vector<double>(12, 0.0));
 }
 
-// A K = 1000 product: TF32 (10-bit mantissas) errs by ~1e-3 relative, far
-// beyond full f32's tolerance, so each half checks the switch took effect.
+// A K = 1000 product of randn values: full f32 errs by up to ~6e-5 (partial
+// sums near 30 rounded 1000 times), TF32 (10-bit mantissas) by ~1e-2, so the
+// f32 tolerance fails if TF32 is used without being allowed.
 TEST(CudaMatmul, Tf32OnlyWhenAllowed) {
   DLT_SKIP_WITHOUT_CUDA();
   Generator gen(3);
@@ -107,7 +108,7 @@ TEST(CudaMatmul, Tf32OnlyWhenAllowed) {
   const Tensor want = matmul(as_f64(a), as_f64(b));
   {
     const Tf32Scope off(false);
-    expect_gpu_close(matmul(on_gpu(a), on_gpu(b)), want, 1e-5, "tf32 off");
+    expect_gpu_close(matmul(on_gpu(a), on_gpu(b)), want, 2e-4, "tf32 off");
   }
   const Tf32Scope on(true);
   expect_gpu_close(matmul(on_gpu(a), on_gpu(b)), want, 5e-3, "tf32 on");
