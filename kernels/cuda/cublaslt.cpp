@@ -181,16 +181,16 @@ void lt_gemm(DeviceBlas& dev, const GemmPlan& g, DTypeCode dtype, const BatchedC
 
 // f64: cuBLAS's strided-batched DGEMM over C prefilled with the bias rows.
 void dgemm(DeviceBlas& dev, const GemmPlan& g, const BatchedCall& call, cudaStream_t stream) {
+  DLT_CHECK(g.m <= INT32_MAX && g.n <= INT32_MAX && g.k <= INT32_MAX &&
+                g.blas_a.ld <= INT32_MAX && g.blas_b.ld <= INT32_MAX,
+            "matmul: f64 GEMM of M={} K={} N={} exceeds cuBLAS's 32-bit sizes", g.m, g.k, g.n);
   if (call.bias) launch_fill_rows(call.c, call.bias, DTypeCode::f64, call.count * g.m, g.n, stream);
   const double alpha = 1, beta = call.bias ? 1 : 0;
   const auto op = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
-  DLT_CHECK(g.m <= INT32_MAX && g.n <= INT32_MAX && g.k <= INT32_MAX && call.count <= INT32_MAX,
-            "matmul: f64 GEMM of M={} K={} N={} x{} exceeds cuBLAS's 32-bit sizes", g.m, g.k, g.n,
-            call.count);
   DLT_CUBLAS_CHECK(cublasDgemmStridedBatched(
       dev.blas, op(g.blas_a.transpose), op(g.blas_b.transpose), int(g.n), int(g.m), int(g.k),
-      &alpha, reinterpret_cast<const double*>(call.b), g.blas_a.ld, call.b_stride,
-      reinterpret_cast<const double*>(call.a), g.blas_b.ld, call.a_stride, &beta,
+      &alpha, reinterpret_cast<const double*>(call.b), int(g.blas_a.ld), call.b_stride,
+      reinterpret_cast<const double*>(call.a), int(g.blas_b.ld), call.a_stride, &beta,
       reinterpret_cast<double*>(call.c), g.n, call.c_stride, int(call.count)));
 }
 
