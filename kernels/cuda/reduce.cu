@@ -260,15 +260,15 @@ void run(const Policy& p, const ReduceCall& c, cudaStream_t stream) {
   const T* x = static_cast<const T*>(c.in.data);
   const int64_t splits = reduce_splits(g);
   const Slices slices{splits, ceil_div(g.count, splits)};
-  if (g.reads_columns()) {
+  if (g.count < kShortReduction) {  // never sliced
+    reduce_columns_kernel<Policy, T, kRowBlock, 1>
+        <<<unsigned(ceil_div(g.outputs, kRowBlock)), kRowBlock, 0, stream>>>(
+            p, x, g, slices, c.param, c.out, c.indices, c.workspace);
+  } else if (g.reads_columns()) {
     const dim3 block(kColumnTile, kColumnRows);
     const dim3 grid(unsigned(ceil_div(g.outputs, kColumnTile)), unsigned(splits));
     reduce_columns_kernel<Policy, T, kColumnTile, kColumnRows><<<grid, block, 0, stream>>>(
         p, x, g, slices, c.param, c.out, c.indices, c.workspace);
-  } else if (g.count < kShortReduction) {  // never sliced
-    reduce_columns_kernel<Policy, T, kRowBlock, 1>
-        <<<unsigned(ceil_div(g.outputs, kRowBlock)), kRowBlock, 0, stream>>>(
-            p, x, g, slices, c.param, c.out, c.indices, c.workspace);
   } else if (slices.per_slice <= 4 * kWarpSize * 8) {
     const int64_t items = g.outputs * splits;
     const int64_t per_block = kRowBlock / kWarpSize;

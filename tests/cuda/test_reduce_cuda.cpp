@@ -58,6 +58,10 @@ TEST(CudaReduce, LargeReductionsAcrossSlices) {
   const Tensor short_rows = randn({30000, 5}, DType::f32, &gen);  // a thread per output
   expect_reductions_match(short_rows, on_cuda(short_rows), {1}, 1e-5, "(30000, 5) over 1");
   expect_equal(argmax(on_cuda(short_rows), 1), argmax(short_rows, 1), "(30000, 5) argmax");
+  expect_reductions_match(short_rows.t(), on_cuda(short_rows).t(), {0}, 1e-5,
+                          "(5, 30000) transposed over 0");
+  const Tensor short_columns = randn({5, 30000}, DType::f32, &gen);
+  expect_reductions_match(short_columns, on_cuda(short_columns), {0}, 1e-5, "(5, 30000) over 0");
 }
 
 TEST(CudaReduce, HalfPrecisionAccumulatesInFloat) {
