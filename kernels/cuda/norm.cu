@@ -245,9 +245,9 @@ void channel_partials(Pair<C>* partial, const BatchNormArgs& a, Term term, cudaS
 // Training: batch statistics from sums of d = x - shift (shift: the
 // channel's first element, so E[d^2] - E[d]^2 does not cancel), running
 // statistics moved towards them (unbiased variance), as the CPU.
-template <class T, class R>
+template <class T, class RM, class RV>
 __global__ void batch_stats_kernel(compute_t<T>* save_mean, compute_t<T>* save_invstd,
-                                   R* running_mean, R* running_var, const T* x,
+                                   RM* running_mean, RV* running_var, const T* x,
                                    const Pair<compute_t<T>>* partial, int64_t slices,
                                    BatchNormArgs a) {
   using C = compute_t<T>;
@@ -262,17 +262,17 @@ __global__ void batch_stats_kernel(compute_t<T>* save_mean, compute_t<T>* save_i
   save_mean[c] = C(mean);
   save_invstd[c] = C(1.0 / sqrt(var + a.eps));
   if (running_mean)
-    running_mean[c] = convert<R>((1 - a.momentum) * convert<double>(running_mean[c]) +
-                                 a.momentum * mean);
+    running_mean[c] = convert<RM>((1 - a.momentum) * convert<double>(running_mean[c]) +
+                                  a.momentum * mean);
   if (running_var)
-    running_var[c] = convert<R>((1 - a.momentum) * convert<double>(running_var[c]) +
-                                a.momentum * var * n / (n - 1));
+    running_var[c] = convert<RV>((1 - a.momentum) * convert<double>(running_var[c]) +
+                                 a.momentum * var * n / (n - 1));
 }
 
 // Evaluation: the running statistics.
-template <class T, class R>
+template <class T, class RM, class RV>
 __global__ void running_stats_kernel(compute_t<T>* save_mean, compute_t<T>* save_invstd,
-                                     const R* running_mean, const R* running_var,
+                                     const RM* running_mean, const RV* running_var,
                                      BatchNormArgs a) {
   using C = compute_t<T>;
   const int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -409,7 +409,6 @@ void launch_batch_norm(TensorArg y, TensorArg save_mean, TensorArg save_invstd, 
                        TensorArg running_mean, TensorArg running_var, TensorArg weight,
                        TensorArg bias, const BatchNormArgs& a, void* workspace,
                        cudaStream_t stream) {
-  const DTypeCode running_code = running_mean.data ? running_mean.dtype : running_var.dtype;
   visit_floating_code(x.dtype, [&]<class T>() {
     using C = compute_t<T>;
     const T* xp = data_of<T>(x);
@@ -417,18 +416,21 @@ void launch_batch_norm(TensorArg y, TensorArg save_mean, TensorArg save_invstd, 
     C* sp = mutable_data_of<C>(save_invstd);
     const unsigned channel_blocks = unsigned(ceil_div(a.channels, kThreads));
     if (a.channels == 0) return;
-    visit_floating_code(running_code, [&]<class R>() {
-      if (a.training) {
-        auto* partial = static_cast<Pair<C>*>(workspace);
-        channel_partials(partial, a, ShiftedMoments<T>{xp, a.spatial}, stream);
-        batch_stats_kernel<T, R><<<channel_blocks, kThreads, 0, stream>>>(
-            mp, sp, mutable_data_of<R>(running_mean), mutable_data_of<R>(running_var), xp, partial,
-            batch_norm_splits(a), a);
-      } else {
-        running_stats_kernel<T, R><<<channel_blocks, kThreads, 0, stream>>>(
-            mp, sp, data_of<R>(running_mean), data_of<R>(running_var), a);
-      }
-      DLT_GPU_CHECK_LAUNCH();
+    // The running statistics may differ in dtype from x and from each other.
+    visit_floating_code(running_mean.dtype, [&]<class RM>() {
+      visit_floating_code(running_var.dtype, [&]<class RV>() {
+        if (a.training) {
+          auto* partial = static_cast<Pair<C>*>(workspace);
+          channel_partials(partial, a, ShiftedMoments<T>{xp, a.spatial}, stream);
+          batch_stats_kernel<T, RM, RV><<<channel_blocks, kThreads, 0, stream>>>(
+              mp, sp, mutable_data_of<RM>(running_mean), mutable_data_of<RV>(running_var), xp,
+              partial, batch_norm_splits(a), a);
+        } else {
+          running_stats_kernel<T, RM, RV><<<channel_blocks, kThreads, 0, stream>>>(
+              mp, sp, data_of<RM>(running_mean), data_of<RV>(running_var), a);
+        }
+        DLT_GPU_CHECK_LAUNCH();
+      });
     });
     const int64_t total = a.batch * a.channels * a.spatial;
     if (total == 0) return;

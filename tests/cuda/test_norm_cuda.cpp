@@ -77,14 +77,16 @@ std::vector<Tensor> run_batch_norm(const Tensor& x, const Tensor& rm, const Tens
   return {outs[0], outs[1], outs[2]};
 }
 
+// The running statistics are f32 (running_var: var_dtype) whatever x's dtype.
 void expect_batch_norm_match(const Shape& shape, DType dt, bool training, double tol,
-                             const std::string& what) {
+                             const std::string& what, DType var_dtype = DType::f32) {
   Generator gen(22);
   const int64_t C = shape[1];
   const Tensor x = (randn(shape, DType::f32, &gen) * 3.0 + 2.0).to(dt);
   const Tensor w = randn({C}, DType::f32, &gen).to(dt), b = randn({C}, DType::f32, &gen).to(dt);
   const Tensor grad = randn(shape, DType::f32, &gen).to(dt);
-  const Tensor rm = rand({C}, DType::f32, &gen), rv = rand({C}, DType::f32, &gen) + 0.5;
+  const Tensor rm = rand({C}, DType::f32, &gen);
+  const Tensor rv = (rand({C}, DType::f32, &gen) + 0.5).to(var_dtype);
   const Tensor grm = on_cuda(rm), grv = on_cuda(rv);
   const Tensor crm = rm.clone(), crv = rv.clone();
   const std::vector<Tensor> cpu = run_batch_norm(x, crm, crv, w, b, training);
@@ -113,6 +115,8 @@ TEST(CudaBatchNorm, NchwAndRowsTrainingAndEval) {
     expect_batch_norm_match({300, 40}, DType::f32, training, 1e-4, "(300, 40)" + mode);
     expect_batch_norm_match({64, 3, 64, 64}, DType::f32, training, 1e-4, "(64, 3, 64, 64)" + mode);
     expect_batch_norm_match({7, 5, 9}, DType::f64, training, 1e-9, "(7, 5, 9) f64" + mode);
+    expect_batch_norm_match({6, 4, 3, 3}, DType::f32, training, 1e-4,
+                            "(6, 4, 3, 3) with an f64 running_var" + mode, DType::f64);
   }
 }
 
