@@ -53,23 +53,23 @@ void check_conv(DType dtype, double tol) {
     const Tensor x64 = as_f64(x), w64 = as_f64(w), b64 = as_f64(b);
 
     const Tensor y64 = conv2d(x64, w64, b64, g.stride, g.padding, g.dilation, g.groups);
-    expect_gpu_close(conv2d(on_gpu(x), on_gpu(w), on_gpu(b), g.stride, g.padding, g.dilation,
+    expect_gpu_close(conv2d(on_cuda(x), on_cuda(w), on_cuda(b), g.stride, g.padding, g.dilation,
                             g.groups),
                      y64, tol, what + " forward");
-    expect_gpu_close(conv2d(on_gpu(x), on_gpu(w), Tensor(), g.stride, g.padding, g.dilation,
+    expect_gpu_close(conv2d(on_cuda(x), on_cuda(w), Tensor(), g.stride, g.padding, g.dilation,
                             g.groups),
                      conv2d(x64, w64, Tensor(), g.stride, g.padding, g.dilation, g.groups), tol,
                      what + " forward without bias");
 
     const Tensor dy = randn(y64.shape(), DType::f32, &gen).to(dtype);
     const Tensor dy64 = as_f64(dy);
-    expect_gpu_close(ops::conv2d_backward_input(on_gpu(dy), on_gpu(w), x.shape(), attrs),
+    expect_gpu_close(ops::conv2d_backward_input(on_cuda(dy), on_cuda(w), x.shape(), attrs),
                      ops::conv2d_backward_input(dy64, w64, x.shape(), attrs), tol, what + " dx");
-    const auto grads = ops::conv2d_backward_weight(on_gpu(dy), on_gpu(x), w.shape(), true, attrs);
+    const auto grads = ops::conv2d_backward_weight(on_cuda(dy), on_cuda(x), w.shape(), true, attrs);
     const auto grads64 = ops::conv2d_backward_weight(dy64, x64, w.shape(), true, attrs);
     expect_gpu_close(grads.weight, grads64.weight, tol, what + " dweight");
     expect_gpu_close(grads.bias, grads64.bias, tol, what + " dbias");
-    const auto no_bias = ops::conv2d_backward_weight(on_gpu(dy), on_gpu(x), w.shape(), false, attrs);
+    const auto no_bias = ops::conv2d_backward_weight(on_cuda(dy), on_cuda(x), w.shape(), false, attrs);
     EXPECT_FALSE(no_bias.bias.defined()) << what;
     expect_gpu_close(no_bias.weight, grads64.weight, tol, what + " dweight without bias");
   }
@@ -102,10 +102,10 @@ TEST(CudaConv2d, HalfPrecisionWithinTolerance) {
 TEST(CudaConv2d, EmptyBatchGivesZeroGradients) {
   DLT_SKIP_WITHOUT_CUDA();
   const ops::Conv2dAttrs attrs{};
-  const Tensor x = on_gpu(zeros({0, 3, 5, 5})), w = on_gpu(ones({4, 3, 3, 3}));
+  const Tensor x = on_cuda(zeros({0, 3, 5, 5})), w = on_cuda(ones({4, 3, 3, 3}));
   const Tensor y = conv2d(x, w);
   EXPECT_EQ(y.shape(), (Shape{0, 4, 3, 3}));
-  const Tensor dy = on_gpu(zeros({0, 4, 3, 3}));
+  const Tensor dy = on_cuda(zeros({0, 4, 3, 3}));
   const auto grads = ops::conv2d_backward_weight(dy, x, w.shape(), true, attrs);
   EXPECT_EQ(to_vector<double>(grads.weight), std::vector<double>(108, 0.0));
   EXPECT_EQ(to_vector<double>(grads.bias), std::vector<double>(4, 0.0));

@@ -25,7 +25,7 @@ Tensor values(const Shape& shape, DType dtype, Generator& gen) {
 }
 
 void check_matmul(const Tensor& a, const Tensor& b, double tol, const std::string& what) {
-  const Tensor got = matmul(on_gpu(a), on_gpu(b));
+  const Tensor got = matmul(on_cuda(a), on_cuda(b));
   EXPECT_EQ(got.dtype(), a.dtype()) << what;
   expect_gpu_close(got, matmul(as_f64(a), as_f64(b)), tol, what);
 }
@@ -68,7 +68,7 @@ TEST(CudaMatmul, IntegersAreExact) {
   DLT_SKIP_WITHOUT_CUDA();
   for (DType dtype : {DType::i64, DType::i32}) {
     const Tensor a = randint(-5, 6, {2, 3, 4}, dtype), b = randint(-5, 6, {4, 5}, dtype);
-    const Tensor got = matmul(on_gpu(a), on_gpu(b));
+    const Tensor got = matmul(on_cuda(a), on_cuda(b));
     EXPECT_EQ(to_vector<int64_t>(got), to_vector<int64_t>(matmul(a, b))) << dtype_name(dtype);
   }
 }
@@ -80,21 +80,21 @@ TEST(CudaMatmul, TransposedAndOffsetViews) {
   const Tf32Scope full_f32(false);
   Generator gen(11);
   const Tensor a = values({9, 7}, DType::f32, gen), b = values({5, 9}, DType::f32, gen);
-  const Tensor a_gpu = on_gpu(a), b_gpu = on_gpu(b);
+  const Tensor a_gpu = on_cuda(a), b_gpu = on_cuda(b);
   expect_gpu_close(matmul(a_gpu.t(), b_gpu.t()), matmul(as_f64(a).t(), as_f64(b).t()), 1e-5,
                    "a.t() @ b.t()");
   const Tensor c = values({3, 9, 5}, DType::f32, gen);
-  expect_gpu_close(matmul(on_gpu(c).transpose(1, 2), a_gpu),
+  expect_gpu_close(matmul(on_cuda(c).transpose(1, 2), a_gpu),
                    matmul(as_f64(c).transpose(1, 2), as_f64(a)), 1e-5, "batched transpose");
   const Tensor wide = values({10, 20}, DType::f32, gen);
   const Tensor rhs = values({7, 3}, DType::f32, gen);
-  expect_gpu_close(matmul(on_gpu(wide).narrow(1, 1, 7), on_gpu(rhs)),
+  expect_gpu_close(matmul(on_cuda(wide).narrow(1, 1, 7), on_cuda(rhs)),
                    matmul(as_f64(wide).narrow(1, 1, 7), as_f64(rhs)), 1e-5, "offset view");
 }
 
 TEST(CudaMatmul, EmptyInnerDimGivesZeros) {
   DLT_SKIP_WITHOUT_CUDA();
-  const Tensor got = matmul(on_gpu(zeros({3, 0})), on_gpu(zeros({0, 4})));
+  const Tensor got = matmul(on_cuda(zeros({3, 0})), on_cuda(zeros({0, 4})));
   EXPECT_EQ(to_vector<double>(got), std::vector<double>(12, 0.0));
 }
 
@@ -108,10 +108,10 @@ TEST(CudaMatmul, Tf32OnlyWhenAllowed) {
   const Tensor want = matmul(as_f64(a), as_f64(b));
   {
     const Tf32Scope off(false);
-    expect_gpu_close(matmul(on_gpu(a), on_gpu(b)), want, 2e-4, "tf32 off");
+    expect_gpu_close(matmul(on_cuda(a), on_cuda(b)), want, 2e-4, "tf32 off");
   }
   const Tf32Scope on(true);
-  expect_gpu_close(matmul(on_gpu(a), on_gpu(b)), want, 5e-3, "tf32 on");
+  expect_gpu_close(matmul(on_cuda(a), on_cuda(b)), want, 5e-3, "tf32 on");
 }
 
 // linear = x W^T + b with any leading dims, and its gradients by autograd.
@@ -122,11 +122,11 @@ void check_linear(DType dtype, bool with_bias, double tol) {
   const Tensor b = with_bias ? values({5}, dtype, gen) : Tensor();
   const Tensor dy = values({2, 3, 5}, dtype, gen);
 
-  const Tensor xg = on_gpu(x).requires_grad_(), wg = on_gpu(w).requires_grad_();
-  Tensor bg = on_gpu(b);
+  const Tensor xg = on_cuda(x).requires_grad_(), wg = on_cuda(w).requires_grad_();
+  Tensor bg = on_cuda(b);
   if (with_bias) bg.requires_grad_();
   const Tensor y = linear(xg, wg, bg);
-  y.backward(on_gpu(dy));
+  y.backward(on_cuda(dy));
 
   const Tensor x64 = as_f64(x).requires_grad_(), w64 = as_f64(w).requires_grad_();
   Tensor b64 = as_f64(b);
@@ -156,10 +156,10 @@ TEST(CudaLinear, VectorInputAndEmptyFeatures) {
   Generator gen(9);
   const Tensor x = values({7}, DType::f32, gen), w = values({4, 7}, DType::f32, gen);
   const Tensor b = values({4}, DType::f32, gen);
-  expect_gpu_close(linear(on_gpu(x), on_gpu(w), on_gpu(b)),
+  expect_gpu_close(linear(on_cuda(x), on_cuda(w), on_cuda(b)),
                    linear(as_f64(x), as_f64(w), as_f64(b)), 1e-5, "linear of a vector");
   // in_features = 0: every row is the bias.
-  const Tensor got = linear(on_gpu(zeros({3, 0})), on_gpu(zeros({4, 0})), on_gpu(b));
+  const Tensor got = linear(on_cuda(zeros({3, 0})), on_cuda(zeros({4, 0})), on_cuda(b));
   expect_gpu_close(got, as_f64(b).expand({3, 4}), 0, "linear with no input features");
 }
 

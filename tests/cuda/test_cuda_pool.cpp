@@ -40,12 +40,12 @@ TEST(CudaPool, MaxPoolValuesIndicesAndGradient) {
         const std::string what = describe(dtype, shape, a);
         const Tensor x = randn(shape, DType::f32, &gen).to(dtype);
         const auto cpu = ops::max_pool2d_with_indices(x, a);
-        const auto gpu = ops::max_pool2d_with_indices(on_gpu(x), a);
+        const auto gpu = ops::max_pool2d_with_indices(on_cuda(x), a);
         EXPECT_EQ(to_vector<double>(gpu.values), to_vector<double>(cpu.values)) << what;
         EXPECT_EQ(to_vector<int64_t>(gpu.indices), to_vector<int64_t>(cpu.indices)) << what;
 
         const Tensor dy = randn(cpu.values.shape(), DType::f32, &gen).to(dtype);
-        const Tensor dx = ops::max_pool2d_backward(on_gpu(dy), gpu.indices, shape, a);
+        const Tensor dx = ops::max_pool2d_backward(on_cuda(dy), gpu.indices, shape, a);
         expect_gpu_close(dx, ops::max_pool2d_backward(as_f64(dy), cpu.indices, shape, a), tol,
                          what + " backward");
       }
@@ -62,11 +62,11 @@ TEST(CudaPool, AvgPoolForwardAndBackward) {
         const Tensor x = randn(shape, DType::f32, &gen).to(dtype);
         const Tensor y64 = avg_pool2d(as_f64(x), a.kernel, a.stride, a.padding, a.ceil_mode,
                                       a.count_include_pad);
-        expect_gpu_close(avg_pool2d(on_gpu(x), a.kernel, a.stride, a.padding, a.ceil_mode,
+        expect_gpu_close(avg_pool2d(on_cuda(x), a.kernel, a.stride, a.padding, a.ceil_mode,
                                     a.count_include_pad),
                          y64, tol, what);
         const Tensor dy = randn(y64.shape(), DType::f32, &gen).to(dtype);
-        expect_gpu_close(ops::avg_pool2d_backward(on_gpu(dy), shape, a),
+        expect_gpu_close(ops::avg_pool2d_backward(on_cuda(dy), shape, a),
                          ops::avg_pool2d_backward(as_f64(dy), shape, a), tol, what + " backward");
       }
 }
@@ -82,9 +82,9 @@ TEST(CudaPool, AdaptiveAvgPoolForwardAndBackward) {
             fmt::format("{} x {} adaptive to {}", dtype, shape_str(shape), out);
         const Tensor x = randn(shape, DType::f32, &gen).to(dtype);
         const Tensor y64 = adaptive_avg_pool2d(as_f64(x), out);
-        expect_gpu_close(adaptive_avg_pool2d(on_gpu(x), out), y64, tol, what);
+        expect_gpu_close(adaptive_avg_pool2d(on_cuda(x), out), y64, tol, what);
         const Tensor dy = randn(y64.shape(), DType::f32, &gen).to(dtype);
-        expect_gpu_close(ops::adaptive_avg_pool2d_backward(on_gpu(dy), shape),
+        expect_gpu_close(ops::adaptive_avg_pool2d_backward(on_cuda(dy), shape),
                          ops::adaptive_avg_pool2d_backward(as_f64(dy), shape), tol,
                          what + " backward");
       }
@@ -92,9 +92,9 @@ TEST(CudaPool, AdaptiveAvgPoolForwardAndBackward) {
 
 TEST(CudaPool, AdaptiveToEmptyOutput) {
   DLT_SKIP_WITHOUT_CUDA();
-  const Tensor y = adaptive_avg_pool2d(on_gpu(ones({2, 3, 4, 5})), {0, 2});
+  const Tensor y = adaptive_avg_pool2d(on_cuda(ones({2, 3, 4, 5})), {0, 2});
   EXPECT_EQ(y.shape(), (Shape{2, 3, 0, 2}));
-  const Tensor dx = ops::adaptive_avg_pool2d_backward(on_gpu(zeros({2, 3, 0, 2})), {2, 3, 4, 5});
+  const Tensor dx = ops::adaptive_avg_pool2d_backward(on_cuda(zeros({2, 3, 0, 2})), {2, 3, 4, 5});
   EXPECT_EQ(to_vector<double>(dx), std::vector<double>(120, 0.0));
 }
 
