@@ -1,12 +1,11 @@
 // Fill, ranges, random numbers and dropout. The random kernels give one
 // thread each Philox block (two elements), the layout of philox_pair, and
 // compute in the CPU kernels' (kernels/cpu/fill.cpp, dropout.cpp) precision
-// and order, with explicitly rounded operations (__fmul_rn and friends) so
-// the compiler cannot fuse them into FMAs the CPU does not use. f32 results
-// equal the CPU's bit for bit; normal() computes Box-Muller in double, where
-// the device's log and cos may differ from the host libm in the last ulp.
-// Runtime names used: cudaStream_t, cudaGetLastError; intrinsics __fmul_rn,
-// __fadd_rn, __dmul_rn, __dadd_rn.
+// with philox.h's helpers (scale_unit is an explicit fma on both sides), so
+// f32 uniform/randint/dropout equal the CPU's bit for bit. normal() runs
+// Box-Muller in double, where the device's log and cos may differ from the
+// host libm in the last ulp (rarely visible after rounding to f32).
+// Runtime names used: cudaStream_t, cudaGetLastError; device fma, fmaf.
 #include "dlt/core/philox.h"
 #include "kernels/cuda/loops.cuh"
 #include "kernels/cuda/random.h"
@@ -21,13 +20,14 @@ template <class T> struct FillValue {
   __device__ compute_t<T> operator()() const { return compute_t<T>(value); }
 };
 
+// As the CPU's range; the multiply-add may be fused on either side, as the
+// CPU compiler does under -march=native, so values agree to the last ulp.
 struct RangeValue {
   double start, step, end;
   bool linspace;
   int64_t n;
   __device__ double operator()(int64_t i) const {
-    return (linspace && i >= n / 2) ? __dadd_rn(end, -__dmul_rn(double(n - 1 - i), step))
-                                    : __dadd_rn(start, __dmul_rn(double(i), step));
+    return (linspace && i >= n / 2) ? end - double(n - 1 - i) * step : start + double(i) * step;
   }
 };
 
@@ -42,15 +42,15 @@ template <class T> struct UniformDraw {
   float af, widthf;  // float path: float(a), float(b - a), rounded on the host as the CPU does
   __device__ compute_t<T> operator()(uint32_t w0, uint32_t w1) const {
     if constexpr (std::is_same_v<T, double>)
-      return __dadd_rn(a, __dmul_rn(b - a, uint_to_unit_double(w0, w1)));
+      return scale_unit(a, b - a, uint_to_unit_double(w0, w1));
     else
-      return compute_t<T>(__fadd_rn(af, __fmul_rn(widthf, uint_to_unit_float(w0))));
+      return compute_t<T>(scale_unit(af, widthf, uint_to_unit_float(w0)));
   }
 };
 template <class T> struct NormalDraw {
   double mean, std;
   __device__ compute_t<T> operator()(uint32_t w0, uint32_t w1) const {
-    return compute_t<T>(__dadd_rn(mean, __dmul_rn(std, box_muller(w0, w1)[0])));
+    return compute_t<T>(scale_unit(mean, std, box_muller(w0, w1)[0]));
   }
 };
 template <class T> struct RandintDraw {

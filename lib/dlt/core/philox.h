@@ -43,6 +43,14 @@ DLT_HOST_DEVICE inline double uint_to_unit_double(uint32_t hi, uint32_t lo) {
   return double((uint64_t(hi) << 21) ^ (lo >> 11)) * 0x1.0p-53;
 }
 
+// lo + width * u rounded once (an explicit fma): whether a compiler would
+// contract the expression cannot change the value, so every backend and
+// build maps the same words to the same numbers.
+DLT_HOST_DEVICE inline float scale_unit(float lo, float width, float u) { return ::fmaf(width, u, lo); }
+DLT_HOST_DEVICE inline double scale_unit(double lo, double width, double u) {
+  return ::fma(width, u, lo);
+}
+
 // Two standard normals from two uniform words (Box-Muller).
 DLT_HOST_DEVICE inline std::array<double, 2> box_muller(uint32_t a, uint32_t b) {
   const double u1 = 1.0 - double(a) * 0x1.0p-32;  // (0, 1]: log never sees 0
