@@ -15,8 +15,12 @@ void run_binary(const KernelCall& c, BinaryOp op, double alpha = 1) {
                 stream_for(out));
 }
 
-void add_kernel(const KernelCall& c) { run_binary(c, BinaryOp::add, c.attrs<ops::AlphaAttrs>().alpha); }
-void sub_kernel(const KernelCall& c) { run_binary(c, BinaryOp::sub, c.attrs<ops::AlphaAttrs>().alpha); }
+void add_kernel(const KernelCall& c) {
+  run_binary(c, BinaryOp::add, c.attrs<ops::AlphaAttrs>().alpha);
+}
+void sub_kernel(const KernelCall& c) {
+  run_binary(c, BinaryOp::sub, c.attrs<ops::AlphaAttrs>().alpha);
+}
 void mul_kernel(const KernelCall& c) { run_binary(c, BinaryOp::mul); }
 void div_kernel(const KernelCall& c) { run_binary(c, BinaryOp::div); }
 void pow_kernel(const KernelCall& c) { run_binary(c, BinaryOp::pow); }
@@ -37,8 +41,8 @@ void run_compare(const KernelCall& c, CompareOp op) {
   launch_compare(op, tensor_arg(out), tensor_arg(c.in[0]), tensor_arg(c.in[1]), stream_for(out));
 }
 
-#define DLT_GPU_COMPARE(op)                                                     \
-  void op##_kernel(const KernelCall& c) { run_compare(c, CompareOp::op); }      \
+#define DLT_GPU_COMPARE(op)                                                \
+  void op##_kernel(const KernelCall& c) { run_compare(c, CompareOp::op); } \
   DLT_REGISTER_GPU_KERNEL(op, op##_kernel)
 DLT_GPU_COMPARE(eq);
 DLT_GPU_COMPARE(ne);

@@ -36,7 +36,9 @@ __device__ inline void note_bad(int64_t* bad_position, int64_t position) {
 
 __device__ inline void atomic_add(float* p, float v) { atomicAdd(p, v); }
 __device__ inline void atomic_add(double* p, double v) { atomicAdd(p, v); }
-__device__ inline void atomic_add(int32_t* p, int32_t v) { atomicAdd(reinterpret_cast<int*>(p), int(v)); }
+__device__ inline void atomic_add(int32_t* p, int32_t v) {
+  atomicAdd(reinterpret_cast<int*>(p), int(v));
+}
 __device__ inline void atomic_add(int64_t* p, int64_t v) {  // two's complement wraps as int64 adds
   atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
 }

@@ -17,13 +17,15 @@ using ops::KernelCall;
 class BadIndexNote {
  public:
   BadIndexNote(const Tensor& index, int64_t positions)
-      : index_(index), none_(positions),
+      : index_(index),
+        none_(positions),
         note_(full({1}, double(positions), TensorOptions(DType::i64).device(index.device()))) {}
 
   int64_t* device_ptr() const { return static_cast<int64_t*>(note_.raw_data()); }
 
   // Throws Error(message(position, value)) when a kernel noted a bad index.
-  template <class Message> void throw_if_any(Message message) const {
+  template <class Message>
+  void throw_if_any(Message message) const {
     const int64_t p = note_.item<int64_t>();
     if (p >= none_) return;
     const int64_t v = index_.reshape({index_.numel()}).select(0, p).item<int64_t>();
@@ -60,8 +62,10 @@ AroundDim around_dim(const Shape& shape, int64_t dim) {
 }
 
 std::string index_message(const char* op, int64_t p, int64_t v, int64_t dim, int64_t size) {
-  return fmt::format("{}: index {} (at position {} of the index) is out of range for dimension {} "
-                     "of size {}", op, v, p, dim, size);
+  return fmt::format(
+      "{}: index {} (at position {} of the index) is out of range for dimension {} "
+      "of size {}",
+      op, v, p, dim, size);
 }
 
 // weight (V, C), indices (P) -> out (P, C).
@@ -72,8 +76,10 @@ void embedding_kernel(const KernelCall& c) {
   launch_index_select(tensor_arg(c.out[0]), tensor_arg(weight), tensor_arg(indices), 1, V, C,
                       bad.device_ptr(), stream_for(weight));
   bad.throw_if_any([V](int64_t p, int64_t v) {
-    return fmt::format("embedding: index {} (at position {}) is out of range for a weight of {} "
-                       "rows (valid indices: 0 to {})", v, p, V, V - 1);
+    return fmt::format(
+        "embedding: index {} (at position {}) is out of range for a weight of {} "
+        "rows (valid indices: 0 to {})",
+        v, p, V, V - 1);
   });
 }
 DLT_REGISTER_GPU_KERNEL(embedding, embedding_kernel);
@@ -83,8 +89,8 @@ void embedding_backward_kernel(const KernelCall& c) {
   const auto& attrs = c.attrs<ops::EmbeddingAttrs>();
   const Tensor &grad = c.in[0], &indices = c.in[1];
   Tensor& out = c.out[0];
-  DLT_CHECK(is_floating(grad.dtype()), "embedding_backward expects a floating point gradient, got {}",
-            grad.dtype());
+  DLT_CHECK(is_floating(grad.dtype()),
+            "embedding_backward expects a floating point gradient, got {}", grad.dtype());
   const int64_t V = attrs.num_weights, C = grad.size(1);
   Tensor acc_storage;
   const TensorArg acc = accumulator_for(out, acc_storage);
@@ -106,9 +112,8 @@ void index_select_kernel(const KernelCall& c) {
   BadIndexNote bad(index, index.numel());
   launch_index_select(tensor_arg(c.out[0]), tensor_arg(x), tensor_arg(index), a.outer, a.size,
                       a.inner, bad.device_ptr(), stream_for(x));
-  bad.throw_if_any([&](int64_t p, int64_t v) {
-    return index_message("index_select", p, v, dim, a.size);
-  });
+  bad.throw_if_any(
+      [&](int64_t p, int64_t v) { return index_message("index_select", p, v, dim, a.size); });
 }
 DLT_REGISTER_GPU_KERNEL(index_select, index_select_kernel);
 
@@ -122,11 +127,10 @@ void index_add_kernel(const KernelCall& c) {
   Tensor acc_storage;
   const TensorArg acc = accumulator_for(out, acc_storage);
   BadIndexNote bad(index, index.numel());
-  launch_index_add(tensor_arg(out), acc, tensor_arg(x), tensor_arg(index), tensor_arg(src),
-                   a.outer, a.size, a.inner, -1, false, bad.device_ptr(), stream_for(out));
-  bad.throw_if_any([&](int64_t p, int64_t v) {
-    return index_message("index_add", p, v, dim, a.size);
-  });
+  launch_index_add(tensor_arg(out), acc, tensor_arg(x), tensor_arg(index), tensor_arg(src), a.outer,
+                   a.size, a.inner, -1, false, bad.device_ptr(), stream_for(out));
+  bad.throw_if_any(
+      [&](int64_t p, int64_t v) { return index_message("index_add", p, v, dim, a.size); });
 }
 DLT_REGISTER_GPU_KERNEL(index_add, index_add_kernel);
 
@@ -137,9 +141,8 @@ void gather_kernel(const KernelCall& c) {
   BadIndexNote bad(index, index.numel());
   launch_gather(tensor_arg(c.out[0]), tensor_arg(x), tensor_arg(index), dim, bad.device_ptr(),
                 stream_for(x));
-  bad.throw_if_any([&](int64_t p, int64_t v) {
-    return index_message("gather", p, v, dim, x.size(dim));
-  });
+  bad.throw_if_any(
+      [&](int64_t p, int64_t v) { return index_message("gather", p, v, dim, x.size(dim)); });
 }
 DLT_REGISTER_GPU_KERNEL(gather, gather_kernel);
 
@@ -155,9 +158,8 @@ void scatter_add_kernel(const KernelCall& c) {
   BadIndexNote bad(index, index.numel());
   launch_scatter_add(tensor_arg(out), acc, tensor_arg(x), tensor_arg(index), tensor_arg(src), dim,
                      bad.device_ptr(), stream_for(out));
-  bad.throw_if_any([&](int64_t p, int64_t v) {
-    return index_message("scatter_add", p, v, dim, x.size(dim));
-  });
+  bad.throw_if_any(
+      [&](int64_t p, int64_t v) { return index_message("scatter_add", p, v, dim, x.size(dim)); });
 }
 DLT_REGISTER_GPU_KERNEL(scatter_add, scatter_add_kernel);
 
@@ -171,8 +173,10 @@ void one_hot_kernel(const KernelCall& c) {
   bad.throw_if_any([N](int64_t p, int64_t v) {
     return v < 0 ? fmt::format("one_hot: class values must be non-negative, got {} at position {}",
                                v, p)
-                 : fmt::format("one_hot: class value {} at position {} is not smaller than "
-                               "num_classes = {}", v, p, N);
+                 : fmt::format(
+                       "one_hot: class value {} at position {} is not smaller than "
+                       "num_classes = {}",
+                       v, p, N);
   });
 }
 DLT_REGISTER_GPU_KERNEL(one_hot, one_hot_kernel);

@@ -246,7 +246,8 @@ void gpu_map(const TensorArg& out, const std::array<TensorArg, sizeof...(In)>& i
 
 // out (contiguous) [i] = gen(i); gen's __device__ operator()(int64_t) returns
 // a value convertible to compute_t<Out>.
-template <class Out, class Gen> void gpu_generate(const TensorArg& out, Gen gen, cudaStream_t stream) {
+template <class Out, class Gen>
+void gpu_generate(const TensorArg& out, Gen gen, cudaStream_t stream) {
   if (out.numel == 0) return;
   detail::generate_kernel<Out><<<blocks_for(out.numel), kThreads, 0, stream>>>(
       static_cast<Out*>(out.data), out.numel, gen);

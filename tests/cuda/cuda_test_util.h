@@ -18,7 +18,9 @@ class CudaTest : public ::testing::Test {
       GTEST_SKIP() << "no CUDA device: " << device_unavailable_reason(DeviceType::cuda);
   }
   static Tensor on_cuda(const Tensor& t) { return t.to(Device::cuda()); }
-  static TensorOptions cuda(DType t = DType::f32) { return TensorOptions(t).device(Device::cuda()); }
+  static TensorOptions cuda(DType t = DType::f32) {
+    return TensorOptions(t).device(Device::cuda());
+  }
 };
 
 // Same shape, dtype, and every value within atol + rtol * |expected|.

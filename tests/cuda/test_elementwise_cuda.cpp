@@ -76,7 +76,8 @@ TEST_F(CudaElementwise, BinaryOpsBroadcastLikeCpu) {
   expect_close(gt(a, b), gt(ac, bc), 0, 0);
   expect_close(ge(a, b), ge(ac, bc), 0, 0);
   expect_close(where(gt(a, b), a, b), where(gt(ac, bc), ac, bc), 0, 0);
-  expect_close(masked_fill(a.expand({7, 6, 5}), lt(a, b), -9), masked_fill(ac.expand({7, 6, 5}), lt(ac, bc), -9), 0, 0);
+  expect_close(masked_fill(a.expand({7, 6, 5}), lt(a, b), -9),
+               masked_fill(ac.expand({7, 6, 5}), lt(ac, bc), -9), 0, 0);
 }
 
 TEST_F(CudaElementwise, IntegerAndHalfDtypesMatchCpu) {
@@ -95,7 +96,7 @@ TEST_F(CudaElementwise, IntegerAndHalfDtypesMatchCpu) {
   for (const DType t : {DType::f16, DType::bf16}) {
     const Tensor h = uniform({129, 3}, -2, 2, {}, &g).to(t);
     const Tensor hc = on_cuda(h);
-    expect_close(mul(h, h), mul(hc, hc), 0, 0);  // float compute, one rounding: same
+    expect_close(mul(h, h), mul(hc, hc), 0, 0);               // float compute, one rounding: same
     expect_close(add(h, h, 0.5), add(hc, hc, 0.5), 1e-2, 0);  // the device may fuse x + a*y
     expect_close(exp(h), exp(hc), 1e-2, 0);
   }
@@ -143,9 +144,11 @@ TEST_F(CudaElementwise, LargeTensorsNeedSeveralGrids) {
   const int64_t R = 8209, C = 8199;  // R * C > 65535 * 1024
   const Tensor col = arange(0, R, 1, cuda(DType::i32)).reshape({R, 1});
   const Tensor row = arange(0, C, 1, cuda(DType::i32));
-  const std::vector<int32_t> s = to_vector<int32_t>(add(mul(col, full({}, C, cuda(DType::i32))), row));
+  const std::vector<int32_t> s =
+      to_vector<int32_t>(add(mul(col, full({}, C, cuda(DType::i32))), row));
   ASSERT_EQ(int64_t(s.size()), R * C);
-  for (int64_t i : {int64_t(0), int64_t(C + 3), R * C / 2 + 1, R * C - 1}) EXPECT_EQ(s[size_t(i)], int32_t(i)) << i;
+  for (int64_t i : {int64_t(0), int64_t(C + 3), R * C / 2 + 1, R * C - 1})
+    EXPECT_EQ(s[size_t(i)], int32_t(i)) << i;
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ TEST_F(CudaIndex, EmbeddingForwardAndBackward) {
     expect_close(ops::embedding_backward(grad, idx, 10, 3),
                  ops::embedding_backward(on_cuda(grad), on_cuda(idx), 10, 3), 1e-6, 1e-7);
     expect_close(ops::embedding_backward(grad.to(DType::f16), idx, 10, -1),
-                 ops::embedding_backward(on_cuda(grad).to(DType::f16), on_cuda(idx), 10, -1), 1e-3, 1e-3);
+                 ops::embedding_backward(on_cuda(grad).to(DType::f16), on_cuda(idx), 10, -1),
+                 1e-3, 1e-3);
   }
   expect_error([&] { embedding(on_cuda(w), on_cuda(indices({1, 10}))); },
                {"embedding", "index 10", "position 1"});
@@ -37,8 +38,10 @@ TEST_F(CudaIndex, IndexSelectAndIndexAdd) {
   const Tensor src = uniform({4, 4, 3}, -1, 1, {}, &g);
   expect_close(index_add(x, 1, idx, src), index_add(on_cuda(x), 1, on_cuda(idx), on_cuda(src)),
                1e-6, 1e-7);
-  const Tensor xi = randint(0, 9, {4, 5, 3}, DType::u8, &g), si = randint(0, 9, {4, 4, 3}, DType::u8, &g);
-  expect_close(index_add(xi, 1, idx, si), index_add(on_cuda(xi), 1, on_cuda(idx), on_cuda(si)), 0, 0);
+  const Tensor xi = randint(0, 9, {4, 5, 3}, DType::u8, &g);
+  const Tensor si = randint(0, 9, {4, 4, 3}, DType::u8, &g);
+  expect_close(index_add(xi, 1, idx, si), index_add(on_cuda(xi), 1, on_cuda(idx), on_cuda(si)),
+               0, 0);
   expect_close(index_add(x.to(DType::bf16), 1, idx, src.to(DType::bf16)),
                index_add(on_cuda(x).to(DType::bf16), 1, on_cuda(idx), on_cuda(src).to(DType::bf16)),
                1e-2, 1e-2);
@@ -77,7 +80,8 @@ TEST_F(CudaIndex, TriangleMasksAndCat) {
   }
   const Tensor a = uniform({2, 3, 4}, -1, 1, {}, &g), b = uniform({2, 1, 4}, -1, 1, {}, &g);
   const Tensor e = zeros({2, 0, 4});
-  expect_close(cat({a, b, e, a}, 1), cat({on_cuda(a), on_cuda(b), on_cuda(e), on_cuda(a)}, 1), 0, 0);
+  expect_close(cat({a, b, e, a}, 1), cat({on_cuda(a), on_cuda(b), on_cuda(e), on_cuda(a)}, 1), 0,
+               0);
   expect_close(cat({a.to(DType::f16), b.to(DType::f16)}, 1),
                cat({on_cuda(a).to(DType::f16), on_cuda(b).to(DType::f16)}, 1), 0, 0);
   expect_close(cat({a, a}, 2), cat({on_cuda(a), on_cuda(a)}, 2), 0, 0);

@@ -27,8 +27,12 @@ TEST_F(CudaOptim, SgdWithMomentumNesterovAndDecay) {
     Twin p = random_twin(kShape, 1, dt), buf = zero_twin(kShape, dt);
     for (int step = 0; step < 4; ++step) {
       const Twin g = random_twin(kShape, 100 + step, dt);
-      const ops::SgdStepAttrs a{.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01,
-                                .nesterov = step % 2 == 1, .first_step = step == 0};
+      const ops::SgdStepAttrs a{.lr = 0.1,
+                                .momentum = 0.9,
+                                .dampening = 0.1,
+                                .weight_decay = 0.01,
+                                .nesterov = step % 2 == 1,
+                                .first_step = step == 0};
       sgd_step_(p.cpu, g.cpu, buf.cpu, a);
       sgd_step_(p.gpu, g.gpu, buf.gpu, a);
     }
@@ -49,8 +53,8 @@ TEST_F(CudaOptim, AdamAndAdamW) {
          v = zero_twin(kShape, DType::f32);
     for (int step = 1; step <= 5; ++step) {
       const Twin g = random_twin(kShape, 200 + step, DType::f32);
-      const ops::AdamStepAttrs a{.lr = 1e-2, .weight_decay = 0.1,
-                                 .decoupled_weight_decay = decoupled, .step = step};
+      const ops::AdamStepAttrs a{
+          .lr = 1e-2, .weight_decay = 0.1, .decoupled_weight_decay = decoupled, .step = step};
       adam_step_(p.cpu, g.cpu, m.cpu, v.cpu, a);
       adam_step_(p.gpu, g.gpu, m.gpu, v.gpu, a);
     }
@@ -67,9 +71,10 @@ TEST_F(CudaOptim, RmspropCenteredWithMomentum) {
       Twin buf = zero_twin(kShape, DType::f64), avg = zero_twin(kShape, DType::f64);
       for (int step = 0; step < 4; ++step) {
         const Twin g = random_twin(kShape, 300 + step, DType::f64);
-        const ops::RmspropStepAttrs a{.lr = 1e-2, .weight_decay = 0.01, .momentum = momentum,
-                                      .centered = centered};
-        const Tensor b_cpu = momentum > 0 ? buf.cpu : Tensor(), b_gpu = momentum > 0 ? buf.gpu : Tensor();
+        const ops::RmspropStepAttrs a{
+            .lr = 1e-2, .weight_decay = 0.01, .momentum = momentum, .centered = centered};
+        const Tensor b_cpu = momentum > 0 ? buf.cpu : Tensor(),
+                     b_gpu = momentum > 0 ? buf.gpu : Tensor();
         rmsprop_step_(p.cpu, g.cpu, sq.cpu, b_cpu, centered ? avg.cpu : Tensor(), a);
         rmsprop_step_(p.gpu, g.gpu, sq.gpu, b_gpu, centered ? avg.gpu : Tensor(), a);
       }

@@ -44,7 +44,8 @@ TEST_F(CudaRandom, NormalMatchesCpuToTheLastUlp) {
     for (size_t i = 0; i < e.size(); ++i) {
       if (e[i] == a[i]) continue;
       ++differing;
-      EXPECT_EQ(std::nextafter(e[i], a[i]), a[i]) << "element " << i << ": " << e[i] << " vs " << a[i];
+      EXPECT_EQ(std::nextafter(e[i], a[i]), a[i])
+          << "element " << i << ": " << e[i] << " vs " << a[i];
     }
     EXPECT_LE(differing, n / 100000 + 1) << "more than the odd last-ulp difference";
   }
