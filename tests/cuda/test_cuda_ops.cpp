@@ -7,7 +7,7 @@
 
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/dispatch.h"
-#include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/cuda_harness.h"
 #include "tests/cuda/gpu_tolerance.h"
 #include "tests/test_util.h"
 
@@ -63,7 +63,7 @@ std::vector<size_t> all_rows() {
 class CudaOps : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaOps, MatchesTheCpu) {
-  DLT_SKIP_WITHOUT_CUDA();
+  DLT_REQUIRE_CUDA_DEVICE();
   const OpCase& c = op_cases()[GetParam()];
   for (const Tolerance& listed : c.tolerances) {
     const DType dtype = listed.dtype;
@@ -121,7 +121,7 @@ double loss_of(const OpCase& c, const Inputs& x, const std::vector<double>& w) {
 class CudaGradcheck : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaGradcheck, MatchesFiniteDifferences) {
-  DLT_SKIP_WITHOUT_CUDA();
+  DLT_REQUIRE_CUDA_DEVICE();
   const OpCase& c = op_cases()[GetParam()];
   const Device cuda = Device::cuda();
   const Inputs drawn = make_inputs(c, DType::f64, case_seed(c));

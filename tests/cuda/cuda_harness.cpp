@@ -1,4 +1,4 @@
-#include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/cuda_harness.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,5 +1,7 @@
-// What the CUDA test suites share: skipping without a usable device, and
-// moving op-table inputs to a device with their strides kept.
+// What the op-table and end-to-end CUDA suites share: skipping without a
+// usable device, moving op-table inputs to a device with their strides kept,
+// and the repository root. cuda_harness.cpp also holds the `gpu` group's
+// one-line skip.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,12 +17,12 @@ namespace dlt::testing {
 inline bool cuda_usable() { return device_count(DeviceType::cuda) > 0; }
 
 // Skips the current test when there is no usable CUDA device. The `gpu` ctest
-// group says so once, up front (tests/cuda/run_gpu_tests.sh); here it stays quiet.
-#define DLT_SKIP_WITHOUT_CUDA()                                                          \
-  do {                                                                                   \
-    if (!::dlt::testing::cuda_usable())                                                  \
-      GTEST_SKIP() << "no usable CUDA device: "                                          \
-                   << ::dlt::device_unavailable_reason(::dlt::DeviceType::cuda);         \
+// group says so once, up front (tests/cuda/run_gpu_tests.sh), and runs no test.
+#define DLT_REQUIRE_CUDA_DEVICE()                                                \
+  do {                                                                           \
+    if (!::dlt::testing::cuda_usable())                                          \
+      GTEST_SKIP() << "no usable CUDA device: "                                  \
+                   << ::dlt::device_unavailable_reason(::dlt::DeviceType::cuda); \
   } while (0)
 
 // A copy of `x` on `device`. An input drawn as a strided view (InputSpec::noncontig:
