@@ -36,7 +36,8 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   echo "gpu.sh: no NVIDIA GPU on this machine (nvidia-smi finds none); nothing to benchmark"
   exit 0
 fi
-if ! "$dlt" info 2>/dev/null | grep -q 'cuda=on'; then
+info=$("$dlt" info 2>&1 || true)  # read whole: grep -q closing the pipe early would fail it under pipefail
+if ! grep -q 'cuda=on' <<<"$info"; then
   echo "gpu.sh: $dlt is built without CUDA (dlt info: cuda=off); build with -DDLT_CUDA=ON"
   exit 0
 fi
