@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one go, on the GPU machine from the repo root:
-#   ops    the op table on cuda against the cpu, gradcheck on cuda, the cuda
-#          kernel coverage (dlt_tests through tests/cuda/run_gpu_tests.sh);
+#   tests  every CUDA suite of dlt_tests but the end-to-end one: the op table on
+#          cuda against the cpu, gradcheck on cuda, the kernel families' own
+#          suites, the cuda kernel coverage (through tests/cuda/run_gpu_tests.sh);
 #   e2e    fashion_mlp and kjv_gpt, 50 steps on cuda and cpu, losses compared;
 #   bench  scripts/bench/gpu.sh (dlt against PyTorch eager).
 # Logs go to $OUT (or a temporary folder); a short summary comes last. Exits
 # non-zero when a stage failed.
 #
-#   scripts/device/gpu_check.sh [ops] [e2e] [bench]     (default: all three)
+#   scripts/device/gpu_check.sh [tests] [e2e] [bench]     (default: all three)
 #
 # Binaries: .bundle/bin (../shared/device/bundle.sh build-cuda/dlt
 # build-cuda/tests/dlt_tests; this script sources .bundle/env.sh), else
@@ -17,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 [[ -f .bundle/env.sh ]] && source .bundle/env.sh >/dev/null
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(ops e2e bench)
+[[ ${#stages[@]} -gt 0 ]] || stages=(tests e2e bench)
 tests=${DLT_TESTS:-$(command -v dlt_tests || echo build-cuda/tests/dlt_tests)}
 export DLT_BIN=${DLT_BIN:-$(command -v dlt || echo build-cuda/dlt)}
 export DLT_SOURCE_DIR=$PWD  # configs/ for the e2e tests
@@ -50,7 +51,7 @@ gtest_stage() {
 { "$DLT_BIN" info; nvidia-smi; } >"$logs/info.log" 2>&1
 for stage in "${stages[@]}"; do
   case $stage in
-    ops) gtest_stage ops 'Cuda/*:OpCoverage.*Cuda*' ;;
+    tests) gtest_stage tests 'Cuda*:OpCoverage.*Cuda*-CudaTrain.*' ;;
     e2e) gtest_stage e2e 'CudaTrain.*' ;;
     bench)
       echo "gpu_check: bench" >&2
@@ -63,7 +64,7 @@ for stage in "${stages[@]}"; do
         while read -r line; do summary+=("    $line"); done < <(tail -15 "$logs/bench.log")
       fi
       ;;
-    *) echo "gpu_check: unknown stage '$stage' (ops, e2e, bench)" >&2; exit 2 ;;
+    *) echo "gpu_check: unknown stage '$stage' (tests, e2e, bench)" >&2; exit 2 ;;
   esac
 done
 

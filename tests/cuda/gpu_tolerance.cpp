@@ -13,7 +13,7 @@ OpClass op_class(const std::string& op) {
                            "argmin", "max_pool2d", "cat", "stack", "split", "chunk", "index_select", "gather",
                            "tril", "triu", "one_hot", "view", "permute", "expand", "slice", "embedding"})
       m[op] = OpClass::exact;
-    for (const char* op : {"add", "sub", "mul", "div", "sqrt", "copy"}) m[op] = OpClass::arithmetic;
+    for (const char* op : {"add", "sub", "mul", "div", "sqrt", "copy", "dropout"}) m[op] = OpClass::arithmetic;
     for (const char* op : {"exp", "log", "log1p", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "silu",
                            "softplus", "pow_scalar", "pow"})
       m[op] = OpClass::transcendental;

@@ -3,7 +3,7 @@
 // f16/bf16 in float and accumulate f32 in float, f64 in double, so differences
 // come only from evaluation order and library math:
 //   exact          data movement, selection, comparison: bit-identical;
-//   arithmetic     + - * / sqrt, dtype casts (copy): correctly rounded, 1-2 ulp
+//   arithmetic     + - * / sqrt, dtype casts (copy), dropout's scaling: 1-2 ulp
 //                  from FMA contraction or double rounding (f64 -> f32 -> bf16);
 //   transcendental exp/log/tanh/...: CUDA's libdevice is within 2 ulp, glibc within 1;
 //   reduction      sums, norms, softmax, losses, pooling averages: order of summation;

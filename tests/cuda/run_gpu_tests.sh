@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The `gpu` ctest group: the CUDA suites of dlt_tests (tests/cuda: op table
-# against the CPU, gradcheck on CUDA, training end to end, kernel coverage).
+# The `gpu` ctest group: the CUDA suites of dlt_tests, every suite named Cuda*
+# (tests/cuda: the op table against the CPU, gradcheck on CUDA, the kernel
+# families' suites, training end to end) and the cuda kernel coverage test.
 # Without a usable CUDA device it prints one line, "SKIPPED gpu: no usable
 # CUDA device (<reason>)", and exits 77, which ctest reports as skipped.
 #
