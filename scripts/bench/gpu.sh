@@ -85,7 +85,7 @@ run_torch() {
 # The configs' 2 loader workers are sized for 2-core CPU runs; the GPU machine has 16 cores.
 fashion=(--set "data.file=$tmp/fashion.h5" --set data.workers=4)
 mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
-run_dlt mlp configs/fashion_mlp.yaml 20000 2000 "${fashion[@]}" --set "model=$mlp" \
+run_dlt mlp configs/fashion_mlp.yaml 10000 1000 "${fashion[@]}" --set "model=$mlp" \
   --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
 run_torch mlp mlp 5000 200
 run_dlt cnn configs/fashion_cnn.yaml 5000 500 "${fashion[@]}" --set 'data.augment={crop_padding: 0, hflip: false}'
