@@ -3,6 +3,7 @@
 // hands the tensors to kernels/cuda/attention.cu.
 #include <limits>
 
+#include "dlt/ops/attention.h"
 #include "dlt/ops/dispatch.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/tensor_arg_host.h"
@@ -11,6 +12,8 @@ namespace dlt::gpu {
 namespace {
 
 using ops::KernelCall;
+
+static_assert(kMaxAttentionHeadDim == ops::kMaxGpuAttentionHeadDim);
 
 void check_heads(const KernelCall& call, const Tensor& t, const char* what) {
   DLT_CHECK(t.dim() == 4 && (t.size(3) <= 1 || t.stride(3) == 1),

@@ -1,7 +1,7 @@
 // causal_attention: argument checks, output allocation and its backward wrapper.
 #include <cmath>
 
-#include "dlt/ops/attention_backward.h"
+#include "dlt/ops/attention.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 

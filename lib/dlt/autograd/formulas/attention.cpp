@@ -1,7 +1,7 @@
 // Backward formula of causal_attention: one fused kernel recomputes the
 // attention weights from q, k and the saved row logsumexp.
 #include "dlt/autograd/formula.h"
-#include "dlt/ops/attention_backward.h"
+#include "dlt/ops/attention.h"
 
 namespace dlt::autograd {
 namespace {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "dlt/nn/layers/options.h"
+#include "dlt/ops/attention.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -53,7 +54,7 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   // fused op that never forms the (T, T) weights; the CPU keeps the unfused
   // reference path below.
   const bool fused = x.device().type != DeviceType::cpu && options.causal &&
-                     (options.dropout == 0 || !training());
+                     (options.dropout == 0 || !training()) && d <= ops::kMaxGpuAttentionHeadDim;
   Tensor heads;  // (B, H, T, D)
   if (fused) {
     heads = causal_attention(q, k, v, scale);

@@ -1,9 +1,13 @@
-// The fused backward kernel of causal_attention, called by its autograd formula.
+// Beyond causal_attention itself (declared in ops.h): the head sizes its GPU
+// kernels take, and the wrapper of its fused backward kernel, called by its
+// autograd formula.
 #pragma once
 
 #include "dlt/core/tensor.h"
 
 namespace dlt::ops {
+
+inline constexpr int64_t kMaxGpuAttentionHeadDim = 128;
 
 struct AttentionGrads {
   Tensor q, k, v;  // (B, H, T, D) each
