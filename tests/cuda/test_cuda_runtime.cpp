@@ -8,6 +8,7 @@
 
 #include "dlt/core/allocator.h"
 #include "dlt/core/device_runtime.h"
+#include "dlt/core/grad_mode.h"
 #include "dlt/nn/module.h"
 #include "dlt/train/safetensors.h"
 #include "tests/test_util.h"
@@ -57,7 +58,7 @@ TEST(CudaCopy, RoundTripsEveryDtype) {
     const Tensor back = on_gpu.to(Device::cpu());
     EXPECT_EQ(back.device(), Device::cpu());
     EXPECT_EQ(back.shape(), x.shape());
-    EXPECT_EQ(to_vector<double>(back), to_vector<double>(x)) << t;
+    EXPECT_EQ(to_vector<double>(back), to_vector<double>(x)) << dtype_name(t);
   }
 }
 
@@ -85,8 +86,8 @@ TEST(CudaCopy, ConvertsDtypesOnTheDeviceAsTheCpuDoes) {
   for (DType t : {DType::f64, DType::f16, DType::bf16, DType::i32, DType::i64, DType::boolean}) {
     const Tensor on_gpu = g.to(t);
     EXPECT_EQ(on_gpu.device(), kGpu);
-    EXPECT_EQ(to_vector<double>(on_gpu), to_vector<double>(x.to(t))) << t;
-    EXPECT_EQ(to_vector<double>(on_gpu.to(DType::f32)), to_vector<double>(x.to(t).to(DType::f32))) << t;
+    EXPECT_EQ(to_vector<double>(on_gpu), to_vector<double>(x.to(t))) << dtype_name(t);
+    EXPECT_EQ(to_vector<double>(on_gpu.to(DType::f32)), to_vector<double>(x.to(t).to(DType::f32))) << dtype_name(t);
   }
   // Host -> device and device -> host with a conversion on the way.
   EXPECT_EQ(to_vector<double>(x.to(DType::f16).to(kGpu).to(DType::f32)),
