@@ -176,7 +176,7 @@ template <bool kMax, class T> std::pair<compute_t<T>, int64_t> row_extremum(cons
         lane_at[j] = take ? k + j : lane_at[j];
       }
     }
-    best = lane_best[0];
+    best = lane_best[0], at = lane_at[0];
     for (int j = 1; j < kLanes; ++j) {
       const bool tie = !more_extreme<kMax>(best, lane_best[j]) && lane_at[j] < at;
       if (more_extreme<kMax>(lane_best[j], best) || tie) best = lane_best[j], at = lane_at[j];

@@ -20,6 +20,7 @@ void cat_kernel(const KernelCall& c) {
   const cudaStream_t stream = stream_for(out);
   int64_t at = 0;
   for (const Tensor& in : c.in) {
+    if (in.numel() == 0) continue;  // an empty piece fills nothing (its strides are arbitrary)
     DLT_ASSERT(in.is_contiguous() && in.dtype() == out.dtype(), "cat input {} for a {} output",
                in.str(), out.dtype());
     launch_cat_piece(out_arg, tensor_arg(in), outer, out_row, at, stream);

@@ -32,6 +32,22 @@ inline void expect_gpu_close(const Tensor& gpu, const Tensor& want, double tol,
   EXPECT_TRUE(err.empty()) << what << ": " << err;
 }
 
+// ||gpu - want|| / ||want|| <= tol: for reduced-precision products (f16, bf16,
+// TF32), whose rounding and split-K order make elementwise bounds on values
+// near zero meaningless.
+inline void expect_gpu_norm_close(const Tensor& gpu, const Tensor& want, double tol,
+                                  const std::string& what) {
+  ASSERT_EQ(gpu.shape(), want.shape()) << what;
+  const std::vector<double> g = to_vector<double>(gpu), w = to_vector<double>(want);
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    diff += (g[i] - w[i]) * (g[i] - w[i]);
+    norm += w[i] * w[i];
+  }
+  const double rel = norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+  EXPECT_LE(rel, tol) << what << ": relative error " << rel;
+}
+
 // |got - want| <= atol + rtol |want| elementwise (nan matches nan), same shape
 // and dtype.
 inline void expect_close(const Tensor& got, const Tensor& want, double rtol, double atol,

@@ -114,6 +114,20 @@ TEST(ReduceEdges, NanPropagates) {
   EXPECT_EQ(c.indices.select(0, 0).item<int64_t>(), 0);  // ties: the first index
 }
 
+TEST(ReduceEdges, LongRowsReportWhereTheExtremeIs) {
+  // Rows long enough for the lane-parallel scan; the extreme sits in lane 0
+  // past the first element, then ties follow in other lanes.
+  std::vector<float> v(100, 1.0f);
+  v[16] = 5.0f;
+  v[21] = 5.0f;
+  v[40] = -3.0f;
+  v[48] = -3.0f;
+  const Tensor x = from_vector<float>(v, {1, 100});
+  EXPECT_EQ(argmax(x, 1).item<int64_t>(), 16);
+  EXPECT_EQ(argmin(x, 1).item<int64_t>(), 40);
+  EXPECT_EQ(max(x, 1).indices.item<int64_t>(), 16);
+}
+
 TEST(ReduceEdges, LogsumexpOfInfinities) {
   EXPECT_EQ(logsumexp(full({3}, -INFINITY), {0}).item<float>(), -INFINITY);
   EXPECT_EQ(logsumexp(from_vector<float>({INFINITY, 1}, {2}), {0}).item<float>(), INFINITY);
