@@ -221,42 +221,101 @@ struct Pair {
   double a, b;
 };
 
-// Per-channel sums over (B, S) of term(i, c) = {a, b} for element i of
-// channel c. Each channel's sum has a fixed order: one thread sums it over
-// (b, s), unless S == 1: then, for (B, C) inputs, fixed blocks of rows are
-// reduced across C (vectorised) and combined in block order.
-template <class Term> std::pair<std::vector<double>, std::vector<double>> channel_sums(
-    Geometry3 g, Term term) {
-  std::vector<double> sa(size_t(g.C), 0.0), sb(size_t(g.C), 0.0);
-  if (g.S != 1) {
-    parallel_for(0, g.C, 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t c = c0; c < c1; ++c) {
-        double a = 0, b = 0;
-        for (int64_t n = 0; n < g.B; ++n) {
-          const int64_t base = (n * g.C + c) * g.S;
-#pragma omp simd reduction(+ : a, b)
-          for (int64_t s = 0; s < g.S; ++s) {
-            const Pair p = term(base + s, c);
-            a += p.a;
-            b += p.b;
-          }
-        }
-        sa[size_t(c)] = a;
-        sb[size_t(c)] = b;
-      }
-    });
-    return {std::move(sa), std::move(sb)};
+// ---- batch norm over (B, C, S) with S > 1: each (n, c) plane is contiguous ----
+// One thread owns a channel: it sums the channel's B planes with plain vector
+// loads, then (forward and backward alike) makes the elementwise pass over
+// the same planes while they are still in its cache. A channel's sums have a
+// fixed order (planes in batch order, kLanes interleaved partial sums within
+// a plane, combined lane by lane at the end), so results do not depend on
+// the thread count.
+
+constexpr int64_t kLanes = 16;  // independent double accumulators (two AVX-512 vectors)
+
+// Adds sum(d) and sum(d^2), d = x - shift, over one plane into the lane accumulators.
+template <class T> void plane_sums_shifted(const T* x, int64_t S, double shift, double* acc_a,
+                                           double* acc_b) {
+  using C = compute_t<T>;
+  int64_t s = 0;
+  for (; s + kLanes <= S; s += kLanes) {
+#pragma omp simd
+    for (int64_t l = 0; l < kLanes; ++l) {
+      const double d = double(C(x[s + l])) - shift;
+      acc_a[l] += d;
+      acc_b[l] += d * d;
+    }
   }
-  const RowBlocks blocks = row_blocks(g.B);
-  std::vector<double> partial(size_t(blocks.count * 2 * g.C), 0.0);
+  for (int64_t l = 0; s + l < S; ++l) {
+    const double d = double(C(x[s + l])) - shift;
+    acc_a[l] += d;
+    acc_b[l] += d * d;
+  }
+}
+
+// Adds sum(g) and sum(g (x - mean)) over one plane into the lane accumulators.
+template <class T> void plane_sums_grad(const T* g, const T* x, int64_t S, double mean,
+                                        double* acc_a, double* acc_b) {
+  using C = compute_t<T>;
+  int64_t s = 0;
+  for (; s + kLanes <= S; s += kLanes) {
+#pragma omp simd
+    for (int64_t l = 0; l < kLanes; ++l) {
+      const double gv = double(C(g[s + l]));
+      acc_a[l] += gv;
+      acc_b[l] += gv * (double(C(x[s + l])) - mean);
+    }
+  }
+  for (int64_t l = 0; s + l < S; ++l) {
+    const double gv = double(C(g[s + l]));
+    acc_a[l] += gv;
+    acc_b[l] += gv * (double(C(x[s + l])) - mean);
+  }
+}
+
+double sum_lanes(const double* acc) {
+  double t = 0;
+  for (int64_t l = 0; l < kLanes; ++l) t += acc[l];
+  return t;
+}
+
+// y = (x - mean) scale + shift over one plane.
+template <class T> void plane_affine(const T* x, T* y, int64_t S, compute_t<T> mean,
+                                     compute_t<T> scale, compute_t<T> shift) {
+  using C = compute_t<T>;
+#pragma omp simd
+  for (int64_t s = 0; s < S; ++s) y[s] = T((C(x[s]) - mean) * scale + shift);
+}
+
+// The constants of grad_x = (grad - grad_mean - (x - mean) proj) scale for one channel.
+template <class C> struct GradXConsts {
+  C mean, grad_mean, proj, scale;
+};
+
+template <class T> void plane_grad_x(const T* g, const T* x, T* gx, int64_t S,
+                                     GradXConsts<compute_t<T>> k) {
+  using C = compute_t<T>;
+#pragma omp simd
+  for (int64_t s = 0; s < S; ++s)
+    gx[s] = T((C(g[s]) - k.grad_mean - (C(x[s]) - k.mean) * k.proj) * k.scale);
+}
+
+// ---- batch norm over (B, C) inputs (S == 1): channels are contiguous ----
+
+// Per-channel sums over the rows of term(i, c) = {a, b} for element i of
+// channel c: fixed blocks of rows are reduced across C (vectorised) and
+// combined in block order.
+template <class Term> std::pair<std::vector<double>, std::vector<double>> row_channel_sums(
+    int64_t B, int64_t C, Term term) {
+  std::vector<double> sa(size_t(C), 0.0), sb(size_t(C), 0.0);
+  const RowBlocks blocks = row_blocks(B);
+  std::vector<double> partial(size_t(blocks.count * 2 * C), 0.0);
   parallel_for(0, blocks.count, 1, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
-      double* pa = partial.data() + k * 2 * g.C;
-      double* pb = pa + g.C;
-      for (int64_t n = blocks.begin(k); n < blocks.end(k, g.B); ++n) {
+      double* pa = partial.data() + k * 2 * C;
+      double* pb = pa + C;
+      for (int64_t n = blocks.begin(k); n < blocks.end(k, B); ++n) {
 #pragma omp simd
-        for (int64_t c = 0; c < g.C; ++c) {
-          const Pair p = term(n * g.C + c, c);
+        for (int64_t c = 0; c < C; ++c) {
+          const Pair p = term(n * C + c, c);
           pa[c] += p.a;
           pb[c] += p.b;
         }
@@ -264,30 +323,19 @@ template <class Term> std::pair<std::vector<double>, std::vector<double>> channe
     }
   });
   for (int64_t k = 0; k < blocks.count; ++k)
-    for (int64_t c = 0; c < g.C; ++c) {
-      sa[size_t(c)] += partial[size_t(k * 2 * g.C + c)];
-      sb[size_t(c)] += partial[size_t(k * 2 * g.C + g.C + c)];
+    for (int64_t c = 0; c < C; ++c) {
+      sa[size_t(c)] += partial[size_t(k * 2 * C + c)];
+      sb[size_t(c)] += partial[size_t(k * 2 * C + C + c)];
     }
   return {std::move(sa), std::move(sb)};
 }
 
-// Calls f(i, c) for every element i of x (B, C, S) with its channel c,
-// vectorised over S (or over C when S == 1).
-template <class F> void channel_map(Geometry3 g, F f) {
-  if (g.S == 1) {
-    parallel_for(0, g.B, rows_grain(g.C), [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n) {
+// Calls f(i, c) for every element i of a (B, C) input with its channel c, vectorised over C.
+template <class F> void row_channel_map(int64_t B, int64_t C, F f) {
+  parallel_for(0, B, rows_grain(C), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
 #pragma omp simd
-        for (int64_t c = 0; c < g.C; ++c) f(n * g.C + c, c);
-      }
-    });
-    return;
-  }
-  parallel_for(0, g.B * g.C, rows_grain(g.S), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t c = r % g.C, base = r * g.S;
-#pragma omp simd
-      for (int64_t s = 0; s < g.S; ++s) f(base + s, c);
+      for (int64_t c = 0; c < C; ++c) f(n * C + c, c);
     }
   });
 }
@@ -322,50 +370,88 @@ template <class T> void batch_norm_typed(const KernelCall& c) {
   const Tensor &x = c.in[0], &running_mean = c.in[1], &running_var = c.in[2];
   const Geometry3 g = batch_geometry(x);
   const T* xp = x.data_ptr<T>();
-  std::vector<double> mean, invstd(size_t(g.C));
+  const T* w = data_or_null<T>(c.in[3]);
+  const T* b = data_or_null<T>(c.in[4]);
+  T* yp = c.out[0].data_ptr<T>();
+  const size_t nc = size_t(g.C);
+  std::vector<double> mean(nc), var(nc), invstd(nc);
+  // y = (x - mean) * scale + shift per channel.
+  auto y_scale = [&](int64_t ch) { return C(invstd[size_t(ch)] * (w ? double(C(w[ch])) : 1.0)); };
+  auto y_shift = [&](int64_t ch) { return b ? C(b[ch]) : C(0); };
+  bool y_written = false;
   if (attrs.training) {
-    // One pass of sums of d = x - shift, shift being the channel's first
+    // Sums of d = x - shift in one pass, shift being the channel's first
     // element, so E[d^2] - E[d]^2 does not cancel when |mean| >> std.
     const double n = double(g.B * g.S);
-    std::vector<double> shift(size_t(g.C));
-    for (int64_t ch = 0; ch < g.C; ++ch) shift[size_t(ch)] = double(C(xp[ch * g.S]));
-    const double* sh = shift.data();
-    auto [sum_d, sum_d2] = channel_sums(g, [xp, sh](int64_t i, int64_t ch) {
-      const double d = double(C(xp[i])) - sh[ch];
-      return Pair{d, d * d};
-    });
-    mean.resize(size_t(g.C));
-    std::vector<double> var(size_t(g.C));
-    for (size_t ch = 0; ch < var.size(); ++ch) {
-      const double m = sum_d[ch] / n;
-      mean[ch] = sh[ch] + m;
-      var[ch] = std::max(0.0, sum_d2[ch] / n - m * m);
+    auto set_stats = [&](int64_t ch, double shift, double sum_d, double sum_d2) {
+      const double m = sum_d / n;
+      mean[size_t(ch)] = shift + m;
+      var[size_t(ch)] = std::max(0.0, sum_d2 / n - m * m);
+      invstd[size_t(ch)] = 1.0 / std::sqrt(var[size_t(ch)] + attrs.eps);
+    };
+    if (g.S != 1) {
+      // Statistics, then y, one channel at a time: the second pass finds the
+      // channel's planes still in cache.
+      parallel_for(0, g.C, 1, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) {
+          double acc_a[kLanes] = {}, acc_b[kLanes] = {};
+          const double shift = double(C(xp[ch * g.S]));
+          for (int64_t i = 0; i < g.B; ++i)
+            plane_sums_shifted(xp + (i * g.C + ch) * g.S, g.S, shift, acc_a, acc_b);
+          set_stats(ch, shift, sum_lanes(acc_a), sum_lanes(acc_b));
+          const C cm = C(mean[size_t(ch)]), sc = y_scale(ch), hc = y_shift(ch);
+          for (int64_t i = 0; i < g.B; ++i) {
+            const int64_t off = (i * g.C + ch) * g.S;
+            plane_affine(xp + off, yp + off, g.S, cm, sc, hc);
+          }
+        }
+      });
+      y_written = true;
+    } else {
+      std::vector<double> shift(nc);
+      for (int64_t ch = 0; ch < g.C; ++ch) shift[size_t(ch)] = double(C(xp[ch]));
+      const double* sh = shift.data();
+      const auto [sum_d, sum_d2] = row_channel_sums(g.B, g.C, [xp, sh](int64_t i, int64_t ch) {
+        const double d = double(C(xp[i])) - sh[ch];
+        return Pair{d, d * d};
+      });
+      for (int64_t ch = 0; ch < g.C; ++ch)
+        set_stats(ch, sh[ch], sum_d[size_t(ch)], sum_d2[size_t(ch)]);
     }
-    for (size_t ch = 0; ch < var.size(); ++ch) invstd[ch] = 1.0 / std::sqrt(var[ch] + attrs.eps);
     update_running(running_mean, mean, attrs.momentum);
     for (double& v : var) v *= n / (n - 1);  // unbiased, for the running estimate
     update_running(running_var, var, attrs.momentum);
   } else {
     mean = read_channels(running_mean);
-    const std::vector<double> var = read_channels(running_var);
-    for (size_t ch = 0; ch < var.size(); ++ch) invstd[ch] = 1.0 / std::sqrt(var[ch] + attrs.eps);
+    var = read_channels(running_var);
+    for (size_t ch = 0; ch < nc; ++ch) invstd[ch] = 1.0 / std::sqrt(var[ch] + attrs.eps);
   }
   S* save_mean = c.out[1].data_ptr<S>();
   S* save_invstd = c.out[2].data_ptr<S>();
-  const T* w = data_or_null<T>(c.in[3]);
-  const T* b = data_or_null<T>(c.in[4]);
-  // y = (x - mean) * scale + shift per channel.
-  std::vector<C> cmean(size_t(g.C)), scale(size_t(g.C)), shift(size_t(g.C));
-  for (int64_t ch = 0; ch < g.C; ++ch) {
-    save_mean[ch] = S(mean[size_t(ch)]);
-    save_invstd[ch] = S(invstd[size_t(ch)]);
-    cmean[size_t(ch)] = C(mean[size_t(ch)]);
-    scale[size_t(ch)] = C(invstd[size_t(ch)] * (w ? double(C(w[ch])) : 1.0));
-    shift[size_t(ch)] = b ? C(b[ch]) : C(0);
+  for (size_t ch = 0; ch < nc; ++ch) {
+    save_mean[ch] = S(mean[ch]);
+    save_invstd[ch] = S(invstd[ch]);
   }
-  T* yp = c.out[0].data_ptr<T>();
+  if (y_written) return;
+  std::vector<C> cmean(nc), scale(nc), shift(nc);
+  for (int64_t ch = 0; ch < g.C; ++ch) {
+    cmean[size_t(ch)] = C(mean[size_t(ch)]);
+    scale[size_t(ch)] = y_scale(ch);
+    shift[size_t(ch)] = y_shift(ch);
+  }
   const C *mp = cmean.data(), *sp = scale.data(), *hp = shift.data();
-  channel_map(g, [=](int64_t i, int64_t ch) { yp[i] = T((C(xp[i]) - mp[ch]) * sp[ch] + hp[ch]); });
+  if (g.S == 1) {
+    row_channel_map(g.B, g.C, [=](int64_t i, int64_t ch) {
+      yp[i] = T((C(xp[i]) - mp[ch]) * sp[ch] + hp[ch]);
+    });
+    return;
+  }
+  parallel_for(0, g.B * g.C, rows_grain(g.S), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t ch = r % g.C;
+      plane_affine(xp + r * g.S, yp + r * g.S, g.S, mp[ch], sp[ch], hp[ch]);
+    }
+  });
 }
 
 void batch_norm_kernel(const KernelCall& c) {
@@ -379,6 +465,7 @@ DLT_REGISTER_KERNEL(batch_norm, cpu, batch_norm_kernel);
 //   training  grad_x = weight invstd (grad - mean(grad) - xhat mean(grad xhat))
 //   eval      grad_x = weight invstd grad   (the running statistics are constants)
 //   grad_weight = sum(grad xhat), grad_bias = sum(grad).
+// Both sums come from one pass (sum(grad xhat) = invstd sum(grad (x - mean))).
 template <class T> void batch_norm_backward_typed(const KernelCall& c) {
   using C = compute_t<T>;
   using S = stat_t<T>;
@@ -394,32 +481,60 @@ template <class T> void batch_norm_backward_typed(const KernelCall& c) {
   T* gw = mutable_data_or_null<T>(c.out[1]);
   T* gb = mutable_data_or_null<T>(c.out[2]);
 
-  std::vector<double> sum_g(size_t(g.C), 0.0), sum_g_xhat(size_t(g.C), 0.0);
-  if (gw || gb || (gx && training)) {
-    std::tie(sum_g, sum_g_xhat) = channel_sums(g, [=](int64_t i, int64_t ch) {
-      const double gv = double(C(gp[i]));
-      return Pair{gv, gv * (double(C(xp[i])) - double(save_mean[ch])) * double(save_invstd[ch])};
+  const size_t nc = size_t(g.C);
+  const bool need_sums = gw || gb || (gx && training);
+  std::vector<double> sum_g(nc, 0.0), sum_g_xhat(nc, 0.0);
+  const double n = double(g.B * g.S);
+  auto consts = [&](int64_t ch) {
+    const double invstd = double(save_invstd[ch]);
+    return GradXConsts<C>{C(save_mean[ch]), training ? C(sum_g[size_t(ch)] / n) : C(0),
+                          training ? C(sum_g_xhat[size_t(ch)] / n * invstd) : C(0),
+                          C(invstd * (w ? double(C(w[ch])) : 1.0))};
+  };
+  if (g.S != 1) {
+    // The sums, then grad_x, one channel at a time: the second pass finds the
+    // channel's planes of grad and x still in cache.
+    parallel_for(0, g.C, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        if (need_sums) {
+          double acc_a[kLanes] = {}, acc_b[kLanes] = {};
+          const double m = double(save_mean[ch]);
+          for (int64_t i = 0; i < g.B; ++i) {
+            const int64_t off = (i * g.C + ch) * g.S;
+            plane_sums_grad(gp + off, xp + off, g.S, m, acc_a, acc_b);
+          }
+          sum_g[size_t(ch)] = sum_lanes(acc_a);
+          sum_g_xhat[size_t(ch)] = sum_lanes(acc_b) * double(save_invstd[ch]);
+        }
+        if (!gx) continue;
+        const GradXConsts<C> k = consts(ch);
+        for (int64_t i = 0; i < g.B; ++i) {
+          const int64_t off = (i * g.C + ch) * g.S;
+          plane_grad_x(gp + off, xp + off, gx + off, g.S, k);
+        }
+      }
     });
+  } else {
+    if (need_sums) {
+      std::tie(sum_g, sum_g_xhat) = row_channel_sums(g.B, g.C, [=](int64_t i, int64_t ch) {
+        const double gv = double(C(gp[i]));
+        return Pair{gv, gv * (double(C(xp[i])) - double(save_mean[ch])) * double(save_invstd[ch])};
+      });
+    }
+    if (gx) {
+      std::vector<GradXConsts<C>> k(nc);
+      for (int64_t ch = 0; ch < g.C; ++ch) k[size_t(ch)] = consts(ch);
+      const GradXConsts<C>* kp = k.data();
+      row_channel_map(g.B, g.C, [=](int64_t i, int64_t ch) {
+        gx[i] = T((C(gp[i]) - kp[ch].grad_mean - (C(xp[i]) - kp[ch].mean) * kp[ch].proj) *
+                  kp[ch].scale);
+      });
+    }
   }
   for (int64_t ch = 0; ch < g.C; ++ch) {
     if (gw) gw[ch] = T(C(sum_g_xhat[size_t(ch)]));
     if (gb) gb[ch] = T(C(sum_g[size_t(ch)]));
   }
-  if (!gx) return;
-  // grad_x = (grad - grad_mean - (x - mean) proj) * scale per channel.
-  const double n = double(g.B * g.S);
-  std::vector<C> cmean(size_t(g.C)), grad_mean(size_t(g.C)), proj(size_t(g.C)), scale(size_t(g.C));
-  for (int64_t ch = 0; ch < g.C; ++ch) {
-    const double invstd = double(save_invstd[ch]);
-    cmean[size_t(ch)] = C(save_mean[ch]);
-    grad_mean[size_t(ch)] = training ? C(sum_g[size_t(ch)] / n) : C(0);
-    proj[size_t(ch)] = training ? C(sum_g_xhat[size_t(ch)] / n * invstd) : C(0);
-    scale[size_t(ch)] = C(invstd * (w ? double(C(w[ch])) : 1.0));
-  }
-  const C *mp = cmean.data(), *gm = grad_mean.data(), *pp = proj.data(), *sp = scale.data();
-  channel_map(g, [=](int64_t i, int64_t ch) {
-    gx[i] = T((C(gp[i]) - gm[ch] - (C(xp[i]) - mp[ch]) * pp[ch]) * sp[ch]);
-  });
 }
 
 void batch_norm_backward_kernel(const KernelCall& c) {

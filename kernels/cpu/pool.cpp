@@ -7,6 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "dlt/core/parallel.h"
 #include "dlt/ops/dispatch.h"
@@ -38,6 +43,93 @@ template <class F> void for_each_plane(const Planes& p, int64_t cost, F&& f) {
 
 // ---- max pooling -------------------------------------------------------------
 
+// The first maximum in scan order wins; a NaN always replaces it (torch 1.13).
+template <class C> bool replaces(C v, C best) { return v > best || v != v; }
+
+// Output columns [lo, hi) of one output row, whose windows lie wholly inside
+// the input row, for a window width KW and stride SW known at compile time
+// (dilation 1): the loads of a window row are contiguous, so the loop over
+// output columns vectorises with permutes rather than gathers. Window rows
+// are visited top to bottom and each left to right, the scalar scan order,
+// so ties and NaNs pick the same index. values and indices point at the
+// output row and carry the running maximum between window rows (a T holds
+// every candidate exactly: each is an input value or -inf).
+template <int64_t KW, int64_t SW, class T>
+void max_pool_row_interior(const T* xp, int64_t W, int64_t h0, int64_t h1, int64_t dh, int64_t pw,
+                           int64_t lo, int64_t hi, T* values, int64_t* indices) {
+  using C = compute_t<T>;
+  for (int64_t ow = lo; ow < hi; ++ow) {
+    values[ow] = T(-std::numeric_limits<C>::infinity());
+    indices[ow] = h0 * W + ow * SW - pw;
+  }
+  for (int64_t ih = h0; ih < h1; ih += dh) {
+    const T* row = xp + ih * W;
+    const int64_t first = ih * W - pw;  // flat index of the window row's column 0, less ow * SW
+#pragma omp simd
+    for (int64_t ow = lo; ow < hi; ++ow) {
+      C best = C(values[ow]);
+      int64_t arg = indices[ow];
+      for (int64_t j = 0; j < KW; ++j) {
+        const C v = C(row[ow * SW + j - pw]);
+        const bool take = replaces(v, best);
+        best = take ? v : best;
+        arg = take ? first + ow * SW + j : arg;
+      }
+      values[ow] = T(best);
+      indices[ow] = arg;
+    }
+  }
+}
+
+#if defined(__AVX512F__)
+// max_pool_row_interior<2, 2, float> in AVX-512: 16 outputs per step and the
+// last step masked, so the short rows of small images (14 or 7 outputs) run
+// as vectors too, where the compiler's loop would leave them to its scalar
+// remainder. Same scan order, so the same values and indices. Needs H * W
+// below 2^31 (indices are computed in 32 bits).
+void max_pool_row_2x2_avx512(const float* xp, int64_t W, int64_t h0, int64_t h1, int64_t dh,
+                             int64_t pw, int64_t lo, int64_t hi, float* values, int64_t* indices) {
+  const __m512i lane2 =
+      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(lane2, _mm512_set1_epi32(1));
+  for (int64_t ow0 = lo; ow0 < hi; ow0 += 16) {
+    const int n = int(std::min<int64_t>(16, hi - ow0));
+    const __mmask16 out_mask = __mmask16((1u << n) - 1);
+    // The 2n input columns of a window row, as two loads of 16.
+    const __mmask16 first = __mmask16(n >= 8 ? 0xFFFFu : (1u << (2 * n)) - 1);
+    const __mmask16 second = __mmask16(n > 8 ? (1u << (2 * n - 16)) - 1 : 0);
+    __m512 best = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    __m512i arg = _mm512_add_epi32(_mm512_set1_epi32(int32_t(h0 * W - pw + 2 * ow0)), lane2);
+    for (int64_t ih = h0; ih < h1; ih += dh) {
+      const int64_t base = ih * W - pw + 2 * ow0;  // flat index of lane 0's left column
+      const __m512 v0 = _mm512_maskz_loadu_ps(first, xp + base);
+      const __m512 v1 = _mm512_maskz_loadu_ps(second, xp + base + 16);
+      const __m512i left = _mm512_add_epi32(_mm512_set1_epi32(int32_t(base)), lane2);
+      const __m512 cols[2] = {_mm512_permutex2var_ps(v0, lane2, v1),
+                              _mm512_permutex2var_ps(v0, odd, v1)};
+      for (int j = 0; j < 2; ++j) {
+        const __m512 v = cols[j];
+        const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
+                               _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        best = _mm512_mask_mov_ps(best, take, v);
+        arg = _mm512_mask_mov_epi32(arg, take, _mm512_add_epi32(left, _mm512_set1_epi32(j)));
+      }
+    }
+    _mm512_mask_storeu_ps(values + ow0, out_mask, best);
+    // Widened to int64 in two halves, through memory and with zeroing
+    // conversions: GCC 12 warns (wrongly) about the undefined lanes that the
+    // plain casts and conversions start from.
+    alignas(64) int32_t arg32[16];
+    _mm512_store_si512(arg32, arg);
+    for (int half = 0; half < 2; ++half) {
+      const __m256i a = _mm256_load_si256(reinterpret_cast<const __m256i*>(arg32 + 8 * half));
+      _mm512_mask_storeu_epi64(indices + ow0 + 8 * half, __mmask8(out_mask >> (8 * half)),
+                               _mm512_maskz_cvtepi32_epi64(__mmask8(0xFF), a));
+    }
+  }
+}
+#endif
+
 // in: x (B, C, H, W); out: values, indices (B, C, Ho, Wo), indices flat in H * W.
 void max_pool2d_kernel(const KernelCall& c) {
   const auto& a = c.attrs<Pool2dAttrs>();
@@ -46,8 +138,22 @@ void max_pool2d_kernel(const KernelCall& c) {
   const auto [sh, sw] = a.stride;
   const auto [ph, pw] = a.padding;
   const auto [dh, dw] = a.dilation;
+  // Output columns whose windows need no clipping: [lo, hi).
+  const int64_t lo = std::min(p.Wo, (pw + sw - 1) / sw);
+  const int64_t hi = p.W - kw + pw >= 0 ? std::clamp((p.W - kw + pw) / sw + 1, lo, p.Wo) : lo;
   visit_floating(c.in[0].dtype(), "max_pool2d", [&]<class T>() {
     using C = compute_t<T>;
+    using RowFn = void (*)(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                           T*, int64_t*);
+    RowFn interior = nullptr;
+    if (dw == 1 && kw == 2 && sw == 2) interior = max_pool_row_interior<2, 2, T>;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (dw == 1 && kw == 2 && sw == 2 && p.H * p.W < (int64_t(1) << 31))
+        interior = max_pool_row_2x2_avx512;
+#endif
+    if (dw == 1 && kw == 3 && sw == 2) interior = max_pool_row_interior<3, 2, T>;
+    if (dw == 1 && kw == 3 && sw == 1) interior = max_pool_row_interior<3, 1, T>;
     const T* x = c.in[0].data_ptr<T>();
     T* values = c.out[0].data_ptr<T>();
     int64_t* indices = c.out[1].data_ptr<int64_t>();
@@ -58,24 +164,34 @@ void max_pool2d_kernel(const KernelCall& c) {
         int64_t h0 = oh * sh - ph;
         const int64_t h1 = std::min(h0 + (kh - 1) * dh + 1, p.H);
         while (h0 < 0) h0 += dh;
-        for (int64_t ow = 0; ow < p.Wo; ++ow) {
-          int64_t w0 = ow * sw - pw;
-          const int64_t w1 = std::min(w0 + (kw - 1) * dw + 1, p.W);
-          while (w0 < 0) w0 += dw;
-          // The first maximum in scan order wins; a NaN always replaces it.
-          int64_t arg = h0 * p.W + w0;
-          C best = -std::numeric_limits<C>::infinity();
-          for (int64_t ih = h0; ih < h1; ih += dh)
-            for (int64_t iw = w0; iw < w1; iw += dw) {
-              const C v = C(xp[ih * p.W + iw]);
-              if (v > best || std::isnan(v)) {
-                best = v;
-                arg = ih * p.W + iw;
+        T* vrow = values + base + oh * p.Wo;
+        int64_t* irow = indices + base + oh * p.Wo;
+        auto scalar = [&](int64_t ow0, int64_t ow1) {
+          for (int64_t ow = ow0; ow < ow1; ++ow) {
+            int64_t w0 = ow * sw - pw;
+            const int64_t w1 = std::min(w0 + (kw - 1) * dw + 1, p.W);
+            while (w0 < 0) w0 += dw;
+            int64_t arg = h0 * p.W + w0;
+            C best = -std::numeric_limits<C>::infinity();
+            for (int64_t ih = h0; ih < h1; ih += dh)
+              for (int64_t iw = w0; iw < w1; iw += dw) {
+                const C v = C(xp[ih * p.W + iw]);
+                if (replaces(v, best)) {
+                  best = v;
+                  arg = ih * p.W + iw;
+                }
               }
-            }
-          values[base + oh * p.Wo + ow] = T(best);
-          indices[base + oh * p.Wo + ow] = arg;
+            vrow[ow] = T(best);
+            irow[ow] = arg;
+          }
+        };
+        if (!interior) {
+          scalar(0, p.Wo);
+          continue;
         }
+        scalar(0, lo);
+        interior(xp, p.W, h0, h1, dh, pw, lo, hi, vrow, irow);
+        scalar(hi, p.Wo);
       }
     });
   });

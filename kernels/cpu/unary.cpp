@@ -72,6 +72,17 @@ void gelu_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_KERNEL(gelu, cpu, gelu_kernel);
 
+// in: grad, y = relu(x); out: grad where y > 0 or y is NaN, else 0 (as
+// masked_fill(grad, y <= 0, 0), which the formula used to run).
+void relu_backward_kernel(const KernelCall& c) {
+  visit_floating(c.out[0].dtype(), "relu_backward", [&]<class T>() {
+    using C = compute_t<T>;
+    map<T, T, T>(c.out[0], {&c.in[0], &c.in[1]},
+                 [](C g, C y) -> C { return y <= C(0) ? C(0) : g; });
+  });
+}
+DLT_REGISTER_KERNEL(relu_backward, cpu, relu_backward_kernel);
+
 // d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
 template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make_op) {
   visit_floating(c.out[0].dtype(), "gelu_backward", [&]<class T>() {

@@ -4,7 +4,7 @@
 # on this machine with the same thread count. Prints a markdown table:
 # samples/s (tokens/s for the GPT), peak RSS, and dlt/torch (> 1: dlt faster).
 #
-#   scripts/bench/train_vs_torch.sh [THREADS]      (default 2)
+#   scripts/bench/train_vs_torch.sh [THREADS] [ROW...]   (default 2; rows mlp cnn gpt, default all)
 #
 # Rows: the Fashion-MNIST MLP 784-512-512-10 (SGD, momentum 0.9, lr 0.01),
 # the CNN of configs/fashion_cnn.yaml (AdamW, dropout 0.25) and the char-GPT
@@ -24,6 +24,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads=${1:-2}
+shift $(( $# > 0 ? 1 : 0 ))
+rows=("${@:-mlp cnn gpt}")
+rows=(${rows[*]})
+for r in "${rows[@]}"; do
+  [[ $r == mlp || $r == cnn || $r == gpt ]] || { echo "train_vs_torch.sh: unknown row '$r' (mlp, cnn, gpt)" >&2; exit 2; }
+done
+want() { [[ " ${rows[*]} " == *" $1 "* ]]; }
 dlt=${DLT_BIN:-build/dlt}
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 [[ -n $OMP_WAIT_POLICY ]] || unset OMP_WAIT_POLICY  # set but empty: libgomp's default
@@ -65,12 +72,18 @@ run_torch() {
 
 mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
 # Fashion-MNIST has 468 batches of 128 an epoch: dlt's runs stay in the first.
-run_dlt mlp samples/s configs/fashion_mlp.yaml 400 50 --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
-run_torch mlp samples/s mlp 300 30
-run_dlt cnn samples/s configs/fashion_cnn.yaml 200 20 --set 'data.augment={crop_padding: 0, hflip: false}'
-run_torch cnn samples/s cnn 100 10
-run_dlt gpt tokens/s configs/kjv_gpt.yaml 60 10 --set model.dropout=0 --set train.grad_clip=1.0
-run_torch gpt tokens/s gpt 40 5
+if want mlp; then
+  run_dlt mlp samples/s configs/fashion_mlp.yaml 400 50 --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
+  run_torch mlp samples/s mlp 300 30
+fi
+if want cnn; then
+  run_dlt cnn samples/s configs/fashion_cnn.yaml 200 20 --set 'data.augment={crop_padding: 0, hflip: false}'
+  run_torch cnn samples/s cnn 100 10
+fi
+if want gpt; then
+  run_dlt gpt tokens/s configs/kjv_gpt.yaml 60 10 --set model.dropout=0 --set train.grad_clip=1.0
+  run_torch gpt tokens/s gpt 40 5
+fi
 
 python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" <<'PY'
 import json, sys

@@ -84,6 +84,16 @@ DLT_OP_CASES(norm) {
                   .torch = "F.batch_norm(x0, torch.zeros(3, dtype=x0.dtype), torch.ones(3, "
                            "dtype=x0.dtype), x1, x2, training=True)",
                   .tolerances = kNormTol});
+  // Planes of 35: the NCHW kernel's 16-lane blocks plus a tail of 3.
+  rows.push_back({.op = "batch_norm", .label = "training BCHW wide planes",
+                  .inputs = {{.shape = {3, 2, 5, 7}}, {.shape = {2}}, {.shape = {2}}},
+                  .fn = [](const Inputs& x) {
+                    return batch_norm(x[0], running(2, x[0], 0), running(2, x[0], 1), x[1], x[2],
+                                      true);
+                  },
+                  .torch = "F.batch_norm(x0, torch.zeros(2, dtype=x0.dtype), torch.ones(2, "
+                           "dtype=x0.dtype), x1, x2, training=True)",
+                  .tolerances = kNormTol});
   rows.push_back({.op = "batch_norm", .label = "training BC",
                   .inputs = {{.shape = {6, 4}}, {.shape = {4}}, {.shape = {4}}},
                   .fn = [](const Inputs& x) {

@@ -176,6 +176,55 @@ TEST(MaxPool, NanPropagates) {
   EXPECT_EQ(host(r.indices)[0], 3);
 }
 
+// The vectorised rows (interior windows of 2x2/2, 3x3/2 and 3x3/1 kernels,
+// AVX-512 for f32 2x2/2) against a plain scan of every window, on values
+// with many ties and some NaNs, widths from 1 to 37 (vector steps of 16 and
+// their masked or scalar remainders) and padded borders.
+TEST(MaxPool, VectorRowsMatchAPlainScan) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  struct Config {
+    int64_t k, s, p;
+    bool ceil;
+  };
+  for (const Config cfg : {Config{2, 2, 0, false}, Config{2, 2, 1, false}, Config{2, 2, 0, true},
+                           Config{3, 2, 1, false}, Config{3, 1, 1, false}, Config{3, 2, 0, true}}) {
+    for (int64_t W = 1; W <= 37; ++W) {
+      const int64_t H = 5;
+      if (W + 2 * cfg.p < cfg.k) continue;
+      std::vector<double> v(size_t(2 * H * W));
+      for (size_t i = 0; i < v.size(); ++i)
+        v[i] = (i * 7 + i / 5) % 11 == 3 ? nan : double((i * 13) % 4);
+      const ops::Pool2dAttrs a{.kernel = {cfg.k, cfg.k}, .stride = {cfg.s, cfg.s},
+                               .padding = {cfg.p, cfg.p}, .ceil_mode = cfg.ceil};
+      for (DType dt : {DType::f32, DType::f64}) {
+        const auto r = ops::max_pool2d_with_indices(from_vector<double>(v, {2, H, W}).to(dt), a);
+        const int64_t Ho = r.values.size(1), Wo = r.values.size(2);
+        const std::vector<double> got = host(r.values), idx = host(r.indices);
+        for (int64_t pl = 0; pl < 2; ++pl)
+          for (int64_t oh = 0; oh < Ho; ++oh)
+            for (int64_t ow = 0; ow < Wo; ++ow) {
+              double best = -std::numeric_limits<double>::infinity();
+              int64_t arg = -1;
+              for (int64_t ih = oh * cfg.s - cfg.p; ih < oh * cfg.s - cfg.p + cfg.k; ++ih)
+                for (int64_t iw = ow * cfg.s - cfg.p; iw < ow * cfg.s - cfg.p + cfg.k; ++iw) {
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  const double x = v[size_t((pl * H + ih) * W + iw)];
+                  if (arg < 0) arg = ih * W + iw;
+                  if (x > best || std::isnan(x)) best = x, arg = ih * W + iw;
+                }
+              const size_t o = size_t((pl * Ho + oh) * Wo + ow);
+              const std::string where = fmt::format("k{} s{} p{} ceil {} W {} {} at ({}, {}, {})",
+                                                    cfg.k, cfg.s, cfg.p, cfg.ceil, W,
+                                                    dt == DType::f32 ? "f32" : "f64", pl, oh, ow);
+              EXPECT_EQ(idx[o], double(arg)) << where;
+              if (std::isnan(best)) EXPECT_TRUE(std::isnan(got[o])) << where;
+              else EXPECT_EQ(got[o], best) << where;
+            }
+      }
+    }
+  }
+}
+
 // With padding, windows never look at padded positions: a plane of large
 // negatives still pools to them, not to a padded zero (or -inf).
 TEST(MaxPool, PaddingIsNeverTheMaximum) {

@@ -80,6 +80,13 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
 }
 
 namespace ops {
+Tensor relu_backward(const Tensor& grad, const Tensor& y) {
+  Tensor ins[] = {grad, y};
+  Tensor outs[] = {empty(y.shape(), like(y, y.dtype()))};
+  run(OpId::relu_backward, ins, outs, nullptr);
+  return outs[0];
+}
+
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approx) {
   const GeluAttrs attrs{tanh_approx};
   Tensor ins[] = {grad, x};

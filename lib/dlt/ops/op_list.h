@@ -108,6 +108,7 @@
   X(adam_step, NoGrad, AdamStepAttrs)                     \
   X(rmsprop_step, NoGrad, RmspropStepAttrs)               \
   /* kernels used by backward formulas */                 \
+  X(relu_backward, Backward, NoAttrs)                     \
   X(gelu_backward, Backward, GeluAttrs)                   \
   X(softmax_backward, Backward, SoftmaxAttrs)             \
   X(log_softmax_backward, Backward, SoftmaxAttrs)         \

@@ -180,6 +180,8 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);  // -> int64
 
 // ---- backward kernels (called by autograd formulas) ------------------------------
 namespace ops {
+// grad where the relu's output y is above 0 (or NaN), else 0: one pass.
+Tensor relu_backward(const Tensor& grad, const Tensor& y);
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approx);
 Tensor softmax_backward(const Tensor& grad, const Tensor& y, int64_t dim);
 Tensor log_softmax_backward(const Tensor& grad, const Tensor& y, int64_t dim);

@@ -29,9 +29,8 @@ DLT_BACKWARD(sigmoid, kSaveOutputs) {
   const Tensor& y = ctx.output(0);
   return {ctx.grad() * y * (1 - y)};
 }
-DLT_BACKWARD(relu, kSaveOutputs) {
-  return {masked_fill(ctx.grad(), le(ctx.output(0), wrap_scalar(0, ctx.output(0))), 0)};
-}
+// One fused pass; masked_fill(grad, y <= 0, 0) would make a bool mask first.
+DLT_BACKWARD(relu, kSaveOutputs) { return {ops::relu_backward(ctx.grad(), ctx.output(0))}; }
 DLT_BACKWARD(gelu, kSaveInputs) {
   return {ops::gelu_backward(ctx.grad(), ctx.input(0), ctx.attrs<ops::GeluAttrs>().tanh_approx)};
 }
