@@ -63,12 +63,17 @@ class PortableKernels : public ::testing::TestWithParam<DType> {
   }
 };
 
-// a and b as given (views included) against matmul in float64 on the CPU.
-void check_matmul(const Tensor& a, const Tensor& b, DType dtype, const std::string& what) {
-  const Tensor expected = matmul(f64(a), f64(b));
+// Turns a tensor into the operand under test (a transpose, an expand...).
+// Applied after the copy to the GPU, so the kernel sees the view's strides.
+using View = Tensor (*)(const Tensor&);
+Tensor as_is(const Tensor& t) { return t; }
+
+// view(a) @ view(b) on the GPU against matmul in float64 on the CPU.
+void check_matmul(const Tensor& a, const Tensor& b, DType dtype, const std::string& what,
+                  View a_view = as_is, View b_view = as_is) {
+  const Tensor expected = matmul(a_view(f64(a)), b_view(f64(b)));
   Tensor out = gpu_empty(expected.shape(), dtype);
-  Tensor ga = on_gpu(a), gb = on_gpu(b);
-  gpu::portable_matmul(ga, gb, out);
+  gpu::portable_matmul(a_view(on_gpu(a)), b_view(on_gpu(b)), out);
   expect_close(out, expected, dtype, what);
 }
 
@@ -86,13 +91,17 @@ TEST_P(PortableKernels, MatmulShapes) {
 
 TEST_P(PortableKernels, MatmulTransposedAndExpandedOperands) {
   const DType t = GetParam();
+  const View transposed = [](const Tensor& x) { return x.transpose(-2, -1); };
   // Column-major operands (transposed views) are read in place.
-  check_matmul(input({33, 67}, t, 21).t(), input({129, 33}, t, 22).t(), t, "a.t() @ b.t()");
-  check_matmul(input({6, 19, 23}, t, 23).transpose(1, 2), input({6, 19, 31}, t, 24), t,
-               "batched a^T @ b");
-  // A batch dim of stride 0 (expanded) on the left, a sliced batch on the right.
-  check_matmul(input({1, 18, 20}, t, 25).expand({4, 18, 20}),
-               input({8, 20, 21}, t, 26).slice(0, 0, 8, 2), t, "expanded @ strided batch");
+  check_matmul(input({33, 67}, t, 21), input({129, 33}, t, 22), t, "a.t() @ b.t()", transposed,
+               transposed);
+  check_matmul(input({6, 19, 23}, t, 23), input({6, 19, 31}, t, 24), t, "batched a^T @ b",
+               transposed);
+  // A batch dim of stride 0 (expanded) on the left, every other batch on the right.
+  check_matmul(
+      input({1, 18, 20}, t, 25), input({8, 20, 21}, t, 26), t, "expanded @ strided batch",
+      [](const Tensor& x) { return x.expand({4, 18, 20}); },
+      [](const Tensor& x) { return x.slice(0, 0, 8, 2); });
 }
 
 TEST_P(PortableKernels, Linear) {
