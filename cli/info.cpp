@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "dlt/core/allocator.h"
+#include "dlt/core/device_runtime.h"
 #include "dlt/core/parallel.h"
 #include "dlt/ops/dispatch.h"
 
@@ -25,6 +27,33 @@ std::string cpu_features() {
 }
 
 bool on(bool b) { return b; }
+
+std::string gib(size_t bytes) { return fmt::format("{:.1f} GiB", double(bytes) / double(1 << 30)); }
+
+// One line per GPU, or why there is none; never an error (info must run anywhere).
+void print_gpus(DeviceType type) {
+  const std::string_view kind = type == DeviceType::hip ? "HIP" : "CUDA";
+  DeviceRuntime* runtime = device_runtime(type);
+  if (!runtime) {
+    fmt::print("gpus:     none: this build has no {} backend (configure with -DDLT_{}=ON)\n", kind, kind);
+    return;
+  }
+  const int n = runtime->count();
+  if (n == 0) {
+    fmt::print("gpus:     none: no usable {} device: {}\n", kind, runtime->why_unavailable());
+    return;
+  }
+  fmt::print("gpus:     {} ({} driver {}, runtime {})\n", n, kind, runtime->driver_version(),
+             runtime->runtime_version());
+  for (int i = 0; i < n; ++i) {
+    const DeviceProperties p = runtime->properties(i);
+    fmt::print("  {}: {}, {} memory, compute capability {}.{}, {} multiprocessors\n",
+               Device{type, i}, p.name, gib(p.total_memory), p.major, p.minor, p.multiprocessors);
+  }
+  const Allocator::Stats s = allocator_for(type).stats();
+  fmt::print("  allocator: {} allocated, {} reserved, {} peak\n", gib(s.allocated), gib(s.reserved),
+             gib(s.peak_allocated));
+}
 
 void run_info() {
 #ifdef DLT_NATIVE
@@ -70,7 +99,7 @@ void run_info() {
              v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other");
   fmt::print("ops:      {} in the op list, {} with cpu kernels of {} needing one\n", ops::kNumOps,
              kernels, needed);
-  if (!cuda && !hip) fmt::print("gpus:     none (this build has no GPU backend; -DDLT_CUDA=ON)\n");
+  print_gpus(hip && !cuda ? DeviceType::hip : DeviceType::cuda);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // lib/dlt/train; this file parses arguments. Exit statuses: signals.h.
 #include "cli/commands.h"
 #include "dlt/config/experiment.h"
+#include "dlt/core/allocator.h"
+#include "dlt/core/device_runtime.h"
 #include "dlt/train/experiment.h"
 
 namespace dlt::cli {
@@ -41,6 +43,13 @@ void add_train_command(CLI::App& app) {
     else if (!a->dump_dir.empty())
       throw Error("--dump needs --dump-batches N");
     command_exit_status = train::train_experiment(spec, a->resume, dump);
+    // A run on a GPU ends with its memory high-water mark (scripts/bench/gpu.sh reads it).
+    if (device_count(DeviceType::cuda) > 0) {
+      const Allocator::Stats s = allocator_for(DeviceType::cuda).stats();
+      if (s.peak_allocated > 0)
+        fmt::print("device memory: peak {:.1f} MiB allocated, {:.1f} MiB reserved\n",
+                   double(s.peak_allocated) / (1 << 20), double(s.reserved) / (1 << 20));
+    }
   });
 }
 

@@ -47,9 +47,9 @@ void uniform_kernel(const KernelCall& c) {
     generate<T>(c.out[0], [&](int64_t i) {
       const auto w = philox_pair(a.seed, a.offset, uint64_t(i));
       if constexpr (std::is_same_v<T, double>)
-        return a.a + (a.b - a.a) * uint_to_unit_double(w[0], w[1]);
+        return scale_unit(a.a, a.b - a.a, uint_to_unit_double(w[0], w[1]));
       else
-        return compute_t<T>(float(a.a) + float(a.b - a.a) * uint_to_unit_float(w[0]));
+        return compute_t<T>(scale_unit(float(a.a), float(a.b - a.a), uint_to_unit_float(w[0])));
     });
   });
 }
@@ -60,7 +60,7 @@ void normal_kernel(const KernelCall& c) {
   visit_floating(c.out[0].dtype(), "normal", [&]<class T>() {
     generate<T>(c.out[0], [&](int64_t i) {
       const auto w = philox_pair(a.seed, a.offset, uint64_t(i));
-      return compute_t<T>(a.a + a.b * box_muller(w[0], w[1])[0]);
+      return compute_t<T>(scale_unit(a.a, a.b, box_muller(w[0], w[1])[0]));
     });
   });
 }

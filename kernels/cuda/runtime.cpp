@@ -1,9 +1,15 @@
+// CUDA runtime names used here (for the HIP mapping): cudaGetDeviceCount,
+// cudaSetDevice, cudaStreamCreateWithFlags, cudaStreamNonBlocking,
+// cudaStreamSynchronize, cudaGetDeviceProperties, cudaDeviceProp,
+// cudaDriverGetVersion, cudaRuntimeGetVersion.
 #include "kernels/cuda/runtime.h"
 
 #include <mutex>
 #include <vector>
 
+#include "dlt/core/device_runtime.h"
 #include "dlt/core/error.h"
+#include "kernels/cuda/tensor_arg_host.h"  // DLT_GPU_DEVICE
 
 namespace dlt::gpu {
 
@@ -55,5 +61,63 @@ cudaStream_t use_device(int device) {
 }
 
 void synchronize(int device) { DLT_GPU_CHECK(cudaStreamSynchronize(use_device(device))); }
+
+std::vector<std::pair<int, cudaStream_t>> created_streams() {
+  DeviceTable& t = devices();
+  std::lock_guard lock(t.mu);
+  std::vector<std::pair<int, cudaStream_t>> out;
+  for (size_t i = 0; i < t.streams.size(); ++i)
+    if (t.streams[i]) out.emplace_back(int(i), t.streams[i]);
+  return out;
+}
+
+namespace {
+
+std::string version_string(int v) {  // 12040 -> "12.4"
+  return v > 0 ? fmt::format("{}.{}", v / 1000, (v % 1000) / 10) : std::string("none");
+}
+
+// dlt::DeviceRuntime for the rest of dlt (dlt info, train.device, tests).
+class GpuRuntime final : public DeviceRuntime {
+ public:
+  int count() const override { return device_count(); }
+  std::string why_unavailable() const override { return gpu::why_unavailable(); }
+
+  DeviceProperties properties(int index) const override {
+    DLT_CHECK(index >= 0 && index < count(), "no GPU device {} ({} usable)", index, count());
+    cudaDeviceProp p{};
+    DLT_GPU_CHECK(cudaGetDeviceProperties(&p, index));
+    DeviceProperties d;
+    d.name = p.name;
+    d.total_memory = p.totalGlobalMem;
+    d.major = p.major;
+    d.minor = p.minor;
+    d.multiprocessors = p.multiProcessorCount;
+    return d;
+  }
+
+  std::string driver_version() const override {
+    int v = 0;
+    if (cudaDriverGetVersion(&v) != cudaSuccess) (void)cudaGetLastError();
+    return version_string(v);
+  }
+
+  std::string runtime_version() const override {
+    int v = 0;
+    if (cudaRuntimeGetVersion(&v) != cudaSuccess) (void)cudaGetLastError();
+    return version_string(v);
+  }
+
+  void synchronize(int index) override { gpu::synchronize(index); }
+};
+
+// Registered at start-up; asks the driver nothing until first used.
+const bool registered = [] {
+  static GpuRuntime runtime;
+  register_device_runtime(DeviceType::DLT_GPU_DEVICE, &runtime);
+  return true;
+}();
+
+}  // namespace
 
 }  // namespace dlt::gpu

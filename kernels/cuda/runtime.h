@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kernels/cuda/gpu.h"
 
@@ -20,5 +22,9 @@ cudaStream_t use_device(int device);
 
 // Waits for all work queued on the device's compute stream.
 void synchronize(int device);
+
+// The compute streams created so far, with their devices (for pinned host
+// memory, which must not be reused while a copy queued on one reads it).
+std::vector<std::pair<int, cudaStream_t>> created_streams();
 
 }  // namespace dlt::gpu

@@ -1,4 +1,5 @@
-// Runs the dlt binary (DLT_BINARY) through the shell and captures its exit
+// Runs the dlt binary (DLT_BINARY, or $DLT_BIN where the binaries were carried
+// to another machine) through the shell and captures its exit
 // status and output (stdout and stderr together).
 #pragma once
 
@@ -6,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace dlt::testing {
@@ -17,7 +19,8 @@ struct CliResult {
 
 // `args` is shell text: quoting, redirections and pipes work.
 inline CliResult run_dlt(const std::string& args) {
-  const std::string cmd = std::string(DLT_BINARY) + " " + args + " 2>&1";
+  const char* carried = std::getenv("DLT_BIN");
+  const std::string cmd = std::string(carried && *carried ? carried : DLT_BINARY) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;

@@ -229,6 +229,10 @@ TEST(CliTrainBadInput, OneErrorLineAndExit2) {
                         {"missing.h5"});
   expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --resume", cfg, tmp.path("empty"))),
                         {"--resume: no checkpoint in"});
+  // Found only once the step count is known, still named by file and line.
+  expect_one_line_error(run_dlt(fmt::format("train {} --run-dir {} --set schedule.warmup_steps=100", cfg,
+                                            tmp.path("warm"))),
+                        {"tiny.yaml:15:", "total_steps (24) must be greater than warmup_steps (100)"});
 }
 
 TEST(CliTrainBadInput, ExistingCheckpointsAreNeverOverwritten) {

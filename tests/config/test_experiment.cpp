@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "dlt/config/experiment.h"
+#include "dlt/core/device_runtime.h"
 #include "tests/data/fixtures.h"
 #include "tests/test_util.h"
 
@@ -122,7 +123,7 @@ train:
   steps: 1000
   eval_every: 200
   log_every: 10
-  device: cuda:1
+  device: cpu
   precision: bf16
   grad_clip: 1.0
   grad_accum: 4
@@ -161,7 +162,7 @@ expect:
   EXPECT_EQ(s.train.steps, 1000);
   EXPECT_EQ(s.train.epochs, 0);
   EXPECT_EQ(s.train.eval_every, 200);
-  EXPECT_EQ(s.train.device, "cuda:1");
+  EXPECT_EQ(s.train.device, "cpu");
   EXPECT_EQ(s.train.precision, Precision::bf16);
   EXPECT_DOUBLE_EQ(s.train.grad_clip, 1.0);
   EXPECT_EQ(s.train.grad_accum, 4);
@@ -335,6 +336,29 @@ TEST(Experiment, WrongTypes) {
             "names the run folder)");
   EXPECT_EQ(error_of([] { load_experiment_string(kBase, "my exp.yaml"); }),
             "my exp.yaml:1:1: the file name 'my exp' cannot name the run folder: set name: explicitly");
+}
+
+// An explicit GPU must be usable where the file is read; auto falls back to
+// the CPU without one.
+TEST(Experiment, DeviceMustBeUsable) {
+  const int gpus = dlt::device_count(dlt::DeviceType::cuda);
+  const std::string reason = gpus == 0 ? dlt::device_unavailable_reason(dlt::DeviceType::cuda)
+                                       : fmt::format("this machine has {} CUDA device{} (cuda:0 to cuda:{})",
+                                                     gpus, gpus == 1 ? "" : "s", gpus - 1);
+  EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, device: \"cuda:9\"}\n")),
+            "exp.yaml:11:28: train.device: cuda:9 is not usable: " + reason);
+  if (gpus == 0) {
+    EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, device: cuda}\n")),
+              "exp.yaml:11:28: train.device: cuda is not usable: " + reason);
+    EXPECT_EQ(parse_error(kBase, {"train.device=cuda:0"}),
+              "--set train.device=cuda:0: train.device: cuda:0 is not usable: " + reason);
+  } else {
+    EXPECT_EQ(parse(with_section("train", "train: {epochs: 1, device: cuda}\n")).train.device, "cuda");
+  }
+  EXPECT_EQ(parse(with_section("train", "train: {epochs: 1, device: auto}\n")).train.device, "auto");
+  EXPECT_EQ(train_device("auto"), gpus > 0 ? dlt::Device::cuda(0) : dlt::Device::cpu());
+  EXPECT_EQ(train_device("cpu"), dlt::Device::cpu());
+  EXPECT_EQ(train_device("cuda:0"), dlt::Device::cuda(0));
 }
 
 TEST(Experiment, OutOfRangeValues) {

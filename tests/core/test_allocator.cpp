@@ -4,7 +4,9 @@
 #include <cstdint>
 
 #include "dlt/core/allocator.h"
+#include "dlt/core/device_runtime.h"
 #include "dlt/ops/ops.h"
+#include "tests/test_util.h"
 
 namespace dlt {
 namespace {
@@ -70,6 +72,19 @@ TEST(CpuAllocator, ReusedBlockKeepsItsMappedSize) {
   EXPECT_EQ(a.stats().reserved, reserved);
   a.empty_cache();
   EXPECT_EQ(a.stats().reserved, a.stats().allocated);
+}
+
+// Pinned memory comes from a GPU backend; without one (or without a device)
+// asking for it is an error that says why. tests/cuda covers the working case.
+TEST(PinnedMemory, WithoutAUsableGpuSaysWhy) {
+  if (device_count(DeviceType::cuda) > 0) GTEST_SKIP() << "a CUDA device is usable";
+  const Tensor x = ones({4});
+  EXPECT_FALSE(x.is_pinned());
+  if (!pinned_allocator())
+    testing::expect_error([&] { (void)x.pin_memory(); },
+                          {"pinned memory needs a GPU backend", "no cuda backend"});
+  else
+    testing::expect_error([&] { (void)x.pin_memory(); }, {"cannot allocate 16 bytes of pinned host memory"});
 }
 
 }  // namespace

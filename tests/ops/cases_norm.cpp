@@ -17,7 +17,7 @@ const std::vector<Tolerance> kHalfTol = {{DType::f16, 1e-3, 1e-3}, {DType::bf16,
 const std::vector<Tolerance> kCopyTol = {{DType::f32, 1e-6, 1e-6}, {DType::f64, 1e-12, 1e-12}};
 
 Tensor running(int64_t c, const Tensor& like, double value) {
-  return full({c}, value, TensorOptions(like.dtype()));
+  return full({c}, value, TensorOptions(like.dtype()).device(like.device()));
 }
 
 DLT_OP_CASES(norm) {

@@ -9,7 +9,7 @@ DLT_OP_CASES(views) {
   // Each row multiplies by a fixed ramp after the view so every output
   // element has its own gradient weight.
   auto ramp = [](const Tensor& t) {
-    return t * arange(t.numel(), TensorOptions(t.dtype())).view(t.shape());
+    return t * arange(t.numel(), TensorOptions(t.dtype()).device(t.device())).view(t.shape());
   };
   return {
       {.op = "view", .label = "reshape",

@@ -45,6 +45,7 @@ class BackwardContext {
   const Tensor& output(size_t i) const;  // must have been saved
   const Shape& input_shape(size_t i) const { return inputs_meta_[i].shape; }
   DType input_dtype(size_t i) const { return inputs_meta_[i].dtype; }
+  Device input_device(size_t i) const { return inputs_meta_[i].device; }
   bool input_defined(size_t i) const { return inputs_meta_[i].defined; }
   size_t num_inputs() const { return inputs_meta_.size(); }
   bool needs(size_t i) const { return needs_[i]; }  // does input i want a gradient?

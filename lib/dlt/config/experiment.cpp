@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "dlt/core/device_runtime.h"
 #include "dlt/core/error.h"
 
 namespace dlt::config {
@@ -292,6 +293,7 @@ ScheduleSpec read_schedule(const Node& n, const OptimSpec& optim) {
   ScheduleSpec s;
   s.max_lr = optim.lr;
   if (n.is_null()) return s;
+  s.location = n.location();
   if (n.is_scalar()) {  // schedule: cosine
     s.name = parse_enum(n, kSchedules);
     return s;
@@ -318,6 +320,18 @@ bool is_device(const std::string& d) {
   return std::all_of(d.begin() + 5, d.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// An explicit GPU must exist here, so a run fails at its config, not mid-way.
+void check_usable(const Node& n, const std::string& device) {
+  if (device == "cpu" || device == "auto") return;
+  const int index = Device::parse(device).index;
+  const int count = device_count(DeviceType::cuda);
+  if (count == 0)
+    n.fail(fmt::format("{} is not usable: {}", device, device_unavailable_reason(DeviceType::cuda)));
+  if (index >= count)
+    n.fail(fmt::format("{} is not usable: this machine has {} CUDA device{} (cuda:0 to cuda:{})", device,
+                       count, count == 1 ? "" : "s", count - 1));
+}
+
 TrainSpec read_train(const Node& n, const DataSpec& data) {
   n.check_keys({"epochs", "steps", "eval_every", "log_every", "device", "precision", "grad_clip",
                 "grad_accum", "on_nonfinite", "threads"});
@@ -335,6 +349,7 @@ TrainSpec read_train(const Node& n, const DataSpec& data) {
   if (const auto d = n.find("device"); d && !d->is_null()) {
     t.device = d->as<std::string>();
     if (!is_device(t.device)) d->fail(fmt::format("expected cpu, cuda, cuda:N or auto, got '{}'", t.device));
+    check_usable(*d, t.device);
   }
   t.precision = enum_or(n, "precision", kPrecisions, t.precision);
   t.grad_clip = number_or(n, "grad_clip", 0, kNonNegative);
@@ -435,5 +450,10 @@ std::string_view name_of(ScheduleKind v) { return name_in(kSchedules, v); }
 std::string_view name_of(Precision v) { return name_in(kPrecisions, v); }
 std::string_view name_of(NonFinite v) { return name_in(kNonFinite, v); }
 std::string_view name_of(BestMode v) { return name_in(kModes, v); }
+
+Device train_device(const std::string& device) {
+  if (device == "auto") return device_count(DeviceType::cuda) > 0 ? Device::cuda(0) : Device::cpu();
+  return Device::parse(device);
+}
 
 }  // namespace dlt::config

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "dlt/config/yaml_reader.h"
+#include "dlt/core/device.h"
 
 namespace dlt::config {
 
@@ -127,8 +128,16 @@ struct ScheduleSpec {
   double pct_start = 0.3;        // onecycle: fraction of the steps spent rising, in (0, 1)
   double div_factor = 25;        // onecycle: starts at max_lr / div_factor, > 0
   double final_div_factor = 1e4; // onecycle: ends at max_lr / (div_factor * final_div_factor), > 0
+  // "file:line:col" of the schedule block, for the checks that need the run's
+  // step count (known only once the data is open). Not part of equality.
+  std::string location;
 
-  bool operator==(const ScheduleSpec&) const = default;
+  bool operator==(const ScheduleSpec& o) const {
+    return name == o.name && warmup_steps == o.warmup_steps && step_size == o.step_size &&
+           gamma == o.gamma && min_lr == o.min_lr && max_lr == o.max_lr &&
+           pct_start == o.pct_start && div_factor == o.div_factor &&
+           final_div_factor == o.final_div_factor;
+  }
 };
 
 // ---- training loop ----
@@ -144,7 +153,8 @@ struct TrainSpec {
   int64_t eval_every = 0;    // steps between evaluations, >= 0; 0: at each epoch end
                              // (and at the end of the run) only
   int64_t log_every = 50;    // steps between log lines, >= 1
-  std::string device = "auto";  // cpu, cuda, cuda:N, or auto (cuda when available)
+  std::string device = "auto";  // cpu, cuda, cuda:N, or auto (see train_device()); an
+                                // explicit cuda device must be usable when the file is read
   Precision precision = Precision::f32;  // bf16 is accepted for later backends
   double grad_clip = 0;      // max global gradient norm, >= 0; 0: no clipping
   int64_t grad_accum = 1;    // batches per optimizer step, >= 1
@@ -218,6 +228,9 @@ Node apply_overrides(const Node& root, const std::vector<std::string>& overrides
 std::string resolved_yaml(const ExperimentSpec& spec);
 // FNV-1a (64-bit) of resolved_yaml: identifies the configuration in checkpoints.
 uint64_t config_hash(const ExperimentSpec& spec);
+
+// The device of train.device: auto is cuda:0 when a CUDA device is usable, else cpu.
+Device train_device(const std::string& device);
 
 // The YAML spelling of each enum value ("adamw", "cuda", ...).
 std::string_view name_of(DataKind v);

@@ -156,4 +156,11 @@ Allocator& allocator_for(DeviceType type) {
 
 void register_allocator(DeviceType type, Allocator* allocator) { slot(type).store(allocator); }
 
+namespace {
+std::atomic<Allocator*> pinned_slot{nullptr};
+}  // namespace
+
+Allocator* pinned_allocator() { return pinned_slot.load(); }
+void register_pinned_allocator(Allocator* allocator) { pinned_slot.store(allocator); }
+
 }  // namespace dlt

@@ -29,4 +29,9 @@ class Allocator {
 Allocator& allocator_for(DeviceType type);
 void register_allocator(DeviceType type, Allocator* allocator);
 
+// Page-locked host memory, registered by a GPU backend: host<->device copies
+// from it run asynchronously. nullptr in builds without a GPU backend.
+Allocator* pinned_allocator();
+void register_pinned_allocator(Allocator* allocator);
+
 }  // namespace dlt

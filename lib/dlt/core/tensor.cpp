@@ -1,5 +1,6 @@
 #include "dlt/core/tensor.h"
 
+#include "dlt/core/device_runtime.h"
 #include "dlt/core/grad_mode.h"
 
 namespace dlt {
@@ -115,6 +116,23 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   if (options.requires_grad_) t.requires_grad_(true);
   return t;
 }
+
+Tensor empty_pinned(const Shape& shape, DType dtype) {
+  Allocator* pinned = pinned_allocator();
+  DLT_CHECK(pinned != nullptr, "pinned memory needs a GPU backend: {}",
+            device_unavailable_reason(DeviceType::cuda));
+  for (int64_t s : shape)
+    DLT_CHECK(s >= 0, "negative dimension in shape {}", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<StorageImpl>(size_t(numel_of(shape)) * dtype_size(dtype),
+                                                Device::cpu(), *pinned);
+  impl->dtype = dtype;
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  return Tensor(std::move(impl));
+}
+
+bool Tensor::is_pinned() const { return defined() && impl_->storage && impl_->storage->pinned(); }
 
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset) {
   auto impl = std::make_shared<TensorImpl>();

@@ -97,6 +97,10 @@ class Tensor {
   Tensor to(Device d) const;
   Tensor contiguous() const;          // same tensor if already contiguous
   Tensor clone() const;
+  // A copy in page-locked host memory (this tensor if it already is one), so
+  // copies to a GPU run asynchronously. Needs a GPU backend.
+  Tensor pin_memory() const;
+  bool is_pinned() const;
 
   // ---- views (share storage) ----------------------------------------------
   Tensor view(const Shape& shape) const;     // -1 infers one dim; must not need a copy
@@ -175,6 +179,8 @@ struct TensorImpl {
 
 // A new tensor with fresh, uninitialised storage (the result of every kernel).
 Tensor empty(const Shape& shape, TensorOptions options = {});
+// A contiguous cpu tensor in pinned memory (see Tensor::pin_memory()).
+Tensor empty_pinned(const Shape& shape, DType dtype);
 // A view: shares `base`'s storage with new geometry. Only the op layer makes these.
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset);
 

@@ -139,13 +139,14 @@ Batch Loader::make_batch(int64_t g, std::vector<std::byte>& scratch) {
   const int64_t n = std::min(B, int64_t(order->size()) - first);
   const std::span<const int64_t> indices(order->data() + first, size_t(n));
 
-  // Fresh CPU tensors that this loader fills, as a kernel fills its outputs.
+  // Fresh CPU tensors that this loader fills, as a kernel fills its outputs;
+  // page-locked for a GPU run, so its copy to the device is asynchronous.
   Batch batch{{}, {indices.begin(), indices.end()}, at};
   std::vector<std::byte*> out;
   for (const Field& f : outputs_) {
     Shape shape{n};
     shape.insert(shape.end(), f.shape.begin(), f.shape.end());
-    batch.fields.push_back(empty(shape, f.dtype));
+    batch.fields.push_back(options_.pin_memory ? empty_pinned(shape, f.dtype) : empty(shape, f.dtype));
     out.push_back(static_cast<std::byte*>(batch.fields.back().raw_data()));
   }
   const int64_t raw_bytes = dataset_->fields()[0].sample_bytes();

@@ -32,6 +32,7 @@ struct LoaderOptions {
   int64_t epochs = 1;         // the loader ends before this epoch
   SamplerOptions sampler;     // shuffle, seed (also for augmentation), shard, drop_last
   ImageTransform transform;   // applied to field 0 (x)
+  bool pin_memory = false;    // batches in page-locked memory (a GPU backend's), for GPU runs
 };
 
 // A position in the stream of batches: save it with a checkpoint.

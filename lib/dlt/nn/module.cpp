@@ -103,6 +103,34 @@ void Module::zero_grad() {
   }
 }
 
+namespace {
+
+// Points the handle's impl at a copy of its data on `device`, so every holder
+// of the handle follows; autograd metadata (requires_grad, .grad) stays.
+void move_in_place(const Tensor& t, Device device) {
+  if (t.device() == device) return;
+  const Tensor moved = t.detach().to(device);  // contiguous
+  TensorImpl& impl = *t.impl();
+  impl.storage = moved.storage();
+  impl.strides = moved.strides();
+  impl.offset = moved.offset();
+}
+
+}  // namespace
+
+void Module::to(Device device) {
+  NoGradGuard no_grad;
+  Named all = named_parameters();
+  for (auto& named : named_buffers()) all.push_back(std::move(named));
+  for (const auto& [name, t] : all) {
+    move_in_place(t, device);
+    if (const Tensor& g = t.grad(); g.defined() && g.device() != device) {
+      Tensor p = t;
+      p.set_grad(g.to(device));
+    }
+  }
+}
+
 Tensor Module::register_parameter(const std::string& name, Tensor value) {
   DLT_ASSERT(value.defined(), "parameter '{}' is undefined", name);
   value.requires_grad_(true);

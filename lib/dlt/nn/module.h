@@ -52,6 +52,11 @@ class Module {
 
   void zero_grad();  // every parameter's .grad becomes undefined
 
+  // Moves every parameter and buffer (and gradient) to `device` in place, as
+  // torch's module.to(): the tensor handles layers and optimizers hold see the
+  // new memory. A no-op for tensors already there.
+  void to(Device device);
+
  protected:
   // Registers a tensor as a parameter (it then requires grad) and returns it.
   Tensor register_parameter(const std::string& name, Tensor value);

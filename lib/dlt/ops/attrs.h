@@ -86,6 +86,9 @@ struct Pool2dAttrs {
   bool ceil_mode = false;
   bool count_include_pad = true;  // avg pool only
 };
+struct AttentionAttrs {  // causal_attention: softmax(q k^T * scale, causal) v
+  double scale = 1;
+};
 struct AdaptivePoolAttrs {
   std::array<int64_t, 2> output{1, 1};
 };

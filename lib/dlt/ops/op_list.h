@@ -79,6 +79,7 @@
   X(max_pool2d, Compute, Pool2dAttrs)                     \
   X(avg_pool2d, Compute, Pool2dAttrs)                     \
   X(adaptive_avg_pool2d, Compute, AdaptivePoolAttrs)      \
+  X(causal_attention, Compute, AttentionAttrs)            \
   /* shape and indexing */                                \
   X(cat, Compute, DimAttrs)                               \
   X(stack, Composite, DimAttrs)                           \
@@ -120,7 +121,8 @@
   X(conv2d_backward_weight, Backward, Conv2dAttrs)        \
   X(max_pool2d_backward, Backward, Pool2dAttrs)           \
   X(avg_pool2d_backward, Backward, Pool2dAttrs)           \
-  X(adaptive_avg_pool2d_backward, Backward, AdaptivePoolAttrs)
+  X(adaptive_avg_pool2d_backward, Backward, AdaptivePoolAttrs) \
+  X(causal_attention_backward, Backward, AttentionAttrs)
 
 namespace dlt::ops {
 

@@ -156,6 +156,11 @@ Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
                   std::array<int64_t, 2> padding = {0, 0}, bool ceil_mode = false,
                   bool count_include_pad = true);
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
+// Causal self-attention as one op: q, k, v (B, H, T, D) ->
+// softmax(q k^T * scale, position t attending to positions <= t) v, (B, H, T, D),
+// without forming the (T, T) weights on GPUs. scale defaults to 1 / sqrt(D).
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                        std::optional<double> scale = std::nullopt);
 
 // ---- shape and indexing --------------------------------------------------------
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);

@@ -140,6 +140,16 @@ Tensor Tensor::contiguous() const {
 
 Tensor Tensor::clone() const { return copy_to_new(*this, dtype(), device()); }
 
+Tensor Tensor::pin_memory() const {
+  DLT_CHECK(device().is_cpu(), "pin_memory: only cpu tensors can be pinned, this one is on {}",
+            device());
+  if (is_pinned()) return *this;
+  Tensor ins[] = {*this};
+  Tensor outs[] = {empty_pinned(shape(), dtype())};
+  ops::run(OpId::copy, ins, outs, nullptr);  // records the copy for autograd, as to() does
+  return outs[0];
+}
+
 template <class T> T Tensor::item() const {
   DLT_CHECK(numel() == 1, "item(): a tensor with {} elements cannot be converted to a scalar",
             numel());

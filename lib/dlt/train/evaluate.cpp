@@ -4,6 +4,7 @@
 
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/ops.h"
+#include "dlt/train/device_batches.h"
 
 namespace dlt::train {
 
@@ -12,6 +13,11 @@ namespace {
 int64_t count_equal(const Tensor& a, const Tensor& b) { return eq(a, b).to(DType::i64).sum().item<int64_t>(); }
 
 }  // namespace
+
+Device model_device(const nn::Module& model) {
+  const std::vector<Tensor> params = model.parameters();
+  return params.empty() ? Device::cpu() : params.front().device();
+}
 
 BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor& target) {
   switch (o.task) {
@@ -47,8 +53,9 @@ BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor&
                 shape_str(output.shape()), shape_str(y.shape()));
       const Tensor loss = binary_cross_entropy_with_logits(output, y);
       NoGradGuard no_grad;
-      const Tensor predicted = gt(output.detach(), zeros({}, output.dtype()));
-      return {loss, count_equal(predicted, gt(y, full({}, 0.5, y.dtype()))), y.numel()};
+      const TensorOptions on(TensorOptions(output.dtype()).device(output.device()));
+      const Tensor predicted = gt(output.detach(), zeros({}, on));
+      return {loss, count_equal(predicted, gt(y, full({}, 0.5, on))), y.numel()};
     }
   }
   throw InternalError("unknown task");
@@ -60,8 +67,11 @@ EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data
   model.eval();
   NoGradGuard no_grad;
   loader.epochs = 1;
+  const Device device = model_device(model);
+  loader.pin_memory = !device.is_cpu();
   const std::string what = data->describe();
-  data::Loader batches(std::move(data), loader);
+  data::Loader host_batches(std::move(data), loader);
+  DeviceBatches batches(host_batches, device);
   double loss_sum = 0;
   int64_t correct = 0, count = 0, samples = 0;
   while (auto batch = batches.next()) {
@@ -70,7 +80,7 @@ EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data
     loss_sum += b.loss.item<double>() * double(b.count);  // b.loss is a mean over b.count
     correct += b.correct;
     count += b.count;
-    samples += int64_t(batch->indices.size());
+    samples += int64_t(batch->host.indices.size());
   }
   model.train(was_training);
   DLT_CHECK(count > 0, "{} has no samples to evaluate", what);

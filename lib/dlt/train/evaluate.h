@@ -39,7 +39,11 @@ struct EvalResult {
   int64_t samples = 0;
 };
 
-// One pass over `data` in eval mode without gradients (the mode is restored).
+// Where the model's parameters are (cpu for a model without any).
+Device model_device(const nn::Module& model);
+
+// One pass over `data` in eval mode without gradients (the mode is restored),
+// with the batches moved to the model's device.
 EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data,
                     data::LoaderOptions loader, const LossOptions& options);
 

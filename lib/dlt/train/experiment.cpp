@@ -119,6 +119,7 @@ EvalResult evaluate_checkpoint(const ExperimentSpec& spec, const fs::path& check
   const ExperimentData data = open_data(spec);
   BuiltModel model = build_model(spec, data.input_shape);
   Trainer::load_model(*model.module, checkpoint_dir);
+  model.module->to(config::train_device(spec.train.device));
   return evaluate(*model.module, data.val, data.val_loader, loss_options(spec));
 }
 
@@ -131,8 +132,11 @@ int64_t predict_to_file(const ExperimentSpec& spec, const fs::path& checkpoint_d
   const Shape sample = inputs->fields().at(0).shape;
   BuiltModel model = build_model(spec, sample);
   Trainer::load_model(*model.module, checkpoint_dir);
+  const Device device = config::train_device(spec.train.device);
+  model.module->to(device);
   model.module->eval();
   NoGradGuard no_grad;
+  lo.pin_memory = !device.is_cpu();
 
   const int64_t n = inputs->size();
   Shape out_shape = {n};
@@ -146,7 +150,8 @@ int64_t predict_to_file(const ExperimentSpec& spec, const fs::path& checkpoint_d
     if (classes) predictions = writer.create("predictions", DType::i64, {n});
     data::Loader loader(inputs, lo);
     while (auto batch = loader.next()) {
-      const Tensor y = (*model.module)(batch->fields.at(0)).to(DType::f32).contiguous();  // (B, out...)
+      const Tensor y =
+          (*model.module)(batch->fields.at(0).to(device)).to(DType::f32).to(Device::cpu()).contiguous();  // (B, out...)
       const int64_t B = y.size(0);
       outputs.write_rows(row, B, y.raw_data());
       if (predictions) predictions->write_rows(row, B, argmax(y, 1).contiguous().raw_data());
@@ -168,6 +173,7 @@ std::string resume_hash(const ExperimentSpec& spec) {
   s.train.threads = 0;
   s.data.workers = 1;
   s.data.prefetch = 0;
+  s.train.device = "auto";  // a run may continue on another device
   return fmt::format("{:016x}", config::config_hash(s));
 }
 
@@ -193,8 +199,6 @@ fs::path find_checkpoint(const fs::path& dir) {
 int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump,
                      int64_t stop_after) {
   DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
-  DLT_CHECK(spec.train.device == "auto" || spec.train.device == "cpu",
-            "train.device {}: this build of dlt trains on cpu only", spec.train.device);
   if (spec.train.threads > 0) set_num_threads(int(spec.train.threads));
 
   const ExperimentData data = open_data(spec);
@@ -224,6 +228,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.seed = uint64_t(spec.seed);
   to.config_hash = resume_hash(spec);
   to.stop_after = stop_after;
+  to.device = config::train_device(spec.train.device);
 
   const config::ScheduleSpec& s = spec.schedule;
   optim::ScheduleOptions so;
@@ -238,7 +243,13 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   so.pct_start = s.pct_start;
   so.div_factor = s.div_factor;
   so.final_div_factor = s.final_div_factor;
-  const optim::LrSchedule schedule(so);
+  const optim::LrSchedule schedule = [&] {
+    try {
+      return optim::LrSchedule(so);
+    } catch (const Error& e) {  // e.g. more warm-up steps than the run has
+      throw Error(fmt::format("{}: {}", s.location.empty() ? spec.source : s.location, e.what()));
+    }
+  }();
 
   TrainerParts parts;
   parts.model = model.module;
@@ -270,8 +281,8 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   else
     trainer.start_fresh();
   write_file_atomic(run_dir / "config.resolved.yaml", config::resolved_yaml(spec));
-  fmt::print(stderr, "{}: {} parameters, {} steps, run folder {}\n", spec.name,
-             nn::thousands(model.module->num_parameters()), to.total_steps, run_dir.string());
+  fmt::print(stderr, "{}: {} parameters, {} steps on {}, run folder {}\n", spec.name,
+             nn::thousands(model.module->num_parameters()), to.total_steps, to.device, run_dir.string());
 
   install_stop_handlers();
   const TrainResult r = trainer.run();

@@ -7,6 +7,7 @@
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/ops.h"
 #include "dlt/optim/clip.h"
+#include "dlt/train/device_batches.h"
 
 namespace dlt::train {
 
@@ -48,6 +49,9 @@ Trainer::Trainer(TrainerParts parts, TrainerOptions options, fs::path run_dir, f
   fs::create_directories(run_dir_, ec);
   DLT_CHECK(!ec && fs::is_directory(run_dir_), "cannot create the run folder {}: {}", run_dir_.string(),
             ec ? ec.message() : "a file of that name is in the way");
+  // In place: the optimizer's parameter handles follow; its state is made
+  // (or loaded, by resume()) on the parameters' device.
+  parts_.model->to(options_.device);
 }
 
 int64_t Trainer::batches_per_epoch() const {
@@ -172,7 +176,9 @@ TrainResult Trainer::run() {
   const int64_t bpe = batches_per_epoch();
   DLT_CHECK(bpe > 0, "the training data {} gives no batch of {}", parts_.train_data->describe(), lo.batch_size);
   lo.epochs = (options_.total_steps * A + bpe - 1) / bpe;
+  lo.pin_memory = !options_.device.is_cpu();
   data::Loader loader(parts_.train_data, lo, cursor_);
+  DeviceBatches batches(loader, options_.device);
 
   const std::vector<Tensor> params = parts_.model->parameters();
   parts_.model->train();
@@ -186,15 +192,15 @@ TrainResult Trainer::run() {
     parts_.model->zero_grad();
     double loss = 0;
     for (int64_t a = 0; a < A; ++a) {
-      std::optional<data::Batch> batch = loader.next();
+      std::optional<DeviceBatch> batch = batches.next();
       DLT_ASSERT(batch, "the loader ended before step {}", step_ + 1);
-      if (parts_.on_batch) parts_.on_batch(step_ + 1, *batch);
+      if (parts_.on_batch) parts_.on_batch(step_ + 1, batch->host);
       const Tensor out = (*parts_.model)(batch->fields.at(0));
       const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1));
       loss += b.loss.item<double>() / double(A);
       (A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
-      window_samples += int64_t(batch->indices.size());
-      cursor_ = loader.cursor();
+      window_samples += int64_t(batch->host.indices.size());
+      cursor_ = batch->after;
     }
     const double norm = options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
                                                     : optim::grad_norm(params);

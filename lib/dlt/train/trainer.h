@@ -43,6 +43,7 @@ struct TrainerOptions {
   double progress_interval_s = 10;  // plain progress lines (not a terminal)
   int64_t stop_after = 0;        // > 0: stop after this step as a signal would (checkpoint
                                  // written), so a test or recipe can interrupt exactly there
+  Device device = Device::cpu();  // the model (moved there by the trainer) and batches
 };
 
 struct TrainerParts {

@@ -129,10 +129,14 @@ DLT_BACKWARD(masked_fill, kSaveInputs) {
   return {masked_fill(ctx.grad(), ctx.input(1), 0), Tensor()};
 }
 
-// A dtype conversion (or copy) passes the gradient back in the input's dtype.
+// A dtype conversion or a move between devices (or a copy) passes the
+// gradient back in the input's dtype, to the input's device: one copy.
 DLT_BACKWARD(copy, kSaveNothing) {
-  const Tensor& g = ctx.grad();
-  return {sum_to(g, ctx.input_shape(0)).to(ctx.input_dtype(0))};
+  const Tensor g = sum_to(ctx.grad(), ctx.input_shape(0));
+  if (g.dtype() == ctx.input_dtype(0) && g.device() == ctx.input_device(0)) return {g};
+  Tensor back = empty(g.shape(), TensorOptions(ctx.input_dtype(0)).device(ctx.input_device(0)));
+  back.copy_(g);
+  return {back};
 }
 
 }  // namespace

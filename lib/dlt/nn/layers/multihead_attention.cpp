@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "dlt/nn/layers/options.h"
+#include "dlt/ops/attention.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
@@ -48,13 +49,25 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   const Tensor qkv = (*qkv_)(x).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
   const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
 
-  Tensor att = matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));  // (B, H, T, T)
-  if (options.causal)
-    att = masked_fill(att, future_mask(t, x.device()), -std::numeric_limits<double>::infinity());
-  att = dropout(softmax(att, -1), options.dropout, training(), gen_);
+  const double scale = 1.0 / std::sqrt(double(d));
+  // On accelerators causal attention without dropout on its weights is one
+  // fused op that never forms the (T, T) weights; the CPU keeps the unfused
+  // reference path below.
+  const bool fused = x.device().type != DeviceType::cpu && options.causal &&
+                     (options.dropout == 0 || !training()) && d <= ops::kMaxGpuAttentionHeadDim;
+  Tensor heads;  // (B, H, T, D)
+  if (fused) {
+    heads = causal_attention(q, k, v, scale);
+  } else {
+    Tensor att = matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
+    if (options.causal)
+      att = masked_fill(att, future_mask(t, x.device()), -std::numeric_limits<double>::infinity());
+    att = dropout(softmax(att, -1), options.dropout, training(), gen_);
+    heads = matmul(att, v);
+  }
 
   // (B, H, T, D) -> (B, T, H, D) -> (B, T, C): the heads side by side again.
-  const Tensor y = matmul(att, v).transpose(1, 2).reshape({b, t, c});
+  const Tensor y = heads.transpose(1, 2).reshape({b, t, c});
   return dropout((*proj_)(y), options.dropout, training(), gen_);
 }
 

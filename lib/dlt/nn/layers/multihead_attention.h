@@ -6,7 +6,9 @@
 //   y   = dropout(proj(dropout(att) @ v))   (B, T, C)
 //
 // H heads of size D = C / H; C is the last dim of the input shape [T, C].
-// This is the unfused reference path: every step is an autograd op.
+// On the CPU every step is an autograd op (the unfused reference path); on
+// accelerators causal attention without attention dropout runs as the fused
+// causal_attention op.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,27 @@
+// Fused causal self-attention on the GPU (FlashAttention-2 style): the
+// (T, T) attention weights are never stored. Every (B, H, T, D) operand may
+// have any strides over B, H and T but must be contiguous along D; D <= 128
+// (kMaxAttentionHeadDim). lse and the temporaries are contiguous (B, H, T) in
+// float32 (float64 for float64 inputs).
+#pragma once
+
+#include "kernels/cuda/gpu.h"
+#include "kernels/cuda/tensor_arg.h"
+
+namespace dlt::gpu {
+
+inline constexpr int64_t kMaxAttentionHeadDim = 128;
+
+// out = softmax(q k^T * scale, causal) v; lse = each row's log of the softmax
+// denominator (of the scaled scores).
+void launch_causal_attention(TensorArg out, TensorArg lse, TensorArg q, TensorArg k, TensorArg v,
+                             double scale, cudaStream_t stream);
+
+// dq, dk, dv from dout and the forward's q, k, v, out, lse. row_dot is a
+// (B, H, T) scratch tensor of lse's dtype: rowsum(dout * out).
+void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, TensorArg dout,
+                                      TensorArg q, TensorArg k, TensorArg v, TensorArg out,
+                                      TensorArg lse, TensorArg row_dot, double scale,
+                                      cudaStream_t stream);
+
+}  // namespace dlt::gpu

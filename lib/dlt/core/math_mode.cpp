@@ -1,0 +1,23 @@
+#include "dlt/core/math_mode.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace dlt {
+namespace {
+
+std::atomic<bool>& tf32_flag() {
+  static std::atomic<bool> flag = [] {
+    const char* env = std::getenv("DLT_ALLOW_TF32");
+    return env != nullptr && std::strcmp(env, "1") == 0;
+  }();
+  return flag;
+}
+
+}  // namespace
+
+void set_allow_tf32(bool allow) { tf32_flag().store(allow); }
+bool allow_tf32() { return tf32_flag().load(); }
+
+}  // namespace dlt

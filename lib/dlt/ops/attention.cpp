@@ -1,0 +1,66 @@
+// causal_attention: argument checks, output allocation and its backward wrapper.
+#include <cmath>
+
+#include "dlt/ops/attention.h"
+#include "dlt/ops/dispatch.h"
+#include "dlt/ops/ops.h"
+
+namespace dlt {
+
+using ops::OpId;
+
+namespace {
+
+TensorOptions like(const Tensor& t, DType dtype) { return TensorOptions(dtype).device(t.device()); }
+
+// The per-row logsumexp is float64 for float64 inputs and float32 otherwise
+// (the accumulation type of f16/bf16).
+DType lse_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
+
+// Kernels index B, H and T by strides and read D contiguously, so views such
+// as the heads of a fused qkv projection reach them without a copy.
+Tensor unit_inner_stride(const Tensor& t) {
+  return t.size(3) <= 1 || t.stride(3) == 1 ? t : t.contiguous();
+}
+
+}  // namespace
+
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                        std::optional<double> scale) {
+  DLT_CHECK(q.defined() && k.defined() && v.defined(), "causal_attention: undefined input tensor");
+  DLT_CHECK(q.dim() == 4, "causal_attention: expected q of shape (B, H, T, D), got {}",
+            shape_str(q.shape()));
+  DLT_CHECK(k.shape() == q.shape() && v.shape() == q.shape(),
+            "causal_attention: q, k and v must share one shape (B, H, T, D), got q {}, k {}, v {}",
+            shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  DLT_CHECK(is_floating(q.dtype()) && k.dtype() == q.dtype() && v.dtype() == q.dtype(),
+            "causal_attention expects q, k and v of one floating point dtype, got {}, {} and {}",
+            q.dtype(), k.dtype(), v.dtype());
+  DLT_CHECK(q.size(3) >= 1, "causal_attention: head size D must be at least 1, got q of shape {}",
+            shape_str(q.shape()));
+  const double s = scale.value_or(1.0 / std::sqrt(double(q.size(3))));
+  DLT_CHECK(std::isfinite(s), "causal_attention: scale must be finite, got {}", s);
+  const ops::AttentionAttrs attrs{s};
+  const Shape rows(q.shape().begin(), q.shape().end() - 1);  // (B, H, T)
+  Tensor ins[] = {unit_inner_stride(q), unit_inner_stride(k), unit_inner_stride(v)};
+  Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(rows, like(q, lse_dtype(q.dtype())))};
+  ops::run(OpId::causal_attention, ins, outs, &attrs);
+  return outs[0];
+}
+
+namespace ops {
+
+AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
+                                         const Tensor& v, const Tensor& out, const Tensor& lse,
+                                         double scale) {
+  const AttentionAttrs attrs{scale};
+  Tensor ins[] = {unit_inner_stride(grad.to(q.dtype())), unit_inner_stride(q), unit_inner_stride(k),
+                  unit_inner_stride(v), unit_inner_stride(out), lse.contiguous()};
+  Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(q.shape(), like(q, q.dtype())),
+                   empty(q.shape(), like(q, q.dtype()))};
+  run(OpId::causal_attention_backward, ins, outs, &attrs);
+  return {outs[0], outs[1], outs[2]};
+}
+
+}  // namespace ops
+}  // namespace dlt

@@ -1,0 +1,37 @@
+// What the op-table and end-to-end CUDA suites share: skipping without a
+// usable device, moving op-table inputs to a device with their strides kept,
+// and the repository root. cuda_harness.cpp also holds the `gpu` group's
+// one-line skip.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "dlt/core/device_runtime.h"
+#include "tests/ops/op_case.h"
+
+namespace dlt::testing {
+
+// Whether this process can run CUDA work (a build with the backend and a device).
+inline bool cuda_usable() { return device_count(DeviceType::cuda) > 0; }
+
+// Skips the current test when there is no usable CUDA device. The `gpu` ctest
+// group says so once, up front (tests/cuda/run_gpu_tests.sh), and runs no test.
+#define DLT_REQUIRE_CUDA_DEVICE()                                                \
+  do {                                                                           \
+    if (!::dlt::testing::cuda_usable())                                          \
+      GTEST_SKIP() << "no usable CUDA device: "                                  \
+                   << ::dlt::device_unavailable_reason(::dlt::DeviceType::cuda); \
+  } while (0)
+
+// A copy of `x` on `device`. An input drawn as a strided view (InputSpec::noncontig:
+// every other element of the last dim) stays one there, so the kernels see the
+// same strides on both devices.
+Tensor to_device_as_drawn(const Tensor& x, const InputSpec& spec, Device device);
+
+// The repository root: the build's, or $DLT_SOURCE_DIR where the binaries were
+// carried to another machine (tests/cli/run_dlt.h reads $DLT_BIN likewise).
+std::string source_dir();
+
+}  // namespace dlt::testing

@@ -1,0 +1,51 @@
+// Shared by the targeted CUDA kernel tests: a fixture that skips without a
+// device, and comparisons of a CUDA result with the CPU's.
+#pragma once
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "dlt/core/device_runtime.h"
+#include "tests/test_util.h"
+
+namespace dlt::testing {
+
+class CudaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (device_count(DeviceType::cuda) == 0)
+      GTEST_SKIP() << "no CUDA device: " << device_unavailable_reason(DeviceType::cuda);
+  }
+  static Tensor on_cuda(const Tensor& t) { return t.to(Device::cuda()); }
+  static TensorOptions cuda(DType t = DType::f32) {
+    return TensorOptions(t).device(Device::cuda());
+  }
+};
+
+// Same shape, dtype, and every value within atol + rtol * |expected|.
+inline void expect_close(const Tensor& expected, const Tensor& actual, double rtol, double atol) {
+  ASSERT_EQ(expected.shape(), actual.shape());
+  ASSERT_EQ(expected.dtype(), actual.dtype());
+  const std::vector<double> e = to_vector<double>(expected), a = to_vector<double>(actual);
+  int64_t reported = 0;
+  for (size_t i = 0; i < e.size(); ++i) {
+    const bool both_nan = std::isnan(e[i]) && std::isnan(a[i]);
+    const bool same_inf = std::isinf(e[i]) && e[i] == a[i];
+    if (both_nan || same_inf) continue;
+    if (!(std::abs(e[i] - a[i]) <= atol + rtol * std::abs(e[i])) && reported++ < 5)
+      ADD_FAILURE() << "element " << i << ": expected " << e[i] << ", got " << a[i];
+  }
+}
+
+// Bit-for-bit equality of two f32 tensors.
+inline void expect_bitwise_f32(const Tensor& expected, const Tensor& actual) {
+  ASSERT_EQ(expected.shape(), actual.shape());
+  const std::vector<float> e = to_vector<float>(expected), a = to_vector<float>(actual);
+  int64_t reported = 0;
+  for (size_t i = 0; i < e.size(); ++i)
+    if (std::memcmp(&e[i], &a[i], sizeof(float)) != 0 && reported++ < 5)
+      ADD_FAILURE() << "element " << i << ": cpu " << e[i] << ", cuda " << a[i];
+}
+
+}  // namespace dlt::testing

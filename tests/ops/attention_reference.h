@@ -1,0 +1,39 @@
+// The unfused causal attention (matmul, mask, softmax, matmul: every step an
+// autograd op) that the fused causal_attention op is checked against, and a
+// helper running either with a backward pass.
+#pragma once
+
+#include <cmath>
+#include <limits>
+
+#include "dlt/ops/ops.h"
+
+namespace dlt::testing {
+
+// softmax(q k^T * scale, position t attending to positions <= t) v; q, k, v (B, H, T, D).
+inline Tensor unfused_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                       double scale) {
+  const int64_t t = q.size(2);
+  const Tensor future = triu(ones({t, t}, TensorOptions(DType::boolean).device(q.device())), 1);
+  const Tensor scores = masked_fill(matmul(q, k.transpose(-2, -1)) * scale, future,
+                                    -std::numeric_limits<double>::infinity());
+  return matmul(softmax(scores, -1), v);
+}
+
+struct AttentionRun {
+  Tensor out, dq, dk, dv;
+};
+
+// Forward, then backward of upstream (B, H, T, D) through the fused op or the
+// unfused reference, from copies of q, k, v that require grad.
+inline AttentionRun run_attention(bool fused, const Tensor& q, const Tensor& k, const Tensor& v,
+                                  const Tensor& upstream) {
+  const double scale = 1.0 / std::sqrt(double(q.size(3)));
+  Tensor qg = q.detach().requires_grad_(), kg = k.detach().requires_grad_(),
+         vg = v.detach().requires_grad_();
+  const Tensor out = fused ? causal_attention(qg, kg, vg) : unfused_causal_attention(qg, kg, vg, scale);
+  out.backward(upstream);
+  return {out.detach(), qg.grad(), kg.grad(), vg.grad()};
+}
+
+}  // namespace dlt::testing

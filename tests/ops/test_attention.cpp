@@ -1,0 +1,91 @@
+// causal_attention on the CPU: equal to the unfused path it replaces on
+// accelerators, independent of the thread count, and clear about bad input.
+// (Gradcheck and torch parity run from the rows in cases_attention.cpp.)
+#include "tests/ops/attention_reference.h"
+#include "tests/test_util.h"
+
+namespace dlt::testing {
+namespace {
+
+// Every value of a against b: |a - b| <= tol (1 + |b|).
+void expect_close(const Tensor& a, const Tensor& b, double tol, const char* what) {
+  EXPECT_EQ(a.shape(), b.shape()) << what;
+  EXPECT_EQ(compare_close(to_vector<double>(a), to_vector<double>(b), tol, tol), "") << what;
+}
+
+void expect_fused_matches_unfused(Shape shape, DType dtype, double tol) {
+  Generator gen(7);
+  const TensorOptions o(dtype);
+  const Tensor q = randn(shape, o, &gen), k = randn(shape, o, &gen), v = randn(shape, o, &gen);
+  const Tensor upstream = randn(shape, o, &gen);
+  const AttentionRun fused = run_attention(true, q, k, v, upstream);
+  const AttentionRun unfused = run_attention(false, q, k, v, upstream);
+  expect_close(fused.out, unfused.out, tol, "out");
+  expect_close(fused.dq, unfused.dq, tol, "dq");
+  expect_close(fused.dk, unfused.dk, tol, "dk");
+  expect_close(fused.dv, unfused.dv, tol, "dv");
+}
+
+TEST(CausalAttention, MatchesTheUnfusedPathInFloat64) {
+  expect_fused_matches_unfused({2, 3, 7, 5}, DType::f64, 1e-12);
+  expect_fused_matches_unfused({1, 1, 1, 4}, DType::f64, 1e-12);
+}
+
+// Sums over up to 40 keys in a different order: a few float32 ulps.
+TEST(CausalAttention, MatchesTheUnfusedPathInFloat32) {
+  expect_fused_matches_unfused({2, 2, 40, 16}, DType::f32, 1e-5);
+}
+
+TEST(CausalAttention, DefaultScaleIsOneOverSqrtHeadSize) {
+  Generator gen(3);
+  const Tensor q = randn({1, 2, 6, 9}, DType::f64, &gen), k = randn({1, 2, 6, 9}, DType::f64, &gen),
+               v = randn({1, 2, 6, 9}, DType::f64, &gen);
+  expect_close(causal_attention(q, k, v), causal_attention(q, k, v, 1.0 / 3.0), 0, "out");
+  expect_close(causal_attention(q, k, v, 0.25), unfused_causal_attention(q, k, v, 0.25), 1e-12,
+               "scale 0.25");
+}
+
+// The heads of a fused (B, T, 3, H, D) projection, as MultiHeadAttention
+// passes them: strided over B, H and T, contiguous along D.
+TEST(CausalAttention, TakesStridedHeadsWithoutChangingResults) {
+  Generator gen(5);
+  const Tensor qkv = randn({2, 5, 3, 2, 4}, DType::f64, &gen).permute({2, 0, 3, 1, 4});
+  const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+  ASSERT_FALSE(q.is_contiguous());
+  expect_close(causal_attention(q, k, v), causal_attention(q.contiguous(), k.contiguous(),
+                                                           v.contiguous()),
+               0, "strided heads");
+}
+
+TEST(Determinism, CausalAttentionDoesNotDependOnTheThreadCount) {
+  ThreadCountGuard guard;
+  Generator gen(11);
+  const Shape shape{3, 2, 33, 8};
+  const Tensor q = randn(shape, {}, &gen), k = randn(shape, {}, &gen), v = randn(shape, {}, &gen),
+               upstream = randn(shape, {}, &gen);
+  set_num_threads(1);
+  const AttentionRun one = run_attention(true, q, k, v, upstream);
+  set_num_threads(4);
+  const AttentionRun four = run_attention(true, q, k, v, upstream);
+  for (const auto& [a, b] : {std::pair{one.out, four.out}, {one.dq, four.dq}, {one.dk, four.dk},
+                             {one.dv, four.dv}})
+    EXPECT_EQ(to_vector<float>(a), to_vector<float>(b));
+}
+
+TEST(CausalAttention, RejectsBadInputsNamingShapesAndDtypes) {
+  const Tensor q = zeros({2, 3, 4, 5});
+  expect_error([&] { causal_attention(zeros({3, 4, 5}), q, q); },
+               {"causal_attention", "(B, H, T, D)", "[3, 4, 5]"});
+  expect_error([&] { causal_attention(q, zeros({2, 3, 4, 6}), q); },
+               {"causal_attention", "[2, 3, 4, 5]", "[2, 3, 4, 6]"});
+  expect_error([&] { causal_attention(q, q, zeros({2, 3, 4, 5}, DType::f64)); },
+               {"causal_attention", "float32", "float64"});
+  expect_error([&] { causal_attention(zeros({1, 1, 2, 2}, DType::i64), zeros({1, 1, 2, 2}, DType::i64),
+                                      zeros({1, 1, 2, 2}, DType::i64)); },
+               {"causal_attention", "floating point", "int64"});
+  expect_error([&] { causal_attention(zeros({1, 1, 2, 0}), zeros({1, 1, 2, 0}), zeros({1, 1, 2, 0})); },
+               {"causal_attention", "head size D", "[1, 1, 2, 0]"});
+}
+
+}  // namespace
+}  // namespace dlt::testing
