@@ -10,10 +10,9 @@
 #include "kernels/cuda/portable_tile.cuh"
 #include "kernels/cuda/types.cuh"
 
-namespace dlt::gpu {
+namespace dlt::gpu::portable {
 namespace {
 
-using portable::GemmSize;
 
 // Input position of output position o through tap t, or -1 in the padding.
 __device__ inline int64_t input_pos(int64_t o, int64_t t, int64_t stride, int64_t pad,
@@ -222,7 +221,7 @@ void launch_portable_conv2d(const ConvShape& s, DTypeCode dtype, const void* x,
   const GemmSize size{s.Cout / s.groups, s.Ho * s.Wo, s.Cin / s.groups * s.kH * s.kW,
                       s.B * s.groups};
   visit_floating_code(dtype, [&]<class T>() {
-    portable::launch_tiled_gemm<compute_t<T>>(
+    launch_tiled_gemm<compute_t<T>>(
         size, ForwardWeight<T>{s, static_cast<const T*>(weight)},
         ForwardInput<T>{s, static_cast<const T*>(x)},
         ForwardOutput<T>{s, static_cast<T*>(y), static_cast<const T*>(bias)}, stream);
@@ -234,7 +233,7 @@ void launch_portable_conv2d_backward_input(const ConvShape& s, DTypeCode dtype, 
   const GemmSize size{s.Cin / s.groups, s.H * s.W, s.Cout / s.groups * s.kH * s.kW,
                       s.B * s.groups};
   visit_floating_code(dtype, [&]<class T>() {
-    portable::launch_tiled_gemm<compute_t<T>>(
+    launch_tiled_gemm<compute_t<T>>(
         size, BackwardInputWeight<T>{s, static_cast<const T*>(weight)},
         BackwardInputGrad<T>{s, static_cast<const T*>(dy)},
         BackwardInputOutput<T>{s, static_cast<T*>(dx)}, stream);
@@ -247,7 +246,7 @@ void launch_portable_conv2d_backward_weight(const ConvShape& s, DTypeCode dtype,
   const GemmSize size{s.Cout / s.groups, s.Cin / s.groups * s.kH * s.kW, s.B * s.Ho * s.Wo,
                       s.groups};
   visit_floating_code(dtype, [&]<class T>() {
-    portable::launch_tiled_gemm<compute_t<T>>(
+    launch_tiled_gemm<compute_t<T>>(
         size, BackwardWeightGrad<T>{s, static_cast<const T*>(dy)},
         BackwardWeightInput<T>{s, static_cast<const T*>(x)},
         BackwardWeightOutput<T>{s, static_cast<T*>(dweight)}, stream);
@@ -259,4 +258,4 @@ void launch_portable_conv2d_backward_weight(const ConvShape& s, DTypeCode dtype,
   });
 }
 
-}  // namespace dlt::gpu
+}  // namespace dlt::gpu::portable

@@ -9,7 +9,7 @@
 #include "kernels/cuda/gpu.h"
 #include "kernels/cuda/tensor_arg.h"
 
-namespace dlt::gpu {
+namespace dlt::gpu::portable {
 
 struct ConvShape {
   int64_t B, Cin, H, W;  // input (B, Cin, H, W)
@@ -30,4 +30,4 @@ void launch_portable_conv2d_backward_weight(const ConvShape& s, DTypeCode dtype,
                                             const void* x, void* dweight, void* dbias,
                                             cudaStream_t stream);
 
-}  // namespace dlt::gpu
+}  // namespace dlt::gpu::portable

@@ -4,10 +4,9 @@
 #include "kernels/cuda/portable_tile.cuh"
 #include "kernels/cuda/types.cuh"
 
-namespace dlt::gpu {
+namespace dlt::gpu::portable {
 namespace {
 
-using portable::GemmSize;
 
 // Flat batch index -> element offset of one matrix (row-major batch order).
 struct BatchIndex {
@@ -77,9 +76,9 @@ void launch_portable_gemm(const GemmProblem& p, cudaStream_t stream) {
       const MatrixReader<T> a{p.a, batch, p.a.col_stride == 1};
       const MatrixReader<T> b{p.b, batch, p.b.row_stride == 1};
       const OutputWriter<T> c{p.c, batch, static_cast<const T*>(p.bias)};
-      portable::launch_tiled_gemm<compute_t<T>>(size, a, b, c, stream);
+      launch_tiled_gemm<compute_t<T>>(size, a, b, c, stream);
     }
   });
 }
 
-}  // namespace dlt::gpu
+}  // namespace dlt::gpu::portable

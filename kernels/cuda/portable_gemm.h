@@ -1,6 +1,7 @@
 // The portable batched GEMM: our own tiled kernel (portable_tile.cuh), for
 // builds without a vendor BLAS (HIP on Debian: no rocBLAS). Plain C++, so the
-// matmul/linear kernels and the tests can call it.
+// matmul/linear kernels and the tests can call it. Namespace `portable`
+// keeps its types apart from the cuBLASLt/cuDNN wrappers' (ConvShape...).
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include "kernels/cuda/gpu.h"
 #include "kernels/cuda/tensor_arg.h"
 
-namespace dlt::gpu {
+namespace dlt::gpu::portable {
 
 // One matrix of a batched GEMM: element (batch..., row, col) lies at
 // data + sum(batch_i * batch_strides[i]) + row * row_stride + col * col_stride
@@ -35,4 +36,4 @@ struct GemmProblem {
 
 void launch_portable_gemm(const GemmProblem& problem, cudaStream_t stream);
 
-}  // namespace dlt::gpu
+}  // namespace dlt::gpu::portable

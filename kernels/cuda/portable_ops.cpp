@@ -18,7 +18,9 @@ struct Operand {
 };
 
 // Empty tensors may have no storage: their kernels read nothing.
-void* data_or_null(const Tensor& t) { return t.defined() && t.numel() > 0 ? t.raw_data() : nullptr; }
+void* data_or_null(const Tensor& t) {
+  return t.defined() && t.numel() > 0 ? t.raw_data() : nullptr;
+}
 
 Operand operand(const Tensor& t) { return {t.shape(), t.strides(), data_or_null(t)}; }
 // matmul's left vector (K) is a row (1, K), its right vector (K) a column (K, 1).
@@ -45,7 +47,7 @@ void run_gemm(const Operand& a, const Operand& b, const Tensor& bias, Tensor& ou
   const int64_t c_row_stride = out_has_rows ? out.stride(nb) : 0;
   const int64_t c_col_stride = out_has_cols ? out.stride(-1) : 0;
 
-  GemmProblem p;
+  portable::GemmProblem p;
   p.dtype = dtype_code(out.dtype());
   p.m = a.shape.end()[-2];
   p.k = a.shape.end()[-1];
@@ -74,10 +76,10 @@ void run_gemm(const Operand& a, const Operand& b, const Tensor& bias, Tensor& ou
     p.m *= p.batch_shape[i];
     --p.batch_ndim;
   }
-  launch_portable_gemm(p, stream_for(out));
+  portable::launch_portable_gemm(p, stream_for(out));
 }
 
-ConvShape conv_shape(const Shape& x, const Shape& weight, const Shape& y,
+portable::ConvShape conv_shape(const Shape& x, const Shape& weight, const Shape& y,
                      const ops::Conv2dAttrs& a) {
   const bool batched = x.size() == 4;
   const size_t c = batched ? 1 : 0;
@@ -112,9 +114,9 @@ void portable_conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
   if (y.numel() == 0) return;
   const Tensor xc = x.contiguous(), wc = weight.contiguous();
   const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  launch_portable_conv2d(conv_shape(x.shape(), weight.shape(), y.shape(), attrs),
-                         dtype_code(y.dtype()), data_or_null(xc), data_or_null(wc),
-                         data_or_null(bc), y.raw_data(), stream_for(y));
+  portable::launch_portable_conv2d(conv_shape(x.shape(), weight.shape(), y.shape(), attrs),
+                                   dtype_code(y.dtype()), data_or_null(xc), data_or_null(wc),
+                                   data_or_null(bc), y.raw_data(), stream_for(y));
 }
 
 void portable_conv2d_backward_input(const Tensor& dy, const Tensor& weight,
@@ -122,9 +124,9 @@ void portable_conv2d_backward_input(const Tensor& dy, const Tensor& weight,
   check_contiguous_output(dx, "conv2d_backward_input");
   if (dx.numel() == 0) return;
   const Tensor dyc = dy.contiguous(), wc = weight.contiguous();
-  launch_portable_conv2d_backward_input(conv_shape(dx.shape(), weight.shape(), dy.shape(), attrs),
-                                        dtype_code(dx.dtype()), data_or_null(dyc),
-                                        data_or_null(wc), dx.raw_data(), stream_for(dx));
+  portable::launch_portable_conv2d_backward_input(
+      conv_shape(dx.shape(), weight.shape(), dy.shape(), attrs), dtype_code(dx.dtype()),
+      data_or_null(dyc), data_or_null(wc), dx.raw_data(), stream_for(dx));
 }
 
 void portable_conv2d_backward_weight(const Tensor& dy, const Tensor& x,
@@ -134,7 +136,7 @@ void portable_conv2d_backward_weight(const Tensor& dy, const Tensor& x,
   check_contiguous_output(dbias, "conv2d_backward_weight");
   if (dweight.numel() == 0) return;  // no output channels: no bias either
   const Tensor dyc = dy.contiguous(), xc = x.contiguous();
-  launch_portable_conv2d_backward_weight(
+  portable::launch_portable_conv2d_backward_weight(
       conv_shape(x.shape(), dweight.shape(), dy.shape(), attrs), dtype_code(dweight.dtype()),
       data_or_null(dyc), data_or_null(xc), dweight.raw_data(), data_or_null(dbias),
       stream_for(dweight));

@@ -47,7 +47,8 @@ Tensor gpu_empty(const Shape& shape, DType dtype) {
   return empty(shape, TensorOptions(dtype).device(Device{kGpu, 0}));
 }
 
-void expect_close(const Tensor& gpu, const Tensor& reference, DType dtype, const std::string& what) {
+void expect_close(const Tensor& gpu, const Tensor& reference, DType dtype,
+                  const std::string& what) {
   ASSERT_EQ(gpu.shape(), reference.shape()) << what;
   const Tolerance tol = tolerance(dtype);
   EXPECT_EQ(compare_close(to_vector<double>(gpu), to_vector<double>(reference), tol.rtol, tol.atol),
@@ -127,7 +128,8 @@ struct ConvCase {
 };
 
 const ConvCase kConvCases[] = {
-    {{2, 6, 11, 9}, {4, 3, 3, 2}, {{2, 1}, {1, 2}, {1, 2}, 2}, "groups 2, stride, padding, dilation"},
+    {{2, 6, 11, 9}, {4, 3, 3, 2}, {{2, 1}, {1, 2}, {1, 2}, 2},
+     "groups 2, stride, padding, dilation"},
     {{3, 13, 12}, {70, 3, 5, 5}, {{1, 1}, {2, 2}, {1, 1}, 1}, "unbatched, 5x5 'same', 70 channels"},
     {{5, 4, 7, 8}, {4, 1, 3, 3}, {{3, 2}, {0, 1}, {2, 1}, 4}, "depthwise, stride 3"},
     {{1, 20, 6, 6}, {9, 20, 1, 1}, {{1, 1}, {0, 0}, {1, 1}, 1}, "1x1"},
@@ -152,7 +154,8 @@ TEST_P(PortableKernels, Conv2dForwardAndBackward) {
     gpu::portable_conv2d_backward_input(on_gpu(dy), on_gpu(w), a, gdx);
     expect_close(gdx, dx, t, std::string("conv2d backward input ") + c.what);
 
-    const ops::Conv2dParamGrads grads = ops::conv2d_backward_weight(f64(dy), f64(x), w.shape(), true, a);
+    const ops::Conv2dParamGrads grads =
+        ops::conv2d_backward_weight(f64(dy), f64(x), w.shape(), true, a);
     Tensor gdw = gpu_empty(w.shape(), t), gdb = gpu_empty({c.weight[0]}, t);
     gpu::portable_conv2d_backward_weight(on_gpu(dy), on_gpu(x), a, gdw, gdb);
     expect_close(gdw, grads.weight, t, std::string("conv2d backward weight ") + c.what);
