@@ -1,7 +1,8 @@
 // The portable tiled GEMM and convolution kernels (the HIP build's matmul,
 // linear and conv2d) run on the CUDA device against the CPU in float64, for
 // odd shapes that leave partial tiles, transposed and broadcast operands,
-// groups, strides, padding and dilation. Skipped without a GPU.
+// groups, strides, padding and dilation. Skipped without a GPU; named Cuda/*
+// so the `gpu` ctest group (tests/cuda/run_gpu_tests.sh) runs them.
 #if defined(DLT_WITH_CUDA) || defined(DLT_WITH_HIP)
 
 #include <cmath>
@@ -163,7 +164,7 @@ TEST_P(PortableKernels, Conv2dForwardAndBackward) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dtypes, PortableKernels,
+INSTANTIATE_TEST_SUITE_P(Cuda, PortableKernels,
                          ::testing::Values(DType::f32, DType::f64, DType::f16, DType::bf16,
                                            DType::i64),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
