@@ -8,6 +8,8 @@
 #   DLT_JOBS        parallel compile jobs (default: 2)
 #   DLT_CMAKE_ARGS  extra arguments for the configure step, e.g. "-DDLT_NATIVE=OFF"
 #   CCACHE_DIR      compiler cache (default: $HOME/.cache/ccache, capped at 5 GB)
+#   DLT_GPU_BUILDS  GPU builds to prepare for (scripts/build_gpu.sh), e.g. "cuda hip":
+#                   "hip" adds Debian's HIP compiler and runtime (about 350 MB)
 set -euo pipefail
 
 # Toolchain and libraries for the build, PyTorch for parity tests and
@@ -20,6 +22,13 @@ PACKAGES=(
   libopenblas0-pthread  # torch's BLAS: without it torch falls back to reference BLAS
   dataset-fashion-mnist bible-kjv-text bible-kjv
 )
+
+# The HIP build (-DDLT_HIP=ON) only: hipcc and the HIP runtime. CUDA comes
+# from /usr/local/cuda, not from Debian.
+HIP_PACKAGES=(hipcc libamdhip64-dev)
+if [[ " ${DLT_GPU_BUILDS:-} " == *" hip "* ]]; then
+  PACKAGES+=("${HIP_PACKAGES[@]}")
+fi
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

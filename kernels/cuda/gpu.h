@@ -7,7 +7,7 @@
 #if defined(DLT_WITH_HIP)
 #include <hip/hip_runtime.h>
 #include <hip/hip_fp16.h>
-#include <hip/hip_bf16.h>
+#include <hip/hip_bfloat16.h>  // ROCm 5.2 has no hip_bf16.h
 #include "kernels/cuda/hip_names.h"
 #else
 #include <cuda_runtime.h>
