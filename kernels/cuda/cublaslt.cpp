@@ -1,6 +1,8 @@
 #include "kernels/cuda/cublaslt.h"
 
+#include <cstdlib>
 #include <map>
+#include <string_view>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -23,6 +25,18 @@ namespace {
 
 // Hopper wants up to 32 MiB for its best cuBLASLt kernels.
 constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+// Algorithms the heuristic proposes per new shape; the fastest is kept.
+constexpr int kCandidates = 8;
+
+// DLT_GEMM_AUTOTUNE=0 keeps the heuristic's first choice: bitwise the same
+// algorithm from run to run, where timing may pick differently.
+bool autotune_enabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("DLT_GEMM_AUTOTUNE");
+    return !(env && std::string_view(env) == "0");
+  }();
+  return on;
+}
 
 // A cached cuBLASLt problem: descriptors and the algorithm the heuristic chose.
 struct LtPlan {
@@ -113,8 +127,43 @@ cublasLtMatrixLayout_t make_layout(cudaDataType_t type, int64_t rows, int64_t co
 }
 
 // In cuBLAS's column-major terms: D (N, M) = op(A = our B) (N, K) @ op(B = our A) (K, M).
+void run_lt(DeviceBlas& dev, const LtPlan& p, const cublasLtMatmulAlgo_t& algo,
+            const BatchedCall& call, cudaStream_t stream) {
+  const float alpha = 1, beta = 0;
+  DLT_CUBLAS_CHECK(cublasLtMatmul(dev.lt, p.desc, &alpha, call.b, p.a, call.a, p.b, &beta, call.c,
+                                  p.c, call.c, p.c, &algo, dev.workspace.raw_data(),
+                                  kWorkspaceBytes, stream));
+}
+
+// The heuristic's ranking misses badly on some shapes (e.g. 8192 x 768 ->
+// 2304 in TF32 ran 8x slower than its neighbours), so each candidate runs on
+// the call's own operands (the output is written anyway) and the fastest of
+// two timed runs wins. Once per shape; it waits for the device.
+cublasLtMatmulAlgo_t fastest(DeviceBlas& dev, const LtPlan& p,
+                             const std::vector<cublasLtMatmulHeuristicResult_t>& candidates,
+                             const BatchedCall& call, cudaStream_t stream) {
+  cudaEvent_t start, stop;
+  DLT_GPU_CHECK(cudaEventCreate(&start));
+  DLT_GPU_CHECK(cudaEventCreate(&stop));
+  float best_ms = 0;
+  size_t best = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    run_lt(dev, p, candidates[i].algo, call, stream);  // warm-up
+    DLT_GPU_CHECK(cudaEventRecord(start, stream));
+    for (int r = 0; r < 2; ++r) run_lt(dev, p, candidates[i].algo, call, stream);
+    DLT_GPU_CHECK(cudaEventRecord(stop, stream));
+    DLT_GPU_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    DLT_GPU_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    if (i == 0 || ms < best_ms) best_ms = ms, best = i;
+  }
+  DLT_GPU_CHECK(cudaEventDestroy(start));
+  DLT_GPU_CHECK(cudaEventDestroy(stop));
+  return candidates[best].algo;
+}
+
 LtPlan make_lt_plan(DeviceBlas& dev, const GemmPlan& g, DTypeCode dtype, const BatchedCall& call,
-                    bool tf32) {
+                    bool tf32, cudaStream_t stream) {
   const cudaDataType_t type = data_type(dtype);
   const cublasComputeType_t compute =
       dtype == DTypeCode::f32 && tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -148,16 +197,17 @@ LtPlan make_lt_plan(DeviceBlas& dev, const GemmPlan& g, DTypeCode dtype, const B
       pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c, sizeof(align_c)));
   DLT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
       pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c, sizeof(align_c)));
-  cublasLtMatmulHeuristicResult_t result{};
+  std::vector<cublasLtMatmulHeuristicResult_t> results(kCandidates);
   int found = 0;
-  DLT_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(dev.lt, p.desc, p.a, p.b, p.c, p.c, pref, 1,
-                                                  &result, &found));
+  DLT_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(dev.lt, p.desc, p.a, p.b, p.c, p.c, pref,
+                                                  kCandidates, results.data(), &found));
   DLT_CUBLAS_CHECK(cublasLtMatmulPreferenceDestroy(pref));
   DLT_CHECK(found > 0,
             "matmul: cuBLASLt has no algorithm for M={} K={} N={} x{} (dtype code {}, lda {}, "
             "ldb {})",
             g.m, g.k, g.n, call.count, int(dtype), g.blas_a.ld, g.blas_b.ld);
-  p.algo = result.algo;
+  results.resize(size_t(found));
+  p.algo = autotune_enabled() && found > 1 ? fastest(dev, p, results, call, stream) : results[0].algo;
   return p;
 }
 
@@ -170,13 +220,10 @@ void lt_gemm(DeviceBlas& dev, const GemmPlan& g, DTypeCode dtype, const BatchedC
       tf32, alignment_of(call.a), alignment_of(call.b), alignment_of(call.c)};
   std::lock_guard lock(dev.mu);
   auto it = dev.plans.find(key);
-  if (it == dev.plans.end()) it = dev.plans.emplace(key, make_lt_plan(dev, g, dtype, call, tf32)).first;
+  if (it == dev.plans.end()) it = dev.plans.emplace(key, make_lt_plan(dev, g, dtype, call, tf32, stream)).first;
   const LtPlan& p = it->second;
   if (call.bias) set_desc(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, call.bias);
-  const float alpha = 1, beta = 0;
-  DLT_CUBLAS_CHECK(cublasLtMatmul(dev.lt, p.desc, &alpha, call.b, p.a, call.a, p.b, &beta, call.c,
-                                  p.c, call.c, p.c, &p.algo, dev.workspace.raw_data(),
-                                  kWorkspaceBytes, stream));
+  run_lt(dev, p, p.algo, call, stream);
 }
 
 // f64: cuBLAS's strided-batched DGEMM over C prefilled with the bias rows.

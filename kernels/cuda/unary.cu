@@ -80,6 +80,11 @@ struct Softplus {  // linear above the threshold, as torch, to avoid exp overflo
   }
 };
 
+// in: grad, y = relu(x): grad where y > 0 or y is NaN, else 0 (as the CPU).
+struct ReluBackward {
+  template <class C> __device__ C operator()(C g, C y) const { return y <= C(0) ? C(0) : g; }
+};
+
 // d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
 struct GeluBackward {
   template <class C> __device__ C operator()(C g, C x) const {
@@ -138,6 +143,12 @@ void launch_gelu_backward(TensorArg grad_in, TensorArg grad, TensorArg x, bool t
       gpu_map<T, T, T>(grad_in, {grad, x}, GeluTanhBackward{}, s);
     else
       gpu_map<T, T, T>(grad_in, {grad, x}, GeluBackward{}, s);
+  });
+}
+
+void launch_relu_backward(TensorArg grad_in, TensorArg grad, TensorArg y, cudaStream_t s) {
+  visit_floating_code(grad_in.dtype, [&]<class T>() {
+    gpu_map<T, T, T>(grad_in, {grad, y}, ReluBackward{}, s);
   });
 }
 

@@ -73,5 +73,14 @@ void gelu_backward_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_GPU_KERNEL(gelu_backward, gelu_backward_kernel);
 
+// in: grad, y = relu(x) -> out: grad where y > 0.
+void relu_backward_kernel(const KernelCall& c) {
+  const Tensor& out = c.out[0];
+  DLT_CHECK(is_floating(out.dtype()), "relu_backward expects a floating point tensor, got {}",
+            out.dtype());
+  launch_relu_backward(tensor_arg(out), tensor_arg(c.in[0]), tensor_arg(c.in[1]), stream_for(out));
+}
+DLT_REGISTER_GPU_KERNEL(relu_backward, relu_backward_kernel);
+
 }  // namespace
 }  // namespace dlt::gpu

@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -215,6 +216,19 @@ TEST(CliTrain, ANonFiniteLossStopsNamingTheStepOrIsSkipped) {
                                              cfg, tmp.path("run2")));
   EXPECT_EQ(skip.status, 0) << skip.output;
   EXPECT_THAT(skip.output, HasSubstr("skipping the update"));
+}
+
+TEST(CliTrain, OpProfileListsTheStepsKernels) {
+  TempDir tmp;
+  data::testing::write_classification(tmp.path("data.h5"), 96, 32, 6, 3);
+  const std::string cfg = write_config(tmp, "tiny", "steps: 4");
+  ::setenv("DLT_PROFILE_OPS", "1", 1);
+  const CliResult r = run_dlt(fmt::format("train {} --run-dir {}", cfg, tmp.path("run")));
+  ::unsetenv("DLT_PROFILE_OPS");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("op profile (DLT_PROFILE_OPS)"));
+  EXPECT_THAT(r.output, HasSubstr("linear"));
+  EXPECT_THAT(r.output, HasSubstr("adam_step"));
 }
 
 TEST(CliTrainBadInput, OneErrorLineAndExit2) {

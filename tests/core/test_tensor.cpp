@@ -47,6 +47,9 @@ TEST(Tensor, PermuteTransposeContiguous) {
   EXPECT_EQ(to_vector<float>(t), (std::vector<float>{0, 3, 1, 4, 2, 5}));
   const Tensor c = t.contiguous();
   EXPECT_TRUE(c.is_contiguous());
+  // Empty tensors are contiguous whatever their strides, as in torch.
+  EXPECT_TRUE(randn({5, 0}).is_contiguous());
+  EXPECT_TRUE(zeros({2, 0, 4}).transpose(0, 2).is_contiguous());
   EXPECT_NE(c.storage(), x.storage());
   EXPECT_EQ(to_vector<float>(iota({2, 3, 4}).permute({2, 0, 1}).select(0, 1)),
             (std::vector<float>{1, 5, 9, 13, 17, 21}));

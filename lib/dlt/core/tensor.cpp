@@ -32,6 +32,7 @@ const Storage& Tensor::storage() const { DLT_REQUIRE_DEFINED(); return impl_->st
 uint32_t Tensor::version() const { return storage()->version(); }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // as torch: no element sits anywhere
   const Shape& sh = shape();
   const Shape& st = strides();
   int64_t expected = 1;

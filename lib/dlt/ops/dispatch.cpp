@@ -1,4 +1,5 @@
 #include "dlt/ops/dispatch.h"
+#include "dlt/ops/op_profile.h"
 
 #include <array>
 
@@ -96,7 +97,10 @@ void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void*
   const KernelFn fn = find_kernel(op, device.type);
   DLT_CHECK(fn != nullptr, "op '{}' has no kernel for device {} in this build", op_name(op),
             device_type_name(device.type));
-  fn(KernelCall{op, in, out, attrs});
+  if (op_profile_enabled()) [[unlikely]]
+    profile_op(op, in, device, [&] { fn(KernelCall{op, in, out, attrs}); });
+  else
+    fn(KernelCall{op, in, out, attrs});
   // NoGrad ops (comparisons, argmax) give results without history.
   if (needs_formula(op) && should_record(in)) record(op, in, out, attrs);
 }

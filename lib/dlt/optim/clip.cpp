@@ -9,15 +9,18 @@ namespace dlt::optim {
 
 double grad_norm(const std::vector<Tensor>& params) {
   NoGradGuard no_grad;
-  // Per-tensor norms in the gradient's dtype (as torch), combined in double.
-  double sum_of_squares = 0;
+  // Per-tensor norms in the gradient's dtype (as torch), combined in double
+  // where they were computed: one read back per call, not one per tensor (on a
+  // GPU each read back waits for the device).
+  std::vector<Tensor> norms;
   for (const Tensor& p : params) {
     const Tensor& g = p.grad();
     if (!g.defined() || g.numel() == 0) continue;
-    const double n = norm(g).item<double>();
-    sum_of_squares += n * n;
+    norms.push_back(norm(g).to(DType::f64).to(norms.empty() ? g.device() : norms[0].device()));
   }
-  return std::sqrt(sum_of_squares);
+  if (norms.empty()) return 0;
+  const Tensor n = stack(norms);
+  return std::sqrt(sum(n * n).item<double>());
 }
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
@@ -44,9 +47,13 @@ bool all_finite(const Tensor& tensor) {
 }
 
 bool all_finite(const std::vector<Tensor>& tensors) {
-  for (const Tensor& t : tensors)
-    if (!all_finite(t)) return false;
-  return true;
+  NoGradGuard no_grad;
+  std::vector<Tensor> peaks;  // one read back for all of them, as grad_norm
+  for (const Tensor& t : tensors) {
+    if (!t.defined() || t.numel() == 0 || !is_floating(t.dtype())) continue;
+    peaks.push_back(amax(abs(t)).to(DType::f64).to(peaks.empty() ? t.device() : peaks[0].device()));
+  }
+  return peaks.empty() || std::isfinite(amax(stack(peaks)).item<double>());
 }
 
 }  // namespace dlt::optim

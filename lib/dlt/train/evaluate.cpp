@@ -19,7 +19,8 @@ Device model_device(const nn::Module& model) {
   return params.empty() ? Device::cpu() : params.front().device();
 }
 
-BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor& target) {
+BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor& target,
+                       bool count_correct) {
   switch (o.task) {
     case Task::classification: {
       DLT_CHECK(output.dim() == 2 && target.dim() == 1 && output.size(0) == target.size(0),
@@ -28,7 +29,7 @@ BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor&
       const Tensor y = target.to(DType::i64);
       const Tensor loss = cross_entropy(output, y, o.ignore_index, o.label_smoothing);
       NoGradGuard no_grad;
-      return {loss, count_equal(argmax(output.detach(), 1), y), y.numel()};
+      return {loss, count_correct ? count_equal(argmax(output.detach(), 1), y) : 0, y.numel()};
     }
     case Task::language_model: {
       DLT_CHECK(output.dim() == 3 && target.dim() == 2 && output.size(0) == target.size(0) &&
@@ -39,7 +40,7 @@ BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor&
       const Tensor y = target.to(DType::i64).reshape({-1});       // (B*T)
       const Tensor loss = cross_entropy(logits, y, o.ignore_index, o.label_smoothing);
       NoGradGuard no_grad;
-      return {loss, count_equal(argmax(logits.detach(), 1), y), y.numel()};
+      return {loss, count_correct ? count_equal(argmax(logits.detach(), 1), y) : 0, y.numel()};
     }
     case Task::regression: {
       const Tensor y = target.to(output.dtype());
@@ -54,6 +55,7 @@ BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor&
       const Tensor loss = binary_cross_entropy_with_logits(output, y);
       NoGradGuard no_grad;
       const TensorOptions on(TensorOptions(output.dtype()).device(output.device()));
+      if (!count_correct) return {loss, 0, y.numel()};
       const Tensor predicted = gt(output.detach(), zeros({}, on));
       return {loss, count_equal(predicted, gt(y, full({}, 0.5, on))), y.numel()};
     }

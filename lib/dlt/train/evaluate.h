@@ -31,7 +31,11 @@ struct BatchLoss {
 };
 
 // A shape that does not fit the task is a dlt::Error naming both shapes.
-BatchLoss compute_loss(const LossOptions& options, const Tensor& output, const Tensor& target);
+// `count_correct` reads the number of right predictions back from the device
+// (evaluation wants it; a training step does not, and reading would make the
+// host wait for the forward pass before it can queue the backward one).
+BatchLoss compute_loss(const LossOptions& options, const Tensor& output, const Tensor& target,
+                       bool count_correct = true);
 
 struct EvalResult {
   double loss = 0;  // mean over all predictions

@@ -190,18 +190,20 @@ TrainResult Trainer::run() {
   while (step_ < options_.total_steps) {
     const int64_t epoch = cursor_.epoch;
     parts_.model->zero_grad();
-    double loss = 0;
+    std::vector<Tensor> losses;  // read once the backward passes are queued
     for (int64_t a = 0; a < A; ++a) {
       std::optional<DeviceBatch> batch = batches.next();
       DLT_ASSERT(batch, "the loader ended before step {}", step_ + 1);
       if (parts_.on_batch) parts_.on_batch(step_ + 1, batch->host);
       const Tensor out = (*parts_.model)(batch->fields.at(0));
-      const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1));
-      loss += b.loss.item<double>() / double(A);
+      const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1), /*count_correct=*/false);
+      losses.push_back(b.loss.detach());
       (A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
       window_samples += int64_t(batch->host.indices.size());
       cursor_ = batch->after;
     }
+    double loss = 0;
+    for (const Tensor& l : losses) loss += l.item<double>() / double(A);
     const double norm = options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
                                                     : optim::grad_norm(params);
     const bool finite = std::isfinite(loss) && std::isfinite(norm);
