@@ -2,6 +2,8 @@
 // against float64 CPU results on the same values: vector and batched
 // broadcast shapes, transposed and offset views, sizes 1 / 7 / 1000, the TF32
 // switch, f16 / bf16, linear's bias epilogue and its backward pass.
+#include <chrono>
+
 #include "dlt/core/math_mode.h"
 #include "tests/cuda/gpu_compare.h"
 
@@ -163,6 +165,41 @@ TEST(CudaLinear, VectorInputAndEmptyFeatures) {
   // in_features = 0: every row is the bias.
   const Tensor got = linear(on_cuda(zeros({3, 0})), on_cuda(zeros({4, 0})), on_cuda(b));
   expect_gpu_close(got, as_f64(b).expand({3, 4}), 0, "linear with no input features");
+}
+
+}  // namespace
+}  // namespace dlt::testing
+
+namespace dlt::testing {
+namespace {
+
+// Timing, not correctness (run with --gtest_also_run_disabled_tests): the
+// linear layers of a GPT-2-small step, TF32 on, 2-D and 3-D inputs.
+TEST(CudaMatmul, DISABLED_TimesGpt2Linears) {
+  DLT_SKIP_WITHOUT_CUDA();
+  const Tf32Scope tf32(true);
+  auto time_ms = [](auto&& f) {
+    f();
+    synchronize(Device::cuda());
+    const int reps = 10;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    synchronize(Device::cuda());
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+  };
+  Generator gen(1);
+  for (const auto& [in, out] : std::vector<std::pair<int64_t, int64_t>>{
+           {768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {768, 50257}}) {
+    const Tensor x = on_cuda(randn({8, 1024, in}, DType::f32, &gen));
+    const Tensor w = on_cuda(randn({out, in}, DType::f32, &gen));
+    const Tensor b = on_cuda(randn({out}, DType::f32, &gen));
+    const double flop = 2.0 * 8192 * double(in) * double(out);
+    const double with_bias = time_ms([&] { linear(x, w, b); });
+    const double no_bias = time_ms([&] { linear(x, w, Tensor()); });
+    const double flat = time_ms([&] { linear(x.view({8192, in}), w, b); });
+    fmt::print("linear [8, 1024, {}] -> {}: bias {:.3f} ms ({:.0f} TFLOP/s), no bias {:.3f} ms, 2-D {:.3f} ms\n",
+               in, out, with_bias, flop / with_bias / 1e9, no_bias, flat);
+  }
 }
 
 }  // namespace
