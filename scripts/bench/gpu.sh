@@ -2,7 +2,7 @@
 # GPU training throughput: `dlt train` on cuda and PyTorch eager
 # (scripts/bench/gpu_torch.py) on the same GPU, one after the other, same
 # models, batch sizes and optimisers, f32 with TF32 allowed on both sides
-# (DLT_ALLOW_TF32=1; torch.backends.*.allow_tf32). Prints a markdown table:
+# (train.precision=tf32; torch.backends.*.allow_tf32). Prints a markdown table:
 # samples/s (tokens/s for GPT-2), peak GPU memory and dlt/torch (> 1: dlt faster).
 #
 #   scripts/bench/gpu.sh            from the repo root; on the GPU machine after
@@ -61,10 +61,10 @@ run_dlt() {
   local row=$1 config=$2 steps=$3 log_every=$4
   shift 4
   echo "gpu.sh: dlt $row" >&2
-  DLT_ALLOW_TF32=1 "$dlt" train "$config" --run-dir "$tmp/$row" \
+  "$dlt" train "$config" --run-dir "$tmp/$row" \
     --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
     --set train.epochs=null --set train.steps="$steps" --set train.log_every="$log_every" \
-    --set train.eval_every=0 --set train.device=cuda "$@" >"$tmp/$row.log" 2>&1 || { cat "$tmp/$row.log" >&2; exit 1; }
+    --set train.eval_every=0 --set train.device=cuda --set train.precision=tf32 "$@" >"$tmp/$row.log" 2>&1 || { cat "$tmp/$row.log" >&2; exit 1; }
   "$python" - "$tmp/$row/metrics.jsonl" "$tmp/$row.log" "$row" >>"$results" <<'PY'
 import json, re, sys
 rates = [r["samples_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["split"] == "train"][1:]

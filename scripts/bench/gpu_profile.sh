@@ -14,10 +14,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$python" scripts/bench/gpu_data.py "$tmp/src" >/dev/null
 "$dlt" data import text "$tmp/src/text.txt" --vocab bytes --out "$tmp/text.h5" >/dev/null
-DLT_PROFILE_OPS=${DLT_PROFILE_OPS:-shapes} DLT_ALLOW_TF32=1 "$dlt" train configs/kjv_gpt.yaml \
+DLT_PROFILE_OPS=${DLT_PROFILE_OPS:-shapes} "$dlt" train configs/kjv_gpt.yaml \
   --run-dir "$tmp/run" --set data.val=null --set 'schedule={name: constant}' \
   --set checkpoint.every=0 --set checkpoint.best=null --set train.epochs=null --set train.steps=12 \
-  --set train.log_every=4 --set train.eval_every=0 --set train.device=cuda \
+  --set train.log_every=4 --set train.eval_every=0 --set train.device=cuda --set train.precision=tf32 \
   --set "data.file=$tmp/text.h5" --set data.block_size=1024 --set data.batch_size=8 \
   --set model.vocab_size=50257 --set model.block_size=1024 --set model.embed_dim=768 \
   --set model.heads=12 --set model.layers=12 --set model.dropout=0 --set train.grad_clip=1.0 \

@@ -124,7 +124,7 @@ train:
   eval_every: 200
   log_every: 10
   device: cpu
-  precision: bf16
+  precision: tf32
   grad_clip: 1.0
   grad_accum: 4
   on_nonfinite: skip
@@ -163,7 +163,7 @@ expect:
   EXPECT_EQ(s.train.epochs, 0);
   EXPECT_EQ(s.train.eval_every, 200);
   EXPECT_EQ(s.train.device, "cpu");
-  EXPECT_EQ(s.train.precision, Precision::bf16);
+  EXPECT_EQ(s.train.precision, Precision::tf32);
   EXPECT_DOUBLE_EQ(s.train.grad_clip, 1.0);
   EXPECT_EQ(s.train.grad_accum, 4);
   EXPECT_EQ(s.train.on_nonfinite, NonFinite::skip);
@@ -321,8 +321,10 @@ TEST(Experiment, WrongTypes) {
   EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, device: \"cuda:\"}\n")),
             "exp.yaml:11:28: train.device: expected cpu, cuda, cuda:N or auto, got 'cuda:'");
   EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, precision: f16}\n")),
-            "exp.yaml:11:31: train.precision: expected one of f32, bf16, got 'f16'; did you mean "
-            "'bf16'?");
+            "exp.yaml:11:31: train.precision: expected one of f32, tf32, got 'f16'");
+  EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, precision: bf16}\n")),
+            "exp.yaml:11:31: train.precision: bf16 mixed precision is not built yet; use f32, or "
+            "tf32 for TF32 GPU matmuls");
   EXPECT_EQ(parse_error(with_section("train", "train: 5\n")), "exp.yaml:11:8: train: expected a map, got '5'");
   EXPECT_EQ(parse_error(with_section("model", "model: Linear\n")),
             "exp.yaml:5:8: model: expected a list of layers or one layer map (with type:), got "

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dlt/core/device_runtime.h"
+#include "tests/cuda/gpu_compare.h"
 #include "tests/ops/op_case.h"
 
 namespace dlt::testing {
@@ -16,14 +17,8 @@ namespace dlt::testing {
 // Whether this process can run CUDA work (a build with the backend and a device).
 inline bool cuda_usable() { return device_count(DeviceType::cuda) > 0; }
 
-// Skips the current test when there is no usable CUDA device. The `gpu` ctest
+// Tests skip with DLT_SKIP_WITHOUT_CUDA() (gpu_compare.h); the `gpu` ctest
 // group says so once, up front (tests/cuda/run_gpu_tests.sh), and runs no test.
-#define DLT_REQUIRE_CUDA_DEVICE()                                                \
-  do {                                                                           \
-    if (!::dlt::testing::cuda_usable())                                          \
-      GTEST_SKIP() << "no usable CUDA device: "                                  \
-                   << ::dlt::device_unavailable_reason(::dlt::DeviceType::cuda); \
-  } while (0)
 
 // A copy of `x` on `device`. An input drawn as a strided view (InputSpec::noncontig:
 // every other element of the last dim) stays one there, so the kernels see the

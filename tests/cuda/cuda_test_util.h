@@ -7,16 +7,14 @@
 #include <vector>
 
 #include "dlt/core/device_runtime.h"
+#include "tests/cuda/gpu_compare.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
 
 class CudaTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (device_count(DeviceType::cuda) == 0)
-      GTEST_SKIP() << "no CUDA device: " << device_unavailable_reason(DeviceType::cuda);
-  }
+  void SetUp() override { DLT_SKIP_WITHOUT_CUDA(); }
   static Tensor on_cuda(const Tensor& t) { return t.to(Device::cuda()); }
   static TensorOptions cuda(DType t = DType::f32) {
     return TensorOptions(t).device(Device::cuda());

@@ -63,7 +63,7 @@ std::vector<size_t> all_rows() {
 class CudaOps : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaOps, MatchesTheCpu) {
-  DLT_REQUIRE_CUDA_DEVICE();
+  DLT_SKIP_WITHOUT_CUDA();
   const OpCase& c = op_cases()[GetParam()];
   for (const Tolerance& listed : c.tolerances) {
     const DType dtype = listed.dtype;
@@ -121,7 +121,7 @@ double loss_of(const OpCase& c, const Inputs& x, const std::vector<double>& w) {
 class CudaGradcheck : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaGradcheck, MatchesFiniteDifferences) {
-  DLT_REQUIRE_CUDA_DEVICE();
+  DLT_SKIP_WITHOUT_CUDA();
   const OpCase& c = op_cases()[GetParam()];
   const Device cuda = Device::cuda();
   const Inputs drawn = make_inputs(c, DType::f64, case_seed(c));

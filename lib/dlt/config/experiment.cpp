@@ -33,7 +33,7 @@ const Names<ScheduleKind> kSchedules = {{"constant", ScheduleKind::constant},
                                         {"cosine", ScheduleKind::cosine},
                                         {"linear", ScheduleKind::linear},
                                         {"onecycle", ScheduleKind::onecycle}};
-const Names<Precision> kPrecisions = {{"f32", Precision::f32}, {"bf16", Precision::bf16}};
+const Names<Precision> kPrecisions = {{"f32", Precision::f32}, {"tf32", Precision::tf32}};
 const Names<NonFinite> kNonFinite = {{"stop", NonFinite::stop}, {"skip", NonFinite::skip}};
 const Names<BestMode> kModes = {{"max", BestMode::max}, {"min", BestMode::min}};
 
@@ -351,6 +351,8 @@ TrainSpec read_train(const Node& n, const DataSpec& data) {
     if (!is_device(t.device)) d->fail(fmt::format("expected cpu, cuda, cuda:N or auto, got '{}'", t.device));
     check_usable(*d, t.device);
   }
+  if (const auto p = n.find("precision"); p && p->is_scalar() && p->as<std::string>() == "bf16")
+    p->fail("bf16 mixed precision is not built yet; use f32, or tf32 for TF32 GPU matmuls");
   t.precision = enum_or(n, "precision", kPrecisions, t.precision);
   t.grad_clip = number_or(n, "grad_clip", 0, kNonNegative);
   t.grad_accum = int_or(n, "grad_accum", 1, 1);

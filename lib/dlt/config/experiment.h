@@ -142,7 +142,10 @@ struct ScheduleSpec {
 
 // ---- training loop ----
 
-enum class Precision { f32, bf16 };
+// f32: full float32 everywhere; tf32: float32 tensors, but GPU matmuls and
+// convolutions may round their operands to TF32 (10-bit mantissa) for tensor
+// cores, as torch's allow_tf32.
+enum class Precision { f32, tf32 };
 enum class NonFinite { stop, skip };
 
 struct TrainSpec {
@@ -155,7 +158,7 @@ struct TrainSpec {
   int64_t log_every = 50;    // steps between log lines, >= 1
   std::string device = "auto";  // cpu, cuda, cuda:N, or auto (see train_device()); an
                                 // explicit cuda device must be usable when the file is read
-  Precision precision = Precision::f32;  // bf16 is accepted for later backends
+  Precision precision = Precision::f32;  // f32 or tf32 (GPU matmuls and convolutions)
   double grad_clip = 0;      // max global gradient norm, >= 0; 0: no clipping
   int64_t grad_accum = 1;    // batches per optimizer step, >= 1
   NonFinite on_nonfinite = NonFinite::stop;  // a NaN/Inf loss or gradient norm: stop the

@@ -1,6 +1,7 @@
 #include "dlt/train/experiment.h"
 
 #include "dlt/core/grad_mode.h"
+#include "dlt/core/math_mode.h"
 #include "dlt/core/parallel.h"
 #include "dlt/data/array_dataset.h"
 #include "dlt/data/h5_writer.h"
@@ -200,6 +201,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
                      int64_t stop_after) {
   DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
   if (spec.train.threads > 0) set_num_threads(int(spec.train.threads));
+  if (spec.train.precision == config::Precision::tf32) set_allow_tf32(true);
 
   const ExperimentData data = open_data(spec);
   BuiltModel model = build_model(spec, data.input_shape);
