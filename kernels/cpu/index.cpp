@@ -53,19 +53,6 @@ void check_all(const I* idx, int64_t n, int64_t size, Message message) {
     if (!in_range(int64_t(idx[p]), size)) throw Error(message(p, int64_t(idx[p])));
 }
 
-// A shape seen as (outer, size, inner) around one dim.
-struct AroundDim {
-  int64_t outer = 1, size = 1, inner = 1;
-};
-AroundDim around_dim(const Shape& shape, int64_t dim) {
-  AroundDim a;
-  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
-    if (d < dim) a.outer *= shape[size_t(d)];
-    if (d > dim) a.inner *= shape[size_t(d)];
-  }
-  a.size = shape.empty() ? 1 : shape[size_t(dim)];
-  return a;
-}
 
 // ---- embedding ---------------------------------------------------------------------
 

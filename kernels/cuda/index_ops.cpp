@@ -47,19 +47,6 @@ TensorArg accumulator_for(const Tensor& out, Tensor& keep) {
   return tensor_arg(keep);
 }
 
-// A shape seen as (outer, size, inner) around one dim.
-struct AroundDim {
-  int64_t outer = 1, size = 1, inner = 1;
-};
-AroundDim around_dim(const Shape& shape, int64_t dim) {
-  AroundDim a;
-  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
-    if (d < dim) a.outer *= shape[size_t(d)];
-    if (d > dim) a.inner *= shape[size_t(d)];
-  }
-  a.size = shape.empty() ? 1 : shape[size_t(dim)];
-  return a;
-}
 
 std::string index_message(const char* op, int64_t p, int64_t v, int64_t dim, int64_t size) {
   return fmt::format(

@@ -254,18 +254,5 @@ void gpu_generate(const TensorArg& out, Gen gen, cudaStream_t stream) {
   DLT_GPU_CHECK_LAUNCH();
 }
 
-// visit_code without bool: the numeric ops (the .cpp half rejects bool first).
-template <class F> void visit_numeric_code(DTypeCode code, F&& f) {
-  switch (code) {
-    case DTypeCode::f32: return f.template operator()<float>();
-    case DTypeCode::f64: return f.template operator()<double>();
-    case DTypeCode::f16: return f.template operator()<__half>();
-    case DTypeCode::bf16: return f.template operator()<__nv_bfloat16>();
-    case DTypeCode::i32: return f.template operator()<int32_t>();
-    case DTypeCode::i64: return f.template operator()<int64_t>();
-    case DTypeCode::u8: return f.template operator()<uint8_t>();
-    case DTypeCode::boolean: return;
-  }
-}
 
 }  // namespace dlt::gpu

@@ -43,6 +43,13 @@ template <class F> void visit_code(DTypeCode code, F&& f) {
   }
 }
 
+// visit_code without bool: the numeric ops (the .cpp half rejects bool first).
+template <class F> void visit_numeric_code(DTypeCode code, F&& f) {
+  visit_code(code, [&]<class T>() {
+    if constexpr (!std::is_same_v<T, bool>) f.template operator()<T>();
+  });
+}
+
 template <class F> void visit_floating_code(DTypeCode code, F&& f) {
   switch (code) {
     case DTypeCode::f32: return f.template operator()<float>();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dlt/core/device_runtime.h"
+#include "dlt/core/math_mode.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
@@ -17,6 +18,18 @@ namespace dlt::testing {
       GTEST_SKIP() << "no CUDA device: "                                         \
                    << ::dlt::device_unavailable_reason(::dlt::DeviceType::cuda); \
   } while (0)
+
+// Sets the process-wide TF32 switch for a test and restores it afterwards.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool allow) : before_(allow_tf32()) { set_allow_tf32(allow); }
+  ~Tf32Scope() { set_allow_tf32(before_); }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+ private:
+  bool before_;
+};
 
 inline Tensor on_cuda(const Tensor& t) { return t.defined() ? t.to(Device::cuda()) : t; }
 inline Tensor as_f64(const Tensor& t) { return t.defined() ? t.to(DType::f64) : t; }

@@ -30,15 +30,6 @@ const Geometry kGeometries[] = {
     {.x = {3, 9, 8}, .weight = {5, 3, 2, 3}, .stride = {1, 2}},  // unbatched (C, H, W)
 };
 
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool allow) : before_(allow_tf32()) { set_allow_tf32(allow); }
-  ~Tf32Scope() { set_allow_tf32(before_); }
-
- private:
-  bool before_;
-};
-
 void check_conv(DType dtype, double tol) {
   Generator gen(21);
   for (const Geometry& g : kGeometries) {

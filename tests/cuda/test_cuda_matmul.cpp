@@ -10,16 +10,6 @@
 namespace dlt::testing {
 namespace {
 
-// Restores the process-wide TF32 setting when a test ends.
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool allow) : before_(allow_tf32()) { set_allow_tf32(allow); }
-  ~Tf32Scope() { set_allow_tf32(before_); }
-
- private:
-  bool before_;
-};
-
 // Random values rounded to `dtype`; the float64 references use the same
 // rounded values, so only the GPU's arithmetic is measured.
 Tensor values(const Shape& shape, DType dtype, Generator& gen) {

@@ -113,4 +113,14 @@ Shape infer_shape(const Shape& requested, int64_t numel) {
   return out;
 }
 
+AroundDim around_dim(const Shape& shape, int64_t dim) {
+  AroundDim a;
+  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
+    if (d < dim) a.outer *= shape[size_t(d)];
+    if (d > dim) a.inner *= shape[size_t(d)];
+  }
+  a.size = shape.empty() ? 1 : shape[size_t(dim)];
+  return a;
+}
+
 }  // namespace dlt

@@ -31,4 +31,11 @@ bool view_strides(const Shape& shape, const Shape& strides, const Shape& new_sha
 // Resolves one -1 in a requested shape against numel; checks the product.
 Shape infer_shape(const Shape& requested, int64_t numel);
 
+// A shape seen as (outer, size, inner) around one (wrapped) dim, as the
+// kernels of index_select, gather and friends walk it.
+struct AroundDim {
+  int64_t outer = 1, size = 1, inner = 1;
+};
+AroundDim around_dim(const Shape& shape, int64_t dim);
+
 }  // namespace dlt
