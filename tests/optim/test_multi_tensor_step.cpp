@@ -1,8 +1,10 @@
 // The fused ops on lists of parameters: one list call equals a call per
-// parameter bit for bit, and bad lists are errors naming the index.
+// parameter bit for bit, bad lists are errors naming the index, and the
+// optimizers batch a group's parameters by dtype and step count.
 #include <functional>
 
 #include "dlt/ops/optim_ops.h"
+#include "dlt/optim/optimizers.h"
 #include "tests/optim/optim_test_util.h"
 #include "tests/test_util.h"
 
@@ -163,6 +165,45 @@ TEST(MultiTensorStep, BadListsNameTheIndex) {
                {"sgd_step: momentum_buffer given but not used by these options"});
   // An empty list is a step of nothing.
   sgd_step_(std::span<const Tensor>(), {}, {}, {.lr = 0.1});
+}
+
+// Adam against per-parameter adam_step_ calls, each with its own step count:
+// parameter "skips" misses step 2, so from then on it is one step behind and
+// takes its update in a call of its own; "wide" is f64, another call.
+TEST(MultiTensorStep, OptimizerBatchesByDtypeAndStepCount) {
+  NamedParams params = make_params({{"a", {3, 4}}, {"skips", {5}}, {"b", {7}}}, 3);
+  params.emplace_back("wide", randn({2, 2}, DType::f64).requires_grad_());
+  const NamedParams start = clone_params(params);
+  auto adam = optim::make_optimizer("adamw", {one_group(params, 0.01, 0.1)}, {});
+
+  std::vector<Tensor> ref, m, v;
+  std::vector<int64_t> steps(start.size(), 0);
+  for (const auto& [name, p] : start) {
+    ref.push_back(p.detach().clone());
+    m.push_back(zeros_like(p));
+    v.push_back(zeros_like(p));
+  }
+  for (int64_t s = 0; s < 4; ++s) {
+    set_grads(params, 9, s);
+    if (s == 1) params[1].second.set_grad(Tensor());
+    adam->step();
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Tensor& g = params[i].second.grad();
+      if (!g.defined()) continue;
+      adam_step_(ref[i], g, m[i], v[i],
+                 {.lr = 0.01, .weight_decay = 0.1, .decoupled_weight_decay = true,
+                  .step = ++steps[i]});
+    }
+  }
+  EXPECT_EQ(steps, (std::vector<int64_t>{4, 3, 4, 4}));
+  const auto state = adam->state_dict();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string& name = params[i].first;
+    EXPECT_TRUE(bitwise_equal(params[i].second, ref[i])) << name;
+    EXPECT_TRUE(bitwise_equal(state.at("exp_avg." + name), m[i])) << name;
+    EXPECT_TRUE(bitwise_equal(state.at("exp_avg_sq." + name), v[i])) << name;
+    EXPECT_EQ(state.at("step." + name).item<int64_t>(), steps[i]) << name;
+  }
 }
 
 }  // namespace

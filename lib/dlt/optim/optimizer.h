@@ -1,5 +1,5 @@
 // Optimizers: each step updates every parameter of every group in one fused
-// pass (a kernel per parameter tensor), under no_grad.
+// pass (one multi-tensor call per group, dtype and device), under no_grad.
 #pragma once
 
 #include <map>
