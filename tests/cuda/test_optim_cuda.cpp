@@ -112,7 +112,8 @@ std::vector<Shape> many_odd_shapes() {
   const std::vector<int64_t> n = to_vector<int64_t>(sizes);
   for (size_t i = 0; i < n.size(); ++i)
     shapes.push_back(i % 3 == 1 && n[i] % 2 == 0 ? Shape{2, n[i] / 2} : Shape{n[i]});
-  for (const Shape& s : {Shape{0}, Shape{65536}, Shape{65537}, Shape{3, 0}, Shape{131072}, Shape{1}})
+  for (const Shape& s :
+       {Shape{0}, Shape{65536}, Shape{65537}, Shape{3, 0}, Shape{131072}, Shape{1}})
     shapes.insert(shapes.begin() + int64_t(shapes.size() / 2), s);
   return shapes;
 }

@@ -94,8 +94,9 @@ TEST(MultiTensorStep, SgdListEqualsPerTensorCalls) {
     expect_list_equals_per_tensor(
         slots,
         [&](const Lists& l, const std::vector<Tensor>& g, int step) {
-          sgd_step_(l.params, g, slots ? std::span<const Tensor>(l.state[0]) : std::span<const Tensor>(),
-                    attrs(step));
+          const std::span<const Tensor> buffers =
+              slots ? std::span<const Tensor>(l.state[0]) : std::span<const Tensor>();
+          sgd_step_(l.params, g, buffers, attrs(step));
         },
         [&](const Lists& l, size_t i, const Tensor& g, int step) {
           sgd_step_(l.params[i], g, slots ? l.state[0][i] : Tensor(), attrs(step));

@@ -76,7 +76,8 @@ void ElementwiseOptimizer::step() {
       }
       batch->params.push_back(param);
       batch->grads.push_back(grad);
-      for (size_t k = 0; k < state_names_.size(); ++k) batch->buffers[k].push_back(state.buffers[k]);
+      for (size_t k = 0; k < state_names_.size(); ++k)
+        batch->buffers[k].push_back(state.buffers[k]);
     }
     for (const StepBatch& batch : batches) update(group, batch);
   }
