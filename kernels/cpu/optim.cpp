@@ -3,9 +3,12 @@
 // Each element is computed in the parameter's dtype with torch's order of
 // operations (scalars rounded to that dtype as torch does), so results match
 // torch to rounding. The op layer guarantees contiguous operands of one dtype.
+// A call updates a list of parameters (layout in dlt/ops/optim_ops.h), one
+// after the other.
 #include <cmath>
 
 #include "dlt/ops/dispatch.h"
+#include "dlt/ops/optim_ops.h"
 #include "kernels/cpu/loops.h"
 
 namespace dlt::cpu {
@@ -33,6 +36,14 @@ template <class F> void for_chunks(int64_t n, F&& f) {
   parallel_for(0, n, kElementwiseGrain, std::forward<F>(f));
 }
 
+// Runs `update` on each parameter's own call: in = {grad_i}, out = {param_i,
+// its `slots` state buffers}.
+template <class F> void for_each_param(const KernelCall& c, size_t slots, F&& update) {
+  for (size_t i = 0; i < c.in.size(); ++i)
+    update(KernelCall{c.op, c.in.subspan(i, 1), c.out.subspan(i * (1 + slots), 1 + slots),
+                      c.attrs_ptr});
+}
+
 // in: grad; out: param, momentum_buffer (undefined without momentum).
 template <class T, bool kMomentum>
 void sgd_update(const KernelCall& c) {
@@ -56,12 +67,14 @@ void sgd_update(const KernelCall& c) {
   });
 }
 
-void sgd_step_kernel(const KernelCall& c) {
-  visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
-    if (c.attrs<ops::SgdStepAttrs>().momentum != 0)
-      sgd_update<T, true>(c);
-    else
-      sgd_update<T, false>(c);
+void sgd_step_kernel(const KernelCall& call) {
+  for_each_param(call, kSgdStateSlots, [](const KernelCall& c) {
+    visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
+      if (c.attrs<ops::SgdStepAttrs>().momentum != 0)
+        sgd_update<T, true>(c);
+      else
+        sgd_update<T, false>(c);
+    });
   });
 }
 DLT_REGISTER_KERNEL(sgd_step, cpu, sgd_step_kernel);
@@ -96,8 +109,10 @@ template <class T> void adam_update(const KernelCall& c) {
   });
 }
 
-void adam_step_kernel(const KernelCall& c) {
-  visit_f32_f64(c.out[0].dtype(), [&]<class T>() { adam_update<T>(c); });
+void adam_step_kernel(const KernelCall& call) {
+  for_each_param(call, kAdamStateSlots, [](const KernelCall& c) {
+    visit_f32_f64(c.out[0].dtype(), [&]<class T>() { adam_update<T>(c); });
+  });
 }
 DLT_REGISTER_KERNEL(adam_step, cpu, adam_step_kernel);
 
@@ -138,18 +153,20 @@ template <class T, bool kMomentum, bool kCentered> void rmsprop_update(const Ker
   });
 }
 
-void rmsprop_step_kernel(const KernelCall& c) {
-  const auto& a = c.attrs<ops::RmspropStepAttrs>();
+void rmsprop_step_kernel(const KernelCall& call) {
+  const auto& a = call.attrs<ops::RmspropStepAttrs>();
   const bool momentum = a.momentum > 0;
-  visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
-    if (momentum && a.centered)
-      rmsprop_update<T, true, true>(c);
-    else if (momentum)
-      rmsprop_update<T, true, false>(c);
-    else if (a.centered)
-      rmsprop_update<T, false, true>(c);
-    else
-      rmsprop_update<T, false, false>(c);
+  for_each_param(call, kRmspropStateSlots, [&](const KernelCall& c) {
+    visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
+      if (momentum && a.centered)
+        rmsprop_update<T, true, true>(c);
+      else if (momentum)
+        rmsprop_update<T, true, false>(c);
+      else if (a.centered)
+        rmsprop_update<T, false, true>(c);
+      else
+        rmsprop_update<T, false, false>(c);
+    });
   });
 }
 DLT_REGISTER_KERNEL(rmsprop_step, cpu, rmsprop_step_kernel);

@@ -1,6 +1,10 @@
-// Registers the fused optimizer updates of optim.cu (operands as in
-// kernels/cpu/optim.cpp: in grad; out param and its state, contiguous).
+// Registers the fused optimizer updates of optim.cu. Operands as in
+// dlt/ops/optim_ops.h: in = the gradients; out = each parameter followed by
+// its state slots, contiguous, one dtype and device (the op layer checks).
+#include <vector>
+
 #include "dlt/ops/dispatch.h"
+#include "dlt/ops/optim_ops.h"
 #include "kernels/cuda/optim.h"
 #include "kernels/cuda/tensor_arg_host.h"
 
@@ -9,7 +13,7 @@ namespace {
 
 using ops::KernelCall;
 
-// Element pointer of a defined operand, nullptr for an absent one.
+// Element pointer of a defined operand, nullptr for an absent or empty one.
 void* elements(const Tensor& t) { return t.defined() && t.numel() > 0 ? t.raw_data() : nullptr; }
 
 DTypeCode param_dtype(const KernelCall& c, const char* name) {
@@ -19,11 +23,28 @@ DTypeCode param_dtype(const KernelCall& c, const char* name) {
   return dtype_code(p.dtype());
 }
 
+// Each parameter's pointers: out[i * (1 + slots)] is parameter i, its state
+// follows.
+std::vector<OptimTensors> optim_tensors(const KernelCall& c, size_t slots) {
+  DLT_ASSERT(c.out.size() == c.in.size() * (1 + slots), "{}: {} outputs for {} gradients",
+             ops::op_name(c.op), c.out.size(), c.in.size());
+  std::vector<OptimTensors> tensors(c.in.size());
+  for (size_t i = 0; i < c.in.size(); ++i) {
+    const std::span<Tensor> out = c.out.subspan(i * (1 + slots), 1 + slots);
+    OptimTensors& t = tensors[i];
+    t.numel = out[0].numel();
+    t.grad = elements(c.in[i]);
+    t.param = elements(out[0]);
+    for (size_t k = 0; k < slots; ++k) t.state[k] = elements(out[1 + k]);
+  }
+  return tensors;
+}
+
 void sgd_step_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::SgdStepAttrs>();
   const SgdScalars s{a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step};
-  launch_sgd_step(param_dtype(c, "sgd_step"), c.out[0].numel(), elements(c.in[0]),
-                  elements(c.out[0]), elements(c.out[1]), s, stream_for(c.out[0]));
+  launch_sgd_step(param_dtype(c, "sgd_step"), optim_tensors(c, kSgdStateSlots), s,
+                  stream_for(c.out[0]));
 }
 DLT_REGISTER_GPU_KERNEL(sgd_step, sgd_step_kernel);
 
@@ -31,8 +52,7 @@ void adam_step_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::AdamStepAttrs>();
   const AdamScalars s{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled_weight_decay,
                       a.step};
-  launch_adam_step(param_dtype(c, "adam_step"), c.out[0].numel(), elements(c.in[0]),
-                   elements(c.out[0]), elements(c.out[1]), elements(c.out[2]), s,
+  launch_adam_step(param_dtype(c, "adam_step"), optim_tensors(c, kAdamStateSlots), s,
                    stream_for(c.out[0]));
 }
 DLT_REGISTER_GPU_KERNEL(adam_step, adam_step_kernel);
@@ -40,9 +60,8 @@ DLT_REGISTER_GPU_KERNEL(adam_step, adam_step_kernel);
 void rmsprop_step_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::RmspropStepAttrs>();
   const RmspropScalars s{a.lr, a.alpha, a.eps, a.weight_decay, a.momentum, a.centered};
-  launch_rmsprop_step(param_dtype(c, "rmsprop_step"), c.out[0].numel(), elements(c.in[0]),
-                      elements(c.out[0]), elements(c.out[1]), elements(c.out[2]),
-                      elements(c.out[3]), s, stream_for(c.out[0]));
+  launch_rmsprop_step(param_dtype(c, "rmsprop_step"), optim_tensors(c, kRmspropStateSlots), s,
+                      stream_for(c.out[0]));
 }
 DLT_REGISTER_GPU_KERNEL(rmsprop_step, rmsprop_step_kernel);
 

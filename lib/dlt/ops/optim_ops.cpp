@@ -12,75 +12,139 @@ using ops::OpId;
 
 namespace {
 
-void check_param(OpId op, const Tensor& param, const Tensor& grad) {
-  DLT_CHECK(param.defined() && grad.defined(), "{}: parameter and gradient must be defined",
-            ops::op_name(op));
-  DLT_CHECK(param.dtype() == DType::f32 || param.dtype() == DType::f64,
-            "{}: parameters of dtype {} are not supported (f32, f64)", ops::op_name(op),
-            param.dtype());
-  DLT_CHECK(grad.shape() == param.shape() && grad.dtype() == param.dtype(),
-            "{}: gradient {} {} does not match parameter {} {}", ops::op_name(op),
-            shape_str(grad.shape()), grad.dtype(), shape_str(param.shape()), param.dtype());
+// Every parameter and gradient is defined, f32 or f64, and of parameter 0's
+// dtype and device; each gradient is like its parameter.
+void check_params(OpId op, std::span<const Tensor> params, std::span<const Tensor> grads) {
+  const char* name = ops::op_name(op);
+  DLT_CHECK(grads.size() == params.size(), "{}: {} parameters but {} gradients", name,
+            params.size(), grads.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor &param = params[i], &grad = grads[i];
+    DLT_CHECK(param.defined() && grad.defined(),
+              "{}: parameter and gradient must be defined at index {}", name, i);
+    DLT_CHECK(param.dtype() == DType::f32 || param.dtype() == DType::f64,
+              "{}: parameters of dtype {} are not supported (f32, f64) at index {}", name,
+              param.dtype(), i);
+    DLT_CHECK(param.dtype() == params[0].dtype() && param.device() == params[0].device(),
+              "{}: parameter {} is {} on {}, parameter 0 {} on {}; one call takes one dtype and "
+              "device",
+              name, i, param.dtype(), param.device(), params[0].dtype(), params[0].device());
+    DLT_CHECK(grad.shape() == param.shape() && grad.dtype() == param.dtype(),
+              "{}: gradient {} {} does not match parameter {} {} at index {}", name,
+              shape_str(grad.shape()), grad.dtype(), shape_str(param.shape()), param.dtype(), i);
+    DLT_CHECK(grad.device() == param.device(),
+              "{}: gradient {} is on {}, its parameter on {}", name, i, grad.device(),
+              param.device());
+  }
 }
 
-// A state buffer must be present exactly when the options need it, and be a
-// contiguous tensor like the parameter (the kernel walks all three in step).
-void check_state(OpId op, const char* name, const Tensor& state, bool needed, const Tensor& param) {
+// A state list is empty when the options do not use it; otherwise it has a
+// contiguous buffer like each parameter (the kernel walks them in step).
+void check_state(OpId op, const char* what, std::span<const Tensor> states, bool needed,
+                 std::span<const Tensor> params) {
+  const char* name = ops::op_name(op);
   if (!needed) {
-    DLT_CHECK(!state.defined(), "{}: {} given but not used by these options", ops::op_name(op),
-              name);
+    DLT_CHECK(states.empty(), "{}: {} given but not used by these options", name, what);
     return;
   }
-  DLT_CHECK(state.defined(), "{}: {} is required by these options", ops::op_name(op), name);
-  DLT_CHECK(state.shape() == param.shape() && state.dtype() == param.dtype(),
-            "{}: {} {} {} does not match parameter {} {}", ops::op_name(op), name,
-            shape_str(state.shape()), state.dtype(), shape_str(param.shape()), param.dtype());
-  DLT_CHECK(state.is_contiguous(), "{}: {} must be contiguous", ops::op_name(op), name);
+  DLT_CHECK(!states.empty() || params.empty(), "{}: {} is required by these options", name, what);
+  DLT_CHECK(states.size() == params.size(), "{}: {} {} buffers for {} parameters", name,
+            states.size(), what, params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor &state = states[i], &param = params[i];
+    DLT_CHECK(state.defined(), "{}: {} is required by these options at index {}", name, what, i);
+    DLT_CHECK(state.shape() == param.shape() && state.dtype() == param.dtype(),
+              "{}: {} {} {} does not match parameter {} {} at index {}", name, what,
+              shape_str(state.shape()), state.dtype(), shape_str(param.shape()), param.dtype(),
+              i);
+    DLT_CHECK(state.device() == param.device(), "{}: {} {} is on {}, its parameter on {}", name,
+              what, i, state.device(), param.device());
+    DLT_CHECK(state.is_contiguous(), "{}: {} must be contiguous at index {}", name, what, i);
+  }
 }
 
-// Runs the fused kernel: in = {grad}, out = {param, state...}. A strided
-// parameter is updated through a contiguous copy written back afterwards.
-void run_step(OpId op, const Tensor& param, const Tensor& grad, std::vector<Tensor> state,
-              const void* attrs) {
+// Runs the fused kernel on the operand layout of optim_ops.h. `states` holds
+// the op's state lists in slot order, an empty list for an absent slot.
+// Strided parameters are updated through contiguous copies written back
+// afterwards.
+void run_step(OpId op, std::span<const Tensor> params, std::span<const Tensor> grads,
+              std::initializer_list<std::span<const Tensor>> states, const void* attrs) {
+  if (params.empty()) return;
   NoGradGuard no_grad;
-  const Tensor work = param.is_contiguous() ? param : param.contiguous();
-  Tensor ins[] = {grad.contiguous()};
-  std::vector<Tensor> outs{work};
-  outs.insert(outs.end(), state.begin(), state.end());
-  ops::run(op, ins, outs, attrs);
-  if (!work.is_same(param)) {
-    Tensor target = param;
-    target.copy_(work);
+  const size_t n = params.size(), slots = states.size();
+  std::vector<Tensor> ins, outs, work;
+  ins.reserve(n);
+  outs.reserve(n * (1 + slots));
+  work.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    ins.push_back(grads[i].contiguous());
+    work.push_back(params[i].contiguous());
+    outs.push_back(work.back());
+    for (const std::span<const Tensor>& list : states)
+      outs.push_back(list.empty() ? Tensor() : list[i]);
   }
-  param.storage()->bump_version();
+  ops::run(op, ins, outs, attrs);
+  for (size_t i = 0; i < n; ++i) {
+    if (!work[i].is_same(params[i])) {
+      Tensor target = params[i];
+      target.copy_(work[i]);
+    }
+    params[i].storage()->bump_version();
+  }
+}
+
+// A single operand as a list of one, an undefined one as an empty list.
+std::span<const Tensor> one(const Tensor& t) {
+  return t.defined() ? std::span<const Tensor>(&t, 1) : std::span<const Tensor>();
 }
 
 }  // namespace
 
+void sgd_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
+               std::span<const Tensor> momentum_buffers, const ops::SgdStepAttrs& attrs) {
+  check_params(OpId::sgd_step, params, grads);
+  check_state(OpId::sgd_step, "momentum_buffer", momentum_buffers, attrs.momentum != 0, params);
+  static_assert(kSgdStateSlots == 1);
+  run_step(OpId::sgd_step, params, grads, {momentum_buffers}, &attrs);
+}
+
+void adam_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
+                std::span<const Tensor> exp_avgs, std::span<const Tensor> exp_avg_sqs,
+                const ops::AdamStepAttrs& attrs) {
+  check_params(OpId::adam_step, params, grads);
+  check_state(OpId::adam_step, "exp_avg", exp_avgs, true, params);
+  check_state(OpId::adam_step, "exp_avg_sq", exp_avg_sqs, true, params);
+  DLT_CHECK(attrs.step >= 1, "adam_step: step must be at least 1, got {}", attrs.step);
+  static_assert(kAdamStateSlots == 2);
+  run_step(OpId::adam_step, params, grads, {exp_avgs, exp_avg_sqs}, &attrs);
+}
+
+void rmsprop_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
+                   std::span<const Tensor> square_avgs, std::span<const Tensor> momentum_buffers,
+                   std::span<const Tensor> grad_avgs, const ops::RmspropStepAttrs& attrs) {
+  check_params(OpId::rmsprop_step, params, grads);
+  check_state(OpId::rmsprop_step, "square_avg", square_avgs, true, params);
+  check_state(OpId::rmsprop_step, "momentum_buffer", momentum_buffers, attrs.momentum > 0, params);
+  check_state(OpId::rmsprop_step, "grad_avg", grad_avgs, attrs.centered, params);
+  static_assert(kRmspropStateSlots == 3);
+  run_step(OpId::rmsprop_step, params, grads, {square_avgs, momentum_buffers, grad_avgs}, &attrs);
+}
+
 void sgd_step_(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
                const ops::SgdStepAttrs& attrs) {
-  check_param(OpId::sgd_step, param, grad);
-  check_state(OpId::sgd_step, "momentum_buffer", momentum_buffer, attrs.momentum != 0, param);
-  run_step(OpId::sgd_step, param, grad, {momentum_buffer}, &attrs);
+  sgd_step_({&param, 1}, {&grad, 1}, one(momentum_buffer), attrs);
 }
 
 void adam_step_(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                 const Tensor& exp_avg_sq, const ops::AdamStepAttrs& attrs) {
-  check_param(OpId::adam_step, param, grad);
-  check_state(OpId::adam_step, "exp_avg", exp_avg, true, param);
-  check_state(OpId::adam_step, "exp_avg_sq", exp_avg_sq, true, param);
-  DLT_CHECK(attrs.step >= 1, "adam_step: step must be at least 1, got {}", attrs.step);
-  run_step(OpId::adam_step, param, grad, {exp_avg, exp_avg_sq}, &attrs);
+  adam_step_({&param, 1}, {&grad, 1}, one(exp_avg), one(exp_avg_sq), attrs);
 }
 
 void rmsprop_step_(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
                    const Tensor& momentum_buffer, const Tensor& grad_avg,
                    const ops::RmspropStepAttrs& attrs) {
-  check_param(OpId::rmsprop_step, param, grad);
-  check_state(OpId::rmsprop_step, "square_avg", square_avg, true, param);
-  check_state(OpId::rmsprop_step, "momentum_buffer", momentum_buffer, attrs.momentum > 0, param);
-  check_state(OpId::rmsprop_step, "grad_avg", grad_avg, attrs.centered, param);
-  run_step(OpId::rmsprop_step, param, grad, {square_avg, momentum_buffer, grad_avg}, &attrs);
+  rmsprop_step_({&param, 1}, {&grad, 1}, one(square_avg), one(momentum_buffer), one(grad_avg),
+                attrs);
 }
 
 }  // namespace dlt

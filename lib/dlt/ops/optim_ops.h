@@ -1,14 +1,51 @@
-// Fused optimizer updates: each call updates one parameter tensor and its
-// state in place, in one pass, with torch's semantics (see lib/dlt/optim for
-// the optimizers that own the state). Parameters and state are f32 or f64;
-// the state buffers have the parameter's shape and dtype and are contiguous.
-// Nothing is recorded for autograd.
+// Fused optimizer updates with torch's semantics (see lib/dlt/optim for the
+// optimizers that own the state). One call updates a list of parameters that
+// share the hyperparameters, dtype and device (a parameter group), and their
+// state, in place: on cuda in a few multi-tensor launches rather than one per
+// parameter; every element gets the same arithmetic either way. Parameters and
+// state are f32 or f64; each state buffer has its parameter's shape and dtype
+// and is contiguous. Nothing is recorded for autograd.
+//
+// Kernel operands (ops::KernelCall) of the NoGrad ops sgd_step, adam_step,
+// rmsprop_step for n parameters:
+//   in  = [grad_0, ..., grad_{n-1}]                 (contiguous)
+//   out = [param_0, state_0..., param_1, state_1..., ...]
+// each parameter followed by its op's fixed number of state slots (absent
+// buffers are undefined tensors):
+//   sgd_step      1: momentum_buffer
+//   adam_step     2: exp_avg, exp_avg_sq
+//   rmsprop_step  3: square_avg, momentum_buffer, grad_avg
 #pragma once
+
+#include <span>
 
 #include "dlt/core/tensor.h"
 #include "dlt/ops/attrs.h"
 
 namespace dlt {
+
+// State slots after each parameter in a kernel call's `out` (see above).
+inline constexpr int kSgdStateSlots = 1, kAdamStateSlots = 2, kRmspropStateSlots = 3;
+
+// One list per operand, element i belonging to params[i]; an optional state
+// list is empty when the options do not use it. An empty params list does
+// nothing.
+
+// momentum_buffers: empty when attrs.momentum == 0.
+void sgd_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
+               std::span<const Tensor> momentum_buffers, const ops::SgdStepAttrs& attrs);
+
+void adam_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
+                std::span<const Tensor> exp_avgs, std::span<const Tensor> exp_avg_sqs,
+                const ops::AdamStepAttrs& attrs);
+
+// momentum_buffers: empty when attrs.momentum == 0; grad_avgs: empty unless
+// attrs.centered.
+void rmsprop_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
+                   std::span<const Tensor> square_avgs, std::span<const Tensor> momentum_buffers,
+                   std::span<const Tensor> grad_avgs, const ops::RmspropStepAttrs& attrs);
+
+// One parameter: the lists above of length one, an absent buffer undefined.
 
 // momentum_buffer: undefined when attrs.momentum == 0.
 void sgd_step_(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,

@@ -20,8 +20,7 @@ Adam::Adam(std::vector<ParamGroup> groups, const OptimizerOptions& options,
             kind(), options.eps);
 }
 
-void Adam::update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-                  ParamState& state) {
+void Adam::update(const ParamGroup& group, const StepBatch& batch) {
   ops::AdamStepAttrs attrs;
   attrs.lr = group.lr;
   attrs.beta1 = options_.beta1;
@@ -29,8 +28,8 @@ void Adam::update(const ParamGroup& group, const Tensor& param, const Tensor& gr
   attrs.eps = options_.eps;
   attrs.weight_decay = group.weight_decay;
   attrs.decoupled_weight_decay = decoupled_;
-  attrs.step = state.step;
-  adam_step_(param, grad, state.buffers[0], state.buffers[1], attrs);
+  attrs.step = batch.step;
+  adam_step_(batch.params, batch.grads, batch.buffers[0], batch.buffers[1], attrs);
 }
 
 }  // namespace dlt::optim

@@ -57,6 +57,7 @@ ElementwiseOptimizer::ElementwiseOptimizer(std::string kind, std::vector<ParamGr
 void ElementwiseOptimizer::step() {
   NoGradGuard no_grad;
   for (const ParamGroup& group : groups_) {
+    std::vector<StepBatch> batches;  // in order of first appearance
     for (const auto& [name, param] : group.params) {
       const Tensor& grad = param.grad();
       if (!grad.defined()) continue;
@@ -64,8 +65,21 @@ void ElementwiseOptimizer::step() {
       if (state.buffers.empty())
         for (size_t k = 0; k < state_names_.size(); ++k) state.buffers.push_back(zeros_like(param));
       ++state.step;
-      update(group, param, grad, state);
+      auto batch = std::find_if(batches.begin(), batches.end(), [&](const StepBatch& b) {
+        return b.step == state.step && b.params[0].dtype() == param.dtype() &&
+               b.params[0].device() == param.device();
+      });
+      if (batch == batches.end()) {
+        batch = batches.emplace(batches.end());
+        batch->step = state.step;
+        batch->buffers.resize(state_names_.size());
+      }
+      batch->params.push_back(param);
+      batch->grads.push_back(grad);
+      for (size_t k = 0; k < state_names_.size(); ++k)
+        batch->buffers[k].push_back(state.buffers[k]);
     }
+    for (const StepBatch& batch : batches) update(group, batch);
   }
 }
 

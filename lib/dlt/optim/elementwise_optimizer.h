@@ -1,7 +1,8 @@
 // The common part of SGD, Adam(W) and RMSprop: per parameter, a step counter
 // and a few state buffers shaped like the parameter, created at its first
 // step (a parameter that never had a gradient has no state, as in torch).
-// Subclasses supply the fused update of one parameter.
+// Subclasses supply the fused update of a list of parameters: each step
+// makes one fused call per group, dtype, device and step count.
 #pragma once
 
 #include <map>
@@ -22,6 +23,8 @@ class ElementwiseOptimizer : public Optimizer {
                        std::vector<std::string> state_names);
 
   // Updates every parameter that has a gradient; those without are skipped.
+  // Parameters of a group with equal dtype, device and step count share one
+  // fused call (a few launches on a GPU instead of one per parameter).
   void step() override;
 
   // "step.<param>" (int64, 0-dim) and "<state>.<param>" for every parameter
@@ -37,9 +40,15 @@ class ElementwiseOptimizer : public Optimizer {
     int64_t step = 0;             // steps taken, counting the current one during update()
     std::vector<Tensor> buffers;  // in the order of state_names
   };
-  // One fused update of `param` from `grad`; state.step is already advanced.
-  virtual void update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-                      ParamState& state) = 0;
+  // Parameters of one group that take their step in one fused call: same
+  // dtype, device and step count (hyperparameters may depend on the step).
+  struct StepBatch {
+    int64_t step = 0;  // steps taken, counting this one
+    std::vector<Tensor> params, grads;
+    std::vector<std::vector<Tensor>> buffers;  // [k][i]: state_names[k] of params[i]
+  };
+  // One fused update of every parameter of `batch` from its gradient.
+  virtual void update(const ParamGroup& group, const StepBatch& batch) = 0;
 
   const std::string& kind() const { return kind_; }
 

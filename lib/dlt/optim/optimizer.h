@@ -1,5 +1,6 @@
 // Optimizers: each step updates every parameter of every group in one fused
-// pass (a kernel per parameter tensor), under no_grad.
+// pass (one multi-tensor call per group, dtype, device and step count),
+// under no_grad.
 #pragma once
 
 #include <map>

@@ -27,8 +27,7 @@ class SGD : public ElementwiseOptimizer {
   SGD(std::vector<ParamGroup> groups, const OptimizerOptions& options);
 
  private:
-  void update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-              ParamState& state) override;
+  void update(const ParamGroup& group, const StepBatch& batch) override;
   OptimizerOptions options_;
 };
 
@@ -40,8 +39,7 @@ class Adam : public ElementwiseOptimizer {
        bool decoupled_weight_decay = false);
 
  private:
-  void update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-              ParamState& state) override;
+  void update(const ParamGroup& group, const StepBatch& batch) override;
   OptimizerOptions options_;
   bool decoupled_;
 };
@@ -59,8 +57,7 @@ class RMSprop : public ElementwiseOptimizer {
   RMSprop(std::vector<ParamGroup> groups, const OptimizerOptions& options);
 
  private:
-  void update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-              ParamState& state) override;
+  void update(const ParamGroup& group, const StepBatch& batch) override;
   OptimizerOptions options_;
 };
 

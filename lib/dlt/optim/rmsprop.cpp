@@ -1,4 +1,5 @@
 #include <cmath>
+#include <span>
 
 #include "dlt/ops/optim_ops.h"
 #include "dlt/optim/optimizers.h"
@@ -27,8 +28,7 @@ RMSprop::RMSprop(std::vector<ParamGroup> groups, const OptimizerOptions& options
             "rmsprop: invalid momentum {}; it must be >= 0", options.momentum);
 }
 
-void RMSprop::update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-                     ParamState& state) {
+void RMSprop::update(const ParamGroup& group, const StepBatch& batch) {
   ops::RmspropStepAttrs attrs;
   attrs.lr = group.lr;
   attrs.alpha = options_.alpha;
@@ -38,9 +38,12 @@ void RMSprop::update(const ParamGroup& group, const Tensor& param, const Tensor&
   attrs.centered = options_.centered;
   // Buffers follow rmsprop_state's order: square_avg, then the optional ones.
   size_t k = 1;
-  const Tensor momentum_buffer = options_.momentum > 0 ? state.buffers[k++] : Tensor();
-  const Tensor grad_avg = options_.centered ? state.buffers[k++] : Tensor();
-  rmsprop_step_(param, grad, state.buffers[0], momentum_buffer, grad_avg, attrs);
+  const auto optional = [&](bool used) {
+    return used ? std::span<const Tensor>(batch.buffers[k++]) : std::span<const Tensor>();
+  };
+  const std::span<const Tensor> momentum_buffers = optional(options_.momentum > 0);
+  const std::span<const Tensor> grad_avgs = optional(options_.centered);
+  rmsprop_step_(batch.params, batch.grads, batch.buffers[0], momentum_buffers, grad_avgs, attrs);
 }
 
 }  // namespace dlt::optim

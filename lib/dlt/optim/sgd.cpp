@@ -1,4 +1,5 @@
 #include <cmath>
+#include <span>
 
 #include "dlt/ops/optim_ops.h"
 #include "dlt/optim/optimizers.h"
@@ -26,16 +27,17 @@ SGD::SGD(std::vector<ParamGroup> groups, const OptimizerOptions& options)
             options.momentum, options.dampening);
 }
 
-void SGD::update(const ParamGroup& group, const Tensor& param, const Tensor& grad,
-                 ParamState& state) {
+void SGD::update(const ParamGroup& group, const StepBatch& batch) {
   ops::SgdStepAttrs attrs;
   attrs.lr = group.lr;
   attrs.momentum = options_.momentum;
   attrs.dampening = options_.dampening;
   attrs.weight_decay = group.weight_decay;
   attrs.nesterov = options_.nesterov;
-  attrs.first_step = state.step == 1;  // torch starts the buffer as the gradient itself
-  sgd_step_(param, grad, state.buffers.empty() ? Tensor() : state.buffers[0], attrs);
+  attrs.first_step = batch.step == 1;  // torch starts the buffer as the gradient itself
+  const std::span<const Tensor> momentum_buffers =
+      batch.buffers.empty() ? std::span<const Tensor>() : batch.buffers[0];
+  sgd_step_(batch.params, batch.grads, momentum_buffers, attrs);
 }
 
 }  // namespace dlt::optim
