@@ -5,16 +5,13 @@
 #include <chrono>
 
 #include "dlt/core/device_runtime.h"
+#include "dlt/nn/layers/multihead_attention.h"
+#include "tests/cuda/gpu_compare.h"
 #include "tests/ops/attention_reference.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
 namespace {
-
-bool have_cuda() { return device_count(DeviceType::cuda) > 0; }
-
-#define SKIP_WITHOUT_CUDA() \
-  if (!have_cuda()) GTEST_SKIP() << "no CUDA device: " << device_unavailable_reason(DeviceType::cuda)
 
 struct Inputs4 {
   Tensor q, k, v, upstream;
@@ -32,25 +29,19 @@ Inputs4 draw(const Shape& shape, DType dtype, Device device, uint64_t seed) {
   return in;
 }
 
-void expect_close(const Tensor& a, const Tensor& b, double rtol, double atol, const std::string& what) {
-  ASSERT_TRUE(a.defined() && b.defined()) << what;
-  EXPECT_EQ(a.shape(), b.shape()) << what;
-  EXPECT_EQ(compare_close(to_vector<double>(a), to_vector<double>(b), rtol, atol), "") << what;
-}
-
 void expect_runs_close(const AttentionRun& a, const AttentionRun& b, double rtol, double atol,
                        const std::string& what) {
-  expect_close(a.out, b.out, rtol, atol, what + " out");
-  expect_close(a.dq, b.dq, rtol, atol, what + " dq");
-  expect_close(a.dk, b.dk, rtol, atol, what + " dk");
-  expect_close(a.dv, b.dv, rtol, atol, what + " dv");
+  expect_close(a.out.to(DType::f64), b.out.to(DType::f64), rtol, atol, what + " out");
+  expect_close(a.dq.to(DType::f64), b.dq.to(DType::f64), rtol, atol, what + " dq");
+  expect_close(a.dk.to(DType::f64), b.dk.to(DType::f64), rtol, atol, what + " dk");
+  expect_close(a.dv.to(DType::f64), b.dv.to(DType::f64), rtol, atol, what + " dv");
 }
 
 // float32: both sides sum up to T products of unit-variance values in
 // different orders (the unfused side through cuBLAS); 1024-long rows stay
 // within 2e-4 relative and absolute.
 TEST(CudaAttention, FusedMatchesUnfusedInFloat32) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   for (const int64_t t : {1, 7, 64, 129, 1024})
     for (const int64_t d : {32, 64, 128}) {
       const Inputs4 in = draw({2, 3, t, d}, DType::f32, Device::cuda(), uint64_t(t * 1000 + d));
@@ -62,7 +53,7 @@ TEST(CudaAttention, FusedMatchesUnfusedInFloat32) {
 
 // float64 runs the same kernels with 32-row tiles: agreement to rounding.
 TEST(CudaAttention, FusedMatchesUnfusedInFloat64) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   for (const int64_t t : {1, 33, 100})
     for (const int64_t d : {32, 64, 128}) {
       const Inputs4 in = draw({1, 2, t, d}, DType::f64, Device::cuda(), uint64_t(t * 7 + d));
@@ -74,7 +65,7 @@ TEST(CudaAttention, FusedMatchesUnfusedInFloat64) {
 
 // Head sizes between the kernels' padded sizes (32, 64, 128) pad with zeros.
 TEST(CudaAttention, HeadSizesThatAreNotPowersOfTwo) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   for (const int64_t d : {1, 16, 40, 80, 127}) {
     const Inputs4 in = draw({2, 2, 70, d}, DType::f32, Device::cuda(), uint64_t(d));
     expect_runs_close(run_attention(true, in.q, in.k, in.v, in.upstream),
@@ -85,7 +76,7 @@ TEST(CudaAttention, HeadSizesThatAreNotPowersOfTwo) {
 
 // The GPU kernels against the CPU's fused op (float64 on both).
 TEST(CudaAttention, MatchesTheCpu) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Inputs4 cpu = draw({2, 3, 77, 64}, DType::f64, Device::cpu(), 9);
   const Inputs4 gpu{cpu.q.to(Device::cuda()), cpu.k.to(Device::cuda()), cpu.v.to(Device::cuda()),
                     cpu.upstream.to(Device::cuda())};
@@ -96,7 +87,7 @@ TEST(CudaAttention, MatchesTheCpu) {
 // The heads of a fused (B, T, 3, H, D) projection, as MultiHeadAttention
 // passes them: strided over B, H and T.
 TEST(CudaAttention, StridedHeads) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   Generator gen(4);
   const int64_t b = 2, t = 100, h = 3, d = 64;
   const Tensor qkv = randn({b, t, 3, h, d}, DType::f32, &gen).to(Device::cuda()).permute({2, 0, 3, 1, 4});
@@ -110,7 +101,7 @@ TEST(CudaAttention, StridedHeads) {
 // float16 / bfloat16 compute in float32 and round their results: against
 // float32 from the same rounded inputs, a few ulps of the half type.
 TEST(CudaAttention, HalfTypesAgainstFloat32) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   for (const auto& [dtype, tol] : {std::pair{DType::f16, 4e-3}, {DType::bf16, 3e-2}}) {
     const Inputs4 in = draw({2, 2, 129, 64}, dtype, Device::cuda(), 21);
     const AttentionRun half = run_attention(true, in.q, in.k, in.v, in.upstream);
@@ -122,7 +113,7 @@ TEST(CudaAttention, HalfTypesAgainstFloat32) {
 
 // Repeated runs give identical bits: no atomics in the backward.
 TEST(CudaAttention, Deterministic) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Inputs4 in = draw({2, 4, 300, 64}, DType::f32, Device::cuda(), 5);
   const AttentionRun a = run_attention(true, in.q, in.k, in.v, in.upstream);
   const AttentionRun b = run_attention(true, in.q, in.k, in.v, in.upstream);
@@ -130,7 +121,7 @@ TEST(CudaAttention, Deterministic) {
 }
 
 TEST(CudaAttention, RejectsHeadSizesAbove128) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Tensor q = zeros({1, 1, 4, 129}, TensorOptions().device(Device::cuda()));
   expect_error([&] { causal_attention(q, q, q); }, {"causal_attention", "128", "[1, 1, 4, 129]"});
 }
@@ -139,7 +130,7 @@ TEST(CudaAttention, RejectsHeadSizesAbove128) {
 // must beat the unfused path forward and forward + backward. A timing, so
 // off by default: --gtest_also_run_disabled_tests --gtest_filter='*FusedIsFaster*'.
 TEST(CudaAttention, DISABLED_FusedIsFasterThanUnfusedGpt2Small) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Inputs4 in = draw({8, 12, 1024, 64}, DType::f32, Device::cuda(), 1);
   const double scale = 0.125;
   auto time_ms = [](auto&& f) {
@@ -160,6 +151,39 @@ TEST(CudaAttention, DISABLED_FusedIsFasterThanUnfusedGpt2Small) {
               fused_fwd, unfused_fwd, fused_all, unfused_all);
   EXPECT_LT(fused_fwd, unfused_fwd);
   EXPECT_LT(fused_all, unfused_all);
+}
+
+}  // namespace
+}  // namespace dlt::testing
+
+namespace dlt::testing {
+namespace {
+
+// The layer on cuda (fused attention over the packed projection, its own
+// backward) against the same weights on the CPU (the unfused reference path):
+// output, input gradient and every parameter's gradient.
+TEST(CudaAttentionLayer, FusedPackedPathMatchesTheCpuPath) {
+  DLT_SKIP_WITHOUT_CUDA();
+  Generator gen(5);
+  nn::BuildContext ctx{&gen, DType::f64};
+  const nn::MultiHeadAttentionOptions o{.heads = 4, .causal = true, .bias = true};
+  auto cpu = std::make_shared<nn::MultiHeadAttention>(o, Shape{37, 64}, ctx);
+  auto gpu = std::make_shared<nn::MultiHeadAttention>(o, Shape{37, 64}, ctx);
+  gpu->load_state_dict(cpu->state_dict());
+  gpu->to(Device::cuda());
+  const Tensor x = randn({3, 37, 64}, DType::f64, &gen);
+  const Tensor upstream = randn({3, 37, 64}, DType::f64, &gen);
+  const Tensor xc = x.clone().requires_grad_(), xg = x.to(Device::cuda()).requires_grad_();
+  const Tensor yc = (*cpu)(xc), yg = (*gpu)(xg);
+  yc.backward(upstream);
+  yg.backward(upstream.to(Device::cuda()));
+  expect_close(yg.to(Device::cpu()), yc, 1e-9, 1e-10, "output");
+  expect_close(xg.grad().to(Device::cpu()), xc.grad(), 1e-9, 1e-10, "input gradient");
+  const auto pc = cpu->named_parameters(), pg = gpu->named_parameters();
+  ASSERT_EQ(pc.size(), pg.size());
+  for (size_t i = 0; i < pc.size(); ++i)
+    expect_close(pg[i].second.grad().to(Device::cpu()), pc[i].second.grad(), 1e-9, 1e-10,
+                 pc[i].first + " gradient");
 }
 
 }  // namespace

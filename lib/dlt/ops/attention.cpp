@@ -27,6 +27,13 @@ Tensor unit_inner_stride(const Tensor& t) {
 
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                         std::optional<double> scale) {
+  return ops::causal_attention_with_lse(q, k, v, scale).out;
+}
+
+namespace ops {
+
+AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, const Tensor& v,
+                                           std::optional<double> scale) {
   DLT_CHECK(q.defined() && k.defined() && v.defined(), "causal_attention: undefined input tensor");
   DLT_CHECK(q.dim() == 4, "causal_attention: expected q of shape (B, H, T, D), got {}",
             shape_str(q.shape()));
@@ -45,10 +52,8 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
   Tensor ins[] = {unit_inner_stride(q), unit_inner_stride(k), unit_inner_stride(v)};
   Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(rows, like(q, lse_dtype(q.dtype())))};
   ops::run(OpId::causal_attention, ins, outs, &attrs);
-  return outs[0];
+  return {outs[0], outs[1], s};
 }
-
-namespace ops {
 
 AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
                                          const Tensor& v, const Tensor& out, const Tensor& lse,

@@ -3,11 +3,25 @@
 // autograd formula.
 #pragma once
 
+#include <optional>
+
 #include "dlt/core/tensor.h"
 
 namespace dlt::ops {
 
 inline constexpr int64_t kMaxGpuAttentionHeadDim = 128;
+
+struct AttentionForward {
+  Tensor out;    // (B, H, T, D)
+  Tensor lse;    // (B, H, T): what the backward kernel needs
+  double scale;  // the one used
+};
+
+// causal_attention (ops.h) with the row log-sum-exps its backward needs, for
+// callers that attach their own backward (autograd/function.h); records
+// history like causal_attention when grad mode is on.
+AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, const Tensor& v,
+                                           std::optional<double> scale = std::nullopt);
 
 struct AttentionGrads {
   Tensor q, k, v;  // (B, H, T, D) each

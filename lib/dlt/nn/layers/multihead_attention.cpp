@@ -3,11 +3,44 @@
 #include <cmath>
 #include <limits>
 
+#include "dlt/autograd/function.h"
+#include "dlt/core/grad_mode.h"
 #include "dlt/nn/layers/options.h"
 #include "dlt/ops/attention.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::nn {
+
+// Fused causal attention over the packed projection (B, T, 3, H, D) ->
+// (B, H, T, D). Its backward writes d(q, k, v) straight into one (B, T, 3, H, D)
+// gradient: one pass, where the backward of three selects would each zero a
+// full-size gradient and then add the three together.
+static Tensor packed_causal_attention(const Tensor& packed, double scale) {
+  const Tensor qkv = packed.detach().permute({2, 0, 3, 1, 4});  // (3, B, H, T, D) view
+  const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+  ops::AttentionForward f;
+  {
+    NoGradGuard no_grad;
+    f = ops::causal_attention_with_lse(q, k, v, scale);
+  }
+  Tensor out = f.out;
+  const Tensor saved_out = out.detach();
+  const Shape shape = packed.shape();
+  const Tensor inputs[] = {packed};
+  autograd::attach_backward(
+      out, inputs, "PackedCausalAttentionBackward",
+      [q, k, v, saved_out, lse = f.lse, scale = f.scale, shape](const Tensor& grad) {
+        const ops::AttentionGrads g =
+            ops::causal_attention_backward(grad, q, k, v, saved_out, lse, scale);
+        Tensor d = empty(shape, TensorOptions(g.q.dtype()).device(g.q.device()));
+        const Tensor heads_first = d.permute({2, 0, 3, 1, 4});  // (3, B, H, T, D) view of d
+        heads_first.select(0, 0).copy_(g.q);
+        heads_first.select(0, 1).copy_(g.k);
+        heads_first.select(0, 2).copy_(g.v);
+        return std::vector<Tensor>{d};
+      });
+  return out;
+}
 
 static int64_t embed_dim_of(const Shape& input_shape) {
   DLT_LAYER_CHECK(input_shape.size() == 2, "expected input [T, C], got {}", shape_str(input_shape));
@@ -45,10 +78,8 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
             c, shape_str(x.shape()));
   const int64_t b = x.size(0), t = x.size(1);
 
-  // (B, T, 3C) -> (B, T, 3, H, D) -> (3, B, H, T, D): views, no copies.
-  const Tensor qkv = (*qkv_)(x).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
-  const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
-
+  // (B, T, 3C) -> (B, T, 3, H, D): a view, no copy.
+  const Tensor packed = (*qkv_)(x).view({b, t, 3, h, d});
   const double scale = 1.0 / std::sqrt(double(d));
   // On accelerators causal attention without dropout on its weights is one
   // fused op that never forms the (T, T) weights; the CPU keeps the unfused
@@ -57,8 +88,10 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
                      (options.dropout == 0 || !training()) && d <= ops::kMaxGpuAttentionHeadDim;
   Tensor heads;  // (B, H, T, D)
   if (fused) {
-    heads = causal_attention(q, k, v, scale);
+    heads = packed_causal_attention(packed, scale);
   } else {
+    const Tensor qkv = packed.permute({2, 0, 3, 1, 4});
+    const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
     Tensor att = matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
     if (options.causal)
       att = masked_fill(att, future_mask(t, x.device()), -std::numeric_limits<double>::infinity());
