@@ -4,6 +4,7 @@
 // cudaDriverGetVersion, cudaRuntimeGetVersion.
 #include "kernels/cuda/runtime.h"
 
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -22,7 +23,8 @@ namespace {
 struct DeviceTable {
   int count = 0;
   std::string why;
-  std::vector<cudaStream_t> streams;
+  std::vector<cudaStream_t> streams;       // compute, one per device
+  std::vector<cudaStream_t> copy_streams;  // prefetching uploads (upload_async)
   std::mutex mu;
 };
 
@@ -38,6 +40,7 @@ DeviceTable& devices() {
       t->why = "the runtime found no devices";
     }
     t->streams.assign(size_t(t->count), nullptr);
+    t->copy_streams.assign(size_t(t->count), nullptr);
     return t;
   }();
   return *table;
@@ -56,6 +59,15 @@ cudaStream_t use_device(int device) {
   DLT_GPU_CHECK(cudaSetDevice(device));
   std::lock_guard lock(t.mu);
   cudaStream_t& s = t.streams[size_t(device)];
+  if (!s) DLT_GPU_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  return s;
+}
+
+cudaStream_t copy_stream(int device) {
+  use_device(device);  // checks the index, makes the device current
+  DeviceTable& t = devices();
+  std::lock_guard lock(t.mu);
+  cudaStream_t& s = t.copy_streams[size_t(device)];
   if (!s) DLT_GPU_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   return s;
 }
@@ -109,6 +121,49 @@ class GpuRuntime final : public DeviceRuntime {
   }
 
   void synchronize(int index) override { gpu::synchronize(index); }
+
+  uint64_t upload_async(const Tensor& dst, const Tensor& src) override {
+    DLT_CHECK(src.is_contiguous() && src.is_pinned() && dst.is_contiguous() &&
+                  dst.device().type == DeviceType::DLT_GPU_DEVICE && src.dtype() == dst.dtype() &&
+                  src.numel() == dst.numel(),
+              "upload_async: expected a contiguous pinned host tensor and a contiguous device "
+              "tensor of one dtype and size, got {} and {}",
+              src.str(), dst.str());
+    const int index = dst.device().index;
+    const cudaStream_t compute = use_device(index);
+    const cudaStream_t copy = copy_stream(index);
+    cudaEvent_t queued, done;
+    DLT_GPU_CHECK(cudaEventCreateWithFlags(&queued, cudaEventDisableTiming));
+    DLT_GPU_CHECK(cudaEventRecord(queued, compute));
+    DLT_GPU_CHECK(cudaStreamWaitEvent(copy, queued, 0));
+    DLT_GPU_CHECK(cudaEventDestroy(queued));  // released once it has completed
+    if (src.numel() > 0)
+      DLT_GPU_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), size_t(src.numel()) * src.element_size(),
+                                    cudaMemcpyHostToDevice, copy));
+    DLT_GPU_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    DLT_GPU_CHECK(cudaEventRecord(done, copy));
+    std::lock_guard lock(mu_);
+    uploads_[++last_ticket_] = done;
+    return last_ticket_;
+  }
+
+  void wait_upload(int index, uint64_t ticket) override {
+    cudaEvent_t done;
+    {
+      std::lock_guard lock(mu_);
+      const auto it = uploads_.find(ticket);
+      DLT_CHECK(it != uploads_.end(), "wait_upload: unknown ticket {}", ticket);
+      done = it->second;
+      uploads_.erase(it);
+    }
+    DLT_GPU_CHECK(cudaStreamWaitEvent(use_device(index), done, 0));
+    DLT_GPU_CHECK(cudaEventDestroy(done));
+  }
+
+ private:
+  std::mutex mu_;
+  uint64_t last_ticket_ = 0;
+  std::map<uint64_t, cudaEvent_t> uploads_;
 };
 
 // Registered at start-up; asks the driver nothing until first used.

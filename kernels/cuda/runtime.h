@@ -20,6 +20,10 @@ std::string why_unavailable();
 // Every kernel of the backend runs on it, so ops on one device are ordered.
 cudaStream_t use_device(int device);
 
+// The device's copy stream: host->device uploads that overlap compute
+// (DeviceRuntime::upload_async), ordered against the compute stream by events.
+cudaStream_t copy_stream(int device);
+
 // Waits for all work queued on the device's compute stream.
 void synchronize(int device);
 

@@ -11,6 +11,7 @@
 #include "dlt/core/grad_mode.h"
 #include "dlt/nn/module.h"
 #include "dlt/train/safetensors.h"
+#include "tests/cuda/gpu_compare.h"
 #include "tests/test_util.h"
 
 namespace dlt {
@@ -20,10 +21,6 @@ using testing::to_vector;
 
 const Device kGpu = Device::cuda(0);
 
-#define SKIP_WITHOUT_CUDA()                                                                      \
-  if (device_count(DeviceType::cuda) == 0)                                                       \
-  GTEST_SKIP() << "no usable CUDA device: " << device_unavailable_reason(DeviceType::cuda)
-
 // 0, 1, 2, ... in `dtype`, shaped (2, 3, 4), made on the CPU (bool: the
 // first half false, the rest true).
 Tensor counting(DType dtype) {
@@ -32,7 +29,7 @@ Tensor counting(DType dtype) {
 }
 
 TEST(CudaRuntime, ReportsDevicesAndProperties) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   DeviceRuntime* rt = device_runtime(DeviceType::cuda);
   ASSERT_NE(rt, nullptr);
   EXPECT_TRUE(rt->why_unavailable().empty());
@@ -47,8 +44,32 @@ TEST(CudaRuntime, ReportsDevicesAndProperties) {
                         {"cuda:99 is not available"});
 }
 
+// Prefetching uploads run on the copy stream while the compute stream works;
+// after wait_upload, compute-stream work sees the data.
+TEST(CudaCopy, UploadsOnTheCopyStreamArriveBeforeTheyAreRead) {
+  DLT_SKIP_WITHOUT_CUDA();
+  DeviceRuntime* runtime = device_runtime(DeviceType::cuda);
+  Generator gen(9);
+  const Tensor busy = randn({2048, 2048}, DType::f32, &gen).to(Device::cuda());
+  for (int round = 0; round < 3; ++round) {
+    const Tensor host = randn({1 << 20}, DType::f32, &gen);
+    Tensor pinned = empty_pinned(host.shape(), DType::f32);
+    pinned.copy_(host);
+    const Tensor queued = matmul(busy, busy);  // keeps the compute stream busy
+    Tensor on_device = empty(host.shape(), TensorOptions(DType::f32).device(Device::cuda()));
+    const uint64_t ticket = runtime->upload_async(on_device, pinned);
+    runtime->wait_upload(0, ticket);
+    EXPECT_EQ(to_vector<float>((on_device * 2.0).to(Device::cpu())),
+              to_vector<float>(host * 2.0));
+    EXPECT_EQ(queued.size(0), 2048);
+  }
+  const Tensor pageable = zeros({4});
+  testing::expect_error([&] { runtime->upload_async(zeros({4}, TensorOptions().device(Device::cuda())), pageable); },
+               {"upload_async", "pinned"});
+}
+
 TEST(CudaCopy, RoundTripsEveryDtype) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   for (DType t : {DType::f32, DType::f64, DType::f16, DType::bf16, DType::i32, DType::i64, DType::u8,
                   DType::boolean}) {
     const Tensor x = counting(t);
@@ -63,7 +84,7 @@ TEST(CudaCopy, RoundTripsEveryDtype) {
 }
 
 TEST(CudaCopy, NonContiguousAndBroadcastSources) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Tensor x = counting(DType::f32);  // (2, 3, 4)
   // Host sources: a transpose, a stepped slice, a broadcast.
   for (const Tensor& src : {x.transpose(0, 2), x.slice(2, 0, 4, 2), x.select(1, 1).unsqueeze(1).expand({2, 5, 4})}) {
@@ -80,7 +101,7 @@ TEST(CudaCopy, NonContiguousAndBroadcastSources) {
 }
 
 TEST(CudaCopy, ConvertsDtypesOnTheDeviceAsTheCpuDoes) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Tensor x = arange(64, TensorOptions(DType::f32)) / 3.0 - 10.0;  // fractions, negatives
   const Tensor g = x.to(kGpu);
   for (DType t : {DType::f64, DType::f16, DType::bf16, DType::i32, DType::i64, DType::boolean}) {
@@ -98,7 +119,7 @@ TEST(CudaCopy, ConvertsDtypesOnTheDeviceAsTheCpuDoes) {
 }
 
 TEST(CudaCopy, CopiesIntoViewsOfDeviceAndHostTensors) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Tensor src = counting(DType::f64).reshape({4, 6}).slice(1, 0, 2);  // (4, 2) f64, host, strided
   Tensor dst = zeros({4, 6}, TensorOptions(DType::f32).device(kGpu));
   Tensor expected = zeros({4, 6}, DType::f32);
@@ -118,7 +139,7 @@ TEST(CudaCopy, CopiesIntoViewsOfDeviceAndHostTensors) {
 }
 
 TEST(CudaCopy, GradientsFlowBackToTheHostInput) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   Tensor x = counting(DType::f32).requires_grad_();
   const Tensor y = x.to(kGpu).to(DType::f64).to(Device::cpu());  // host -> device -> host
   ASSERT_TRUE(y.requires_grad());
@@ -130,7 +151,7 @@ TEST(CudaCopy, GradientsFlowBackToTheHostInput) {
 }
 
 TEST(CudaMemory, PinnedTensorsRoundTrip) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   const Tensor x = counting(DType::f32);
   EXPECT_FALSE(x.is_pinned());
   const Tensor p = x.pin_memory();
@@ -143,7 +164,7 @@ TEST(CudaMemory, PinnedTensorsRoundTrip) {
 }
 
 TEST(CudaMemory, StepsAfterWarmUpReserveNothingNew) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   Allocator& a = allocator_for(DeviceType::cuda);
   const Tensor host = arange(1 << 20, TensorOptions(DType::f32)).reshape({1024, 1024});
   auto step = [&] {
@@ -163,7 +184,7 @@ TEST(CudaMemory, StepsAfterWarmUpReserveNothingNew) {
 }
 
 TEST(CudaMemory, OutOfMemoryNamesTheRequestAndTheDevice) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   testing::expect_error([] { (void)empty({int64_t(1) << 50}, TensorOptions(DType::u8).device(kGpu)); },
                         {"out of memory on cuda:0", "reserved by dlt's caching allocator"});
   // The failure left the allocator usable.
@@ -181,7 +202,7 @@ struct TwoTensors : nn::Module {
 };
 
 TEST(CudaModule, MovesInPlaceAndCheckpointsCrossDevices) {
-  SKIP_WITHOUT_CUDA();
+  DLT_SKIP_WITHOUT_CUDA();
   TwoTensors m;
   const Tensor handle = m.weight;  // as an optimizer holds it
   m.to(kGpu);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dlt/core/device.h"
+#include "dlt/core/tensor.h"
 
 namespace dlt {
 
@@ -28,6 +29,15 @@ class DeviceRuntime {
   virtual std::string runtime_version() const = 0;
   // Waits until all work queued on the device has finished.
   virtual void synchronize(int index) = 0;
+
+  // Prefetching: copies `src` (contiguous, in pinned host memory) into `dst`
+  // (contiguous, on this device, same dtype and size) on the device's copy
+  // stream, so it overlaps the compute stream's work. The copy starts after
+  // the work queued so far on the compute stream (earlier users of dst's
+  // memory). Returns a ticket; wait_upload makes the compute stream's later
+  // work wait for the copy, and must be called before dst is read or freed.
+  virtual uint64_t upload_async(const Tensor& dst, const Tensor& src) = 0;
+  virtual void wait_upload(int index, uint64_t ticket) = 0;
 };
 
 void register_device_runtime(DeviceType type, DeviceRuntime* runtime);
