@@ -27,14 +27,6 @@ LossReduction reduction_of(ops::Reduction r) {
   }
 }
 
-void check_dense(const KernelCall& c) {
-  for (const Tensor& t : c.in)
-    DLT_CHECK(t.is_contiguous(), "{} on the GPU: expected contiguous inputs, got strides {}",
-              ops::op_name(c.op), shape_str(t.strides()));
-  DLT_CHECK(c.out[0].is_contiguous(), "{} on the GPU: expected a contiguous output",
-            ops::op_name(c.op));
-}
-
 // The common arguments, with the count of non-ignored targets; any other
 // target outside [0, N) is a user error.
 LossArgs loss_args(const char* op, const Tensor& input_like, const Tensor& target,

@@ -19,16 +19,6 @@ Tensor scratch(int64_t elements, const Tensor& like) {
   return empty({elements}, TensorOptions(acc_dtype(like.dtype())).device(like.device()));
 }
 
-void check_dense(const KernelCall& c) {
-  for (const Tensor& t : c.in)
-    DLT_CHECK(!t.defined() || t.is_contiguous(),
-              "{} on the GPU: expected contiguous inputs, got strides {}", ops::op_name(c.op),
-              shape_str(t.strides()));
-  for (const Tensor& t : c.out)
-    DLT_CHECK(!t.defined() || t.is_contiguous(), "{} on the GPU: expected contiguous outputs",
-              ops::op_name(c.op));
-}
-
 void check_floating(const Tensor& x, const char* op) {
   DLT_CHECK(is_floating(x.dtype()), "{} expects a floating point input, got {}", op, x.dtype());
 }

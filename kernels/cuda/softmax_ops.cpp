@@ -9,14 +9,6 @@ namespace {
 
 using ops::KernelCall;
 
-void check_dense(const KernelCall& c) {
-  for (const Tensor& t : c.in)
-    DLT_CHECK(t.is_contiguous(), "{} on the GPU: expected contiguous inputs, got strides {}",
-              ops::op_name(c.op), shape_str(t.strides()));
-  DLT_CHECK(c.out[0].is_contiguous(), "{} on the GPU: expected a contiguous output",
-            ops::op_name(c.op));
-}
-
 // ins: x; out: y; attrs: the (wrapped) dim.
 void softmax_kernel(const KernelCall& c) {
   check_dense(c);

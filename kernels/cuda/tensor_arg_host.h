@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dlt/core/tensor.h"
+#include "dlt/ops/dispatch.h"
 #include "kernels/cuda/gpu.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/tensor_arg.h"
@@ -27,6 +28,18 @@ inline TensorArg tensor_arg(const Tensor& t) {
     a.strides[d] = t.stride(d);
   }
   return a;
+}
+
+// For kernels that read and write dense rows: every defined input and output
+// must be contiguous (the op layer makes them so; this guards the kernel).
+inline void check_dense(const ops::KernelCall& c) {
+  for (const Tensor& t : c.in)
+    DLT_CHECK(!t.defined() || t.is_contiguous(),
+              "{} on the GPU: expected contiguous inputs, got strides {}", ops::op_name(c.op),
+              shape_str(t.strides()));
+  for (const Tensor& t : c.out)
+    DLT_CHECK(!t.defined() || t.is_contiguous(), "{} on the GPU: expected contiguous outputs",
+              ops::op_name(c.op));
 }
 
 // Makes the tensor's device current and returns its compute stream.
