@@ -6,6 +6,7 @@
 #include "dlt/core/allocator.h"
 #include "dlt/core/device_runtime.h"
 #include "dlt/core/parallel.h"
+#include "dlt/dist/world.h"
 #include "dlt/ops/dispatch.h"
 
 namespace dlt::cli {
@@ -55,6 +56,22 @@ void print_gpus(DeviceType type) {
              gib(s.peak_allocated));
 }
 
+// The ranks this process belongs to (started by mpirun, srun or dlt launch).
+void print_ranks() {
+  try {
+    dist::init_world(dist::detect_launch_env());
+  } catch (const Error& e) {
+    fmt::print("ranks:    cannot start: {}\n", e.what());
+    return;
+  }
+  if (!dist::distributed()) {
+    fmt::print("ranks:    1 ({}; `dlt launch -n N ...`, mpirun or srun --mpi=pmix start several{})\n",
+               dist::launcher_name(dist::launch_env().launcher), dist::mpi_available() ? "" : ", in a -DDLT_MPI=ON build");
+    return;
+  }
+  fmt::print("ranks:    {}; {} threads per rank by default\n", dist::describe_world(), dist::default_threads_per_rank());
+}
+
 void run_info() {
 #ifdef DLT_NATIVE
   const bool native = true;
@@ -100,6 +117,7 @@ void run_info() {
   fmt::print("ops:      {} in the op list, {} with cpu kernels of {} needing one\n", ops::kNumOps,
              kernels, needed);
   print_gpus(hip && !cuda ? DeviceType::hip : DeviceType::cuda);
+  print_ranks();
 }
 
 }  // namespace

@@ -7,8 +7,18 @@
 
 #include "cli/commands.h"
 #include "dlt/core/error.h"
+#include "dlt/dist/world.h"
 
 namespace {
+
+// A failed command ends every rank of a distributed run (never a hang), each
+// naming itself; a single process just returns the status.
+int fail(int status, const char* what) {
+  std::fprintf(stderr, "error: %s%s\n", dlt::dist::rank_prefix().c_str(), what);
+  if (dlt::dist::distributed()) dlt::dist::abort_world(status);
+  dlt::dist::finalize_world();
+  return status;
+}
 
 // An unknown first word gets a clear line naming the known commands, rather
 // than CLI11's generic "a subcommand is required".
@@ -38,6 +48,7 @@ int main(int argc, char** argv) {
   dlt::cli::add_eval_command(app);
   dlt::cli::add_predict_command(app);
   dlt::cli::add_recipe_command(app);
+  dlt::cli::add_launch_command(app);
   if (argc <= 1) {
     std::cerr << app.help() << std::flush;
     return 2;
@@ -54,11 +65,10 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   } catch (const dlt::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return fail(2, e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(1, e.what());
   }
+  dlt::dist::finalize_world();
   return dlt::cli::command_exit_status;
 }

@@ -4,6 +4,8 @@
 #include "dlt/config/experiment.h"
 #include "dlt/core/allocator.h"
 #include "dlt/core/device_runtime.h"
+#include "dlt/dist/world.h"
+#include "dlt/train/signals.h"
 #include "dlt/train/experiment.h"
 
 namespace dlt::cli {
@@ -19,7 +21,8 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train", "Train the model of an experiment file; checkpoints, metrics.jsonl and the resolved\n"
                "config go to the run folder (runs/<name>). SIGINT, SIGTERM and SIGUSR1 write a\n"
-               "checkpoint and exit with 130, 143, 138; --resume continues.\n"
+               "checkpoint and exit with 130, 143, 138; --resume continues. Under mpirun, srun --mpi=pmix\n"
+               "or `dlt launch -n N` every rank trains its slice of each global batch.\n"
                "Example: dlt train configs/fashion_mlp.yaml --set optim.lr=0.002");
   cmd->add_option("file", a->file, "Experiment YAML file")->required();
   cmd->add_option("--set", a->overrides, "Override a value: key.path=value (repeatable)")
@@ -32,6 +35,9 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--dump", a->dump_dir, "Folder of the --dump-batches record (default: <run folder>/dump)");
   cmd->callback([a] {
+    // Handlers first: Slurm's warning signal can come while the ranks start.
+    train::install_stop_handlers();
+    dist::init_world(dist::detect_launch_env());
     std::vector<std::string> overrides = a->overrides;
     if (!a->run_dir.empty()) overrides.push_back("run_dir=" + a->run_dir);
     const config::ExperimentSpec spec = config::load_experiment(a->file, overrides);
@@ -44,7 +50,7 @@ void add_train_command(CLI::App& app) {
       throw Error("--dump needs --dump-batches N");
     command_exit_status = train::train_experiment(spec, a->resume, dump);
     // A run on a GPU ends with its memory high-water mark (scripts/bench/gpu.sh reads it).
-    if (device_count(DeviceType::cuda) > 0) {
+    if (device_count(DeviceType::cuda) > 0 && dist::world().is_main()) {
       const Allocator::Stats s = allocator_for(DeviceType::cuda).stats();
       if (s.peak_allocated > 0)
         fmt::print("device memory: peak {:.1f} MiB allocated, {:.1f} MiB reserved\n",

@@ -149,7 +149,7 @@ TEST(Loader, ChunkedCompressedFileGivesTheSameBatchesAsContiguous) {
   expect_same_batches(drain(a), drain(b));
 }
 
-TEST(Loader, RanksSeeDisjointShardsOfEachEpoch) {
+TEST(Loader, RanksSeeDisjointSlicesOfEachGlobalBatch) {
   TempDir tmp;
   const auto ds = open_xy(write_arrays(tmp.path("a.h5"), 100));
   std::set<int64_t> seen;
@@ -160,11 +160,14 @@ TEST(Loader, RanksSeeDisjointShardsOfEachEpoch) {
     o.sampler.world_size = 3;
     Loader loader(ds, o);
     const auto batches = drain(loader);
-    EXPECT_EQ(batches.size(), 5u);  // 33 samples per rank in batches of 8
-    for (const Batch& b : batches)
+    EXPECT_EQ(batches.size(), 13u);  // 100 samples in global batches of 8, sliced 2 or 3 per rank
+    for (const Batch& b : batches) {
+      EXPECT_EQ(b.global_size, b.cursor.batch == 12 ? 4 : 8);
+      EXPECT_EQ(b.fields.at(0).size(0), int64_t(b.indices.size()));
       for (const int64_t i : b.indices) EXPECT_TRUE(seen.insert(i).second) << "sample " << i << " twice";
+    }
   }
-  EXPECT_EQ(seen.size(), 99u);
+  EXPECT_EQ(seen.size(), 100u);
 }
 
 TEST(Loader, StopsCleanlyWhenTheConsumerStopsEarly) {

@@ -88,28 +88,47 @@ TEST(Sampler, ChunkedShuffleMixesWithinWindowsOfChunks) {
   }
 }
 
-TEST(Sampler, ShardsAreDisjointEqualAndCoverTheEpoch) {
+TEST(Sampler, RanksSliceEachGlobalBatchWhateverTheWorldSize) {
   for (const Shuffle shuffle : {Shuffle::none, Shuffle::full, Shuffle::chunked}) {
-    const int64_t n = 100, world = 3;
-    std::vector<int64_t> all;
-    int64_t batches = -1;
-    for (int64_t rank = 0; rank < world; ++rank) {
-      Sampler s(n, 8, 10, {.shuffle = shuffle, .seed = 9, .rank = rank, .world_size = world});
-      const auto part = s.epoch_order(4);
-      EXPECT_EQ(int64_t(part.size()), 33);
-      if (batches >= 0) {
-        EXPECT_EQ(s.batches_per_epoch(), batches);
+    const int64_t n = 100, B = 12;
+    const Sampler one(n, 8, B, {.shuffle = shuffle, .seed = 9});
+    const auto global = one.epoch_order(4);
+    ASSERT_EQ(one.batches_per_epoch(), 9);
+    for (const int64_t world : {1, 2, 3, 5}) {
+      for (int64_t b = 0; b < one.batches_per_epoch(); ++b) {
+        std::vector<int64_t> joined;
+        int64_t smallest = B, largest = 0;
+        for (int64_t rank = 0; rank < world; ++rank) {
+          const Sampler s(n, 8, B, {.shuffle = shuffle, .seed = 9, .rank = rank, .world_size = world});
+          EXPECT_EQ(s.batches_per_epoch(), one.batches_per_epoch());
+          const auto order = s.epoch_order(4);
+          const Sampler::Slice slice = s.batch_slice(b);
+          EXPECT_EQ(slice.global, b == 8 ? 4 : B);
+          joined.insert(joined.end(), order.begin() + slice.begin, order.begin() + slice.end);
+          smallest = std::min(smallest, slice.end - slice.begin);
+          largest = std::max(largest, slice.end - slice.begin);
+        }
+        // The ranks' slices, in rank order, are the global batch; sizes differ by at most one.
+        EXPECT_EQ(joined, std::vector<int64_t>(global.begin() + b * B, global.begin() + std::min(n, (b + 1) * B)))
+            << shuffle_name(shuffle) << ", world " << world << ", batch " << b;
+        EXPECT_LE(largest - smallest, 1);
       }
-      batches = s.batches_per_epoch();
-      all.insert(all.end(), part.begin(), part.end());
     }
-    EXPECT_EQ(batches, 4);
-    EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), all.size())
-        << "shards overlap (" << shuffle_name(shuffle) << ")";
-    // Together they are the epoch's order, less its last n % world samples.
-    const auto global = Sampler(n, 8, 10, {.shuffle = shuffle, .seed = 9}).epoch_order(4);
-    EXPECT_EQ(all, std::vector<int64_t>(global.begin(), global.begin() + 99));
   }
+}
+
+TEST(Sampler, AShortLastBatchLeavesSomeRanksEmptyHanded) {
+  // 1001 samples, batches of 10: the last global batch has one sample.
+  const Sampler r0(1001, 1, 10, {.rank = 0, .world_size = 2}), r1(1001, 1, 10, {.rank = 1, .world_size = 2});
+  EXPECT_EQ(r0.batches_per_epoch(), 101);
+  EXPECT_EQ(r1.batches_per_epoch(), 101);
+  const auto a = r0.batch_slice(100), b = r1.batch_slice(100);
+  EXPECT_EQ(a.end - a.begin, 0);
+  EXPECT_EQ(b.end - b.begin, 1);
+  EXPECT_EQ(a.global, 1);
+  const Sampler d0(1001, 1, 10, {.rank = 0, .world_size = 2, .drop_last = true});
+  EXPECT_EQ(d0.batches_per_epoch(), 100);
+  EXPECT_EQ(d0.epoch_order(0).size(), 1000u);
 }
 
 TEST(Sampler, DropLastKeepsWholeBatchesOnly) {
@@ -124,9 +143,8 @@ TEST(Sampler, DropLastKeepsWholeBatchesOnly) {
 TEST(Sampler, BadOptionsAreErrors) {
   expect_error([] { Sampler(10, 1, 0, {}); }, {"batch size must be positive"});
   expect_error([] { Sampler(10, 1, 4, {.rank = 2, .world_size = 2}); }, {"rank 2", "world of 2"});
-  expect_error([] { Sampler(3, 1, 1, {.world_size = 4}); }, {"3 samples", "4 ranks"});
-  expect_error([] { Sampler(10, 1, 4, {.world_size = 4, .drop_last = true}); },
-               {"batch size 4", "2 samples of each rank", "drop_last"});
+  expect_error([] { Sampler(10, 1, 11, {.world_size = 2, .drop_last = true}); },
+               {"batch size 11", "10 samples of the dataset", "drop_last"});
   expect_error([] { parse_shuffle("random"); }, {"unknown shuffle 'random'"});
 }
 

@@ -35,6 +35,7 @@ const Names<ScheduleKind> kSchedules = {{"constant", ScheduleKind::constant},
                                         {"onecycle", ScheduleKind::onecycle}};
 const Names<Precision> kPrecisions = {{"f32", Precision::f32}, {"tf32", Precision::tf32}};
 const Names<NonFinite> kNonFinite = {{"stop", NonFinite::stop}, {"skip", NonFinite::skip}};
+const Names<Requeue> kRequeue = {{"auto", Requeue::auto_}, {"never", Requeue::never}};
 const Names<BestMode> kModes = {{"max", BestMode::max}, {"min", BestMode::min}};
 
 template <class E> std::vector<std::string> names(const Names<E>& table) {
@@ -184,6 +185,7 @@ DataSpec read_data(const Node& n) {
   d.train = read_split(n.at("train"), d.kind);
   if (const auto val = n.find("val"); val && !val->is_null()) d.val = read_split(*val, d.kind);
   d.batch_size = int_or(n, "batch_size", d.batch_size, 1);
+  if (const auto b = n.find("batch_size")) d.batch_size_location = b->location();
   d.workers = int_or(n, "workers", d.workers, 1);
   d.prefetch = int_or(n, "prefetch", d.prefetch, 0);
   d.shuffle = enum_or(n, "shuffle", kShuffles, d.shuffle);
@@ -334,7 +336,7 @@ void check_usable(const Node& n, const std::string& device) {
 
 TrainSpec read_train(const Node& n, const DataSpec& data) {
   n.check_keys({"epochs", "steps", "eval_every", "log_every", "device", "precision", "grad_clip",
-                "grad_accum", "on_nonfinite", "threads"});
+                "grad_accum", "on_nonfinite", "threads", "distributed", "requeue"});
   if (n.is_null()) n.fail("expected a map with epochs or steps, got nothing");
   TrainSpec t;
   const auto epochs = n.find("epochs"), steps = n.find("steps");
@@ -358,6 +360,15 @@ TrainSpec read_train(const Node& n, const DataSpec& data) {
   t.grad_accum = int_or(n, "grad_accum", 1, 1);
   t.on_nonfinite = enum_or(n, "on_nonfinite", kNonFinite, t.on_nonfinite);
   t.threads = int_or(n, "threads", 0, 0);
+  if (const auto d = n.find("distributed"); d && !d->is_null()) {
+    d->check_keys({"bucket_mb", "overlap", "shard_optimizer", "timeout_s"});
+    DistributedSpec& s = t.distributed;
+    s.bucket_mb = number_or(*d, "bucket_mb", s.bucket_mb, kPositive);
+    s.overlap = bool_or(*d, "overlap", s.overlap);
+    s.shard_optimizer = bool_or(*d, "shard_optimizer", s.shard_optimizer);
+    s.timeout_s = number_or(*d, "timeout_s", s.timeout_s, kPositive);
+  }
+  t.requeue = enum_or(n, "requeue", kRequeue, t.requeue);
   return t;
 }
 
@@ -450,6 +461,7 @@ std::string_view name_of(LossKind v) { return name_in(kLosses, v); }
 std::string_view name_of(OptimKind v) { return name_in(kOptims, v); }
 std::string_view name_of(ScheduleKind v) { return name_in(kSchedules, v); }
 std::string_view name_of(Precision v) { return name_in(kPrecisions, v); }
+std::string_view name_of(Requeue v) { return name_in(kRequeue, v); }
 std::string_view name_of(NonFinite v) { return name_in(kNonFinite, v); }
 std::string_view name_of(BestMode v) { return name_in(kModes, v); }
 

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <vector>
 
@@ -68,13 +69,23 @@ struct DataSpec {
   ShuffleKind shuffle = ShuffleKind::full;  // full: a permutation per epoch; chunked: mix
                                             // HDF5 chunks (fast on disk); none: in order
   bool drop_last = false;          // drop each epoch's last, short batch
+  // "file:line:col" of batch_size, for the check that needs the world size
+  // (known only once the ranks are up). Not part of equality.
+  std::string batch_size_location;
   // The input transform (array only): ToTensor, then Normalize, in torchvision's order.
   bool to_float = true;            // x as float32; uint8 divided by 255. tokens: always false
   std::vector<double> mean, std;   // per channel (or one value for all); empty: no Normalize;
                                    // std values > 0
   AugmentSpec augment;             // training split only
 
-  bool operator==(const DataSpec&) const = default;
+  bool operator==(const DataSpec& o) const {
+    DataSpec a = *this, b = o;
+    a.batch_size_location = b.batch_size_location = "";
+    return std::tie(a.file, a.kind, a.train, a.val, a.block_size, a.random_offsets, a.batch_size, a.workers,
+                    a.prefetch, a.shuffle, a.drop_last, a.to_float, a.mean, a.std, a.augment) ==
+           std::tie(b.file, b.kind, b.train, b.val, b.block_size, b.random_offsets, b.batch_size, b.workers,
+                    b.prefetch, b.shuffle, b.drop_last, b.to_float, b.mean, b.std, b.augment);
+  }
 };
 
 // ---- loss ----
@@ -147,6 +158,19 @@ struct ScheduleSpec {
 // cores, as torch's allow_tf32.
 enum class Precision { f32, tf32 };
 enum class NonFinite { stop, skip };
+// After a stop signal's checkpoint under a requeueable Slurm batch job:
+// requeue it (auto), or only exit.
+enum class Requeue { auto_, never };
+
+// Data-parallel training over the ranks the launcher started (1 rank: none of it applies).
+struct DistributedSpec {
+  double bucket_mb = 25;         // > 0: gradients all-reduced in buckets of this size during backward
+  bool overlap = true;           // false: all buckets after the backward pass (for measurements)
+  bool shard_optimizer = false;  // ZeRO-1: each rank keeps 1/N of the optimizer state
+  double timeout_s = 600;        // > 0: a collective waiting longer ends the job
+
+  bool operator==(const DistributedSpec&) const = default;
+};
 
 struct TrainSpec {
   // Exactly one of epochs and steps (>= 1); the other stays 0. A step is one
@@ -163,7 +187,9 @@ struct TrainSpec {
   int64_t grad_accum = 1;    // batches per optimizer step, >= 1
   NonFinite on_nonfinite = NonFinite::stop;  // a NaN/Inf loss or gradient norm: stop the
                                              // run naming the step, or skip the step
-  int64_t threads = 0;       // CPU threads, >= 0; 0: all cores
+  int64_t threads = 0;       // CPU threads per rank, >= 0; 0: the node's cores / its ranks
+  DistributedSpec distributed;
+  Requeue requeue = Requeue::auto_;
 
   bool operator==(const TrainSpec&) const = default;
 };
@@ -243,6 +269,7 @@ std::string_view name_of(OptimKind v);
 std::string_view name_of(ScheduleKind v);
 std::string_view name_of(Precision v);
 std::string_view name_of(NonFinite v);
+std::string_view name_of(Requeue v);
 std::string_view name_of(BestMode v);
 
 }  // namespace dlt::config

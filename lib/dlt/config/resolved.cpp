@@ -170,6 +170,13 @@ void put_train(YAML::Emitter& out, const TrainSpec& t) {
   put(out, "grad_accum", t.grad_accum);
   put(out, "on_nonfinite", name_of(t.on_nonfinite));
   put(out, "threads", t.threads);
+  out << YAML::Key << "distributed" << YAML::Value << YAML::BeginMap;
+  put(out, "bucket_mb", t.distributed.bucket_mb);
+  put(out, "overlap", t.distributed.overlap);
+  put(out, "shard_optimizer", t.distributed.shard_optimizer);
+  put(out, "timeout_s", t.distributed.timeout_s);
+  out << YAML::EndMap;
+  put(out, "requeue", name_of(t.requeue));
   out << YAML::EndMap;
 }
 

@@ -132,16 +132,16 @@ std::shared_ptr<const std::vector<int64_t>> Loader::order(int64_t epoch) {
 }
 
 Batch Loader::make_batch(int64_t g, std::vector<std::byte>& scratch) {
-  const int64_t bpe = batches_per_epoch(), B = options_.batch_size;
+  const int64_t bpe = batches_per_epoch();
   const Cursor at{g / bpe, g % bpe};
   const auto order = this->order(at.epoch);
-  const int64_t first = at.batch * B;
-  const int64_t n = std::min(B, int64_t(order->size()) - first);
-  const std::span<const int64_t> indices(order->data() + first, size_t(n));
+  const Sampler::Slice slice = sampler_.batch_slice(at.batch);
+  const int64_t n = slice.end - slice.begin;
+  const std::span<const int64_t> indices(order->data() + slice.begin, size_t(n));
 
   // Fresh CPU tensors that this loader fills, as a kernel fills its outputs;
   // page-locked for a GPU run, so its copy to the device is asynchronous.
-  Batch batch{{}, {indices.begin(), indices.end()}, at};
+  Batch batch{{}, {indices.begin(), indices.end()}, at, slice.global};
   std::vector<std::byte*> out;
   for (const Field& f : outputs_) {
     Shape shape{n};

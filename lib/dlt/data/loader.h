@@ -45,6 +45,7 @@ struct Batch {
   std::vector<Tensor> fields;    // per dataset field: (B, sample shape...)
   std::vector<int64_t> indices;  // the B dataset samples, in batch order
   Cursor cursor;                 // where this batch is in the stream
+  int64_t global_size = 0;       // samples of the whole batch, all ranks together
 };
 
 class Loader {

@@ -35,12 +35,11 @@ Sampler::Sampler(int64_t num_samples, int64_t chunk_size, int64_t batch_size,
   DLT_CHECK(o.window_chunks >= 1, "the shuffle window must hold at least one chunk, got {}",
             o.window_chunks);
   DLT_ASSERT(num_samples > 0 && chunk_size > 0);
-  per_rank_ = num_samples / o.world_size;
-  DLT_CHECK(per_rank_ > 0, "{} samples cannot be shared by {} ranks", num_samples, o.world_size);
-  DLT_CHECK(!o.drop_last || batch_size <= per_rank_,
-            "batch size {} is larger than the {} samples of {}, so drop_last would leave no batch",
-            batch_size, per_rank_, o.world_size == 1 ? "the dataset" : "each rank");
-  batches_ = o.drop_last ? per_rank_ / batch_size : (per_rank_ + batch_size - 1) / batch_size;
+  DLT_CHECK(!o.drop_last || batch_size <= num_samples,
+            "batch size {} is larger than the {} samples of the dataset, so drop_last would leave no batch",
+            batch_size, num_samples);
+  batches_ = o.drop_last ? num_samples / batch_size : (num_samples + batch_size - 1) / batch_size;
+  used_ = o.drop_last ? batches_ * batch_size : num_samples;
 }
 
 std::vector<int64_t> Sampler::global_order(int64_t epoch) const {
@@ -79,9 +78,15 @@ std::vector<int64_t> Sampler::global_order(int64_t epoch) const {
 std::vector<int64_t> Sampler::epoch_order(int64_t epoch) const {
   DLT_CHECK(epoch >= 0, "epoch must be >= 0, got {}", epoch);
   std::vector<int64_t> order = global_order(epoch);
-  const int64_t begin = options_.rank * per_rank_;
-  const int64_t used = options_.drop_last ? batches_ * batch_size_ : per_rank_;
-  return {order.begin() + begin, order.begin() + begin + used};
+  order.resize(size_t(used_));
+  return order;
+}
+
+Sampler::Slice Sampler::batch_slice(int64_t b) const {
+  DLT_ASSERT(b >= 0 && b < batches_, "batch {} of an epoch of {}", b, batches_);
+  const int64_t first = b * batch_size_, n = std::min(batch_size_, used_ - first);
+  const int64_t r = options_.rank, w = options_.world_size;
+  return {first + r * n / w, first + (r + 1) * n / w, n};
 }
 
 }  // namespace dlt::data

@@ -1,9 +1,13 @@
 // The order of samples in each epoch, for one rank of a data-parallel run.
 //
-// Every rank computes the same global order from (seed, epoch), takes its
-// own contiguous part of it (disjoint from the other ranks', all parts the
-// same length) and cuts that into batches. A contiguous part, rather than
-// every world_size-th sample, keeps a chunk-aware order chunk-local per rank.
+// Every rank computes the same global order from (seed, epoch) and cuts it
+// into the same global batches of `batch_size`; rank r of W takes the slice
+// [floor(r * n / W), floor((r + 1) * n / W)) of each global batch of n
+// samples. The batches are therefore a function of (seed, epoch, batch)
+// alone, whatever the world size: a run may resume on another number of
+// ranks. A short last batch (drop_last false) is split the same way, so some
+// ranks may get fewer samples than others, or none (the trainer weights
+// each rank's loss by its share).
 #pragma once
 
 #include <cstdint>
@@ -33,23 +37,27 @@ class Sampler {
   // `chunk_size`: consecutive samples read together (Dataset::chunk_size()).
   Sampler(int64_t num_samples, int64_t chunk_size, int64_t batch_size, SamplerOptions options);
 
-  // floor(N / world_size): the up to world_size - 1 samples left over are
-  // not used in that epoch (which ones changes with each shuffle).
-  int64_t samples_per_rank() const { return per_rank_; }
   int64_t batches_per_epoch() const { return batches_; }
   int64_t batch_size() const { return batch_size_; }
   const SamplerOptions& options() const { return options_; }
 
-  // This rank's samples of `epoch` in batch order: batch b is elements
-  // [b * batch_size, min((b + 1) * batch_size, size)).
+  // The samples of `epoch` the global batches take, in batch order (all
+  // ranks'): global batch b is elements [b * batch_size, min((b + 1) *
+  // batch_size, size)).
   std::vector<int64_t> epoch_order(int64_t epoch) const;
+
+  struct Slice {
+    int64_t begin = 0, end = 0;  // this rank's part of batch b, as positions in epoch_order
+    int64_t global = 0;          // samples of the global batch (all ranks)
+  };
+  Slice batch_slice(int64_t b) const;
 
  private:
   std::vector<int64_t> global_order(int64_t epoch) const;
 
   int64_t num_samples_, chunk_size_, batch_size_;
   SamplerOptions options_;
-  int64_t per_rank_ = 0, batches_ = 0;
+  int64_t used_ = 0, batches_ = 0;  // samples of an epoch the batches take
 };
 
 }  // namespace dlt::data

@@ -35,6 +35,10 @@ class ElementwiseOptimizer : public Optimizer {
   // are an error listing every such entry; the state is unchanged then.
   void load_state_dict(const std::map<std::string, Tensor>& state) override;
 
+  const std::string& kind() const { return kind_; }
+  // The buffers each parameter gets, in torch's names ("exp_avg", ...).
+  const std::vector<std::string>& state_names() const { return state_names_; }
+
  protected:
   struct ParamState {
     int64_t step = 0;             // steps taken, counting the current one during update()
@@ -50,7 +54,6 @@ class ElementwiseOptimizer : public Optimizer {
   // One fused update of every parameter of `batch` from its gradient.
   virtual void update(const ParamGroup& group, const StepBatch& batch) = 0;
 
-  const std::string& kind() const { return kind_; }
 
  private:
   std::string kind_;

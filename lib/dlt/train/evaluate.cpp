@@ -64,7 +64,7 @@ BatchLoss compute_loss(const LossOptions& o, const Tensor& output, const Tensor&
 }
 
 EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data, data::LoaderOptions loader,
-                    const LossOptions& options) {
+                    const LossOptions& options, const RankSum& rank_sum) {
   const bool was_training = model.training();
   model.eval();
   NoGradGuard no_grad;
@@ -77,6 +77,7 @@ EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data
   double loss_sum = 0;
   int64_t correct = 0, count = 0, samples = 0;
   while (auto batch = batches.next()) {
+    if (batch->host.indices.empty()) continue;  // this rank's slice of a short last batch
     const Tensor out = model(batch->fields.at(0));
     const BatchLoss b = compute_loss(options, out, batch->fields.at(1));
     loss_sum += b.loss.item<double>() * double(b.count);  // b.loss is a mean over b.count
@@ -85,6 +86,14 @@ EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data
     samples += int64_t(batch->host.indices.size());
   }
   model.train(was_training);
+  if (rank_sum) {
+    double sums[] = {loss_sum, double(correct), double(count), double(samples)};
+    rank_sum(sums);
+    loss_sum = sums[0];
+    correct = int64_t(sums[1]);
+    count = int64_t(sums[2]);
+    samples = int64_t(sums[3]);
+  }
   DLT_CHECK(count > 0, "{} has no samples to evaluate", what);
   EvalResult r;
   r.loss = loss_sum / double(count);

@@ -1,7 +1,9 @@
 // Losses and metrics by task, shared by training and evaluation.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <optional>
 
 #include "dlt/data/loader.h"
@@ -46,9 +48,14 @@ struct EvalResult {
 // Where the model's parameters are (cpu for a model without any).
 Device model_device(const nn::Module& model);
 
+// Sums per-rank numbers over the ranks of a data-parallel run, in place.
+using RankSum = std::function<void(std::span<double>)>;
+
 // One pass over `data` in eval mode without gradients (the mode is restored),
-// with the batches moved to the model's device.
+// with the batches moved to the model's device. In a data-parallel run the
+// loader's sampler names this rank's slice, and `rank_sum` adds up the ranks'
+// sums, so every rank returns the result of the whole split.
 EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data,
-                    data::LoaderOptions loader, const LossOptions& options);
+                    data::LoaderOptions loader, const LossOptions& options, const RankSum& rank_sum = {});
 
 }  // namespace dlt::train

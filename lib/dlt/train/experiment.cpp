@@ -6,6 +6,8 @@
 #include "dlt/data/array_dataset.h"
 #include "dlt/data/h5_writer.h"
 #include "dlt/data/token_dataset.h"
+#include "dlt/dist/requeue.h"
+#include "dlt/dist/world.h"
 #include "dlt/optim/optimizers.h"
 #include "dlt/optim/param_groups.h"
 #include "dlt/optim/schedule.h"
@@ -197,13 +199,51 @@ fs::path find_checkpoint(const fs::path& dir) {
   throw Error(fmt::format("no checkpoint in {} (expected model.safetensors, or step-N folders)", dir.string()));
 }
 
+namespace {
+
+// The rank's slice of every global batch, and the checks a world of N ranks adds.
+void shard_over_ranks(const ExperimentSpec& spec, ExperimentData& data, const dist::ProcessGroup& group) {
+  const int world = group.world_size();
+  DLT_CHECK(spec.data.batch_size % world == 0,
+            "{}: data.batch_size {} is the global batch, shared by the {} ranks, and must divide by {} (each "
+            "rank takes batch_size / {})",
+            spec.data.batch_size_location.empty() ? spec.source : spec.data.batch_size_location,
+            spec.data.batch_size, world, world, world);
+  for (data::LoaderOptions* lo : {&data.train_loader, &data.val_loader}) {
+    lo->sampler.rank = group.rank();
+    lo->sampler.world_size = world;
+  }
+}
+
+// After a stop signal's checkpoint: requeue a preempted Slurm batch job
+// (rank 0 only). Returns the exit status.
+int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
+  const int status = exit_status(stopped);
+  const auto& slurm = dist::launch_env().slurm;
+  const bool preempted = stopped == StopRequest::user1 || stopped == StopRequest::terminate;
+  if (!preempted || !slurm || spec.train.requeue == config::Requeue::never || !dist::world().is_main()) return status;
+  const dist::RequeueOutcome r = dist::requeue_job(*slurm);
+  fmt::print(stderr, "{}\n", r.message);
+  return r.result == dist::RequeueResult::no_scontrol ? dist::kExitRequeueUnavailable : status;
+}
+
+}  // namespace
+
 int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump,
                      int64_t stop_after) {
   DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
-  if (spec.train.threads > 0) set_num_threads(int(spec.train.threads));
+  dist::ProcessGroup& group = dist::world();
+  const bool distributed = group.world_size() > 1, main_rank = group.is_main();
+  DLT_CHECK(!(dump && distributed), "--dump-batches records a single-process run; start it without mpirun/srun");
+  group.set_timeout(spec.train.distributed.timeout_s);
+  if (spec.train.threads > 0)
+    set_num_threads(int(spec.train.threads));
+  else if (distributed)
+    set_num_threads(dist::default_threads_per_rank());
   if (spec.train.precision == config::Precision::tf32) set_allow_tf32(true);
 
-  const ExperimentData data = open_data(spec);
+  ExperimentData data = open_data(spec);
+  if (distributed) shard_over_ranks(spec, data, group);
   BuiltModel model = build_model(spec, data.input_shape);
 
   const auto groups = optim::make_param_groups(model.module->named_parameters(), spec.optim.lr,
@@ -231,6 +271,10 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.config_hash = resume_hash(spec);
   to.stop_after = stop_after;
   to.device = config::train_device(spec.train.device);
+  DLT_CHECK(!distributed || to.device.is_cpu(),
+            "train.device {} with {} ranks: the MPI process group reduces CPU tensors only, and this build has "
+            "no NCCL process group for GPUs; train on the CPU (train.device: cpu) or on one rank",
+            to.device, group.world_size());
 
   const config::ScheduleSpec& s = spec.schedule;
   optim::ScheduleOptions so;
@@ -255,7 +299,8 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
 
   TrainerParts parts;
   parts.model = model.module;
-  parts.optimizer = optim::make_optimizer(std::string(config::name_of(spec.optim.name)), groups, oo);
+  const std::string optimizer_name(config::name_of(spec.optim.name));
+  parts.optimizer = optim::make_optimizer(optimizer_name, groups, oo);
   parts.lr_factor = [schedule](int64_t step) { return schedule.factor(step); };
   parts.generators = {{"model", model.gen.get()}};
   parts.train_data = data.train;
@@ -277,25 +322,69 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     parts.on_batch = [recorder](int64_t step, const data::Batch& b) { recorder->record_batch(step, b); };
     parts.on_step = [recorder, m = model.module](int64_t step, double loss) { recorder->record_step(step, loss, *m); };
   }
-  Trainer trainer(std::move(parts), to, run_dir, checkpoint_dir, policy);
+  if (distributed) {
+    // The reducer and ZeRO-1's slices view the parameters where they will live.
+    model.module->to(to.device);
+    const config::DistributedSpec& d = spec.train.distributed;
+    parts.data_parallel = std::make_shared<dist::DataParallel>(
+        group, *model.module, *parts.optimizer,
+        [&](std::vector<optim::ParamGroup> g) { return optim::make_optimizer(optimizer_name, std::move(g), oo); },
+        dist::DataParallelOptions{.bucket_mb = d.bucket_mb, .overlap = d.overlap, .shard_optimizer = d.shard_optimizer});
+  }
+  const auto dp = parts.data_parallel;
+  // A requeued Slurm job starts its batch script again: continue the run.
+  const auto& slurm = dist::launch_env().slurm;
+  if (!resume && slurm && slurm->restart_count > 0 && CheckpointStore(checkpoint_dir).latest()) {
+    if (main_rank)
+      fmt::print(stderr, "Slurm job {} restarted (restart {}): resuming the run\n", slurm->job_id,
+                 slurm->restart_count);
+    resume = true;
+  }
+  Trainer trainer(std::move(parts), to, run_dir, checkpoint_dir, policy, main_rank ? stderr : nullptr);
   if (resume)
     trainer.resume();
   else
     trainer.start_fresh();
-  write_file_atomic(run_dir / "config.resolved.yaml", config::resolved_yaml(spec));
-  fmt::print(stderr, "{}: {} parameters, {} steps on {}, run folder {}\n", spec.name,
-             nn::thousands(model.module->num_parameters()), to.total_steps, to.device, run_dir.string());
+  if (main_rank) {
+    write_file_atomic(run_dir / "config.resolved.yaml", config::resolved_yaml(spec));
+    fmt::print(stderr, "{}: {} parameters, {} steps on {}, run folder {}\n", spec.name,
+               nn::thousands(model.module->num_parameters()), to.total_steps, to.device, run_dir.string());
+    if (dp) {
+      const auto& buckets = dp->reducer().buckets();
+      fmt::print(stderr,
+                 "distributed: {}, {} CPU thread{} each, global batch {} = {} x {}, {} gradient bucket{} "
+                 "(first {:.2f} MiB, then up to {:g} MiB{}), ZeRO-1 {}\n",
+                 dist::describe_world(), num_threads(), num_threads() == 1 ? "" : "s", spec.data.batch_size,
+                 group.world_size(), spec.data.batch_size / group.world_size(), buckets.size(),
+                 buckets.size() == 1 ? "" : "s",
+                 buckets.empty() ? 0.0 : double(buckets[0].numel * 4) / (1 << 20), spec.train.distributed.bucket_mb,
+                 spec.train.distributed.overlap ? ", overlapping backward" : ", after backward",
+                 dp->sharded() ? "on" : "off");
+    }
+  }
 
-  install_stop_handlers();
+  ensure_stop_handlers();
+  const int64_t first_step = trainer.step();
+  const dist::GroupStats before = group.stats();
   const TrainResult r = trainer.run();
   restore_default_handlers();
-  if (r.last_eval) {
+  if (dp && main_rank) {
+    const dist::GroupStats& after = group.stats();
+    fmt::print(stderr,
+               "distributed: {} gradient collectives in {} steps ({} per step, {} buckets), {} collectives in "
+               "all, {:.2f} s waiting on them; optimizer state {:.2f} MiB on this rank\n",
+               dp->reducer().launched(), r.step - first_step,
+               r.step > first_step ? double(dp->reducer().launched()) / double(r.step - first_step) : 0.0,
+               dp->reducer().buckets().size(), after.collectives - before.collectives, after.wait_s - before.wait_s,
+               double(dp->optimizer_state_bytes()) / (1 << 20));
+  }
+  if (r.last_eval && main_rank) {
     std::string line = fmt::format("final: step {} val loss {:.4f}", r.step, r.last_eval->loss);
     if (r.last_eval->accuracy) line += fmt::format(" accuracy {:.2f}%", 100 * *r.last_eval->accuracy);
     if (r.last_eval->perplexity) line += fmt::format(" perplexity {:.3f}", *r.last_eval->perplexity);
     fmt::print("{}\n", line);
   }
-  return exit_status(r.stopped);
+  return requeue_after_stop(spec, r.stopped);
 }
 
 }  // namespace dlt::train

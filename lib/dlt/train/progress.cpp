@@ -10,7 +10,7 @@ namespace dlt::train {
 
 Progress::Progress(std::FILE* out, ProgressOptions options) : out_(out), options_(options) {}
 
-bool Progress::is_terminal(std::FILE* f) { return ::isatty(::fileno(f)) == 1; }
+bool Progress::is_terminal(std::FILE* f) { return f && ::isatty(::fileno(f)) == 1; }
 
 std::string Progress::format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -38,6 +38,7 @@ std::string Progress::status(int64_t step, int64_t epoch, double loss, double lr
 
 void Progress::update(int64_t step, int64_t epoch, double loss, double lr, double samples_per_s,
                       Clock::time_point now) {
+  if (!out_) return;
   const double since = std::chrono::duration<double>(now - last_print_).count();
   const double pct = total_ > 0 ? 100.0 * double(step) / double(total_) : 0;
   if (options_.interactive) {
@@ -58,6 +59,7 @@ void Progress::update(int64_t step, int64_t epoch, double loss, double lr, doubl
 }
 
 void Progress::message(std::string_view line) {
+  if (!out_) return;
   if (options_.interactive && !bar_.empty()) {
     fmt::print(out_, "\r\x1b[K{}\n{}", line, bar_);
   } else {
@@ -67,6 +69,7 @@ void Progress::message(std::string_view line) {
 }
 
 void Progress::finish() {
+  if (!out_) return;
   if (options_.interactive && !bar_.empty()) fmt::print(out_, "\n");
   bar_.clear();
   std::fflush(out_);

@@ -23,6 +23,7 @@ class Progress {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // `out` null: prints nothing (the ranks of a distributed run but rank 0).
   Progress(std::FILE* out, ProgressOptions options);
   static bool is_terminal(std::FILE* f);  // isatty
 

@@ -11,6 +11,7 @@ namespace dlt::train {
 namespace {
 
 std::atomic<int> g_request{int(StopRequest::none)};
+bool g_installed = false;
 static_assert(std::atomic<int>::is_always_lock_free, "signal handlers need a lock-free flag");
 
 void say(const char* text) {  // write(2) is async-signal-safe; fprintf is not
@@ -46,10 +47,16 @@ void set_handler(int signo, void (*handler)(int)) {
 void install_stop_handlers() {
   clear_stop_request();
   for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, on_stop_signal);
+  g_installed = true;
+}
+
+void ensure_stop_handlers() {
+  if (!g_installed) install_stop_handlers();
 }
 
 void restore_default_handlers() {
   for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, SIG_DFL);
+  g_installed = false;
 }
 
 StopRequest stop_requested() { return StopRequest(g_request.load()); }

@@ -20,6 +20,10 @@ enum class StopRequest { none, interrupt, terminate, user1 };
 
 // Installs the handlers (idempotent) and clears any earlier request.
 void install_stop_handlers();
+// Installs them unless they are in place already, keeping a request that
+// arrived meanwhile: a command installs them before MPI starts (Slurm's
+// warning can come during start-up), and training must not forget it.
+void ensure_stop_handlers();
 // Puts the default actions back (the CLI does so after training).
 void restore_default_handlers();
 

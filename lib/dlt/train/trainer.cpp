@@ -40,7 +40,7 @@ Trainer::Trainer(TrainerParts parts, TrainerOptions options, fs::path run_dir, f
       options_(std::move(options)),
       run_dir_(std::move(run_dir)),
       store_(std::move(checkpoint_dir), std::move(checkpoints)),
-      progress_(console, {.interactive = Progress::is_terminal(console),
+      progress_(is_main() ? console : nullptr, {.interactive = Progress::is_terminal(console),
                           .interval_s = options_.progress_interval_s}) {
   DLT_ASSERT(parts_.model && parts_.optimizer && parts_.train_data, "Trainer needs a model, optimizer and data");
   DLT_CHECK(options_.total_steps > 0, "training needs at least one step, got {}", options_.total_steps);
@@ -62,7 +62,9 @@ int64_t Trainer::batches_per_epoch() const {
 
 EvalResult Trainer::evaluate() {
   DLT_CHECK(parts_.val_data, "no validation data to evaluate on");
-  return train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss);
+  RankSum rank_sum;
+  if (auto dp = parts_.data_parallel) rank_sum = [dp](std::span<double> v) { dp->sum(v); };
+  return train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss, rank_sum);
 }
 
 void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
@@ -77,7 +79,7 @@ void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
     line += fmt::format(" perplexity {:.3f}", *r.perplexity);
   }
   progress_.message(line);
-  metrics_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
+  if (metrics_) metrics_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
                    .accuracy = r.accuracy, .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}});
 }
 
@@ -97,10 +99,16 @@ TrainState Trainer::state() const {
 
 void Trainer::save_checkpoint() {
   if (last_saved_step_ == step_) return;
-  const fs::path dir =
-      store_.save({.state = state(), .model = parts_.model->state_dict(), .optimizer = parts_.optimizer->state_dict()});
+  dist::DataParallel* dp = parts_.data_parallel.get();
+  // Whole: gathered from the ranks' slices under ZeRO-1, so any world size can resume it.
+  const auto optimizer_state = dp ? dp->optimizer_state() : parts_.optimizer->state_dict();
+  if (is_main()) {
+    const fs::path dir = store_.save({.state = state(), .model = parts_.model->state_dict(), .optimizer = optimizer_state});
+    progress_.message(fmt::format("checkpoint {}", dir.string()));
+  }
+  // No rank goes on (or exits, or requeues the job) before the checkpoint is complete.
+  if (dp) dp->group().barrier();
   last_saved_step_ = step_;
-  progress_.message(fmt::format("checkpoint {}", dir.string()));
 }
 
 void Trainer::load_model(nn::Module& model, const fs::path& checkpoint_dir) {
@@ -121,7 +129,12 @@ void Trainer::resume() {
             latest->string(), c.state.config_hash, options_.config_hash);
   const std::string model_file = (*latest / "model.safetensors").string();
   check_same_tensors(model_file, c.model, parts_.model->state_dict());
-  naming((*latest / "optimizer.safetensors").string(), [&] { parts_.optimizer->load_state_dict(c.optimizer); });
+  naming((*latest / "optimizer.safetensors").string(), [&] {
+    if (parts_.data_parallel)
+      parts_.data_parallel->load_optimizer_state(c.optimizer);
+    else
+      parts_.optimizer->load_state_dict(c.optimizer);
+  });
   parts_.model->load_state_dict(c.model);
 
   const int64_t batches = batches_per_epoch();
@@ -150,6 +163,14 @@ void Trainer::apply_lr() {
   for (optim::ParamGroup& g : parts_.optimizer->groups()) g.lr = g.base_lr * factor;
 }
 
+StopRequest Trainer::agreed_stop(const double* flags) const {
+  // In order of precedence: an interrupt, then a termination, then the warning.
+  if (flags[0] > 0) return StopRequest::interrupt;
+  if (flags[1] > 0) return StopRequest::terminate;
+  if (flags[2] > 0) return StopRequest::user1;
+  return StopRequest::none;
+}
+
 // ---- the loop ----------------------------------------------------------------------------
 
 void Trainer::start_fresh() {
@@ -163,7 +184,8 @@ void Trainer::start_fresh() {
 
 TrainResult Trainer::run() {
   if (!resumed_ && !started_) start_fresh();
-  metrics_.emplace(run_dir_ / "metrics.jsonl", resumed_ ? std::optional<int64_t>(step_) : std::nullopt);
+  if (is_main()) metrics_.emplace(run_dir_ / "metrics.jsonl", resumed_ ? std::optional<int64_t>(step_) : std::nullopt);
+  dist::DataParallel* dp = parts_.data_parallel.get();
   TrainResult result;
   if (step_ >= options_.total_steps) {
     progress_.message(fmt::format("already trained for {} steps", step_));
@@ -190,22 +212,46 @@ TrainResult Trainer::run() {
   while (step_ < options_.total_steps) {
     const int64_t epoch = cursor_.epoch;
     parts_.model->zero_grad();
-    std::vector<Tensor> losses;  // read once the backward passes are queued
+    if (dp) dp->broadcast_buffers();
+    // Each micro-batch's mean loss, and its weight in the step's loss: 1/A on
+    // one rank; on several, also this rank's share of the global batch, so the
+    // ranks' summed gradients are those of the global batch's mean loss.
+    std::vector<std::pair<Tensor, double>> losses;  // read once the backward passes are queued
     for (int64_t a = 0; a < A; ++a) {
       std::optional<DeviceBatch> batch = batches.next();
       DLT_ASSERT(batch, "the loader ended before step {}", step_ + 1);
       if (parts_.on_batch) parts_.on_batch(step_ + 1, batch->host);
-      const Tensor out = (*parts_.model)(batch->fields.at(0));
-      const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1), /*count_correct=*/false);
-      losses.push_back(b.loss.detach());
-      (A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
-      window_samples += int64_t(batch->host.indices.size());
+      const int64_t local = int64_t(batch->host.indices.size()), global = batch->host.global_size;
+      if (dp) dp->prepare(/*sync=*/a == A - 1);
+      if (local > 0) {  // a rank may get no sample of a short last batch
+        const Tensor out = (*parts_.model)(batch->fields.at(0));
+        const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1), /*count_correct=*/false);
+        const double share = local == global ? 1.0 : double(local) / double(global);
+        losses.emplace_back(b.loss.detach(), share);
+        if (share != 1.0)
+          (b.loss * Scalar(share / double(A))).backward();
+        else
+          (A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
+      }
+      window_samples += global;
       cursor_ = batch->after;
     }
+    if (dp) dp->finish_backward();
     double loss = 0;
-    for (const Tensor& l : losses) loss += l.item<double>() / double(A);
-    const double norm = options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
-                                                    : optim::grad_norm(params);
+    for (const auto& [l, share] : losses) loss += l.item<double>() * share / double(A);
+    StopRequest stop = StopRequest::none;
+    if (dp) {
+      // One collective: the global loss and whether any rank was asked to stop.
+      const StopRequest mine = stop_requested();
+      double v[] = {loss, double(mine == StopRequest::interrupt), double(mine == StopRequest::terminate),
+                    double(mine == StopRequest::user1)};
+      dp->sum(v);
+      loss = v[0];
+      stop = agreed_stop(v + 1);
+    }
+    const double norm = dp                              ? dp->clip_grad_norm(options_.clip_grad_norm)
+                        : options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
+                                                      : optim::grad_norm(params);
     const bool finite = std::isfinite(loss) && std::isfinite(norm);
     if (!finite) {
       auto text = [](double v) { return std::isnan(v) ? std::string("nan") : fmt::format("{}", v); };
@@ -218,7 +264,10 @@ TrainResult Trainer::run() {
       parts_.model->zero_grad();
     } else {
       apply_lr();
-      parts_.optimizer->step();
+      if (dp)
+        dp->step();
+      else
+        parts_.optimizer->step();
       window_loss += loss;
       ++window_steps;
     }
@@ -231,7 +280,7 @@ TrainResult Trainer::run() {
     if (step_ % options_.log_every == 0 || step_ == options_.total_steps) {
       const double mean = window_steps > 0 ? window_loss / double(window_steps) : NAN;
       last_metrics_["train/loss"] = mean;
-      metrics_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
+      if (metrics_) metrics_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
                        .perplexity = {}, .lr = lr, .samples_per_s = rate});
       window_start = std::chrono::steady_clock::now();
       window_samples = window_steps = 0;
@@ -246,7 +295,8 @@ TrainResult Trainer::run() {
       report_eval(*result.last_eval, epoch);
     }
     if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
-    if (const StopRequest stop = stop_requested(); stop != StopRequest::none) {
+    if (!dp) stop = stop_requested();
+    if (stop != StopRequest::none) {
       save_checkpoint();
       progress_.message(fmt::format("stopped by {} after step {}; continue with --resume", signal_name(stop), step_));
       result.stopped = stop;

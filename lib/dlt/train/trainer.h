@@ -19,6 +19,7 @@
 
 #include "dlt/core/generator.h"
 #include "dlt/data/loader.h"
+#include "dlt/dist/data_parallel.h"
 #include "dlt/nn/module.h"
 #include "dlt/optim/optimizer.h"
 #include "dlt/train/checkpoint.h"
@@ -62,6 +63,11 @@ struct TrainerParts {
   // count from 1.
   std::function<void(int64_t step, const data::Batch& batch)> on_batch;
   std::function<void(int64_t step, double loss)> on_step;
+  // Data-parallel training over several ranks (null: one process). The
+  // loaders' samplers must name this rank's slice. Rank 0 alone prints,
+  // writes metrics.jsonl and checkpoints; every rank takes part in the
+  // collectives of each step, evaluation and checkpoint.
+  std::shared_ptr<dist::DataParallel> data_parallel;
 };
 
 struct TrainResult {
@@ -100,6 +106,10 @@ class Trainer {
  private:
   void apply_lr();
   void save_checkpoint();
+  bool is_main() const { return !parts_.data_parallel || parts_.data_parallel->group().is_main(); }
+  // The stop request every rank acts on: the first one any rank received
+  // (agreed through `flags`, which the step's collective summed).
+  StopRequest agreed_stop(const double* flags) const;
   void report_eval(const EvalResult& r, int64_t epoch);  // epoch: of the step just taken
   TrainState state() const;
 
