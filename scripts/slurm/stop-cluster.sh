@@ -31,7 +31,7 @@ cancel_jobs() {
     [[ -z $left ]] && return 0
     sleep 0.5
   done
-  say "jobs still in the queue after 45 s: $(echo $left)"
+  say "jobs still in the queue after 45 s: ${left//$'\n'/ }"
 }
 
 # $1: PID file, $2: name. TERM, then KILL if it has not exited in 10 s.

@@ -26,27 +26,27 @@ std::string structure_of(const nn::Module& model) {
 
 }  // namespace
 
-DataParallel::DataParallel(ProcessGroup& group, nn::Module& model, optim::Optimizer& optimizer,
-                           const OptimizerFactory& make, DataParallelOptions options)
-    : group_(group), model_(model), optimizer_(optimizer) {
-  reducer_ = std::make_unique<Reducer>(group, model.parameters(),
+DataParallel::DataParallel(ProcessGroup& host, ProcessGroup& device, nn::Module& model,
+                           optim::Optimizer& optimizer, const OptimizerFactory& make, DataParallelOptions options)
+    : host_(host), device_(device), model_(model), optimizer_(optimizer) {
+  reducer_ = std::make_unique<Reducer>(device, model.parameters(),
                                        ReducerOptions{.bucket_mb = options.bucket_mb,
                                                       .overlap = options.overlap,
                                                       .shard = options.shard_optimizer});
-  if (options.shard_optimizer) sharded_ = std::make_unique<ShardedOptimizer>(group, *reducer_, optimizer, make);
+  if (options.shard_optimizer) sharded_ = std::make_unique<ShardedOptimizer>(host, *reducer_, optimizer, make);
 }
 
 void DataParallel::synchronize_start(const std::string& config_hash) {
   const std::string structure = structure_of(model_);
   const int64_t n = int64_t(model_.state_dict().size());
-  const int world = group_.world_size();
+  const int world = host_.world_size();
   // Per rank: config hash, structure hash, tensor count (as bit patterns).
   Tensor mine = zeros({3}, TensorOptions(DType::i64));
   mine.data_ptr<int64_t>()[0] = int64_t(fnv1a(config_hash));
   mine.data_ptr<int64_t>()[1] = int64_t(fnv1a(structure));
   mine.data_ptr<int64_t>()[2] = n;
   Tensor all = zeros({3 * int64_t(world)}, TensorOptions(DType::i64));
-  group_.all_gather(mine, all);
+  host_.all_gather(mine, all);
   const int64_t* v = all.data_ptr<int64_t>();
   for (int r = 1; r < world; ++r) {
     DLT_CHECK(v[3 * r] == v[0],
@@ -62,16 +62,16 @@ void DataParallel::synchronize_start(const std::string& config_hash) {
   for (auto& [name, t] : model_.state_dict()) {
     // Parameters are contiguous CPU or device tensors the group can send as they are.
     Tensor target = t.detach();
-    group_.broadcast(target, 0);
+    device_.broadcast(target, 0);
   }
 }
 
 void DataParallel::broadcast_buffers() {
-  if (group_.world_size() == 1) return;
+  if (device_.world_size() == 1) return;
   NoGradGuard no_grad;
   for (auto& [name, b] : model_.named_buffers()) {
     Tensor target = b.detach();
-    group_.broadcast(target, 0);
+    device_.broadcast(target, 0);
   }
 }
 
@@ -109,7 +109,7 @@ void DataParallel::load_optimizer_state(const std::map<std::string, Tensor>& sta
 void DataParallel::sum(std::span<double> values) {
   Tensor t = empty({int64_t(values.size())}, TensorOptions(DType::f64));
   std::copy(values.begin(), values.end(), t.data_ptr<double>());
-  group_.all_reduce(t, ReduceOp::sum);
+  host_.all_reduce(t, ReduceOp::sum);
   std::copy(t.data_ptr<double>(), t.data_ptr<double>() + values.size(), values.begin());
 }
 

@@ -26,11 +26,14 @@ struct DataParallelOptions {
 
 class DataParallel {
  public:
-  // `make`: an optimizer of the run's kind over other groups (for ZeRO-1).
-  DataParallel(ProcessGroup& group, nn::Module& model, optim::Optimizer& optimizer, const OptimizerFactory& make,
-               DataParallelOptions options);
+  // `host` carries CPU numbers (losses, flags, hashes); `device` the
+  // gradients and parameters where they live (the same MPI group on the
+  // CPU; NCCL for CUDA tensors). `make`: an optimizer of the run's kind over
+  // other groups (for ZeRO-1).
+  DataParallel(ProcessGroup& host, ProcessGroup& device, nn::Module& model, optim::Optimizer& optimizer,
+               const OptimizerFactory& make, DataParallelOptions options);
 
-  ProcessGroup& group() { return group_; }
+  ProcessGroup& group() { return host_; }
   const Reducer& reducer() const { return *reducer_; }
   bool sharded() const { return sharded_ != nullptr; }
 
@@ -63,7 +66,8 @@ class DataParallel {
   int64_t optimizer_state_bytes() const;
 
  private:
-  ProcessGroup& group_;
+  ProcessGroup& host_;
+  ProcessGroup& device_;
   nn::Module& model_;
   optim::Optimizer& optimizer_;
   std::unique_ptr<Reducer> reducer_;

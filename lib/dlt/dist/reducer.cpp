@@ -31,8 +31,8 @@ struct Reducer::State {
 
 void Reducer::State::build_buckets() {
   const int64_t world = group.world_size();
-  const int64_t first_cap = int64_t(options.first_bucket_mb * (1 << 20));
   const int64_t cap = std::max<int64_t>(1, int64_t(options.bucket_mb * (1 << 20)));
+  const int64_t first_cap = std::min(cap, int64_t(options.first_bucket_mb * (1 << 20)));
   bucket_of.assign(params.size(), 0);
   Bucket current;
   int64_t bytes = 0;
@@ -145,6 +145,7 @@ void Reducer::finish() {
 }
 
 const std::vector<Bucket>& Reducer::buckets() const { return state_->buckets; }
+ProcessGroup& Reducer::group() const { return state_->group; }
 const std::vector<Tensor>& Reducer::params() const { return state_->params; }
 int64_t Reducer::launched() const { return state_->launched; }
 

@@ -65,6 +65,7 @@ class Reducer {
   void finish();
 
   const std::vector<Bucket>& buckets() const;
+  ProcessGroup& group() const;
   const std::vector<Tensor>& params() const;
   int64_t launched() const;  // bucket collectives issued since construction
 

@@ -9,9 +9,9 @@
 
 namespace dlt::dist {
 
-ShardedOptimizer::ShardedOptimizer(ProcessGroup& group, const Reducer& reducer, const optim::Optimizer& full,
+ShardedOptimizer::ShardedOptimizer(ProcessGroup& host, const Reducer& reducer, const optim::Optimizer& full,
                                    const OptimizerFactory& make)
-    : group_(group), reducer_(reducer) {
+    : host_(host), reducer_(reducer) {
   const auto* elementwise = dynamic_cast<const optim::ElementwiseOptimizer*>(&full);
   DLT_ASSERT(elementwise, "ZeRO-1 needs an elementwise optimizer");
   state_names_ = elementwise->state_names();
@@ -31,7 +31,7 @@ ShardedOptimizer::ShardedOptimizer(ProcessGroup& group, const Reducer& reducer, 
   std::vector<optim::ParamGroup> groups;
   for (const optim::ParamGroup& g : full.groups()) groups.push_back({{}, g.lr, g.base_lr, g.weight_decay});
   NoGradGuard no_grad;
-  const int64_t world = group.world_size(), rank = group.rank();
+  const int64_t world = reducer.group().world_size(), rank = reducer.group().rank();
   const std::vector<Bucket>& buckets = reducer.buckets();
   for (size_t b = 0; b < buckets.size(); ++b) {
     const Bucket& bucket = buckets[b];
@@ -58,7 +58,7 @@ double ShardedOptimizer::grad_norm() {
     local += n * n;
   }
   Tensor total = full({1}, local, TensorOptions(DType::f64));
-  group_.all_reduce(total, ReduceOp::sum);
+  host_.all_reduce(total, ReduceOp::sum);
   return std::sqrt(total.item<double>());
 }
 
@@ -85,7 +85,7 @@ void ShardedOptimizer::step(const optim::Optimizer& full) {
       mine.narrow(0, p.shard_offset, p.numel).copy_(p.value);
     }
     Tensor gathered = bucket.buffer;
-    group_.all_gather(mine, gathered);
+    reducer_.group().all_gather(mine, gathered);
     for (const BucketEntry& e : bucket.entries)
       params[e.param].detach().reshape({-1}).copy_(gathered.narrow(0, e.offset, e.numel));
   }
@@ -96,7 +96,7 @@ std::map<std::string, Tensor> ShardedOptimizer::gathered_state_dict() {
   const std::map<std::string, Tensor> local = shard_->state_dict();
   const std::vector<Bucket>& buckets = reducer_.buckets();
   const std::vector<Tensor>& params = reducer_.params();
-  const int64_t world = group_.world_size();
+  const int64_t world = reducer_.group().world_size();
 
   // Which state buffers exist (sgd without momentum has none), and each
   // parameter's step count, agreed by all ranks.
@@ -109,8 +109,8 @@ std::map<std::string, Tensor> ShardedOptimizer::gathered_state_dict() {
     if (const auto it = local.find("step." + p.name); it != local.end())
       steps.data_ptr<int64_t>()[p.param] = it->second.item<int64_t>();
   }
-  group_.all_reduce(has, ReduceOp::max);
-  group_.all_reduce(steps, ReduceOp::max);
+  host_.all_reduce(has, ReduceOp::max);
+  host_.all_reduce(steps, ReduceOp::max);
 
   std::map<std::string, Tensor> out;
   for (size_t k = 0; k < params.size(); ++k)
@@ -127,7 +127,7 @@ std::map<std::string, Tensor> ShardedOptimizer::gathered_state_dict() {
           if (const auto it = local.find(state_names_[k] + "." + p.name); it != local.end() && it->second.defined())
             mine.narrow(0, p.shard_offset, p.numel).copy_(it->second.reshape({-1}));
       Tensor whole = zeros({bucket.padded}, on);
-      group_.all_gather(mine, whole);
+      reducer_.group().all_gather(mine, whole);
       for (const BucketEntry& e : bucket.entries)
         if (steps.data_ptr<int64_t>()[e.param] > 0)
           out[state_names_[k] + "." + param_names_[e.param]] =

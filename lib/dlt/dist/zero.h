@@ -25,8 +25,10 @@ using OptimizerFactory = std::function<std::unique_ptr<optim::Optimizer>(std::ve
 class ShardedOptimizer {
  public:
   // `full`: the run's optimizer over the whole model; its groups give each
-  // slice its hyperparameters and, each step, its learning rate.
-  ShardedOptimizer(ProcessGroup& group, const Reducer& reducer, const optim::Optimizer& full,
+  // slice its hyperparameters and, each step, its learning rate. `host`
+  // carries CPU numbers (norms, step counts); the reducer's group the
+  // parameters and state where they live.
+  ShardedOptimizer(ProcessGroup& host, const Reducer& reducer, const optim::Optimizer& full,
                    const OptimizerFactory& make);
 
   // The 2-norm of the whole (summed) gradient, from every rank's slices.
@@ -55,7 +57,7 @@ class ShardedOptimizer {
     Tensor value, grad;         // views: of the parameter, and of the bucket's summed slice
   };
 
-  ProcessGroup& group_;
+  ProcessGroup& host_;
   const Reducer& reducer_;
   std::vector<std::string> param_names_;  // per reducer parameter
   std::vector<std::string> state_names_;

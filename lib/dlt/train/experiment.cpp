@@ -177,6 +177,8 @@ std::string resume_hash(const ExperimentSpec& spec) {
   s.data.workers = 1;
   s.data.prefetch = 0;
   s.train.device = "auto";  // a run may continue on another device
+  s.train.distributed = {};   // ... on another number of ranks, with or without ZeRO-1
+  s.train.requeue = config::Requeue::auto_;
   return fmt::format("{:016x}", config::config_hash(s));
 }
 
@@ -327,7 +329,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     model.module->to(to.device);
     const config::DistributedSpec& d = spec.train.distributed;
     parts.data_parallel = std::make_shared<dist::DataParallel>(
-        group, *model.module, *parts.optimizer,
+        group, group, *model.module, *parts.optimizer,
         [&](std::vector<optim::ParamGroup> g) { return optim::make_optimizer(optimizer_name, std::move(g), oo); },
         dist::DataParallelOptions{.bucket_mb = d.bucket_mb, .overlap = d.overlap, .shard_optimizer = d.shard_optimizer});
   }

@@ -186,6 +186,8 @@ TrainResult Trainer::run() {
   if (!resumed_ && !started_) start_fresh();
   if (is_main()) metrics_.emplace(run_dir_ / "metrics.jsonl", resumed_ ? std::optional<int64_t>(step_) : std::nullopt);
   dist::DataParallel* dp = parts_.data_parallel.get();
+  // Same configuration and model everywhere, then rank 0's weights everywhere.
+  if (dp) dp->synchronize_start(options_.config_hash);
   TrainResult result;
   if (step_ >= options_.total_steps) {
     progress_.message(fmt::format("already trained for {} steps", step_));

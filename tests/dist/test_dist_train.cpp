@@ -1,0 +1,324 @@
+// Data-parallel training end to end: several ranks of the dlt binary under
+// mpirun (and `dlt launch`) on tiny synthetic data, against one rank on the
+// same global batches; ZeRO-1 against DDP; resume across world sizes; and
+// the faults that must end every rank with a message, never a hang.
+// Skipped (visibly) where mpirun is missing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+#include <sys/wait.h>
+#include <array>
+
+#include "dlt/train/file_io.h"
+#include "dlt/train/metrics_log.h"
+#include "dlt/ops/ops.h"
+#include "dlt/train/safetensors.h"
+#include "tests/cli/run_dlt.h"
+#include "tests/data/fixtures.h"
+
+namespace dlt::train {
+namespace {
+
+namespace fs = std::filesystem;
+using data::testing::TempDir;
+using dlt::testing::CliResult;
+using dlt::testing::run_dlt;
+using ::testing::HasSubstr;
+
+bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 0; }
+
+#define SKIP_WITHOUT_MPI()                                                      \
+  if (!have_mpirun()) GTEST_SKIP() << "mpirun not found (Debian package openmpi-bin)"
+
+std::string dlt_binary() {
+  const char* carried = std::getenv("DLT_BIN");
+  return carried && *carried ? carried : DLT_BINARY;
+}
+
+// A shell command's status and output (stdout and stderr together).
+CliResult run_shell(const std::string& cmd) {
+  FILE* pipe = popen(("(" + cmd + ") 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// `dlt ARGS` on n ranks through `dlt launch`; the timeout turns a hang into
+// a failure (exit 124) instead of a stuck suite.
+CliResult run_ranks(int n, const std::string& args, int timeout_s = 120) {
+  return run_shell(fmt::format("timeout -k 5 {} {} launch -n {} {}", timeout_s, dlt_binary(), n, args));
+}
+
+// mpirun's own line, for what `dlt launch` cannot express (one config per rank).
+std::string mpirun() { return "mpirun --allow-run-as-root --oversubscribe --bind-to none"; }
+
+// An MLP on the synthetic classification set (no dropout: ranks draw the
+// same dropout stream for different samples, so runs would differ).
+std::string write_mlp(const TempDir& tmp, const std::string& name, int64_t hidden = 16,
+                      const std::string& train = "steps: 50", const std::string& data_extra = "") {
+  const std::string path = tmp.path(name + ".yaml");
+  data::testing::write_file(path, fmt::format(R"(name: {0}
+seed: 5
+data:
+  file: {1}
+  train: {{x: train/x, y: train/y}}
+  val: {{x: val/x, y: val/y}}
+  batch_size: 16
+  workers: 2
+  {4}
+model:
+  - {{type: Linear, out: {2}}}
+  - {{type: ReLU}}
+  - {{type: Linear, out: 3}}
+optim: {{name: adamw, lr: 0.01, weight_decay: 0.01}}
+schedule: {{name: cosine, warmup_steps: 5}}
+train: {{{3}, log_every: 1, eval_every: 25, threads: 1}}
+checkpoint: {{every: 25, keep: 10}}
+)",
+                                              name, tmp.path("data.h5"), hidden, train, data_extra));
+  return path;
+}
+
+std::map<int64_t, double> train_losses(const fs::path& run) {
+  std::map<int64_t, double> out;
+  for (const Json& r : read_metrics(run / "metrics.jsonl"))
+    if (r.at("split").as_string("split") == "train") out[r.at("step").as_int("step")] = r.at("loss").as_double("loss");
+  return out;
+}
+
+// Largest |a - b| / max(|a|, tiny) over steps both runs logged.
+double max_rel_loss_diff(const fs::path& a, const fs::path& b) {
+  const auto la = train_losses(a), lb = train_losses(b);
+  EXPECT_EQ(la.size(), lb.size());
+  double worst = 0;
+  for (const auto& [step, loss] : la) {
+    const auto it = lb.find(step);
+    if (it == lb.end()) {
+      ADD_FAILURE() << "step " << step << " missing in " << b;
+      continue;
+    }
+    worst = std::max(worst, std::abs(loss - it->second) / std::max(std::abs(loss), 1e-12));
+  }
+  return worst;
+}
+
+// Largest |a - b| / max|a| per tensor, over the tensors of two safetensors files.
+double max_rel_weight_diff(const fs::path& a, const fs::path& b) {
+  const TensorMap ta = load_safetensors(a).tensors, tb = load_safetensors(b).tensors;
+  EXPECT_EQ(ta.size(), tb.size());
+  double worst = 0;
+  for (const auto& [name, t] : ta) {
+    const Tensor d = (t - tb.at(name)).abs();
+    const double scale = std::max(amax(t.abs()).item<double>(), 1e-12);
+    worst = std::max(worst, amax(d).item<double>() / scale);
+  }
+  return worst;
+}
+
+fs::path model_at(const fs::path& run, int64_t step) {
+  return run / "checkpoints" / ("step-" + std::to_string(step)) / "model.safetensors";
+}
+
+class DistTrain : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_MPI();
+    data::testing::write_classification(tmp.path("data.h5"), 1001, 64, 12, 3);
+  }
+  TempDir tmp;
+};
+
+TEST_F(DistTrain, TwoRanksEqualOneRankOnTheSameGlobalBatch) {
+  const std::string cfg = write_mlp(tmp, "mlp");
+  const fs::path one = tmp.path("one"), two = tmp.path("two");
+  const CliResult r1 = run_dlt(fmt::format("train {} --run-dir {}", cfg, one.string()));
+  ASSERT_EQ(r1.status, 0) << r1.output;
+  const CliResult r2 = run_ranks(2, fmt::format("train {} --run-dir {}", cfg, two.string()));
+  ASSERT_EQ(r2.status, 0) << r2.output;
+  EXPECT_THAT(r2.output, HasSubstr("distributed: 2 ranks (mpi"));
+  EXPECT_THAT(r2.output, HasSubstr("global batch 16 = 2 x 8"));
+  // Rank 0 alone prints.
+  EXPECT_EQ(r2.output.find("final:"), r2.output.rfind("final:")) << r2.output;
+  EXPECT_EQ(r2.output.find("parameters, 50 steps"), r2.output.rfind("parameters, 50 steps")) << r2.output;
+  EXPECT_LE(max_rel_loss_diff(one, two), 1e-6);
+  EXPECT_LE(max_rel_weight_diff(model_at(one, 50), model_at(two, 50)), 1e-5);
+}
+
+TEST_F(DistTrain, ThreeRanksEqualOneRankWithUnevenSlices) {
+  // 16 does not divide by 3: refused at its line. 15 does, and 1001 % 15 leaves a short last batch.
+  const std::string bad = write_mlp(tmp, "bad");
+  const CliResult refused = run_ranks(3, fmt::format("train {} --run-dir {}", bad, tmp.path("bad")));
+  EXPECT_NE(refused.status, 0);
+  EXPECT_THAT(refused.output, HasSubstr("bad.yaml:"));
+  EXPECT_THAT(refused.output, HasSubstr("data.batch_size 16 is the global batch, shared by the 3 ranks"));
+  const std::string cfg = write_mlp(tmp, "mlp3", 16, "epochs: 1");
+  const fs::path one = tmp.path("one"), three = tmp.path("three");
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set data.batch_size=15", cfg, one.string())).status, 0);
+  const CliResult r = run_ranks(3, fmt::format("train {} --run-dir {} --set data.batch_size=15", cfg, three.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_LE(max_rel_loss_diff(one, three), 1e-6);
+  EXPECT_LE(max_rel_weight_diff(model_at(one, 67), model_at(three, 67)), 1e-5);
+}
+
+TEST_F(DistTrain, GradientAccumulationCommunicatesOncePerStepPerBucket) {
+  const std::string cfg = write_mlp(tmp, "acc", 64);
+  const fs::path one = tmp.path("one"), two = tmp.path("two");
+  // Small buckets, so the model's gradients take several.
+  const std::string set = "--set train.grad_accum=4 --set train.distributed.bucket_mb=0.0005";
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} {}", cfg, one.string(), set)).status, 0);
+  const CliResult r = run_ranks(2, fmt::format("train {} --run-dir {} {}", cfg, two.string(), set));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::smatch m;
+  const std::string out = r.output;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"((\d+) gradient collectives in (\d+) steps \(([\d.]+) per step, (\d+) buckets\))")))
+      << out;
+  EXPECT_EQ(m[2].str(), "50");
+  EXPECT_GT(std::stoi(m[4].str()), 2);
+  EXPECT_EQ(std::stoi(m[1].str()), 50 * std::stoi(m[4].str()));
+  EXPECT_LE(max_rel_loss_diff(one, two), 1e-6);
+  EXPECT_LE(max_rel_weight_diff(model_at(one, 50), model_at(two, 50)), 1e-5);
+}
+
+TEST_F(DistTrain, ZeroOneEqualsDdpBitForBitWithAnOddParameterCount) {
+  // 12*15+15 + 15*3+3 = 243 parameters: neither the model nor its buckets divide by 2.
+  const std::string cfg = write_mlp(tmp, "zero", 15);
+  const fs::path ddp = tmp.path("ddp"), zero = tmp.path("zero");
+  const std::string set = "--set train.distributed.bucket_mb=0.0005";
+  ASSERT_EQ(run_ranks(2, fmt::format("train {} --run-dir {} {}", cfg, ddp.string(), set)).status, 0);
+  const CliResult r = run_ranks(
+      2, fmt::format("train {} --run-dir {} {} --set train.distributed.shard_optimizer=true", cfg, zero.string(), set));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("ZeRO-1 on"));
+  EXPECT_EQ(train_losses(ddp), train_losses(zero));
+  for (const int64_t step : {25, 50})
+    for (const char* file : {"model.safetensors", "optimizer.safetensors"}) {
+      const fs::path sub = fs::path("checkpoints") / ("step-" + std::to_string(step)) / file;
+      EXPECT_EQ(read_file(ddp / sub), read_file(zero / sub)) << sub;
+    }
+}
+
+// 2 ranks stopped by SIGTERM reaching one rank, then resumed: the weights
+// of an uninterrupted 2-rank run, bit for bit.
+TEST_F(DistTrain, ASignalOnOneRankStopsAllAndResumeIsExact) {
+  const std::string cfg = write_mlp(tmp, "sig", 16, "steps: 3000");
+  const fs::path ref = tmp.path("ref"), run = tmp.path("run");
+  const std::string set = "--set checkpoint.every=0";
+  ASSERT_EQ(run_ranks(2, fmt::format("train {} --run-dir {} {}", cfg, ref.string(), set)).status, 0);
+  // The signal goes to one rank (a child of mpirun) once training is under way.
+  const CliResult stopped = run_shell(fmt::format(
+      "{3} launch -n 2 train {0} --run-dir {1} {2} & pid=$!; "
+      "until [ -s {1}/metrics.jsonl ]; do sleep 0.05; done; sleep 0.3; "
+      "kill -TERM $(pgrep -f '^{3} train' | tail -1); wait $pid; exit $?",
+      cfg, run.string(), set, dlt_binary()));
+  EXPECT_NE(stopped.status, 0) << stopped.output;
+  EXPECT_THAT(stopped.output, HasSubstr("stopped by SIGTERM after step"));
+  const CliResult resumed = run_ranks(2, fmt::format("train {} --run-dir {} {} --resume", cfg, run.string(), set));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resuming from"));
+  EXPECT_EQ(train_losses(run), train_losses(ref));
+  EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
+}
+
+// A checkpoint of N ranks continues on M: the loader's position is global
+// and the optimizer state whole (also under ZeRO-1).
+TEST_F(DistTrain, CheckpointsResumeOnAnotherNumberOfRanks) {
+  const std::string cfg = write_mlp(tmp, "reshard");
+  const fs::path two = tmp.path("two"), one = tmp.path("one");
+  ASSERT_EQ(run_ranks(2, fmt::format("train {} --run-dir {}", cfg, two.string())).status, 0);
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {}", cfg, one.string())).status, 0);
+  struct Case {
+    fs::path from;
+    int ranks;
+    const char* extra;
+  };
+  for (const Case& c : {Case{two, 1, ""}, Case{one, 2, ""}, Case{two, 1, " --set train.distributed.shard_optimizer=true"},
+                        Case{one, 2, " --set train.distributed.shard_optimizer=true"}}) {
+    const fs::path run = tmp.path(fmt::format("from-{}-on-{}{}", c.from.filename().string(), c.ranks, c.extra[0] ? "-zero" : ""));
+    fs::create_directories(run / "checkpoints");
+    fs::copy(c.from / "checkpoints" / "step-25", run / "checkpoints" / "step-25", fs::copy_options::recursive);
+    const std::string args = fmt::format("train {} --run-dir {} --resume{}", cfg, run.string(), c.extra);
+    const CliResult r = c.ranks == 1 ? run_dlt(args) : run_ranks(c.ranks, args);
+    ASSERT_EQ(r.status, 0) << r.output;
+    // The steps after 25 continue the run the checkpoint came from.
+    const auto got = train_losses(run), want = train_losses(c.from);
+    ASSERT_EQ(got.size(), 25u);
+    for (const auto& [step, loss] : got) EXPECT_NEAR(loss, want.at(step), 1e-5 * std::abs(want.at(step))) << step;
+    EXPECT_LE(max_rel_weight_diff(model_at(c.from, 50), model_at(run, 50)), 1e-5) << run;
+  }
+}
+
+TEST_F(DistTrain, UnevenDataNeverHangs) {
+  // 1001 samples, global batch 10: the last batch has one sample, which only rank 1 gets.
+  for (const char* drop_last : {"false", "true"}) {
+    const std::string cfg = write_mlp(tmp, fmt::format("uneven-{}", drop_last), 16, "epochs: 2",
+                                      fmt::format("drop_last: {}", drop_last));
+    const fs::path run = tmp.path(fmt::format("run-{}", drop_last));
+    const CliResult r = run_ranks(2, fmt::format("train {} --run-dir {} --set data.batch_size=10", cfg, run.string()), 60);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(std::string(drop_last) == "true" ? "200 steps" : "202 steps"));
+  }
+}
+
+TEST_F(DistTrain, RanksWithDifferentConfigsFailFast) {
+  const std::string a = write_mlp(tmp, "same"), b = write_mlp(tmp, "other", 17);
+  const CliResult mixed = run_shell(fmt::format("timeout -k 5 60 {0} -n 1 {1} train {2} --run-dir {4} : -n 1 {1} "
+                                                "train {3} --run-dir {4}",
+                                                mpirun(), dlt_binary(), a, b, tmp.path("mixed")));
+  EXPECT_NE(mixed.status, 0);
+  EXPECT_NE(mixed.status, 124) << "stopped by the timeout: a hang";
+  EXPECT_THAT(mixed.output, HasSubstr("rank 1 was started with a different configuration than rank 0"));
+}
+
+// Runs `dlt launch -n 2 ARGS`, and once training is under way sends `signal`
+// to one rank; returns the result and how long the job took to end after it.
+std::pair<CliResult, int> hit_one_rank(const std::string& args, const fs::path& run, const char* signal) {
+  const CliResult r = run_shell(fmt::format(
+      "timeout -k 5 90 {0} launch -n 2 {1} & pid=$!; "
+      "until [ -s {2}/metrics.jsonl ]; do sleep 0.05; done; "
+      "kill -{3} $(pgrep -f '^{0} train' | tail -1); start=$(date +%s); "
+      "wait $pid; status=$?; echo \"ended after $(( $(date +%s) - start )) s\"; exit $status",
+      dlt_binary(), args, run.string(), signal));
+  std::smatch m;
+  const bool found = std::regex_search(r.output, m, std::regex(R"(ended after (\d+) s)"));
+  EXPECT_TRUE(found) << r.output;
+  return {r, found ? std::stoi(m[1].str()) : -1};
+}
+
+TEST_F(DistTrain, AKilledRankEndsTheOthers) {
+  const std::string cfg = write_mlp(tmp, "kill", 16, "steps: 100000");
+  const fs::path run = tmp.path("run");
+  const auto [r, seconds] = hit_one_rank(fmt::format("train {} --run-dir {}", cfg, run.string()), run, "KILL");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.status, 124) << "stopped by the timeout: " << r.output;
+  EXPECT_LE(seconds, 60) << r.output;
+}
+
+TEST_F(DistTrain, AStalledRankEndsTheJobAtTheCollectiveTimeout) {
+  const std::string cfg = write_mlp(tmp, "stall", 16, "steps: 100000");
+  const fs::path run = tmp.path("run");
+  const auto [r, seconds] = hit_one_rank(
+      fmt::format("train {} --run-dir {} --set train.distributed.timeout_s=3", cfg, run.string()), run, "STOP");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.status, 124) << "stopped by the timeout: " << r.output;
+  EXPECT_LE(seconds, 30) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("error: rank 0: all_reduce"));
+  EXPECT_THAT(r.output, HasSubstr("did not complete within 3 s"));
+  EXPECT_THAT(r.output, HasSubstr("train.distributed.timeout_s"));
+}
+
+TEST_F(DistTrain, InfoNamesTheRanks) {
+  const CliResult r = run_ranks(2, "info");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("ranks:    2 ranks (mpi via mpi, 2 on this node; this is rank 0"));
+  EXPECT_THAT(r.output, HasSubstr("this is rank 1"));
+}
+
+}  // namespace
+}  // namespace dlt::train
