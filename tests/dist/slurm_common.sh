@@ -16,6 +16,7 @@ TEST_NAME="$(basename "$0" .sh)"
 # inside another Slurm job or under SBATCH_* defaults.
 while read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(SLURM|SBATCH|SRUN|SALLOC)_')
 WORK=""
+JOB=""
 JOBS=()
 STARTED_CLUSTER=0
 PASSED=0
@@ -89,7 +90,8 @@ start_cluster() {
   trap cleanup EXIT
   CTLD_LOG_FROM=$(stat -c %s "$CTLD_LOG" 2>/dev/null || echo 0)
   local out
-  if ! out=$("$ROOT/scripts/slurm/start-cluster.sh" 2>&1); then
+  # 9>&-: the daemons must not inherit (and hold) the lock.
+  if ! out=$("$ROOT/scripts/slurm/start-cluster.sh" 2>&1 9>&-); then
     printf '%s\n' "$out"
     skip "the Slurm cluster did not start (scripts/slurm/start-cluster.sh, above)"
   fi
@@ -100,13 +102,12 @@ start_cluster() {
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/$TEST_NAME.XXXXXX")"
 }
 
-# submit [sbatch options] SCRIPT [args]: prints the job id.
+# submit [sbatch options] SCRIPT [args]: sets JOB to the job id (not a
+# function to call as $(...): the exit trap must learn of the job).
 submit() {
-  local id
-  id=$(sbatch --parsable "$@") || fail "sbatch $* failed"
-  id=${id%%;*}
-  JOBS+=("$id")
-  printf '%s\n' "$id"
+  JOB=$(sbatch --parsable "$@") || fail "sbatch $* failed"
+  JOB=${JOB%%;*}
+  JOBS+=("$JOB")
 }
 
 # job_field JOB NAME: one field of `scontrol show job` (JobState, Restarts, ExitCode, ...).

@@ -73,7 +73,8 @@ pass "uninterrupted 2-rank run under mpirun: $((SECONDS - t0)) s"
 
 run="$WORK/run"
 t0=$SECONDS
-j=$(DLT_BIN="$DLT" submit --ntasks=2 --chdir="$WORK" --job-name=dlt-e2e "$TEMPLATE" exp.yaml --run-dir "$run")
+DLT_BIN="$DLT" submit --ntasks=2 --chdir="$WORK" --job-name=dlt-e2e "$TEMPLATE" exp.yaml --run-dir "$run"
+j=$JOB
 out="$WORK/slurm-$j.out"
 deadline=$((SECONDS + LIMIT))
 left() { echo $((deadline > SECONDS ? deadline - SECONDS : 1)); }

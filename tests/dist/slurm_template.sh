@@ -58,7 +58,7 @@ exit "$status"
 EOF
 chmod +x "$WORK/fake-dlt"
 
-# sbatch_fake MODE: submits the template with the stand-in; prints the job id.
+# sbatch_fake MODE: submits the template with the stand-in; sets JOB.
 sbatch_fake() {
   DLT_BIN="$WORK/fake-dlt" submit --ntasks=2 --chdir="$WORK" --job-name="fake-$1" "$TEMPLATE" "$1"
 }
@@ -79,7 +79,8 @@ expect_got() {
 signal_case() {
   rm -f "$WORK"/marks/*
   local j
-  j=$(sbatch_fake "$1")
+  sbatch_fake "$1"
+  j=$JOB
   wait_until 60 "both ranks of job $j to start" both_ready 0
   scancel --batch --signal="$2" "$j"
   wait_ended "$j" 60
@@ -93,7 +94,8 @@ signal_case() {
 # the batch script), comes back at once with StartTime=now, and completes.
 requeue_case() {
   rm -f "$WORK"/marks/*
-  j=$(sbatch_fake "$1")
+  sbatch_fake "$1"
+  j=$JOB
   wait_until 60 "both ranks of job $j to start" both_ready 0
   scancel --batch --signal=USR1 "$j"
   wait_until 60 "job $j to be requeued" requeued "$j"
@@ -111,14 +113,16 @@ requeue_case() {
 
 t0=$SECONDS
 
-j=$(sbatch_fake exit:0)
+sbatch_fake exit:0
+j=$JOB
 wait_ended "$j" 60
 expect_end "$j" COMPLETED 0:0
 grep -q "job $j, restart 0, nodes .*, 2 tasks: $WORK/fake-dlt train exit:0" "$WORK/slurm-$j.out" ||
   fail "job $j: no start line in slurm-$j.out"
 pass "a run that ends with 0 completes, and logs job, restart, nodes and tasks"
 
-j=$(sbatch_fake exit:2)
+sbatch_fake exit:2
+j=$JOB
 wait_ended "$j" 60
 expect_end "$j" FAILED 2:0
 pass "exit status 2 is the job's"

@@ -8,6 +8,10 @@
 #include "dlt/data/token_dataset.h"
 #include "dlt/dist/requeue.h"
 #include "dlt/dist/world.h"
+#ifdef DLT_WITH_NCCL
+#include "dlt/core/device_runtime.h"
+#include "dlt/dist/nccl_group.h"
+#endif
 #include "dlt/optim/optimizers.h"
 #include "dlt/optim/param_groups.h"
 #include "dlt/optim/schedule.h"
@@ -217,6 +221,19 @@ void shard_over_ranks(const ExperimentSpec& spec, ExperimentData& data, const di
   }
 }
 
+#ifdef DLT_WITH_NCCL
+// This rank's GPU: the only one it sees (srun --gpus-per-task=1), else the
+// one of its local rank. NCCL cannot put two ranks on one GPU.
+Device rank_gpu(const dist::ProcessGroup& group) {
+  const int gpus = device_count(DeviceType::cuda), local = group.local_world_size();
+  if (gpus == 1) return Device{DeviceType::cuda, 0};
+  DLT_CHECK(gpus >= local,
+            "{} ranks on this node but {} GPU{}: NCCL needs a GPU per rank (srun --gpus-per-task=1, or fewer ranks)",
+            local, gpus, gpus == 1 ? "" : "s");
+  return Device{DeviceType::cuda, group.local_rank()};
+}
+#endif
+
 // After a stop signal's checkpoint: requeue a preempted Slurm batch job
 // (rank 0 only). Returns the exit status.
 int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
@@ -273,10 +290,19 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.config_hash = resume_hash(spec);
   to.stop_after = stop_after;
   to.device = config::train_device(spec.train.device);
-  DLT_CHECK(!distributed || to.device.is_cpu(),
-            "train.device {} with {} ranks: the MPI process group reduces CPU tensors only, and this build has "
-            "no NCCL process group for GPUs; train on the CPU (train.device: cpu) or on one rank",
-            to.device, group.world_size());
+  // Gradients of a GPU run travel through NCCL, each rank on its own GPU;
+  // CPU numbers (losses, flags) through MPI. Outlives the trainer below.
+  std::unique_ptr<dist::ProcessGroup> gpu_group;
+  if (distributed && !to.device.is_cpu()) {
+#ifdef DLT_WITH_NCCL
+    if (spec.train.device == "cuda" || spec.train.device == "auto") to.device = rank_gpu(group);
+    gpu_group = dist::make_nccl_group(group, to.device.index);
+#else
+    throw Error(fmt::format("train.device {} with {} ranks needs the NCCL process group of a -DDLT_CUDA=ON build; "
+                            "train on the CPU (train.device: cpu) or on one rank",
+                            to.device, group.world_size()));
+#endif
+  }
 
   const config::ScheduleSpec& s = spec.schedule;
   optim::ScheduleOptions so;
@@ -329,7 +355,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     model.module->to(to.device);
     const config::DistributedSpec& d = spec.train.distributed;
     parts.data_parallel = std::make_shared<dist::DataParallel>(
-        group, group, *model.module, *parts.optimizer,
+        group, gpu_group ? *gpu_group : group, *model.module, *parts.optimizer,
         [&](std::vector<optim::ParamGroup> g) { return optim::make_optimizer(optimizer_name, std::move(g), oo); },
         dist::DataParallelOptions{.bucket_mb = d.bucket_mb, .overlap = d.overlap, .shard_optimizer = d.shard_optimizer});
   }
