@@ -38,6 +38,7 @@ void add_train_command(CLI::App& app) {
     // Handlers first: Slurm's warning signal can come while the ranks start.
     train::install_stop_handlers();
     dist::init_world(dist::detect_launch_env());
+    train::set_stop_messages(dist::world().is_main());
     std::vector<std::string> overrides = a->overrides;
     if (!a->run_dir.empty()) overrides.push_back("run_dir=" + a->run_dir);
     const config::ExperimentSpec spec = config::load_experiment(a->file, overrides);

@@ -12,6 +12,7 @@ namespace {
 
 std::atomic<int> g_request{int(StopRequest::none)};
 bool g_installed = false;
+std::atomic<bool> g_messages{true};
 static_assert(std::atomic<int>::is_always_lock_free, "signal handlers need a lock-free flag");
 
 void say(const char* text) {  // write(2) is async-signal-safe; fprintf is not
@@ -25,7 +26,11 @@ extern "C" void on_stop_signal(int signo) {
                                            : StopRequest::user1;
   int expected = int(StopRequest::none);
   if (g_request.compare_exchange_strong(expected, int(r))) {
-    say("\nstop requested: finishing this step and writing a checkpoint (Ctrl-C again quits at once)\n");
+    if (!g_messages.load()) return;
+    say(signo == SIGINT ? "\nstop requested (SIGINT): finishing this step and writing a checkpoint (Ctrl-C again "
+                          "quits at once)\n"
+        : signo == SIGTERM ? "\nstop requested (SIGTERM): finishing this step and writing a checkpoint\n"
+                           : "\nstop requested (SIGUSR1): finishing this step and writing a checkpoint\n");
     return;
   }
   if (signo == SIGINT) {
@@ -53,6 +58,8 @@ void install_stop_handlers() {
 void ensure_stop_handlers() {
   if (!g_installed) install_stop_handlers();
 }
+
+void set_stop_messages(bool on) { g_messages.store(on); }
 
 void restore_default_handlers() {
   for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, SIG_DFL);

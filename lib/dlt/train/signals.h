@@ -24,6 +24,9 @@ void install_stop_handlers();
 // arrived meanwhile: a command installs them before MPI starts (Slurm's
 // warning can come during start-up), and training must not forget it.
 void ensure_stop_handlers();
+// Whether the handler says so on stderr when a stop is requested (rank 0 of
+// a distributed run does; the other ranks stay quiet).
+void set_stop_messages(bool on);
 // Puts the default actions back (the CLI does so after training).
 void restore_default_handlers();
 
