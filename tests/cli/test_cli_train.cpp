@@ -14,6 +14,7 @@
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
 #include "tests/cli/run_dlt.h"
+#include "tests/cli/run_metrics.h"
 #include "tests/data/fixtures.h"
 
 namespace dlt::train {
@@ -23,6 +24,7 @@ namespace fs = std::filesystem;
 using data::testing::TempDir;
 using dlt::testing::CliResult;
 using dlt::testing::run_dlt;
+using dlt::testing::train_losses;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -59,14 +61,6 @@ checkpoint: {{every: 5, keep: 20}}
 {3})",
                                               name, tmp.path("data.h5"), train, extra));
   return path;
-}
-
-std::vector<std::pair<int64_t, double>> train_losses(const fs::path& run) {
-  std::vector<std::pair<int64_t, double>> out;
-  for (const Json& r : read_metrics(run / "metrics.jsonl"))
-    if (r.at("split").as_string("split") == "train")
-      out.emplace_back(r.at("step").as_int("step"), r.at("loss").as_double("loss"));
-  return out;
 }
 
 TEST(CliTrain, TrainsAndWritesTheRunFolder) {

@@ -6,19 +6,16 @@
 
 #ifdef DLT_WITH_NCCL
 
-#include "dlt/core/grad_mode.h"
 #include "dlt/dist/nccl_group.h"
-#include "dlt/dist/reducer.h"
-#include "dlt/dist/zero.h"
 #include "dlt/ops/ops.h"
-#include "dlt/optim/optimizers.h"
 #include "tests/cuda/gpu_compare.h"
+#include "tests/dist/zero_check.h"
 #include "tests/test_util.h"
 
 namespace dlt::dist {
 namespace {
 
-using testing::to_vector;
+using dlt::testing::to_vector;
 
 const Device kGpu = Device::cuda(0);
 
@@ -47,44 +44,12 @@ TEST(CudaNccl, OneRankCollectivesLeaveTheirDataOnTheDevice) {
 }
 
 // One rank through NCCL: ZeRO-1's slices and all-gather reproduce a plain
-// AdamW step bit for bit, and the reducer leaves the gradients as they were.
+// AdamW step bit for bit.
 TEST(CudaNccl, ZeroOneOnOneRankEqualsAPlainOptimizerStep) {
   DLT_SKIP_WITHOUT_CUDA();
   const auto boot = make_local_group();
   const auto g = make_nccl_group(*boot, 0);
-  auto make_params = [] {
-    manual_seed(3);
-    return std::vector<Tensor>{randn({33, 7}).to(kGpu).requires_grad_(), randn({5}).to(kGpu).requires_grad_()};
-  };
-  std::vector<Tensor> plain = make_params(), sharded = make_params();
-  const Tensor x = randn({4, 33}).to(kGpu);
-  auto loss = [&](const std::vector<Tensor>& p) {
-    const Tensor y = matmul(x, p[0]) + p[1].sum();
-    return (y * y).sum();
-  };
-  auto groups = [](const std::vector<Tensor>& p) {
-    return std::vector<optim::ParamGroup>{{{{"w", p[0]}, {"b", p[1]}}, 0.01, 0.01, 0.1}};
-  };
-  optim::AdamW reference(groups(plain), {});
-  optim::AdamW full(groups(sharded), {});
-  Reducer reducer(*g, sharded, {.bucket_mb = 0.0001, .shard = true});
-  ShardedOptimizer zero(*boot, reducer, full, [](std::vector<optim::ParamGroup> gs) {
-    return std::make_unique<optim::AdamW>(std::move(gs), optim::OptimizerOptions{});
-  });
-  for (int step = 0; step < 3; ++step) {
-    for (Tensor& p : plain) p.set_grad(Tensor());
-    loss(plain).backward();
-    reference.step();
-    for (Tensor& p : sharded) p.set_grad(Tensor());
-    reducer.prepare(true);
-    loss(sharded).backward();
-    reducer.finish();
-    zero.step(full);
-  }
-  for (size_t k = 0; k < plain.size(); ++k)
-    EXPECT_EQ(to_vector<float>(plain[k]), to_vector<float>(sharded[k])) << "parameter " << k;
-  const auto state = zero.gathered_state_dict();
-  EXPECT_EQ(to_vector<float>(state.at("exp_avg.w")), to_vector<float>(reference.state_dict().at("exp_avg.w")));
+  testing::expect_zero_one_matches_plain_adamw(*boot, *g, kGpu);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "dlt/ops/ops.h"
 #include "dlt/train/safetensors.h"
 #include "tests/cli/run_dlt.h"
+#include "tests/cli/run_metrics.h"
 #include "tests/data/fixtures.h"
 
 namespace dlt::train {
@@ -29,6 +30,7 @@ namespace fs = std::filesystem;
 using data::testing::TempDir;
 using dlt::testing::CliResult;
 using dlt::testing::run_dlt;
+using dlt::testing::train_losses;
 using ::testing::HasSubstr;
 
 bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 0; }
@@ -87,16 +89,14 @@ checkpoint: {{every: 25, keep: 10}}
   return path;
 }
 
-std::map<int64_t, double> train_losses(const fs::path& run) {
-  std::map<int64_t, double> out;
-  for (const Json& r : read_metrics(run / "metrics.jsonl"))
-    if (r.at("split").as_string("split") == "train") out[r.at("step").as_int("step")] = r.at("loss").as_double("loss");
-  return out;
+std::map<int64_t, double> losses_by_step(const fs::path& run) {
+  const auto logged = train_losses(run);
+  return {logged.begin(), logged.end()};
 }
 
 // Largest |a - b| / max(|a|, tiny) over steps both runs logged.
 double max_rel_loss_diff(const fs::path& a, const fs::path& b) {
-  const auto la = train_losses(a), lb = train_losses(b);
+  const auto la = losses_by_step(a), lb = losses_by_step(b);
   EXPECT_EQ(la.size(), lb.size());
   double worst = 0;
   for (const auto& [step, loss] : la) {
@@ -281,7 +281,7 @@ TEST_F(DistTrain, CheckpointsResumeOnAnotherNumberOfRanks) {
     const CliResult r = c.ranks == 1 ? run_dlt(args) : run_ranks(c.ranks, args);
     ASSERT_EQ(r.status, 0) << r.output;
     // The steps after 25 continue the run the checkpoint came from.
-    const auto got = train_losses(run), want = train_losses(c.from);
+    const auto got = losses_by_step(run), want = losses_by_step(c.from);
     ASSERT_EQ(got.size(), 25u);
     for (const auto& [step, loss] : got) EXPECT_NEAR(loss, want.at(step), 1e-5 * std::abs(want.at(step))) << step;
     EXPECT_LE(max_rel_weight_diff(model_at(c.from, 50), model_at(run, 50)), 1e-5) << run;

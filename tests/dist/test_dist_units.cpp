@@ -8,8 +8,7 @@
 
 #include "dlt/dist/launch_env.h"
 #include "dlt/dist/reducer.h"
-#include "dlt/dist/zero.h"
-#include "dlt/optim/optimizers.h"
+#include "tests/dist/zero_check.h"
 #include "dlt/ops/ops.h"
 #include "tests/test_util.h"
 
@@ -143,49 +142,9 @@ TEST(Reducer, OneRankLeavesGradientsAsTheyAreAndZerosUnusedOnes) {
   EXPECT_EQ(r.launched(), int64_t(r.buckets().size()));
 }
 
-// ZeRO-1 on one rank: the slices of every bucket are whole, and the update
-// must be the plain optimizer's, bit for bit, state included.
 TEST(ShardedOptimizer, OneRankEqualsAPlainOptimizerStep) {
   const std::unique_ptr<ProcessGroup> group = make_local_group();
-  auto make_params = [] {
-    manual_seed(3);
-    return std::vector<Tensor>{randn({33, 7}).requires_grad_(), randn({5}).requires_grad_()};
-  };
-  std::vector<Tensor> plain = make_params(), sharded = make_params();
-  const Tensor x = randn({4, 33});
-  auto loss = [&](const std::vector<Tensor>& p) {
-    const Tensor y = matmul(x, p[0]) + p[1].sum();
-    return (y * y).sum();
-  };
-  auto groups = [](const std::vector<Tensor>& p) {
-    return std::vector<optim::ParamGroup>{{{{"w", p[0]}, {"b", p[1]}}, 0.01, 0.01, 0.1}};
-  };
-  optim::AdamW reference(groups(plain), {});
-  optim::AdamW full(groups(sharded), {});
-  Reducer reducer(*group, sharded, {.bucket_mb = 0.0001, .shard = true});  // several buckets
-  ASSERT_GT(reducer.buckets().size(), 1u);
-  ShardedOptimizer zero(*group, reducer, full, [](std::vector<optim::ParamGroup> gs) {
-    return std::make_unique<optim::AdamW>(std::move(gs), optim::OptimizerOptions{});
-  });
-  for (int step = 0; step < 3; ++step) {
-    for (Tensor& p : plain) p.set_grad(Tensor());
-    loss(plain).backward();
-    reference.step();
-    for (Tensor& p : sharded) p.set_grad(Tensor());
-    reducer.prepare(true);
-    loss(sharded).backward();
-    reducer.finish();
-    zero.step(full);
-  }
-  for (size_t k = 0; k < plain.size(); ++k)
-    EXPECT_EQ(dlt::testing::to_vector<float>(plain[k]), dlt::testing::to_vector<float>(sharded[k])) << k;
-  const auto state = zero.gathered_state_dict(), want = reference.state_dict();
-  ASSERT_EQ(state.size(), want.size());
-  for (const auto& [name, t] : want)
-    EXPECT_EQ(dlt::testing::to_vector<double>(state.at(name)), dlt::testing::to_vector<double>(t)) << name;
-  // And back: a whole state loads into the slices.
-  zero.load_state_dict(want);
-  EXPECT_EQ(zero.state_bytes(), int64_t((33 * 7 + 5) * 2 * 4 + 2 * 8));
+  testing::expect_zero_one_matches_plain_adamw(*group, *group, Device::cpu());
 }
 
 }  // namespace

@@ -6,15 +6,6 @@
 
 namespace dlt::dist {
 
-std::string_view reduce_op_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::sum: return "sum";
-    case ReduceOp::max: return "max";
-    case ReduceOp::min: return "min";
-  }
-  return "?";
-}
-
 namespace {
 
 class DoneWork final : public Work {

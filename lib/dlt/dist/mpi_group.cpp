@@ -3,9 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include "dlt/core/error.h"
 
@@ -149,23 +147,13 @@ class MpiGroup final : public ProcessGroup {
 };
 
 void MpiWork::wait() {
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  // Spin briefly (small collectives finish in microseconds), then poll at a
-  // gentler pace so a rank that waits long does not burn a core.
-  for (int64_t polls = 0; !test(); ++polls) {
-    if (polls < 20000) continue;
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-    const double waited = std::chrono::duration<double>(clock::now() - t0).count();
-    if (waited > group_.timeout_s()) {
-      std::fprintf(stderr,
-                   "error: rank %d: %s #%lld (%lld bytes) did not complete within %.0f s: another rank has "
-                   "died, hangs or stopped taking part (train.distributed.timeout_s); ending the job\n",
-                   group_.rank(), what_, static_cast<long long>(seq_), static_cast<long long>(bytes_), waited);
-      group_.abort(1);
-    }
-  }
-  group_.add_wait(std::chrono::duration<double>(clock::now() - t0).count());
+  group_.add_wait(poll_until([this] { return test(); }, group_.timeout_s(), [this](double waited) {
+    std::fprintf(stderr,
+                 "error: rank %d: %s #%lld (%lld bytes) did not complete within %.0f s: another rank has died, "
+                 "hangs or stopped taking part (train.distributed.timeout_s); ending the job\n",
+                 group_.rank(), what_, static_cast<long long>(seq_), static_cast<long long>(bytes_), waited);
+    group_.abort(1);
+  }));
 }
 
 bool g_started_mpi = false;

@@ -331,33 +331,28 @@ bool NcclWork::test() {
 }
 
 void NcclWork::wait() {
-  const auto t0 = std::chrono::steady_clock::now();
-  // Spin briefly (small collectives finish in microseconds), then poll at a
-  // gentler pace, asking NCCL for asynchronous errors (a peer gone, a
-  // network failure) and watching the clock.
-  for (int64_t polls = 0; !test(); ++polls) {
-    if (polls < 20000) continue;
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-    const ncclResult_t async = group_.async_error();
-    if (async != ncclSuccess && async != ncclInProgress) {
-      std::fprintf(stderr,
-                   "error: rank %d: %s #%lld (%lld bytes) on cuda:%d failed: NCCL reports %s%s; ending the job\n",
-                   group_.rank(), what_, static_cast<long long>(seq_), static_cast<long long>(bytes_),
-                   group_.device(), ncclGetErrorString(async), group_.last_error().c_str());
-      group_.abort(1);
-    }
-    const double waited = seconds_since(t0);
-    if (waited > group_.timeout_s()) {
-      std::fprintf(stderr,
-                   "error: rank %d: %s #%lld (%lld bytes) did not complete within %.0f s on cuda:%d (NCCL): "
-                   "another rank has died, hangs or stopped taking part (train.distributed.timeout_s); "
-                   "ending the job\n",
-                   group_.rank(), what_, static_cast<long long>(seq_), static_cast<long long>(bytes_), waited,
-                   group_.device());
-      group_.abort(1);
-    }
-  }
-  group_.add_wait(seconds_since(t0));
+  // Also asks NCCL for asynchronous errors (a peer gone, a network failure).
+  const double waited = poll_until(
+      [this] { return test(); }, group_.timeout_s(),
+      [this](double w) {
+        std::fprintf(stderr,
+                     "error: rank %d: %s #%lld (%lld bytes) did not complete within %.0f s on cuda:%d (NCCL): "
+                     "another rank has died, hangs or stopped taking part (train.distributed.timeout_s); "
+                     "ending the job\n",
+                     group_.rank(), what_, static_cast<long long>(seq_), static_cast<long long>(bytes_), w,
+                     group_.device());
+        group_.abort(1);
+      },
+      [this] {
+        const ncclResult_t async = group_.async_error();
+        if (async == ncclSuccess || async == ncclInProgress) return;
+        std::fprintf(stderr,
+                     "error: rank %d: %s #%lld (%lld bytes) on cuda:%d failed: NCCL reports %s%s; ending the job\n",
+                     group_.rank(), what_, static_cast<long long>(seq_), static_cast<long long>(bytes_),
+                     group_.device(), ncclGetErrorString(async), group_.last_error().c_str());
+        group_.abort(1);
+      });
+  group_.add_wait(waited);
   if (!ordered_) {
     // Done on the device already; this keeps the compute stream's later
     // kernels (and the allocator's reuse of these tensors' memory) after it

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,6 +76,14 @@ class ProcessGroup {
   GroupStats stats_;
   double timeout_s_ = 600;
 };
+
+// How a backend's Work::wait() waits on the host: spins briefly (small
+// collectives finish in microseconds), then polls every 50 us, running
+// `check` at each such poll (it may end the job on an asynchronous error);
+// once `timeout_s` have passed, calls `on_timeout` with the seconds waited,
+// which must not return. Returns the seconds waited.
+double poll_until(const std::function<bool()>& done, double timeout_s,
+                  const std::function<void(double waited)>& on_timeout, const std::function<void()>& check = {});
 
 // A group of one rank: every collective leaves its tensors as they are.
 std::unique_ptr<ProcessGroup> make_local_group();
