@@ -11,7 +11,9 @@
 #   scripts/bench/dist.sh [STEPS]   (default 40: the GPT's steps per run; the MLP runs 10x as many)
 #
 # Rows: the MLP of scripts/bench/train_vs_torch.sh (configs/fashion_mlp.yaml
-# as 784-512-512-10, SGD, global batch 128) and the char-GPT of
+# as 784-512-512-10, SGD, global batch 128; and the same at global batch
+# 1024, where the per-step work that every rank repeats, the optimizer step
+# and the all-reduce, weighs less against the GEMMs) and the char-GPT of
 # configs/kjv_gpt.yaml (AdamW, grad_clip 1.0, no dropout, global batch 32);
 # torch's models are train_torch.py's. dlt's data.batch_size is the global
 # batch: 2 ranks take half each, as do torch's 2 processes. Columns:
@@ -84,7 +86,8 @@ torch_version() {
 v1=$(torch_version "$torch1")
 [[ -n $v1 ]] || note "no torch with gloo and h5py in $torch1: torch 1.13 n/a"
 [[ -x $torch2 ]] || command -v "$torch2" >/dev/null || torch2=
-[[ -z $torch2 ]] || { note "torch 2: $torch2 (a first use creates its venv)"; v2=$(torch_version "$torch2"); }
+[[ -n ${TORCH2_PY:-} || -z $torch2 ]] || note "torch 2 from $torch2 (its first use creates a venv: ~1 min)"
+[[ -z $torch2 ]] || v2=$(torch_version "$torch2")
 v2=${v2:-}
 [[ -n $v2 ]] || note "no torch 2 with gloo and h5py (TORCH2_PY=${TORCH2_PY:-}): torch 2 n/a"
 mpi4py=0
@@ -101,12 +104,12 @@ run_dlt() {
   local row=$1 col=$2 ranks=$3 config=$4 n=$5 launch=()
   shift 5
   ((ranks == 1)) || launch=("${mpirun[@]}" -n "$ranks")
-  note "dlt $col $row"
+  note "$row: dlt, $ranks rank(s)$([[ $col != *nooverlap ]] || echo ', overlap off')"
   if ! "${launch[@]}" "$dlt" train "$config" --run-dir "$tmp/$row-$col" \
       --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
       --set "train={steps: $n, log_every: $((n / 2)), threads: 1}" "$@" >"$tmp/$row-$col.log" 2>&1; then
     tail -n 20 "$tmp/$row-$col.log" >&2
-    note "dlt $col $row failed: n/a"
+    note "$row: dlt, $ranks rank(s) failed: n/a"
     return 0
   fi
   local rate
@@ -116,27 +119,33 @@ rates = [r["samples_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["sp
 rates = rates[1:] or rates  # the first window holds the start-up
 print(len(rates) / sum(1 / r for r in rates))  # equal windows: the harmonic mean
 PY
-  ) && record "$row" "$col" "$rate" || note "dlt $col $row: no train records in metrics.jsonl: n/a"
+  ) && record "$row" "$col" "$rate" || note "$row: dlt, $ranks rank(s): no train records in metrics.jsonl: n/a"
 }
 
-# run_torch ROW COL PY PROCS STEPS
+# run_torch ROW COL PY VERSION PROCS STEPS
 run_torch() {
-  local row=$1 col=$2 py=$3 procs=$4 n=$5 out
-  note "$col $row"
+  local row=$1 col=$2 py=$3 version=$4 procs=$5 n=$6 out
+  note "$row: torch $version, $procs process(es)"
   if out=$("$py" scripts/bench/dist_torch.py train "$row" --procs "$procs" --threads 1 --steps $((n / 2)) \
       --warmup $((n / 2)) 2>"$tmp/$row-$col.log"); then
     record "$row" "$col" "$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["samples_per_s"])' "$out")"
   else
     tail -n 20 "$tmp/$row-$col.log" >&2
-    note "$col $row failed: n/a"
+    note "$row: torch $version, $procs process(es) failed: n/a"
   fi
 }
 
 mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
 mlp_dlt=(configs/fashion_mlp.yaml "$mlp_steps" --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}')
+mlp1024_dlt=(configs/fashion_mlp.yaml "$steps" --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
+  --set data.batch_size=1024)
 gpt_dlt=(configs/kjv_gpt.yaml "$steps" --set model.dropout=0 --set train.grad_clip=1.0)
-for row in mlp gpt; do
-  if [[ $row == mlp ]]; then args=("${mlp_dlt[@]}") n=$mlp_steps; else args=("${gpt_dlt[@]}") n=$steps; fi
+for row in mlp mlp1024 gpt; do
+  case $row in
+    mlp) args=("${mlp_dlt[@]}") n=$mlp_steps ;;
+    mlp1024) args=("${mlp1024_dlt[@]}") n=$steps ;;
+    gpt) args=("${gpt_dlt[@]}") n=$steps ;;
+  esac
   if ((dlt1)); then run_dlt $row dlt1 1 "${args[@]}"; fi
   if ((dlt2)); then
     run_dlt $row dlt2 2 "${args[@]}"
@@ -145,8 +154,8 @@ for row in mlp gpt; do
   for t in 1 2; do
     py=torch$t v=v$t
     [[ -n ${!v} ]] || continue
-    run_torch $row t${t}_1 "${!py}" 1 "$n"
-    run_torch $row t${t}_2 "${!py}" 2 "$n"
+    run_torch $row t${t}_1 "${!py}" "${!v}" 1 "$n"
+    run_torch $row t${t}_2 "${!py}" "${!v}" 2 "$n"
   done
 done
 
@@ -206,11 +215,12 @@ short = lambda v: ".".join(v.split(".")[:2])  # 1.13.0a0 -> 1.13
 t1, t2 = f"torch {short(v1) if v1 else '1.13'}", f"torch {short(v2) if v2 else '2'}"
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(f"date: {now}; CPU: {cpu}, {cores} cores, flags: {flags.strip()}")
-print(f"steps: MLP {mlp_steps}, GPT {steps} (timed: the second half); 1 thread per rank/process; "
+print(f"steps: MLP {mlp_steps}, MLP at batch 1024 and GPT {steps} (timed: the second half); 1 thread per rank/process; "
       f"OMP_WAIT_POLICY={wait or '(unset)'}; load average before {load0}, after {load1}\n")
-cols = [("mlp", 1), ("gpt", 1), ("gpt", 128)]  # (row, tokens per sample)
-print("| workload | MLP 784-512-512-10, SGD, batch 128: samples/s | char-GPT (kjv_gpt.yaml), AdamW, batch 32: samples/s | char-GPT: tokens/s |")
-print("|---|---|---|---|")
+cols = [("mlp", 1), ("mlp1024", 1), ("gpt", 1), ("gpt", 128)]  # (row, tokens per sample)
+print("| workload | MLP 784-512-512-10, SGD, batch 128: samples/s | the MLP, batch 1024: samples/s "
+      "| char-GPT (kjv_gpt.yaml), AdamW, batch 32: samples/s | char-GPT: tokens/s |")
+print("|---|---|---|---|---|")
 def line(name, cell):
     print(f"| {name} | " + " | ".join(cell(row, per) for row, per in cols) + " |")
 def val(col):

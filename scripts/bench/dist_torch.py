@@ -36,7 +36,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_torch as tt  # noqa: E402  (models, optimisers, batches)
 
-GLOBAL_BATCH = {"mlp": 128, "gpt": 32}
+GLOBAL_BATCH = {"mlp": 128, "mlp1024": 1024, "gpt": 32}
 BLOCK = 128  # the GPT's block_size: tokens per sample
 
 
@@ -55,9 +55,9 @@ def setup(rank, a):
 def train(rank, a):
     setup(rank, a)
     torch.manual_seed(0)  # the same initial model on every rank (DDP also broadcasts rank 0's)
-    model, opt, _, clip = {"mlp": tt.mlp, "gpt": tt.gpt}[a.model]()
+    model, opt, _, clip = {"mlp": tt.mlp, "mlp1024": tt.mlp, "gpt": tt.gpt}[a.model]()
     local = GLOBAL_BATCH[a.model] // a.procs
-    batches = tt.fashion_batches(local) if a.model == "mlp" else tt.token_batches(local, BLOCK)
+    batches = tt.token_batches(local, BLOCK) if a.model == "gpt" else tt.fashion_batches(local)
     torch.manual_seed(1 + rank)  # each rank its own batches
     model.train()
     net = torch.nn.parallel.DistributedDataParallel(model) if a.procs > 1 else model
@@ -118,7 +118,7 @@ def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="what", required=True)
     t = sub.add_parser("train")
-    t.add_argument("model", choices=["mlp", "gpt"])
+    t.add_argument("model", choices=["mlp", "mlp1024", "gpt"])
     t.add_argument("--steps", type=int, default=40)
     t.add_argument("--warmup", type=int, default=10)
     r = sub.add_parser("allreduce")

@@ -1,5 +1,6 @@
-// The MPI process group (OpenMPI): CPU tensors, non-blocking collectives
-// polled against the group's timeout. Built with -DDLT_MPI=ON only.
+// The MPI process group (OpenMPI): CPU tensors, blocking collectives (each
+// Work is done when returned) under a watchdog thread that ends the job when
+// one outlasts the group's timeout. Built with -DDLT_MPI=ON only.
 #pragma once
 
 #include <memory>
