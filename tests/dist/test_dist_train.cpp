@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <array>
 
+#include "dlt/train/checkpoint.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
 #include "dlt/data/h5_writer.h"
@@ -352,6 +353,112 @@ TEST_F(DistTrain, InfoNamesTheRanks) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("ranks:    2 ranks (mpi via mpi, 2 on this node; this is rank 0"));
   EXPECT_THAT(r.output, HasSubstr("this is rank 1"));
+}
+
+// Preemption under Slurm, one process, with a stand-in `scontrol` on PATH:
+// what dlt asks Slurm and what it does with the answers.
+class SlurmRequeue : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data::testing::write_classification(tmp.path("data.h5"), 1001, 64, 12, 3);
+    fs::create_directories(tmp.path("bin"));
+    // Answers `show job` like a requeueable batch job (or per $FAKE_JOB),
+    // and logs every call.
+    data::testing::write_file(tmp.path("bin/scontrol"), fmt::format(R"(#!/bin/sh
+echo "$@" >> {0}
+case "$1" in
+  show) echo "JobId=$4 JobName=t ${{FAKE_JOB:-BatchFlag=1 Requeue=1}} Restarts=0" ;;
+  requeue) exit 0 ;;
+esac
+)",
+                                                                    tmp.path("calls")));
+    fs::permissions(tmp.path("bin/scontrol"), fs::perms::owner_all);
+  }
+
+  // `dlt train` under the given environment, stopped by SIGUSR1 once it trains.
+  CliResult preempted(const std::string& env, const fs::path& run, const std::string& cfg) {
+    return run_shell(fmt::format("{0} {1} train {2} --run-dir {3} & pid=$!; "
+                                 "until [ -s {3}/metrics.jsonl ]; do sleep 0.05; done; "
+                                 "kill -USR1 $pid; wait $pid",
+                                 env, dlt_binary(), cfg, run.string()));
+  }
+  std::string calls() { return fs::exists(tmp.path("calls")) ? read_file(tmp.path("calls")) : ""; }
+
+  TempDir tmp;
+};
+
+TEST_F(SlurmRequeue, ARequeueableBatchJobRequeuesItselfAfterTheCheckpoint) {
+  const std::string cfg = write_mlp(tmp, "job", 16, "steps: 100000");
+  const fs::path run = tmp.path("run");
+  const CliResult r = preempted(fmt::format("PATH={}:$PATH SLURM_JOB_ID=77", tmp.path("bin")), run, cfg);
+  EXPECT_EQ(r.status, 138) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("requeued Slurm job 77"));
+  EXPECT_EQ(calls(), "show job -o 77\nrequeue 77\n");
+  EXPECT_TRUE(fs::exists(run / "checkpoints" / "latest"));
+}
+
+TEST_F(SlurmRequeue, ArrayTasksRequeueThemselvesOnly) {
+  const std::string cfg = write_mlp(tmp, "array", 16, "steps: 100000");
+  const CliResult r = preempted(
+      fmt::format("PATH={}:$PATH SLURM_JOB_ID=57 SLURM_ARRAY_JOB_ID=50 SLURM_ARRAY_TASK_ID=7", tmp.path("bin")),
+      tmp.path("run"), cfg);
+  EXPECT_EQ(r.status, 138) << r.output;
+  EXPECT_EQ(calls(), "show job -o 57\nrequeue 50_7\n");
+}
+
+TEST_F(SlurmRequeue, AJobWithoutRequeueOrScontrolIsNotRequeued) {
+  const std::string cfg = write_mlp(tmp, "plain", 16, "steps: 100000");
+  const CliResult no = preempted(fmt::format("PATH={}:$PATH SLURM_JOB_ID=78 FAKE_JOB='BatchFlag=1 Requeue=0'",
+                                             tmp.path("bin")),
+                                 tmp.path("a"), cfg);
+  EXPECT_EQ(no.status, 138) << no.output;
+  EXPECT_THAT(no.output, HasSubstr("job 78 was submitted without --requeue; not requeueing"));
+  EXPECT_EQ(calls(), "show job -o 78\n");
+  // No scontrol at all (a container): the checkpoint is written, exit 75 says so.
+  const CliResult none = preempted("PATH=/nonexistent SLURM_JOB_ID=79", tmp.path("b"), cfg);
+  EXPECT_EQ(none.status, 75) << none.output;
+  EXPECT_THAT(none.output, HasSubstr("scontrol is not on PATH"));
+  EXPECT_TRUE(fs::exists(fs::path(tmp.path("b")) / "checkpoints" / "latest"));
+  // train.requeue: never asks nothing.
+  const CliResult never = preempted(fmt::format("PATH={}:$PATH SLURM_JOB_ID=80", tmp.path("bin")), tmp.path("c"),
+                                    cfg + " --set train.requeue=never");
+  EXPECT_EQ(never.status, 138) << never.output;
+  EXPECT_EQ(calls(), "show job -o 78\n");
+}
+
+// The requeued job runs the same command again: with SLURM_RESTART_COUNT > 0
+// it continues the run (no --resume), and ends where an uninterrupted run does.
+TEST_F(SlurmRequeue, ARestartedJobResumesByItselfAndEndsIdentically) {
+  const std::string cfg = write_mlp(tmp, "restart", 16, "steps: 3000");
+  const fs::path ref = tmp.path("ref"), run = tmp.path("run");
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, ref.string())).status, 0);
+  const std::string set = " --set checkpoint.every=0";
+  const CliResult first = preempted(fmt::format("PATH={}:$PATH SLURM_JOB_ID=81", tmp.path("bin")), run, cfg + set);
+  ASSERT_EQ(first.status, 138) << first.output;
+  const CliResult again = run_shell(fmt::format("PATH={}:$PATH SLURM_JOB_ID=81 SLURM_RESTART_COUNT=1 {} train {} "
+                                                "--run-dir {}{}",
+                                                tmp.path("bin"), dlt_binary(), cfg, run.string(), set));
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("Slurm job 81 restarted (restart 1): resuming the run"));
+  EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
+}
+
+// Slurm's time limit sends SIGTERM twice (then SIGKILL): one checkpoint,
+// exit 143, and the run resumes from it.
+TEST_F(SlurmRequeue, ASecondSigtermChangesNothing) {
+  const std::string cfg = write_mlp(tmp, "twice", 16, "steps: 3000");
+  const fs::path ref = tmp.path("ref"), run = tmp.path("run");
+  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, ref.string())).status, 0);
+  const CliResult r = run_shell(fmt::format("{0} train {1} --run-dir {2} --set checkpoint.every=0 & pid=$!; "
+                                            "until [ -s {2}/metrics.jsonl ]; do sleep 0.05; done; "
+                                            "kill -TERM $pid; kill -TERM $pid; wait $pid",
+                                            dlt_binary(), cfg, run.string()));
+  EXPECT_EQ(r.status, 143) << r.output;
+  EXPECT_EQ(CheckpointStore(run / "checkpoints").steps().size(), 1u);
+  const CliResult resumed = run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0 --resume", cfg,
+                                                run.string()));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
 }
 
 }  // namespace
