@@ -13,10 +13,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 
 # The reference readers our files are checked with (PyPI, for plain python3).
-if ! python3 -c "import safetensors, numpy" >/dev/null 2>&1; then
-  echo "test: installing the safetensors Python package for the interop tests"
-  python3 -m pip install --quiet safetensors numpy ||
-    echo "test: could not install safetensors: its interop test will be skipped"
+if ! python3 -c "import safetensors, numpy, tensorboard" >/dev/null 2>&1; then
+  echo "test: installing the safetensors and tensorboard Python packages for the interop tests"
+  python3 -m pip install --quiet safetensors numpy tensorboard ||
+    echo "test: could not install safetensors/tensorboard: their interop tests will be skipped"
 fi
 
 build_dir="${DLT_BUILD_DIR:-build}"

@@ -11,8 +11,6 @@
 #include <map>
 #include <regex>
 
-#include <sys/wait.h>
-#include <array>
 
 #include "dlt/train/checkpoint.h"
 #include "dlt/train/file_io.h"
@@ -30,7 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using data::testing::TempDir;
 using dlt::testing::CliResult;
+using dlt::testing::dlt_program;
 using dlt::testing::run_dlt;
+using dlt::testing::run_shell;
 using dlt::testing::train_losses;
 using ::testing::HasSubstr;
 
@@ -39,25 +39,10 @@ bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 
 #define SKIP_WITHOUT_MPI()                                                      \
   if (!have_mpirun()) GTEST_SKIP() << "mpirun not found (Debian package openmpi-bin)"
 
-std::string dlt_binary() {
-  const char* carried = std::getenv("DLT_BIN");
-  return carried && *carried ? carried : DLT_BINARY;
-}
-
-// A shell command's status and output (stdout and stderr together).
-CliResult run_shell(const std::string& cmd) {
-  FILE* pipe = popen(("(" + cmd + ") 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 // `dlt ARGS` on n ranks through `dlt launch`; the timeout turns a hang into
 // a failure (exit 124) instead of a stuck suite.
 CliResult run_ranks(int n, const std::string& args, int timeout_s = 120) {
-  return run_shell(fmt::format("timeout -k 5 {} {} launch -n {} {}", timeout_s, dlt_binary(), n, args));
+  return run_shell(fmt::format("timeout -k 5 {} {} launch -n {} {}", timeout_s, dlt_program(), n, args));
 }
 
 // mpirun's own line, for what `dlt launch` cannot express (one config per rank).
@@ -251,7 +236,7 @@ TEST_F(DistTrain, ASignalOnOneRankStopsAllAndResumeIsExact) {
       "{3} launch -n 2 train {0} --run-dir {1} {2} & pid=$!; "
       "until [ -s {1}/metrics.jsonl ]; do sleep 0.05; done; sleep 0.3; "
       "kill -TERM $(pgrep -f '^{3} train' | tail -1); wait $pid; exit $?",
-      cfg, run.string(), set, dlt_binary()));
+      cfg, run.string(), set, dlt_program()));
   EXPECT_NE(stopped.status, 0) << stopped.output;
   EXPECT_THAT(stopped.output, HasSubstr("stopped by SIGTERM after step"));
   const CliResult resumed = run_ranks(2, fmt::format("train {} --run-dir {} {} --resume", cfg, run.string(), set));
@@ -305,7 +290,7 @@ TEST_F(DistTrain, RanksWithDifferentConfigsFailFast) {
   const std::string a = write_mlp(tmp, "same"), b = write_mlp(tmp, "other", 17);
   const CliResult mixed = run_shell(fmt::format("timeout -k 5 60 {0} -n 1 {1} train {2} --run-dir {4} : -n 1 {1} "
                                                 "train {3} --run-dir {4}",
-                                                mpirun(), dlt_binary(), a, b, tmp.path("mixed")));
+                                                mpirun(), dlt_program(), a, b, tmp.path("mixed")));
   EXPECT_NE(mixed.status, 0);
   EXPECT_NE(mixed.status, 124) << "stopped by the timeout: a hang";
   EXPECT_THAT(mixed.output, HasSubstr("rank 1 was started with a different configuration than rank 0"));
@@ -319,7 +304,7 @@ std::pair<CliResult, int> hit_one_rank(const std::string& args, const fs::path& 
       "until [ -s {2}/metrics.jsonl ]; do sleep 0.05; done; "
       "kill -{3} $(pgrep -f '^{0} train' | tail -1); start=$(date +%s); "
       "wait $pid; status=$?; echo \"ended after $(( $(date +%s) - start )) s\"; exit $status",
-      dlt_binary(), args, run.string(), signal));
+      dlt_program(), args, run.string(), signal));
   std::smatch m;
   const bool found = std::regex_search(r.output, m, std::regex(R"(ended after (\d+) s)"));
   EXPECT_TRUE(found) << r.output;
@@ -380,7 +365,7 @@ esac
     return run_shell(fmt::format("{0} {1} train {2} --run-dir {3} & pid=$!; "
                                  "until [ -s {3}/metrics.jsonl ]; do sleep 0.05; done; "
                                  "kill -USR1 $pid; wait $pid",
-                                 env, dlt_binary(), cfg, run.string()));
+                                 env, dlt_program(), cfg, run.string()));
   }
   std::string calls() { return fs::exists(tmp.path("calls")) ? read_file(tmp.path("calls")) : ""; }
 
@@ -437,7 +422,7 @@ TEST_F(SlurmRequeue, ARestartedJobResumesByItselfAndEndsIdentically) {
   ASSERT_EQ(first.status, 138) << first.output;
   const CliResult again = run_shell(fmt::format("PATH={}:$PATH SLURM_JOB_ID=81 SLURM_RESTART_COUNT=1 {} train {} "
                                                 "--run-dir {}{}",
-                                                tmp.path("bin"), dlt_binary(), cfg, run.string(), set));
+                                                tmp.path("bin"), dlt_program(), cfg, run.string(), set));
   ASSERT_EQ(again.status, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr("Slurm job 81 restarted (restart 1): resuming the run"));
   EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
@@ -452,7 +437,7 @@ TEST_F(SlurmRequeue, ASecondSigtermChangesNothing) {
   const CliResult r = run_shell(fmt::format("{0} train {1} --run-dir {2} --set checkpoint.every=0 & pid=$!; "
                                             "until [ -s {2}/metrics.jsonl ]; do sleep 0.05; done; "
                                             "kill -TERM $pid; kill -TERM $pid; wait $pid",
-                                            dlt_binary(), cfg, run.string()));
+                                            dlt_program(), cfg, run.string()));
   EXPECT_EQ(r.status, 143) << r.output;
   EXPECT_EQ(CheckpointStore(run / "checkpoints").steps().size(), 1u);
   const CliResult resumed = run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0 --resume", cfg,

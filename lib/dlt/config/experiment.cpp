@@ -403,6 +403,14 @@ CheckpointSpec read_checkpoint(const Node& n, const DataSpec& data, const std::s
   return c;
 }
 
+LoggingSpec read_logging(const Node& n) {
+  n.check_keys({"tensorboard", "histograms"});
+  LoggingSpec l;
+  l.tensorboard = bool_or(n, "tensorboard", l.tensorboard);
+  l.histograms = int_or(n, "histograms", 0, 0);
+  return l;
+}
+
 bool is_run_name(const std::string& s) {
   return !s.empty() && s != "." && s != ".." && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
@@ -418,7 +426,7 @@ Node absent_node(const std::string& path) {
 ExperimentSpec parse_experiment(const Node& root) {
   if (root.is_null()) root.fail("the experiment is empty (expected a map with data, model, optim and train)");
   root.check_keys({"name", "seed", "run_dir", "data", "model", "loss", "optim", "schedule", "train",
-                   "checkpoint", "expect"});
+                   "checkpoint", "logging", "expect"});
   ExperimentSpec spec;
   spec.source = root.file();
   if (const auto n = root.find("name"); n && !n->is_null()) {
@@ -442,6 +450,7 @@ ExperimentSpec parse_experiment(const Node& root) {
   spec.schedule = read_schedule(section_or_empty(root, "schedule"), spec.optim);
   spec.train = read_train(root.at("train"), spec.data);
   spec.checkpoint = read_checkpoint(section_or_empty(root, "checkpoint"), spec.data, spec.run_dir);
+  spec.logging = read_logging(section_or_empty(root, "logging"));
   spec.expect = section_or_empty(root, "expect");
   return spec;
 }

@@ -218,6 +218,15 @@ struct CheckpointSpec {
   bool operator==(const CheckpointSpec&) const = default;
 };
 
+// ---- logging ----
+
+struct LoggingSpec {
+  bool tensorboard = true;  // an events.out.tfevents.* file in the run folder
+  int64_t histograms = 0;   // >= 0: weight and gradient histograms every N steps (0: none)
+
+  bool operator==(const LoggingSpec&) const = default;
+};
+
 // ---- the experiment ----
 
 // An empty (null) Node standing for an absent section, named by `path`.
@@ -236,6 +245,7 @@ struct ExperimentSpec {
   ScheduleSpec schedule;
   TrainSpec train;             // required
   CheckpointSpec checkpoint;
+  LoggingSpec logging;
   Node expect = absent_node("expect");  // optional: metric bounds for recipes, kept as YAML
 };
 

@@ -211,6 +211,10 @@ std::string resolved_yaml(const ExperimentSpec& spec) {
   put_schedule(out, spec.schedule);
   put_train(out, spec.train);
   put_checkpoint(out, spec.checkpoint);
+  out << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
+  put(out, "tensorboard", spec.logging.tensorboard);
+  put(out, "histograms", spec.logging.histograms);
+  out << YAML::EndMap;
   if (!spec.expect.is_null()) {
     out << YAML::Key << "expect" << YAML::Value;
     put_yaml(out, spec.expect.yaml());

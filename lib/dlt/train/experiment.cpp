@@ -182,6 +182,7 @@ std::string resume_hash(const ExperimentSpec& spec) {
   s.data.prefetch = 0;
   s.train.device = "auto";  // a run may continue on another device
   s.train.distributed = {};   // ... on another number of ranks, with or without ZeRO-1
+  s.logging = {};             // ... and log differently
   s.train.requeue = config::Requeue::auto_;
   return fmt::format("{:016x}", config::config_hash(s));
 }
@@ -290,6 +291,11 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.config_hash = resume_hash(spec);
   to.stop_after = stop_after;
   to.device = config::train_device(spec.train.device);
+  to.log.tensorboard = spec.logging.tensorboard;
+  to.log.histograms_every = spec.logging.histograms;
+  to.log.tokens_per_sample = spec.data.kind == config::DataKind::tokens ? spec.data.block_size : 0;
+  to.log.config_yaml = config::resolved_yaml(spec);
+  to.log.hparams = leaf_values(to.log.config_yaml);
   // Gradients of a GPU run travel through NCCL, each rank on its own GPU;
   // CPU numbers (losses, flags) through MPI. Outlives the trainer below.
   std::unique_ptr<dist::ProcessGroup> gpu_group;

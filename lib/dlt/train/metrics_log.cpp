@@ -20,6 +20,7 @@ Json MetricsRecord::to_json() const {
   if (perplexity) j.set("perplexity", Json::number(*perplexity));
   if (lr) j.set("lr", Json::number(*lr));
   if (samples_per_s) j.set("samples_per_s", Json::number(*samples_per_s));
+  if (grad_norm) j.set("grad_norm", Json::number(*grad_norm));
   return j;
 }
 

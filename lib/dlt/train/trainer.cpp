@@ -79,7 +79,7 @@ void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
     line += fmt::format(" perplexity {:.3f}", *r.perplexity);
   }
   progress_.message(line);
-  if (metrics_) metrics_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
+  if (log_) log_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
                    .accuracy = r.accuracy, .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}});
 }
 
@@ -184,7 +184,7 @@ void Trainer::start_fresh() {
 
 TrainResult Trainer::run() {
   if (!resumed_ && !started_) start_fresh();
-  if (is_main()) metrics_.emplace(run_dir_ / "metrics.jsonl", resumed_ ? std::optional<int64_t>(step_) : std::nullopt);
+  if (is_main()) log_.emplace(run_dir_, resumed_ ? std::optional<int64_t>(step_) : std::nullopt, options_.log);
   dist::DataParallel* dp = parts_.data_parallel.get();
   // Same configuration and model everywhere, then rank 0's weights everywhere.
   if (dp) dp->synchronize_start(options_.config_hash);
@@ -282,12 +282,15 @@ TrainResult Trainer::run() {
     if (step_ % options_.log_every == 0 || step_ == options_.total_steps) {
       const double mean = window_steps > 0 ? window_loss / double(window_steps) : NAN;
       last_metrics_["train/loss"] = mean;
-      if (metrics_) metrics_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
-                       .perplexity = {}, .lr = lr, .samples_per_s = rate});
+      if (log_)
+        log_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
+                     .perplexity = {}, .lr = lr, .samples_per_s = rate, .grad_norm = norm});
       window_start = std::chrono::steady_clock::now();
       window_samples = window_steps = 0;
       window_loss = 0;
     }
+
+    if (log_) log_->histograms(step_, parts_.model->named_parameters());
 
     const bool epoch_ended = cursor_.epoch != epoch;
     const bool last = step_ == options_.total_steps;
@@ -310,7 +313,10 @@ TrainResult Trainer::run() {
       break;
     }
   }
-  if (step_ == options_.total_steps) save_checkpoint();
+  if (step_ == options_.total_steps) {
+    save_checkpoint();
+    if (log_) log_->finished();
+  }
   progress_.finish();
   result.step = step_;
   return result;

@@ -24,7 +24,7 @@
 #include "dlt/optim/optimizer.h"
 #include "dlt/train/checkpoint.h"
 #include "dlt/train/evaluate.h"
-#include "dlt/train/metrics_log.h"
+#include "dlt/train/run_log.h"
 #include "dlt/train/progress.h"
 #include "dlt/train/signals.h"
 
@@ -45,6 +45,7 @@ struct TrainerOptions {
   int64_t stop_after = 0;        // > 0: stop after this step as a signal would (checkpoint
                                  // written), so a test or recipe can interrupt exactly there
   Device device = Device::cpu();  // the model (moved there by the trainer) and batches
+  RunLogOptions log;              // TensorBoard, histograms, the config it shows
 };
 
 struct TrainerParts {
@@ -118,7 +119,7 @@ class Trainer {
   std::filesystem::path run_dir_;
   CheckpointStore store_;
   Progress progress_;
-  std::optional<MetricsLog> metrics_;
+  std::optional<RunLog> log_;  // rank 0 only
   int64_t step_ = 0;
   data::Cursor cursor_;  // of the next training batch
   int64_t last_saved_step_ = -1;
