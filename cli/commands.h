@@ -13,6 +13,7 @@ void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_recipe_command(CLI::App& app);
 void add_launch_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 // The status main returns when a command succeeds: `dlt train` sets 128 +
 // the signal that stopped it after writing a checkpoint (see train/signals.h).

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   dlt::cli::add_predict_command(app);
   dlt::cli::add_recipe_command(app);
   dlt::cli::add_launch_command(app);
+  dlt::cli::add_report_command(app);
   if (argc <= 1) {
     std::cerr << app.help() << std::flush;
     return 2;

@@ -1,6 +1,7 @@
 // metrics.jsonl in the run folder: one JSON object per line,
 //   {"step": 200, "epoch": 1, "split": "val", "loss": 0.41, "accuracy": 0.86,
-//    "perplexity": null, "lr": 0.001, "samples_per_s": 5123.4, "grad_norm": 1.7}
+//    "perplexity": null, "lr": 0.001, "samples_per_s": 5123.4, "grad_norm": 1.7,
+//    "time": 1796519670.7}
 // Keys whose value a record lacks are left out (perplexity only for language
 // models, accuracy only for classifiers, lr and samples/s only for train).
 // Each line is flushed as it is written, so `tail -f` and a crash both see
@@ -24,6 +25,7 @@ struct MetricsRecord {
   double loss = 0;
   std::optional<double> accuracy, perplexity, lr, samples_per_s;
   std::optional<double> grad_norm;  // train: the last step's gradient norm, before clipping
+  std::optional<double> time;       // when it was written (Unix seconds)
 
   Json to_json() const;
 };

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <chrono>
 
 #include "dlt/core/grad_mode.h"
 
@@ -24,7 +25,9 @@ RunLog::RunLog(const std::filesystem::path& run_dir, std::optional<int64_t> resu
   events_->session_start(options_.hparams);
 }
 
-void RunLog::write(const MetricsRecord& r) {
+void RunLog::write(const MetricsRecord& record) {
+  MetricsRecord r = record;
+  r.time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   metrics_.write(r);
   if (!events_) return;
   const std::string s = r.split + "/";

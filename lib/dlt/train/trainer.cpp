@@ -79,8 +79,9 @@ void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
     line += fmt::format(" perplexity {:.3f}", *r.perplexity);
   }
   progress_.message(line);
-  if (log_) log_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss,
-                   .accuracy = r.accuracy, .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}});
+  if (log_)
+    log_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss, .accuracy = r.accuracy,
+                 .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}, .grad_norm = {}, .time = {}});
 }
 
 // ---- checkpoints -----------------------------------------------------------------------
@@ -284,7 +285,7 @@ TrainResult Trainer::run() {
       last_metrics_["train/loss"] = mean;
       if (log_)
         log_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
-                     .perplexity = {}, .lr = lr, .samples_per_s = rate, .grad_norm = norm});
+                     .perplexity = {}, .lr = lr, .samples_per_s = rate, .grad_norm = norm, .time = {}});
       window_start = std::chrono::steady_clock::now();
       window_samples = window_steps = 0;
       window_loss = 0;
