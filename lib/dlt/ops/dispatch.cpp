@@ -1,4 +1,5 @@
 #include "dlt/ops/dispatch.h"
+#include "dlt/ops/flops.h"
 #include "dlt/ops/op_profile.h"
 
 #include <array>
@@ -101,6 +102,7 @@ void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void*
     profile_op(op, in, device, [&] { fn(KernelCall{op, in, out, attrs}); });
   else
     fn(KernelCall{op, in, out, attrs});
+  if (flop_count_enabled()) add_flops(op_flops(op, in, out, attrs));
   // NoGrad ops (comparisons, argmax) give results without history.
   if (needs_formula(op) && should_record(in)) record(op, in, out, attrs);
 }

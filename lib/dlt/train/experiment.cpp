@@ -296,6 +296,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.log.tokens_per_sample = spec.data.kind == config::DataKind::tokens ? spec.data.block_size : 0;
   to.log.config_yaml = config::resolved_yaml(spec);
   to.log.hparams = leaf_values(to.log.config_yaml);
+  to.peak = peak_flops(to.device, spec.train.precision == config::Precision::tf32);
   // Gradients of a GPU run travel through NCCL, each rank on its own GPU;
   // CPU numbers (losses, flags) through MPI. Outlives the trainer below.
   std::unique_ptr<dist::ProcessGroup> gpu_group;
@@ -383,6 +384,10 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     write_file_atomic(run_dir / "config.resolved.yaml", config::resolved_yaml(spec));
     fmt::print(stderr, "{}: {} parameters, {} steps on {}, run folder {}\n", spec.name,
                nn::thousands(model.module->num_parameters()), to.total_steps, to.device, run_dir.string());
+    if (to.peak)
+      fmt::print(stderr, "MFU against a peak of {:.4g} TFLOP/s ({})\n", to.peak->flops_per_s / 1e12, to.peak->source);
+    else
+      fmt::print(stderr, "FLOP/s only: no peak known for {} (not in the GPU table)\n", to.device);
     if (dp) {
       const auto& buckets = dp->reducer().buckets();
       fmt::print(stderr,

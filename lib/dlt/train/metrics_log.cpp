@@ -21,6 +21,8 @@ Json MetricsRecord::to_json() const {
   if (lr) j.set("lr", Json::number(*lr));
   if (samples_per_s) j.set("samples_per_s", Json::number(*samples_per_s));
   if (grad_norm) j.set("grad_norm", Json::number(*grad_norm));
+  if (tflops) j.set("tflops", Json::number(*tflops));
+  if (mfu) j.set("mfu", Json::number(*mfu));
   if (time) j.set("time", Json::number(*time));
   return j;
 }

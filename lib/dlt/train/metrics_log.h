@@ -25,6 +25,7 @@ struct MetricsRecord {
   double loss = 0;
   std::optional<double> accuracy, perplexity, lr, samples_per_s;
   std::optional<double> grad_norm;  // train: the last step's gradient norm, before clipping
+  std::optional<double> tflops, mfu;  // train: achieved TFLOP/s of the job and its share of the peak
   std::optional<double> time;       // when it was written (Unix seconds)
 
   Json to_json() const;

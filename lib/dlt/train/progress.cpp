@@ -32,8 +32,8 @@ std::string Progress::status(int64_t step, int64_t epoch, double loss, double lr
   const double elapsed = std::chrono::duration<double>(now - started_).count();
   const int64_t done = step - first_step_ + 1;
   const double eta = done > 0 ? elapsed / double(done) * double(total_ - step) : NAN;
-  return fmt::format("epoch {} loss {:.4f} lr {:.3g} {:.0f} samples/s eta {}", epoch, loss, lr, samples_per_s,
-                     format_duration(eta));
+  return fmt::format("epoch {} loss {:.4f} lr {:.3g} {:.0f} samples/s{} eta {}", epoch, loss, lr, samples_per_s,
+                     flops_, format_duration(eta));
 }
 
 void Progress::update(int64_t step, int64_t epoch, double loss, double lr, double samples_per_s,
@@ -56,6 +56,12 @@ void Progress::update(int64_t step, int64_t epoch, double loss, double lr, doubl
   std::fflush(out_);
   printed_ = true;
   last_print_ = now;
+}
+
+void Progress::set_flops(double flops_per_s, std::optional<double> mfu) {
+  flops_ = flops_per_s >= 1e12 ? fmt::format(" {:.3g} TFLOP/s", flops_per_s / 1e12)
+                               : fmt::format(" {:.3g} GFLOP/s", flops_per_s / 1e9);
+  if (mfu) flops_ += fmt::format(" {:.0f}% MFU", 100 * *mfu);
 }
 
 void Progress::message(std::string_view line) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,8 @@ class Progress {
   // After step `step`; `now` is for tests (default: the clock).
   void update(int64_t step, int64_t epoch, double loss, double lr, double samples_per_s,
               Clock::time_point now = Clock::now());
+  // The achieved FLOP/s and MFU (when known) shown from now on in the status.
+  void set_flops(double flops_per_s, std::optional<double> mfu);
   // A line of its own; a bar being drawn is cleared first and redrawn later.
   void message(std::string_view line);
   void finish();  // ends the bar's line
@@ -47,6 +50,7 @@ class Progress {
   int64_t first_step_ = 0, total_ = 0;
   Clock::time_point started_{}, last_print_{};
   bool printed_ = false;
+  std::string flops_;  // " 1.2 TFLOP/s 31% MFU"
   std::string bar_;  // the line currently drawn (interactive)
 };
 

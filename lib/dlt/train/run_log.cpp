@@ -36,6 +36,8 @@ void RunLog::write(const MetricsRecord& record) {
   if (r.perplexity) v.emplace_back(s + "perplexity", *r.perplexity);
   if (r.lr) v.emplace_back(s + "lr", *r.lr);
   if (r.grad_norm) v.emplace_back(s + "grad_norm", *r.grad_norm);
+  if (r.tflops) v.emplace_back(s + "tflops", *r.tflops);
+  if (r.mfu) v.emplace_back(s + "mfu", *r.mfu);
   if (r.samples_per_s) {
     v.emplace_back(s + "samples_per_s", *r.samples_per_s);
     if (options_.tokens_per_sample > 0)

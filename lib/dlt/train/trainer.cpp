@@ -5,6 +5,7 @@
 
 #include "dlt/core/generator.h"
 #include "dlt/core/grad_mode.h"
+#include "dlt/ops/flops.h"
 #include "dlt/ops/ops.h"
 #include "dlt/optim/clip.h"
 #include "dlt/train/device_batches.h"
@@ -64,7 +65,12 @@ EvalResult Trainer::evaluate() {
   DLT_CHECK(parts_.val_data, "no validation data to evaluate on");
   RankSum rank_sum;
   if (auto dp = parts_.data_parallel) rank_sum = [dp](std::span<double> v) { dp->sum(v); };
-  return train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss, rank_sum);
+  // Training throughput counts the training steps' FLOPs only.
+  const bool counting = ops::flop_count_enabled();
+  ops::enable_flop_count(false);
+  EvalResult r = train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss, rank_sum);
+  ops::enable_flop_count(counting);
+  return r;
 }
 
 void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
@@ -81,7 +87,8 @@ void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
   progress_.message(line);
   if (log_)
     log_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss, .accuracy = r.accuracy,
-                 .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}, .grad_norm = {}, .time = {}});
+                 .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}, .grad_norm = {}, .tflops = {},
+                 .mfu = {}, .time = {}});
 }
 
 // ---- checkpoints -----------------------------------------------------------------------
@@ -208,7 +215,10 @@ TrainResult Trainer::run() {
   const std::vector<Tensor> params = parts_.model->parameters();
   parts_.model->train();
   progress_.start(step_ + 1, options_.total_steps);
+  ops::enable_flop_count(true);
   auto window_start = std::chrono::steady_clock::now();
+  int64_t window_flops = ops::flops_counted();
+  const double ranks = dp ? double(dp->group().world_size()) : 1.0;
   int64_t window_samples = 0, window_steps = 0;
   double window_loss = 0;
 
@@ -283,9 +293,16 @@ TrainResult Trainer::run() {
     if (step_ % options_.log_every == 0 || step_ == options_.total_steps) {
       const double mean = window_steps > 0 ? window_loss / double(window_steps) : NAN;
       last_metrics_["train/loss"] = mean;
+      // FLOP/s of this rank's ops, times the ranks (they all do the same work).
+      const double flops = double(ops::flops_counted() - window_flops) / std::max(seconds_since(window_start), 1e-9);
+      std::optional<double> mfu;
+      if (options_.peak) mfu = flops / options_.peak->flops_per_s;
+      progress_.set_flops(flops * ranks, mfu);
       if (log_)
         log_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
-                     .perplexity = {}, .lr = lr, .samples_per_s = rate, .grad_norm = norm, .time = {}});
+                     .perplexity = {}, .lr = lr, .samples_per_s = rate, .grad_norm = norm,
+                     .tflops = flops * ranks / 1e12, .mfu = mfu, .time = {}});
+      window_flops = ops::flops_counted();
       window_start = std::chrono::steady_clock::now();
       window_samples = window_steps = 0;
       window_loss = 0;

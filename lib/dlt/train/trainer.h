@@ -24,6 +24,7 @@
 #include "dlt/optim/optimizer.h"
 #include "dlt/train/checkpoint.h"
 #include "dlt/train/evaluate.h"
+#include "dlt/train/peak_flops.h"
 #include "dlt/train/run_log.h"
 #include "dlt/train/progress.h"
 #include "dlt/train/signals.h"
@@ -46,6 +47,7 @@ struct TrainerOptions {
                                  // written), so a test or recipe can interrupt exactly there
   Device device = Device::cpu();  // the model (moved there by the trainer) and batches
   RunLogOptions log;              // TensorBoard, histograms, the config it shows
+  std::optional<PeakFlops> peak;  // MFU divides by it (none: FLOP/s only)
 };
 
 struct TrainerParts {
