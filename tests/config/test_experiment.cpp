@@ -271,7 +271,7 @@ TEST(Experiment, UnknownKeysSuggestTheClosest) {
             "exp.yaml:13:24: checkpoint: unknown key 'bset'; did you mean 'best'?");
   EXPECT_EQ(parse_error(kBase + "zzz: 1\n"),
             "exp.yaml:13:1: unknown key 'zzz' (expected one of: name, seed, run_dir, data, model, "
-            "loss, optim, schedule, train, checkpoint, expect)");
+            "loss, optim, schedule, train, checkpoint, logging, expect)");
 }
 
 TEST(Experiment, OptionsOfAnotherVariant) {

@@ -53,13 +53,13 @@ std::optional<double> metric_of(const Json* record, const std::string& key) {
 }
 
 // The records of a metrics.jsonl that a resumed run must repeat exactly:
-// everything but the throughput and the time it was written.
+// everything but the measurements (throughput, FLOP/s, MFU, time written).
 std::vector<std::string> comparable(const fs::path& metrics_jsonl) {
   std::vector<std::string> out;
   for (const Json& r : read_metrics(metrics_jsonl)) {
     Json c = Json::object();
     for (const auto& [k, v] : r.members("record"))
-      if (k != "samples_per_s" && k != "time") c.set(k, v);  // measurements, not results
+      if (k != "samples_per_s" && k != "tflops" && k != "mfu" && k != "time") c.set(k, v);
     out.push_back(c.dump());
   }
   return out;
