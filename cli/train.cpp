@@ -1,5 +1,7 @@
 // dlt train: trains (or resumes) an experiment file. The work happens in
 // lib/dlt/train; this file parses arguments. Exit statuses: signals.h.
+#include <sstream>
+
 #include "cli/commands.h"
 #include "dlt/config/experiment.h"
 #include "dlt/core/allocator.h"
@@ -16,6 +18,7 @@ void add_train_command(CLI::App& app) {
     int64_t dump_batches = 0;
     std::vector<std::string> overrides;
     bool resume = false;
+    std::string profile, profile_steps = "10:20";
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -34,11 +37,24 @@ void add_train_command(CLI::App& app) {
                   "initial and final weights, the batches as fed, the losses")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--dump", a->dump_dir, "Folder of the --dump-batches record (default: <run folder>/dump)");
+  cmd->add_option("--profile", a->profile,
+                  "Write a Chrome trace (Perfetto, chrome://tracing) of some steps: each step, layer forward,\n"
+                  "backward node and op with its shapes, data waits, optimizer, collectives, checkpoints");
+  cmd->add_option("--profile-steps", a->profile_steps, "Steps A:B of the --profile trace (default 10:20)");
   cmd->callback([a] {
     // Handlers first: Slurm's warning signal can come while the ranks start.
     train::install_stop_handlers();
     dist::init_world(dist::detect_launch_env());
     train::set_stop_messages(dist::world().is_main());
+    std::optional<train::ProfileRequest> profile;
+    if (!a->profile.empty()) {
+      int64_t first = 0, last = 0;
+      char colon = 0;
+      std::istringstream in(a->profile_steps);
+      const bool ok = (in >> first >> colon >> last) && colon == ':' && in.peek() == EOF && first >= 1 && last >= first;
+      DLT_CHECK(ok, "--profile-steps {}: expected A:B with 1 <= A <= B, e.g. 10:20", a->profile_steps);
+      profile = train::ProfileRequest{a->profile, first, last};
+    }
     std::vector<std::string> overrides = a->overrides;
     if (!a->run_dir.empty()) overrides.push_back("run_dir=" + a->run_dir);
     const config::ExperimentSpec spec = config::load_experiment(a->file, overrides);
@@ -49,7 +65,7 @@ void add_train_command(CLI::App& app) {
                                 .steps = a->dump_batches};
     else if (!a->dump_dir.empty())
       throw Error("--dump needs --dump-batches N");
-    command_exit_status = train::train_experiment(spec, a->resume, dump);
+    command_exit_status = train::train_experiment(spec, a->resume, dump, 0, profile);
     // A run on a GPU ends with its memory high-water mark (scripts/bench/gpu.sh reads it).
     if (device_count(DeviceType::cuda) > 0 && dist::world().is_main()) {
       const Allocator::Stats s = allocator_for(DeviceType::cuda).stats();

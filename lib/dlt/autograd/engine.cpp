@@ -1,4 +1,5 @@
 #include "dlt/autograd/engine.h"
+#include "dlt/core/trace.h"
 
 #include <queue>
 #include <unordered_map>
@@ -105,7 +106,11 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
           slot = slot.defined() ? add(slot, in[i]) : in[i].clone();
         }
     }
-    std::vector<Tensor> out = node->apply(std::move(in));
+    std::vector<Tensor> out;
+    {
+      const trace::Scope scope("backward", [&] { return node->name(); });
+      out = node->apply(std::move(in));
+    }
     if (!retain_graph) node->release_saved();
     for (size_t i = 0; i < node->next_edges.size() && i < out.size(); ++i) {
       const Edge& e = node->next_edges[i];

@@ -1,4 +1,5 @@
 #include "dlt/data/loader.h"
+#include "dlt/core/trace.h"
 
 #include <algorithm>
 
@@ -78,7 +79,10 @@ Cursor Loader::cursor() const {
 std::optional<Batch> Loader::next() {
   std::unique_lock lock(mu_);
   if (consumed_ >= end_) return std::nullopt;
-  ready_cv_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+  {
+    const trace::Scope scope("data", "wait for a batch");
+    ready_cv_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+  }
   const auto it = ready_.find(consumed_);
   if (it->second.error) std::rethrow_exception(it->second.error);
   Batch batch = std::move(*it->second.batch);

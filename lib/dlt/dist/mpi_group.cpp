@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dlt/core/error.h"
+#include "dlt/core/trace.h"
 
 namespace dlt::dist {
 
@@ -189,6 +190,7 @@ class MpiGroup final : public ProcessGroup {
   // One collective under the watchdog; its time counts as waiting (the
   // rank's own share of the work is small next to waiting for the others).
   template <class F> void run(const char* what, int64_t bytes, F&& collective) {
+    const trace::Scope scope("collective", [&] { return fmt::format("{} {} bytes", what, bytes); });
     ++stats_.collectives;
     stats_.bytes += bytes;
     const auto t0 = std::chrono::steady_clock::now();

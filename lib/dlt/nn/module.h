@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dlt/core/tensor.h"
+#include "dlt/core/trace.h"
 
 namespace dlt::nn {
 
@@ -19,7 +20,11 @@ class Module {
   virtual ~Module() = default;
 
   virtual Tensor forward(const Tensor& x) = 0;
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(), as a "forward" range of the profiler's trace when it records.
+  Tensor operator()(const Tensor& x) {
+    const trace::Scope scope("forward", [this] { return type(); });
+    return forward(x);
+  }
 
   // The layer's registry name ("Linear") and its options for summaries
   // ("in=784, out=512, bias=true").

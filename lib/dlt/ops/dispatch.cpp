@@ -1,4 +1,5 @@
 #include "dlt/ops/dispatch.h"
+#include "dlt/core/trace.h"
 #include "dlt/ops/flops.h"
 #include "dlt/ops/op_profile.h"
 
@@ -98,10 +99,22 @@ void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void*
   const KernelFn fn = find_kernel(op, device.type);
   DLT_CHECK(fn != nullptr, "op '{}' has no kernel for device {} in this build", op_name(op),
             device_type_name(device.type));
-  if (op_profile_enabled()) [[unlikely]]
-    profile_op(op, in, device, [&] { fn(KernelCall{op, in, out, attrs}); });
-  else
-    fn(KernelCall{op, in, out, attrs});
+  auto call = [&] {
+    if (op_profile_enabled()) [[unlikely]]
+      profile_op(op, in, device, [&] { fn(KernelCall{op, in, out, attrs}); });
+    else
+      fn(KernelCall{op, in, out, attrs});
+  };
+  if (trace::recording()) [[unlikely]] {
+    const trace::Scope scope("op", [&] {  // "matmul [8, 784] [784, 256]"
+      std::string label = op_name(op);
+      for (const Tensor& t : in) label += " " + (t.defined() ? shape_str(t.shape()) : "-");
+      return label;
+    });
+    call();
+  } else {
+    call();
+  }
   if (flop_count_enabled()) add_flops(op_flops(op, in, out, attrs));
   // NoGrad ops (comparisons, argmax) give results without history.
   if (needs_formula(op) && should_record(in)) record(op, in, out, attrs);

@@ -250,7 +250,7 @@ int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
 }  // namespace
 
 int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump,
-                     int64_t stop_after) {
+                     int64_t stop_after, const std::optional<ProfileRequest>& profile) {
   DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
   dist::ProcessGroup& group = dist::world();
   const bool distributed = group.world_size() > 1, main_rank = group.is_main();
@@ -297,6 +297,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.log.config_yaml = config::resolved_yaml(spec);
   to.log.hparams = leaf_values(to.log.config_yaml);
   to.peak = peak_flops(to.device, spec.train.precision == config::Precision::tf32);
+  to.profile = profile;
   // Gradients of a GPU run travel through NCCL, each rank on its own GPU;
   // CPU numbers (losses, flags) through MPI. Outlives the trainer below.
   std::unique_ptr<dist::ProcessGroup> gpu_group;

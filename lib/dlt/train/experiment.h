@@ -63,7 +63,9 @@ int64_t predict_to_file(const config::ExperimentSpec& spec, const std::filesyste
 // the exit status (0, or 128 + signal when a signal stopped the run).
 // `dump`: record the first steps of a fresh run (batch_dump.h).
 // stop_after > 0 ends the run after that step with a checkpoint, as if interrupted.
+// `profile`: a Chrome trace of those steps (`dlt train --profile`).
 int train_experiment(const config::ExperimentSpec& spec, bool resume,
-                     const std::optional<DumpRequest>& dump = {}, int64_t stop_after = 0);
+                     const std::optional<DumpRequest>& dump = {}, int64_t stop_after = 0,
+                     const std::optional<ProfileRequest>& profile = {});
 
 }  // namespace dlt::train

@@ -5,10 +5,12 @@
 
 #include "dlt/core/generator.h"
 #include "dlt/core/grad_mode.h"
+#include "dlt/core/trace.h"
 #include "dlt/ops/flops.h"
 #include "dlt/ops/ops.h"
 #include "dlt/optim/clip.h"
 #include "dlt/train/device_batches.h"
+#include "dlt/train/file_io.h"
 
 namespace dlt::train {
 
@@ -107,6 +109,7 @@ TrainState Trainer::state() const {
 
 void Trainer::save_checkpoint() {
   if (last_saved_step_ == step_) return;
+  const trace::Scope scope("checkpoint", "checkpoint");
   dist::DataParallel* dp = parts_.data_parallel.get();
   // Whole: gathered from the ranks' slices under ZeRO-1, so any world size can resume it.
   const auto optimizer_state = dp ? dp->optimizer_state() : parts_.optimizer->state_dict();
@@ -171,6 +174,15 @@ void Trainer::apply_lr() {
   for (optim::ParamGroup& g : parts_.optimizer->groups()) g.lr = g.base_lr * factor;
 }
 
+void Trainer::write_profile() {
+  const std::string json = trace::stop();
+  if (!is_main() || !options_.profile) return;
+  write_file_atomic(options_.profile->path, json);
+  progress_.message(fmt::format("profile of steps {} to {} written to {} (open it in Perfetto or chrome://tracing)",
+                                options_.profile->first, std::min(step_, options_.profile->last),
+                                options_.profile->path.string()));
+}
+
 StopRequest Trainer::agreed_stop(const double* flags) const {
   // In order of precedence: an interrupt, then a termination, then the warning.
   if (flags[0] > 0) return StopRequest::interrupt;
@@ -222,7 +234,11 @@ TrainResult Trainer::run() {
   int64_t window_samples = 0, window_steps = 0;
   double window_loss = 0;
 
+  const std::optional<ProfileRequest>& profile = options_.profile;
   while (step_ < options_.total_steps) {
+    if (profile && step_ + 1 == profile->first) trace::start();
+    std::optional<trace::Scope> step_range;
+    step_range.emplace("step", [&] { return fmt::format("step {}", step_ + 1); });
     const int64_t epoch = cursor_.epoch;
     parts_.model->zero_grad();
     if (dp) dp->broadcast_buffers();
@@ -231,14 +247,21 @@ TrainResult Trainer::run() {
     // ranks' summed gradients are those of the global batch's mean loss.
     std::vector<std::pair<Tensor, double>> losses;  // read once the backward passes are queued
     for (int64_t a = 0; a < A; ++a) {
-      std::optional<DeviceBatch> batch = batches.next();
+      std::optional<DeviceBatch> batch = [&] {
+        const trace::Scope scope("data", "next batch");
+        return batches.next();
+      }();
       DLT_ASSERT(batch, "the loader ended before step {}", step_ + 1);
       if (parts_.on_batch) parts_.on_batch(step_ + 1, batch->host);
       const int64_t local = int64_t(batch->host.indices.size()), global = batch->host.global_size;
       if (dp) dp->prepare(/*sync=*/a == A - 1);
       if (local > 0) {  // a rank may get no sample of a short last batch
         const Tensor out = (*parts_.model)(batch->fields.at(0));
-        const BatchLoss b = compute_loss(options_.loss, out, batch->fields.at(1), /*count_correct=*/false);
+        const BatchLoss b = [&] {
+          const trace::Scope scope("forward", "loss");
+          return compute_loss(options_.loss, out, batch->fields.at(1), /*count_correct=*/false);
+        }();
+        const trace::Scope scope("backward", "backward pass");
         const double share = local == global ? 1.0 : double(local) / double(global);
         losses.emplace_back(b.loss.detach(), share);
         if (share != 1.0)
@@ -249,7 +272,10 @@ TrainResult Trainer::run() {
       window_samples += global;
       cursor_ = batch->after;
     }
-    if (dp) dp->finish_backward();
+    if (dp) {
+      const trace::Scope scope("collective", "gradient buckets");
+      dp->finish_backward();
+    }
     double loss = 0;
     for (const auto& [l, share] : losses) loss += l.item<double>() * share / double(A);
     StopRequest stop = StopRequest::none;
@@ -277,6 +303,7 @@ TrainResult Trainer::run() {
       parts_.model->zero_grad();
     } else {
       apply_lr();
+      const trace::Scope scope("optimizer", "optimizer step");
       if (dp)
         dp->step();
       else
@@ -314,10 +341,13 @@ TrainResult Trainer::run() {
     const bool last = step_ == options_.total_steps;
     if (parts_.val_data &&
         ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || epoch_ended || last)) {
+      const trace::Scope scope("evaluate", "evaluation");
       result.last_eval = evaluate();
       report_eval(*result.last_eval, epoch);
     }
     if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
+    step_range.reset();
+    if (profile && step_ == profile->last) write_profile();
     if (!dp) stop = stop_requested();
     if (stop != StopRequest::none) {
       save_checkpoint();
@@ -335,6 +365,7 @@ TrainResult Trainer::run() {
     save_checkpoint();
     if (log_) log_->finished();
   }
+  if (trace::recording()) write_profile();  // the run ended inside the profiled steps
   progress_.finish();
   result.step = step_;
   return result;

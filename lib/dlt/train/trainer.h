@@ -31,6 +31,12 @@
 
 namespace dlt::train {
 
+// `dlt train --profile FILE --profile-steps A:B`: a Chrome trace of steps A to B.
+struct ProfileRequest {
+  std::filesystem::path path;
+  int64_t first = 10, last = 20;
+};
+
 struct TrainerOptions {
   LossOptions loss;
   int64_t total_steps = 0;       // optimizer steps of the whole run (> 0)
@@ -48,6 +54,7 @@ struct TrainerOptions {
   Device device = Device::cpu();  // the model (moved there by the trainer) and batches
   RunLogOptions log;              // TensorBoard, histograms, the config it shows
   std::optional<PeakFlops> peak;  // MFU divides by it (none: FLOP/s only)
+  std::optional<ProfileRequest> profile;
 };
 
 struct TrainerParts {
@@ -108,6 +115,7 @@ class Trainer {
 
  private:
   void apply_lr();
+  void write_profile();  // stops the recorder; rank 0 writes the trace
   void save_checkpoint();
   bool is_main() const { return !parts_.data_parallel || parts_.data_parallel->group().is_main(); }
   // The stop request every rank acts on: the first one any rank received

@@ -18,7 +18,7 @@ Residual::Residual(ResidualParts parts, const Shape& input_shape, BuildContext&)
 }
 
 Tensor Residual::forward(const Tensor& x) {
-  return add(body->forward(x), projection ? projection->forward(x) : x);
+  return add((*body)(x), projection ? (*projection)(x) : x);
 }
 
 std::string Residual::describe() const { return projection ? "projection" : "identity skip"; }
