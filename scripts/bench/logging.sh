@@ -8,7 +8,8 @@
 # "optimizer step" range to the end of its "step" range is the logging (and
 # progress bookkeeping) of that step. FLOP counting (MFU) is on in both.
 #
-#   scripts/bench/logging.sh
+#   scripts/bench/logging.sh                        # on, then off
+#   ORDER="false true false true" scripts/bench/logging.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dlt=${DLT_BIN:-build/dlt}
@@ -16,7 +17,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "| TensorBoard | step (ms) | after the optimizer: logging (ms) | share of the step |"
 echo "|---|---|---|---|"
-for tb in true false; do
+for tb in ${ORDER:-true false}; do
   rm -rf "$tmp/run"
   "$dlt" train configs/fashion_mlp.yaml --run-dir "$tmp/run" --set train.epochs=1 --set logging.tensorboard=$tb \
     --set train.log_every=1 --set train.threads=1 --set data.workers=1 --set data.val=null \
