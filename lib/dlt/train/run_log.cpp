@@ -46,8 +46,11 @@ void RunLog::write(const MetricsRecord& record) {
   events_->scalars(r.step, v);
 }
 
+bool RunLog::histograms_due(int64_t step) const {
+  return events_ && options_.histograms_every > 0 && step % options_.histograms_every == 0;
+}
+
 void RunLog::histograms(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params) {
-  if (!events_ || options_.histograms_every <= 0 || step % options_.histograms_every != 0) return;
   NoGradGuard no_grad;
   auto values = [](const Tensor& t) {
     const Tensor c = t.detach().to(Device::cpu()).to(DType::f32).contiguous();

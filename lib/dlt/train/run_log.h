@@ -34,7 +34,8 @@ class RunLog {
   RunLog(const std::filesystem::path& run_dir, std::optional<int64_t> resume_step, RunLogOptions options);
 
   void write(const MetricsRecord& r);
-  // Weight and gradient histograms, when logging.histograms says this step.
+  // Whether logging.histograms asks for histograms at this step, and writing them.
+  bool histograms_due(int64_t step) const;
   void histograms(int64_t step, const std::vector<std::pair<std::string, Tensor>>& params);
   // The run reached its last step (TensorBoard's hparams session ends).
   void finished();

@@ -335,7 +335,7 @@ TrainResult Trainer::run() {
       window_loss = 0;
     }
 
-    if (log_) log_->histograms(step_, parts_.model->named_parameters());
+    if (log_ && log_->histograms_due(step_)) log_->histograms(step_, parts_.model->named_parameters());
 
     const bool epoch_ended = cursor_.epoch != epoch;
     const bool last = step_ == options_.total_steps;
