@@ -1,4 +1,5 @@
 #include "dlt/train/recipe.h"
+#include "dlt/train/xml.h"
 
 #include <fmt/format.h>
 
@@ -93,20 +94,6 @@ CheckResult check_resume(const config::ExperimentSpec& spec, int64_t interrupt_a
   return r;
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "&#10;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 

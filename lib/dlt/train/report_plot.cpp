@@ -11,6 +11,7 @@
 
 #include "dlt/core/error.h"
 #include "dlt/train/file_io.h"
+#include "dlt/train/xml.h"
 
 namespace dlt::train {
 
@@ -41,19 +42,6 @@ class Canvas {
   virtual void end_group() = 0;
 };
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 class SvgCanvas final : public Canvas {
  public:
@@ -75,7 +63,7 @@ class SvgCanvas final : public Canvas {
   }
   void text(Point at, const std::string& s, double size, const char* anchor) override {
     out_ += fmt::format("<text x=\"{:.2f}\" y=\"{:.2f}\" font-size=\"{}\" text-anchor=\"{}\" fill=\"{}\">{}</text>\n", at.x,
-                        at.y, size, anchor, kInk.hex(), escape(s));
+                        at.y, size, anchor, kInk.hex(), xml_escape(s));
   }
   void group(const std::string& meta) override { out_ += fmt::format("<g {}>\n", meta); }
   void end_group() override { out_ += "</g>\n"; }
@@ -204,7 +192,7 @@ void draw(Canvas& c, const std::vector<RunHistory>& runs, const PlotOptions& o) 
     c.group(fmt::format("class=\"panel\" data-metric=\"{}\" data-log=\"{}\" data-x0=\"{:.17g}\" data-x1=\"{:.17g}\" "
                         "data-y0=\"{:.17g}\" data-y1=\"{:.17g}\" data-left=\"{}\" data-right=\"{}\" data-top=\"{}\" "
                         "data-bottom=\"{}\"",
-                        escape(metric), log ? 1 : 0, x0, x1, a, b, left, right, top, bottom));
+                        xml_escape(metric), log ? 1 : 0, x0, x1, a, b, left, right, top, bottom));
     for (int t = 0; t <= 4; ++t) {  // grid and tick labels
       const double fy = a + (b - a) * t / 4, py = bottom - (bottom - top) * t / 4;
       c.line({left, py}, {right, py}, kGrid, 1);
@@ -228,7 +216,7 @@ void draw(Canvas& c, const std::vector<RunHistory>& runs, const PlotOptions& o) 
       }
       c.polyline(pts, kPalette[run % std::size(kPalette)], name.starts_with("val/"),
                  fmt::format("class=\"curve\" data-run=\"{}\" data-series=\"{}\" data-steps=\"{}\" data-values=\"{}\"",
-                             escape(runs[run].name), escape(name), ds, vs));
+                             xml_escape(runs[run].name), xml_escape(name), ds, vs));
     }
     c.end_group();
   }
