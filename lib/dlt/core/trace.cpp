@@ -9,6 +9,10 @@
 
 #include <fmt/format.h>
 
+#ifdef DLT_WITH_CUDA
+#include <nvtx3/nvToolsExt.h>  // header-only; a no-op unless a tool such as Nsight Systems is attached
+#endif
+
 namespace dlt::trace {
 
 namespace {
@@ -92,11 +96,17 @@ std::string stop() {
 void Scope::begin(const char* category, std::string name) {
   category_ = category;
   name_ = std::move(name);
+#ifdef DLT_WITH_CUDA
+  nvtxRangePushA(name_.c_str());  // the same ranges for Nsight's timeline
+#endif
   start_us_ = now_us();
 }
 
 void Scope::end() {
   const double end_us = now_us();
+#ifdef DLT_WITH_CUDA
+  nvtxRangePop();
+#endif
   ThreadEvents& t = mine();
   std::lock_guard lock(t.mu);
   t.events.push_back({category_, std::move(name_), start_us_, end_us - start_us_});

@@ -2,7 +2,8 @@
 // thread, written as a Chrome trace (JSON traceEvents, for Perfetto and
 // chrome://tracing). Recording is off until start(); while off, a Scope
 // costs one relaxed atomic load, so the training steps outside the profiled
-// range run as without a profiler.
+// range run as without a profiler. CUDA builds also push each recorded range
+// as an NVTX range, so Nsight Systems shows the same names on its timeline.
 #pragma once
 
 #include <string>
