@@ -106,11 +106,7 @@ void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void*
       fn(KernelCall{op, in, out, attrs});
   };
   if (trace::recording()) [[unlikely]] {
-    const trace::Scope scope("op", [&] {  // "matmul [8, 784] [784, 256]"
-      std::string label = op_name(op);
-      for (const Tensor& t : in) label += " " + (t.defined() ? shape_str(t.shape()) : "-");
-      return label;
-    });
+    const trace::Scope scope("op", [&] { return op_with_shapes(op, in); });
     call();
   } else {
     call();

@@ -30,10 +30,7 @@ ProfileMode profile_mode() {
 
 // "matmul [8192, 768] [768, 2304]" or just "matmul".
 std::string profile_key(OpId op, std::span<const Tensor> in) {
-  std::string key = op_name(op);
-  if (profile_mode() != ProfileMode::shapes) return key;
-  for (const Tensor& t : in) key += " " + (t.defined() ? shape_str(t.shape()) : "-");
-  return key;
+  return profile_mode() == ProfileMode::shapes ? op_with_shapes(op, in) : std::string(op_name(op));
 }
 
 // Printed from a static destructor: the table outlives every caller.
@@ -77,6 +74,15 @@ Profile& profile() {
 }  // namespace
 
 bool op_profile_enabled() { return profile_mode() != ProfileMode::off; }
+
+std::string op_with_shapes(OpId op, std::span<const Tensor> in) {
+  std::string label = op_name(op);
+  for (const Tensor& t : in) {
+    label += ' ';
+    label += t.defined() ? shape_str(t.shape()) : std::string("-");
+  }
+  return label;
+}
 
 void add_op_time(OpId op, std::span<const Tensor> in, double seconds) {
   profile().add(profile_key(op, in), seconds);

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include <span>
+#include <string>
 
 #include "dlt/core/tensor.h"
 #include "dlt/ops/op_list.h"
@@ -16,6 +17,10 @@
 namespace dlt::ops {
 
 bool op_profile_enabled();  // DLT_PROFILE_OPS set to something other than 0
+
+// "matmul [8192, 768] [768, 2304]": an op and its inputs' shapes, as the
+// shapes profile and the --profile trace name a call.
+std::string op_with_shapes(OpId op, std::span<const Tensor> in);
 
 void add_op_time(OpId op, std::span<const Tensor> in, double seconds);
 void wait_for(Device device);
