@@ -388,7 +388,8 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     if (to.peak)
       fmt::print(stderr, "MFU against a peak of {:.4g} TFLOP/s ({})\n", to.peak->flops_per_s / 1e12, to.peak->source);
     else
-      fmt::print(stderr, "FLOP/s only: no peak known for {} (not in the GPU table)\n", to.device);
+      fmt::print(stderr, "FLOP/s only: no peak for {} ({})\n", to.device,
+                 to.device.is_cpu() ? "DLT_PROFILE_OPS times every op alone" : "not in the GPU table");
     if (dp) {
       const auto& buckets = dp->reducer().buckets();
       fmt::print(stderr,

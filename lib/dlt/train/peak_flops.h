@@ -1,7 +1,8 @@
 // The peak FLOP/s that model FLOPs utilisation (MFU) divides by: a table of
 // GPUs by name (dense peaks per precision, as their vendors state them), and
 // for the CPU a short f32 GEMM measured at start-up with the run's threads.
-// An unknown GPU has none: the run logs FLOP/s only.
+// An unknown GPU has none, nor does a run under DLT_PROFILE_OPS: the run
+// logs FLOP/s only.
 #pragma once
 
 #include <optional>
