@@ -46,8 +46,9 @@ void expect_nested(std::vector<std::pair<int64_t, Range>> events) {
     std::vector<double> open_ends;
     for (const Range& r : rs) {
       while (!open_ends.empty() && r.ts >= open_ends.back()) open_ends.pop_back();
-      if (!open_ends.empty())
+      if (!open_ends.empty()) {
         EXPECT_LE(r.ts + r.dur, open_ends.back() + 1e-3) << r.cat << " " << r.name << " crosses its parent";
+      }
       open_ends.push_back(r.ts + r.dur);
     }
   }
