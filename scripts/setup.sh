@@ -19,6 +19,7 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libfmt-dev libhdf5-dev hdf5-tools libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libgtest-dev zlib1g-dev
   libcairo2-dev  # dlt report's PNG plots
+  nlohmann-json3-dev
   openmpi-bin libopenmpi-dev libpmix-dev  # multi-process training (mpirun, srun --mpi=pmix)
   python3-torch python3-h5py python3-numpy
   libopenblas0-pthread  # torch's BLAS: without it torch falls back to reference BLAS

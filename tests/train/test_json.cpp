@@ -52,21 +52,21 @@ TEST(Json, WriterEscapesStrings) {
 
 TEST(Json, MalformedInputNamesTheByte) {
   const std::pair<const char*, const char*> cases[] = {
-      {"", "byte 0: expected a value (the text ends there)"},
-      {"{\"a\": 1,}", "byte 8: expected a key string"},
-      {"{\"a\": 1 \"b\": 2}", "expected ',' or '}'"},
-      {"[1, 2", "expected ',' or ']' (the text ends there)"},
-      {"{\"a\": 1, \"a\": 2}", "byte 9: duplicate key \"a\""},
-      {"\"abc", "unterminated string"},
-      {"\"a\\x\"", "unknown escape '\\x'"},
-      {"\"\\ud800\"", "unpaired surrogate"},
-      {"01", "unexpected text after the value"},
-      {"-", "expected a digit"},
-      {"1.", "expected a digit after '.'"},
-      {"1e", "expected a digit in the exponent"},
-      {"tru", "unexpected character 't'"},
-      {"\"a\nb\"", "control character in a string"},
-      {"{} {}", "unexpected text after the value"},
+      {"", "byte 0: syntax error while parsing value - unexpected end of input"},
+      {"{\"a\": 1,}", "byte 8: syntax error while parsing object key"},
+      {"{\"a\": 1 \"b\": 2}", "unexpected string literal; expected '}'"},
+      {"[1, 2", "unexpected end of input; expected ']'"},
+      {"{\"a\": 1, \"a\": 2}", "duplicate key \"a\""},
+      {"\"abc", "missing closing quote"},
+      {"\"a\\x\"", "forbidden character after backslash"},
+      {"\"\\ud800\"", "surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF"},
+      {"01", "expected end of input"},
+      {"-", "expected digit after '-'"},
+      {"1.", "expected digit after '.'"},
+      {"1e", "after exponent"},
+      {"tru", "invalid literal"},
+      {"\"a\nb\"", "control character U+000A (LF) must be escaped"},
+      {"{} {}", "expected end of input"},
   };
   for (const auto& [text, message] : cases)
     expect_error([&] { (void)parse_json(text); }, {"invalid JSON", message});

@@ -2,8 +2,11 @@
 
 #include <fmt/core.h>
 
+#include <nlohmann/json.hpp>
+
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "dlt/core/error.h"
 
@@ -164,268 +167,134 @@ Json& Json::push(Json value) {
 
 namespace {
 
-void dump_string(const std::string& s, std::string& out) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        else
-          out += c;  // UTF-8 bytes pass through
+using ordered = nlohmann::ordered_json;
+
+// Numbers keep their kind: integers exactly, other numbers as doubles (whose
+// shortest text reads back as the same double).
+ordered to_nlohmann(const Json& j) {
+  switch (j.kind()) {
+    case Json::Kind::null: return nullptr;
+    case Json::Kind::boolean: return j.as_bool("value");
+    case Json::Kind::number: {
+      const std::string& t = j.dump();
+      if (t.find_first_of(".eE") == std::string::npos) {
+        if (t[0] == '-') return j.as_int("value");
+        return j.as_uint("value");
+      }
+      return j.as_double("value");
+    }
+    case Json::Kind::string: return j.as_string("value");
+    case Json::Kind::array: {
+      ordered a = ordered::array();
+      for (const Json& item : j.items("value")) a.push_back(to_nlohmann(item));
+      return a;
+    }
+    case Json::Kind::object: {
+      ordered o = ordered::object();
+      for (const auto& [key, value] : j.members("value")) o[key] = to_nlohmann(value);
+      return o;
     }
   }
-  out += '"';
+  return nullptr;
 }
 
 }  // namespace
 
 std::string Json::dump() const {
-  std::string out;
-  switch (kind_) {
-    case Kind::null: return "null";
-    case Kind::boolean: return bool_ ? "true" : "false";
-    case Kind::number: return text_;
-    case Kind::string: dump_string(text_, out); return out;
-    case Kind::array:
-      out += '[';
-      for (size_t i = 0; i < items_.size(); ++i) {
-        if (i) out += ',';
-        out += items_[i].dump();
-      }
-      return out + ']';
-    case Kind::object:
-      out += '{';
-      for (size_t i = 0; i < members_.size(); ++i) {
-        if (i) out += ',';
-        dump_string(members_[i].first, out);
-        out += ':';
-        out += members_[i].second.dump();
-      }
-      return out + '}';
-  }
-  return out;
+  if (kind_ == Kind::number) return text_;  // as written or read
+  // Invalid UTF-8 in a string becomes U+FFFD rather than an exception.
+  return to_nlohmann(*this).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // ---- reading ------------------------------------------------------------------
 
-class JsonParser {
+// Builds a Json from nlohmann's SAX events, refusing what a hostile file
+// could use against a reader: nesting deeper than 64 and duplicate keys
+// (whose value would depend on the reader). Numbers keep their literal text.
+class JsonParser final : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit JsonParser(std::string_view text) : s_(text) {}
+  Json document(std::string_view text) {
+    nlohmann::json::sax_parse(text.begin(), text.end(), this);
+    if (error_) throw Error(*error_);
+    DLT_ASSERT(stack_.empty() && done_, "the JSON parser ended inside a value");
+    return std::move(root_);
+  }
 
-  Json document() {
-    Json v = value(0);
-    skip_space();
-    if (pos_ != s_.size()) fail("unexpected text after the value");
-    return v;
+  bool null() override { return put(Json()); }
+  bool boolean(bool v) override { return put(Json::boolean(v)); }
+  bool number_integer(number_integer_t v) override { return put(Json::integer(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return put(Json::unsigned_integer(v)); }
+  bool number_float(number_float_t v, const string_t& literal) override {
+    if (!std::isfinite(v)) return fail(fmt::format("number {} is out of range", literal));
+    Json j = Json::number(v);
+    j.text_ = literal;
+    return put(std::move(j));
+  }
+  bool string(string_t& v) override { return put(Json::string(std::move(v))); }
+  bool binary(binary_t&) override { return fail("binary values are not JSON"); }
+
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool key(string_t& k) override {
+    Frame& f = stack_.back();
+    for (const auto& [name, value] : f.value.members_)
+      if (name == k) return fail(fmt::format("duplicate key \"{}\"", k));
+    f.key = std::move(k);
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool end_array() override { return close(); }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ..." -> "syntax error ..."
+    std::string why = e.what();
+    if (const size_t colon = why.find(": "); colon != std::string::npos) why = why.substr(colon + 2);
+    // nlohmann counts the characters read, the failing one included: the byte offset is one less.
+    error_ = fmt::format("invalid JSON at byte {}: {}", position > 0 ? position - 1 : 0, why);
+    return false;
   }
 
  private:
-  static constexpr int kMaxDepth = 64;
+  static constexpr size_t kMaxDepth = 64;
+  struct Frame {
+    Json value;
+    std::string key;  // objects: the key of the value being read
+  };
 
-  [[noreturn]] void fail(std::string_view what) const {
-    if (pos_ >= s_.size()) throw Error(fmt::format("invalid JSON at byte {}: {} (the text ends there)", pos_, what));
-    throw Error(fmt::format("invalid JSON at byte {}: {}", pos_, what));
+  bool fail(std::string what) {
+    error_ = fmt::format("invalid JSON: {}", what);
+    return false;
   }
-
-  void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
-      ++pos_;
-  }
-
-  bool literal(std::string_view word) {
-    if (s_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
+  bool put(Json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      done_ = true;
+      return true;
+    }
+    Frame& f = stack_.back();
+    if (f.value.is_array())
+      f.value.items_.push_back(std::move(v));
+    else
+      f.value.members_.emplace_back(std::move(f.key), std::move(v));
     return true;
   }
-
-  Json value(int depth) {
-    if (depth > kMaxDepth) fail("nested too deeply");
-    skip_space();
-    if (pos_ >= s_.size()) fail("expected a value");
-    const char c = s_[pos_];
-    if (c == '{') return object(depth);
-    if (c == '[') return array(depth);
-    if (c == '"') return Json::string(string());
-    if (c == '-' || (c >= '0' && c <= '9')) return number();
-    if (literal("true")) return Json::boolean(true);
-    if (literal("false")) return Json::boolean(false);
-    if (literal("null")) return Json();
-    fail(fmt::format("unexpected character '{}'", c));
+  bool open(Json container) {
+    if (stack_.size() >= kMaxDepth) return fail(fmt::format("nested too deeply (more than {} levels)", kMaxDepth));
+    stack_.push_back({std::move(container), {}});
+    return true;
+  }
+  bool close() {
+    Json v = std::move(stack_.back().value);
+    stack_.pop_back();
+    return put(std::move(v));
   }
 
-  Json object(int depth) {
-    ++pos_;  // {
-    Json obj = Json::object();
-    skip_space();
-    if (pos_ < s_.size() && s_[pos_] == '}') {
-      ++pos_;
-      return obj;
-    }
-    while (true) {
-      skip_space();
-      if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a key string");
-      const size_t key_at = pos_;
-      std::string key = string();
-      if (obj.find(key)) {
-        pos_ = key_at;
-        fail(fmt::format("duplicate key \"{}\"", key));
-      }
-      skip_space();
-      if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':'");
-      ++pos_;
-      obj.members_.emplace_back(std::move(key), value(depth + 1));
-      skip_space();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == '}') {
-        ++pos_;
-        return obj;
-      }
-      fail("expected ',' or '}'");
-    }
-  }
-
-  Json array(int depth) {
-    ++pos_;  // [
-    Json arr = Json::array();
-    skip_space();
-    if (pos_ < s_.size() && s_[pos_] == ']') {
-      ++pos_;
-      return arr;
-    }
-    while (true) {
-      arr.items_.push_back(value(depth + 1));
-      skip_space();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == ']') {
-        ++pos_;
-        return arr;
-      }
-      fail("expected ',' or ']'");
-    }
-  }
-
-  Json number() {
-    const size_t start = pos_;
-    auto digits = [&] {
-      const size_t from = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      return pos_ - from;
-    };
-    if (s_[pos_] == '-') ++pos_;
-    if (pos_ < s_.size() && s_[pos_] == '0') {
-      ++pos_;
-    } else if (digits() == 0) {
-      fail("expected a digit");
-    }
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      ++pos_;
-      if (digits() == 0) fail("expected a digit after '.'");
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (digits() == 0) fail("expected a digit in the exponent");
-    }
-    Json j;
-    j.kind_ = Json::Kind::number;
-    j.text_ = std::string(s_.substr(start, pos_ - start));
-    return j;
-  }
-
-  uint32_t hex4() {
-    if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= uint32_t(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= uint32_t(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= uint32_t(c - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
-    }
-    return v;
-  }
-
-  static void append_utf8(uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18));
-      out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
-  }
-
-  std::string string() {
-    ++pos_;  // "
-    std::string out;
-    while (true) {
-      if (pos_ >= s_.size()) fail("unterminated string");
-      const char c = s_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) {
-        --pos_;
-        fail("control character in a string");
-      }
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= s_.size()) fail("unterminated escape");
-      const char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          uint32_t cp = hex4();
-          if (cp >= 0xD800 && cp < 0xDC00) {  // a surrogate pair makes one code point
-            if (!literal("\\u")) fail("unpaired surrogate in \\u escape");
-            const uint32_t lo = hex4();
-            if (lo < 0xDC00 || lo >= 0xE000) fail("unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp < 0xE000) {
-            fail("unpaired surrogate in \\u escape");
-          }
-          append_utf8(cp, out);
-          break;
-        }
-        default: --pos_; fail(fmt::format("unknown escape '\\{}'", e));
-      }
-    }
-  }
-
-  std::string_view s_;
-  size_t pos_ = 0;
+  std::vector<Frame> stack_;
+  Json root_;
+  bool done_ = false;
+  std::optional<std::string> error_;
 };
 
-Json parse_json(std::string_view text) { return JsonParser(text).document(); }
+Json parse_json(std::string_view text) { return JsonParser().document(text); }
 
 }  // namespace dlt::train

@@ -1,7 +1,8 @@
-// A small JSON value with a strict reader and a compact writer, for the
-// files dlt writes itself: safetensors headers, checkpoint state.json and
-// metrics.jsonl. Numbers keep their literal text, so 64-bit integers (byte
-// offsets, RNG offsets) round-trip exactly; objects keep their key order.
+// A small JSON value for the files dlt reads and writes itself: safetensors
+// headers, checkpoint state.json and metrics.jsonl. Reading and writing go
+// through nlohmann-json; this value adds typed access whose errors name what
+// was asked for, keeps numbers' literal text (64-bit integers such as byte
+// and RNG offsets round-trip exactly) and keeps objects' key order.
 #pragma once
 
 #include <cstdint>
@@ -62,8 +63,9 @@ class Json {
 };
 
 // Parses one JSON value that fills `text` (surrounding whitespace allowed).
-// Malformed input, duplicate object keys or nesting deeper than 64 throw
-// dlt::Error "invalid JSON at byte N: ...".
+// Malformed input throws dlt::Error "invalid JSON at byte N: ..."; duplicate
+// object keys and nesting deeper than 64 (what a hostile safetensors header
+// could use) throw "invalid JSON: ...".
 Json parse_json(std::string_view text);
 
 }  // namespace dlt::train
