@@ -113,6 +113,23 @@ fs::path model_at(const fs::path& run, int64_t step) {
   return run / "checkpoints" / ("step-" + std::to_string(step)) / "model.safetensors";
 }
 
+// Trains `cfg` on one rank and on `ranks` (with the same extra arguments)
+// and expects the same run: per-step losses within 1e-6 relative, weights at
+// `final_step` within 1e-5. Returns the multi-rank run's result.
+CliResult expect_ranks_match_one_rank(const TempDir& tmp, const std::string& cfg, int ranks, int64_t final_step,
+                                      const std::string& extra = "") {
+  const fs::path one = tmp.path("one"), many = tmp.path(fmt::format("ranks-{}", ranks));
+  const CliResult r1 = run_dlt(fmt::format("train {} --run-dir {} {}", cfg, one.string(), extra));
+  EXPECT_EQ(r1.status, 0) << r1.output;
+  const CliResult rn = run_ranks(ranks, fmt::format("train {} --run-dir {} {}", cfg, many.string(), extra));
+  EXPECT_EQ(rn.status, 0) << rn.output;
+  if (r1.status == 0 && rn.status == 0) {
+    EXPECT_LE(max_rel_loss_diff(one, many), 1e-6);
+    EXPECT_LE(max_rel_weight_diff(model_at(one, final_step), model_at(many, final_step)), 1e-5);
+  }
+  return rn;
+}
+
 class DistTrain : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -123,19 +140,12 @@ class DistTrain : public ::testing::Test {
 };
 
 TEST_F(DistTrain, TwoRanksEqualOneRankOnTheSameGlobalBatch) {
-  const std::string cfg = write_mlp(tmp, "mlp");
-  const fs::path one = tmp.path("one"), two = tmp.path("two");
-  const CliResult r1 = run_dlt(fmt::format("train {} --run-dir {}", cfg, one.string()));
-  ASSERT_EQ(r1.status, 0) << r1.output;
-  const CliResult r2 = run_ranks(2, fmt::format("train {} --run-dir {}", cfg, two.string()));
-  ASSERT_EQ(r2.status, 0) << r2.output;
+  const CliResult r2 = expect_ranks_match_one_rank(tmp, write_mlp(tmp, "mlp"), 2, 50);
   EXPECT_THAT(r2.output, HasSubstr("distributed: 2 ranks (mpi"));
   EXPECT_THAT(r2.output, HasSubstr("global batch 16 = 2 x 8"));
   // Rank 0 alone prints.
   EXPECT_EQ(r2.output.find("final:"), r2.output.rfind("final:")) << r2.output;
   EXPECT_EQ(r2.output.find("parameters, 50 steps"), r2.output.rfind("parameters, 50 steps")) << r2.output;
-  EXPECT_LE(max_rel_loss_diff(one, two), 1e-6);
-  EXPECT_LE(max_rel_weight_diff(model_at(one, 50), model_at(two, 50)), 1e-5);
 }
 
 // A small GPT on a token stream with some structure (a noisy repeating
@@ -162,13 +172,7 @@ schedule: {{name: cosine, warmup_steps: 10}}
 train: {{steps: 50, log_every: 1, grad_clip: 1.0, threads: 1}}
 )",
                                              tmp.path("tokens.h5")));
-  const fs::path one = tmp.path("one"), two = tmp.path("two");
-  const CliResult r1 = run_dlt(fmt::format("train {} --run-dir {}", cfg, one.string()));
-  ASSERT_EQ(r1.status, 0) << r1.output;
-  const CliResult r2 = run_ranks(2, fmt::format("train {} --run-dir {}", cfg, two.string()));
-  ASSERT_EQ(r2.status, 0) << r2.output;
-  EXPECT_LE(max_rel_loss_diff(one, two), 1e-6);
-  EXPECT_LE(max_rel_weight_diff(model_at(one, 50), model_at(two, 50)), 1e-5);
+  expect_ranks_match_one_rank(tmp, cfg, 2, 50);
 }
 
 TEST_F(DistTrain, ThreeRanksEqualOneRankWithUnevenSlices) {
@@ -178,22 +182,13 @@ TEST_F(DistTrain, ThreeRanksEqualOneRankWithUnevenSlices) {
   EXPECT_NE(refused.status, 0);
   EXPECT_THAT(refused.output, HasSubstr("bad.yaml:"));
   EXPECT_THAT(refused.output, HasSubstr("data.batch_size 16 is the global batch, shared by the 3 ranks"));
-  const std::string cfg = write_mlp(tmp, "mlp3", 16, "epochs: 1");
-  const fs::path one = tmp.path("one"), three = tmp.path("three");
-  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set data.batch_size=15", cfg, one.string())).status, 0);
-  const CliResult r = run_ranks(3, fmt::format("train {} --run-dir {} --set data.batch_size=15", cfg, three.string()));
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_LE(max_rel_loss_diff(one, three), 1e-6);
-  EXPECT_LE(max_rel_weight_diff(model_at(one, 67), model_at(three, 67)), 1e-5);
+  expect_ranks_match_one_rank(tmp, write_mlp(tmp, "mlp3", 16, "epochs: 1"), 3, 67, "--set data.batch_size=15");
 }
 
 TEST_F(DistTrain, GradientAccumulationCommunicatesOncePerStepPerBucket) {
-  const std::string cfg = write_mlp(tmp, "acc", 64);
-  const fs::path one = tmp.path("one"), two = tmp.path("two");
   // Small buckets, so the model's gradients take several.
-  const std::string set = "--set train.grad_accum=4 --set train.distributed.bucket_mb=0.0005";
-  ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} {}", cfg, one.string(), set)).status, 0);
-  const CliResult r = run_ranks(2, fmt::format("train {} --run-dir {} {}", cfg, two.string(), set));
+  const CliResult r = expect_ranks_match_one_rank(tmp, write_mlp(tmp, "acc", 64), 2, 50,
+                                                  "--set train.grad_accum=4 --set train.distributed.bucket_mb=0.0005");
   ASSERT_EQ(r.status, 0) << r.output;
   std::smatch m;
   const std::string out = r.output;
@@ -202,8 +197,6 @@ TEST_F(DistTrain, GradientAccumulationCommunicatesOncePerStepPerBucket) {
   EXPECT_EQ(m[2].str(), "50");
   EXPECT_GT(std::stoi(m[4].str()), 2);
   EXPECT_EQ(std::stoi(m[1].str()), 50 * std::stoi(m[4].str()));
-  EXPECT_LE(max_rel_loss_diff(one, two), 1e-6);
-  EXPECT_LE(max_rel_weight_diff(model_at(one, 50), model_at(two, 50)), 1e-5);
 }
 
 TEST_F(DistTrain, ZeroOneEqualsDdpBitForBitWithAnOddParameterCount) {

@@ -114,11 +114,7 @@ void DataParallel::sum(std::span<double> values) {
 }
 
 int64_t DataParallel::optimizer_state_bytes() const {
-  if (sharded_) return sharded_->state_bytes();
-  int64_t bytes = 0;
-  for (const auto& [name, t] : optimizer_.state_dict())
-    if (t.defined()) bytes += t.numel() * int64_t(t.element_size());
-  return bytes;
+  return sharded_ ? sharded_->state_bytes() : state_bytes(optimizer_.state_dict());
 }
 
 }  // namespace dlt::dist

@@ -5,6 +5,7 @@
 
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/ops.h"
+#include "dlt/optim/clip.h"
 #include "dlt/optim/elementwise_optimizer.h"
 
 namespace dlt::dist {
@@ -51,13 +52,11 @@ ShardedOptimizer::ShardedOptimizer(ProcessGroup& host, const Reducer& reducer, c
 }
 
 double ShardedOptimizer::grad_norm() {
-  NoGradGuard no_grad;
-  double local = 0;
-  for (const Piece& p : pieces_) {
-    const double n = norm(p.grad).item<double>();
-    local += n * n;
-  }
-  Tensor total = full({1}, local, TensorOptions(DType::f64));
+  // This rank's slices (their .grad is the summed gradient), read back once.
+  std::vector<Tensor> slices;
+  for (const Piece& p : pieces_) slices.push_back(p.value);
+  const double local = optim::grad_norm(slices);
+  Tensor total = full({1}, local * local, TensorOptions(DType::f64));
   host_.all_reduce(total, ReduceOp::sum);
   return std::sqrt(total.item<double>());
 }
@@ -154,11 +153,13 @@ void ShardedOptimizer::load_state_dict(const std::map<std::string, Tensor>& full
   shard_->load_state_dict(mine);
 }
 
-int64_t ShardedOptimizer::state_bytes() const {
+int64_t state_bytes(const std::map<std::string, Tensor>& state) {
   int64_t bytes = 0;
-  for (const auto& [name, t] : shard_->state_dict())
+  for (const auto& [name, t] : state)
     if (t.defined()) bytes += t.numel() * int64_t(t.element_size());
   return bytes;
 }
+
+int64_t ShardedOptimizer::state_bytes() const { return dist::state_bytes(shard_->state_dict()); }
 
 }  // namespace dlt::dist

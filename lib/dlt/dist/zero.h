@@ -19,6 +19,9 @@
 
 namespace dlt::dist {
 
+// Bytes of the tensors of an optimizer state dict (the memory it holds).
+int64_t state_bytes(const std::map<std::string, Tensor>& state);
+
 // Builds an optimizer of the run's kind over other parameter groups.
 using OptimizerFactory = std::function<std::unique_ptr<optim::Optimizer>(std::vector<optim::ParamGroup>)>;
 

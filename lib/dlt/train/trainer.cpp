@@ -366,6 +366,7 @@ TrainResult Trainer::run() {
     if (log_) log_->finished();
   }
   if (trace::recording()) write_profile();  // the run ended inside the profiled steps
+  ops::enable_flop_count(false);
   progress_.finish();
   result.step = step_;
   return result;
