@@ -1,7 +1,8 @@
 // CUDA runtime names used here (for the HIP mapping): cudaGetDeviceCount,
 // cudaSetDevice, cudaStreamCreateWithFlags, cudaStreamNonBlocking,
 // cudaStreamSynchronize, cudaGetDeviceProperties, cudaDeviceProp,
-// cudaDriverGetVersion, cudaRuntimeGetVersion.
+// cudaDriverGetVersion, cudaRuntimeGetVersion, cudaEventCreate, cudaEventRecord,
+// cudaEventSynchronize, cudaEventElapsedTime, cudaEventDestroy.
 #include "kernels/cuda/runtime.h"
 
 #include <map>
@@ -160,10 +161,48 @@ class GpuRuntime final : public DeviceRuntime {
     DLT_GPU_CHECK(cudaEventDestroy(done));
   }
 
+  uint64_t mark(int index) override {
+    const cudaStream_t compute = use_device(index);
+    cudaEvent_t e;
+    DLT_GPU_CHECK(cudaEventCreate(&e));  // with timing
+    DLT_GPU_CHECK(cudaEventRecord(e, compute));
+    std::lock_guard lock(mu_);
+    marks_[++last_ticket_] = e;
+    return last_ticket_;
+  }
+
+  double elapsed_us(uint64_t from, uint64_t to) override {
+    const cudaEvent_t a = find_mark(from), b = find_mark(to);
+    DLT_GPU_CHECK(cudaEventSynchronize(b));
+    float ms = 0;
+    DLT_GPU_CHECK(cudaEventElapsedTime(&ms, a, b));
+    return 1e3 * double(ms);
+  }
+
+  void release_mark(uint64_t m) override {
+    cudaEvent_t e;
+    {
+      std::lock_guard lock(mu_);
+      const auto it = marks_.find(m);
+      if (it == marks_.end()) return;
+      e = it->second;
+      marks_.erase(it);
+    }
+    DLT_GPU_CHECK(cudaEventDestroy(e));
+  }
+
  private:
+  cudaEvent_t find_mark(uint64_t m) {
+    std::lock_guard lock(mu_);
+    const auto it = marks_.find(m);
+    DLT_CHECK(it != marks_.end(), "elapsed_us: unknown mark {}", m);
+    return it->second;
+  }
+
   std::mutex mu_;
   uint64_t last_ticket_ = 0;
   std::map<uint64_t, cudaEvent_t> uploads_;
+  std::map<uint64_t, cudaEvent_t> marks_;  // the profiler's timestamps
 };
 
 // Registered at start-up; asks the driver nothing until first used.

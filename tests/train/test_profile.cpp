@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 #include "dlt/core/trace.h"
 #include "dlt/train/file_io.h"
@@ -54,6 +55,23 @@ void expect_nested(std::vector<std::pair<int64_t, Range>> events) {
   }
 }
 
+struct TableRow {
+  int64_t calls = 0;
+  double ms = -1;
+};
+
+// The row of `op` in an op table ("  calls  total ms  share  op").
+TableRow table_row(const std::string& table, const std::string& op) {
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    TableRow row;
+    std::string share, name;
+    if (fields >> row.calls >> row.ms >> share >> name && name == op) return row;
+  }
+  return {};
+}
+
 TEST(Profile, RecordsNothingUntilStarted) {
   EXPECT_FALSE(trace::recording());
   { const trace::Scope s("op", "unseen"); }
@@ -62,10 +80,31 @@ TEST(Profile, RecordsNothingUntilStarted) {
     const trace::Scope outer("step", "step 1");
     const trace::Scope inner("op", [] { return std::string("matmul [2, 3] [3, 4]"); });
   }
-  const auto events = ranges_of(trace::stop());
+  const auto events = ranges_of(trace::stop().chrome_json);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_FALSE(trace::recording());
   expect_nested(events);
+}
+
+// The table is made from the trace's own op ranges: the same calls, the same time.
+TEST(Profile, TheOpTableSumsTheTracedOps) {
+  trace::start();
+  for (int i = 0; i < 3; ++i) {
+    const trace::OpScope op("matmul", Device::cpu(), [&] { return fmt::format("matmul [{}]", i); });
+  }
+  { const trace::OpScope op("relu", Device::cpu(), [] { return std::string("relu [4]"); }); }
+  const trace::Recorded r = trace::stop();
+  const auto events = ranges_of(r.chrome_json);
+  ASSERT_EQ(events.size(), 4u);
+  double matmul_us = 0;
+  for (const auto& [tid, e] : events)
+    if (e.name.starts_with("matmul")) matmul_us += e.dur;
+  EXPECT_THAT(r.op_table, HasSubstr("ops of the profiled steps"));
+  const auto matmul = table_row(r.op_table, "matmul"), relu = table_row(r.op_table, "relu");
+  EXPECT_EQ(matmul.calls, 3);
+  EXPECT_NEAR(matmul.ms, matmul_us / 1e3, 0.01);
+  EXPECT_EQ(relu.calls, 1);
+  EXPECT_TRUE(trace::stop().op_table.empty());  // forgotten
 }
 
 TEST(Profile, ATrainRunTracesTheChosenSteps) {
@@ -84,6 +123,12 @@ train: {{steps: 6, log_every: 1}}
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("profile of steps 2 to 3 written to"));
   const auto events = ranges_of(read_file(trace_file));
+  // The table printed with it counts the same linear calls as the trace.
+  const auto linear_calls = std::count_if(events.begin(), events.end(), [](const auto& e) {
+    return e.second.cat == "op" && e.second.name.starts_with("linear ");
+  });
+  EXPECT_EQ(linear_calls, 4);  // 2 steps x 2 layers
+  EXPECT_THAT(r.output, ::testing::ContainsRegex(" 4 +[0-9.]+ +[0-9.]+% +linear\n"));
   std::map<std::string, std::vector<std::string>> by_cat;
   for (const auto& [tid, e] : events) by_cat[e.cat].push_back(e.name);
   EXPECT_EQ(by_cat["step"], (std::vector<std::string>{"step 2", "step 3"}));

@@ -38,6 +38,14 @@ class DeviceRuntime {
   // work wait for the copy, and must be called before dst is read or freed.
   virtual uint64_t upload_async(const Tensor& dst, const Tensor& src) = 0;
   virtual void wait_upload(int index, uint64_t ticket) = 0;
+
+  // The profiler's clock on a device: mark() queues a timestamp on the
+  // compute stream after the work queued so far and returns its handle;
+  // elapsed_us() waits for the later mark and returns the time between two;
+  // release_mark() frees one.
+  virtual uint64_t mark(int index) = 0;
+  virtual double elapsed_us(uint64_t from, uint64_t to) = 0;
+  virtual void release_mark(uint64_t mark) = 0;
 };
 
 void register_device_runtime(DeviceType type, DeviceRuntime* runtime);

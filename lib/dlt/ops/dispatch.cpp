@@ -1,7 +1,6 @@
 #include "dlt/ops/dispatch.h"
 #include "dlt/core/trace.h"
 #include "dlt/ops/flops.h"
-#include "dlt/ops/op_profile.h"
 
 #include <array>
 
@@ -67,6 +66,15 @@ void record(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const vo
   recorder()(op, in, out, attrs);
 }
 
+std::string op_with_shapes(OpId op, std::span<const Tensor> in) {
+  std::string label = op_name(op);
+  for (const Tensor& t : in) {
+    label += ' ';
+    label += t.defined() ? shape_str(t.shape()) : std::string("-");
+  }
+  return label;
+}
+
 Device common_device(OpId op, std::span<const Tensor> in) {
   const Tensor* first = nullptr;
   for (const Tensor& t : in) {
@@ -99,17 +107,11 @@ void run(OpId op, std::span<const Tensor> in, std::span<Tensor> out, const void*
   const KernelFn fn = find_kernel(op, device.type);
   DLT_CHECK(fn != nullptr, "op '{}' has no kernel for device {} in this build", op_name(op),
             device_type_name(device.type));
-  auto call = [&] {
-    if (op_profile_enabled()) [[unlikely]]
-      profile_op(op, in, device, [&] { fn(KernelCall{op, in, out, attrs}); });
-    else
-      fn(KernelCall{op, in, out, attrs});
-  };
   if (trace::recording()) [[unlikely]] {
-    const trace::Scope scope("op", [&] { return op_with_shapes(op, in); });
-    call();
+    const trace::OpScope scope(op_name(op), device, [&] { return op_with_shapes(op, in); });
+    fn(KernelCall{op, in, out, attrs});
   } else {
-    call();
+    fn(KernelCall{op, in, out, attrs});
   }
   if (flop_count_enabled()) add_flops(op_flops(op, in, out, attrs));
   // NoGrad ops (comparisons, argmax) give results without history.

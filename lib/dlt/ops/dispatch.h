@@ -44,6 +44,10 @@ inline void run_no_inputs(OpId op, std::span<Tensor> out, const void* attrs) {
   run(op, std::span<const Tensor>(), out, attrs);
 }
 
+// "matmul [8192, 768] [768, 2304]": an op and its inputs' shapes, as the
+// profiler names a call.
+std::string op_with_shapes(OpId op, std::span<const Tensor> in);
+
 // The common device of the defined inputs (a user error if they differ).
 Device common_device(OpId op, std::span<const Tensor> in);
 

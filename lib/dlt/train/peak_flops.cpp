@@ -5,7 +5,7 @@
 #include "dlt/core/device_runtime.h"
 #include "dlt/core/grad_mode.h"
 #include "dlt/core/parallel.h"
-#include "dlt/ops/op_profile.h"
+#include "dlt/core/trace.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::train {
@@ -62,7 +62,7 @@ std::optional<PeakFlops> gpu_peak_flops(const std::string& name, bool tf32) {
 std::optional<PeakFlops> peak_flops(Device device, bool tf32) {
   // Under DLT_PROFILE_OPS every op is timed alone (no peak to compare with),
   // and the measurement's GEMMs would show up in its table.
-  if (device.is_cpu()) return ops::op_profile_enabled() ? std::nullopt : std::optional(measure_cpu());
+  if (device.is_cpu()) return trace::op_table_enabled() ? std::nullopt : std::optional(measure_cpu());
   DeviceRuntime* rt = device_runtime(device.type);
   if (!rt || rt->count() <= device.index) return std::nullopt;
   return gpu_peak_flops(rt->properties(device.index).name, tf32);

@@ -175,12 +175,13 @@ void Trainer::apply_lr() {
 }
 
 void Trainer::write_profile() {
-  const std::string json = trace::stop();
+  const trace::Recorded recorded = trace::stop();
   if (!is_main() || !options_.profile) return;
-  write_file_atomic(options_.profile->path, json);
-  progress_.message(fmt::format("profile of steps {} to {} written to {} (open it in Perfetto or chrome://tracing)",
+  write_file_atomic(options_.profile->path, recorded.chrome_json);
+  progress_.message(fmt::format("profile of steps {} to {} written to {} (open it in Perfetto or chrome://tracing){}{}",
                                 options_.profile->first, std::min(step_, options_.profile->last),
-                                options_.profile->path.string()));
+                                options_.profile->path.string(), recorded.op_table.empty() ? "" : "\n",
+                                recorded.op_table));
 }
 
 StopRequest Trainer::agreed_stop(const double* flags) const {
