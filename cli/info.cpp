@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "dlt/core/allocator.h"
 #include "dlt/core/device_runtime.h"
+#include "dlt/core/math_mode.h"
 #include "dlt/core/parallel.h"
 #include "dlt/dist/world.h"
 #include "dlt/ops/dispatch.h"
@@ -112,6 +113,7 @@ void run_info() {
              mpi ? "on" : "off");
   fmt::print("cpu:      {}\n", cpu_features());
   fmt::print("threads:  {} (OMP_NUM_THREADS to change)\n", num_threads());
+  fmt::print("bf16:     {}\n", cpu_gemm_path(DType::bf16));
   fmt::print("oneDNN:   {}.{}.{} (cpu runtime: {})\n", v->major, v->minor, v->patch,
              v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other");
   fmt::print("ops:      {} in the op list, {} with cpu kernels of {} needing one\n", ops::kNumOps,

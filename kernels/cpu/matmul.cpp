@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "dlt/core/math_mode.h"
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/onednn.h"
@@ -276,6 +277,20 @@ bool onednn_has_matmul(DType t) {
   static const bool f32 = probe(DType::f32), bf16 = probe(DType::bf16), f16 = probe(DType::f16);
   return t == DType::f32 ? f32 : t == DType::bf16 ? bf16 : t == DType::f16 ? f16 : false;
 }
+
+std::string describe_gemm_path(DType t) {
+  if (onednn_has_matmul(t)) return fmt::format("{} matrix products in oneDNN's {} kernels", t, t);
+  if (t == DType::f16 || t == DType::bf16)
+    return fmt::format("{} matrix products widened to f32 (this CPU has no {} GEMM instructions: it saves memory, "
+                       "not time)",
+                       t, t);
+  return fmt::format("{} matrix products in dlt's loops", t);
+}
+
+const bool gemm_path_registered = [] {
+  register_cpu_gemm_path(describe_gemm_path);
+  return true;
+}();
 
 // ---- entry points ----------------------------------------------------------------
 

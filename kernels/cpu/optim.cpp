@@ -5,6 +5,7 @@
 // torch to rounding. The op layer guarantees contiguous operands of one dtype.
 // A call updates a list of parameters (layout in dlt/ops/optim_ops.h), one
 // after the other.
+#include <atomic>
 #include <cmath>
 
 #include "dlt/ops/dispatch.h"
@@ -170,6 +171,29 @@ void rmsprop_step_kernel(const KernelCall& call) {
   });
 }
 DLT_REGISTER_KERNEL(rmsprop_step, cpu, rmsprop_step_kernel);
+
+// out: found_inf, then the gradients (scaled in place). The flag is set, never
+// cleared, so a chunk without non-finite values cannot undo another's find.
+void unscale_check_kernel(const KernelCall& c) {
+  float* found = elements<float>(c.out[0]);
+  const double inv_scale = c.attrs<ops::UnscaleAttrs>().inv_scale;
+  for (size_t k = 1; k < c.out.size(); ++k) {
+    visit_f32_f64(c.out[k].dtype(), [&]<class T>() {
+      T* g = elements<T>(c.out[k]);
+      const T inv = T(inv_scale);
+      for_chunks(c.out[k].numel(), [&](int64_t b, int64_t e) {
+        bool bad = false;
+#pragma omp simd reduction(|| : bad)
+        for (int64_t i = b; i < e; ++i) {
+          bad = bad || !std::isfinite(g[i]);
+          g[i] = g[i] * inv;
+        }
+        if (bad) std::atomic_ref<float>(*found).store(1.0f, std::memory_order_relaxed);
+      });
+    });
+  }
+}
+DLT_REGISTER_KERNEL(unscale_check, cpu, unscale_check_kernel);
 
 }  // namespace
 }  // namespace dlt::cpu

@@ -122,7 +122,26 @@ void apply(std::span<const OptimTensors> tensors, const Op& op, cudaStream_t str
   multi_tensor_apply<kDepth>(sizes, pointer, op, stream);
 }
 
+template <class T> struct UnscaleOp {
+  T inv;
+  float* found;
+  __device__ void operator()(void* const* ptr, int64_t i) const {
+    T* g = static_cast<T*>(ptr[0]);
+    const T v = g[i];
+    if (!isfinite(v)) *found = 1.0f;  // a benign race: every writer writes 1
+    g[i] = v * inv;
+  }
+};
+
 }  // namespace
+
+void launch_unscale_check(DTypeCode dtype, std::span<void* const> grads, std::span<const int64_t> sizes,
+                          float* found, double inv_scale, cudaStream_t stream) {
+  visit_f32_f64(dtype, [&]<class T>() {
+    const auto pointer = [&](int64_t t, int) -> void* { return grads[size_t(t)]; };
+    multi_tensor_apply<1>(sizes, pointer, UnscaleOp<T>{T(inv_scale), found}, stream);
+  });
+}
 
 void launch_sgd_step(DTypeCode dtype, std::span<const OptimTensors> tensors, const SgdScalars& a,
                      cudaStream_t stream) {

@@ -48,4 +48,9 @@ struct RmspropScalars {
 void launch_rmsprop_step(DTypeCode dtype, std::span<const OptimTensors> tensors,
                          const RmspropScalars& s, cudaStream_t stream);
 
+// Loss scaling: each gradient (f32 or f64, sizes[i] elements) times
+// inv_scale in place; *found (device f32) set to 1 when an element is inf or NaN.
+void launch_unscale_check(DTypeCode dtype, std::span<void* const> grads, std::span<const int64_t> sizes,
+                          float* found, double inv_scale, cudaStream_t stream);
+
 }  // namespace dlt::gpu

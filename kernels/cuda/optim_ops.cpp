@@ -65,5 +65,25 @@ void rmsprop_step_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_GPU_KERNEL(rmsprop_step, rmsprop_step_kernel);
 
+// out: found_inf, then the gradients; one multi-tensor pass per run of
+// gradients of one dtype.
+void unscale_check_kernel(const KernelCall& c) {
+  float* found = static_cast<float*>(c.out[0].raw_data());
+  const double inv_scale = c.attrs<ops::UnscaleAttrs>().inv_scale;
+  for (size_t begin = 1; begin < c.out.size();) {
+    const DType dtype = c.out[begin].dtype();
+    std::vector<void*> grads;
+    std::vector<int64_t> sizes;
+    size_t end = begin;
+    for (; end < c.out.size() && c.out[end].dtype() == dtype; ++end) {
+      grads.push_back(elements(c.out[end]));
+      sizes.push_back(c.out[end].numel());
+    }
+    launch_unscale_check(dtype_code(dtype), grads, sizes, found, inv_scale, stream_for(c.out[0]));
+    begin = end;
+  }
+}
+DLT_REGISTER_GPU_KERNEL(unscale_check, unscale_check_kernel);
+
 }  // namespace
 }  // namespace dlt::gpu

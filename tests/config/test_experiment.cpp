@@ -320,11 +320,11 @@ TEST(Experiment, WrongTypes) {
             "exp.yaml:11:28: train.device: expected cpu, cuda, cuda:N or auto, got 'gpu'");
   EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, device: \"cuda:\"}\n")),
             "exp.yaml:11:28: train.device: expected cpu, cuda, cuda:N or auto, got 'cuda:'");
-  EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, precision: f16}\n")),
-            "exp.yaml:11:31: train.precision: expected one of f32, tf32, got 'f16'");
-  EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, precision: bf16}\n")),
-            "exp.yaml:11:31: train.precision: bf16 mixed precision is not built yet; use f32, or "
-            "tf32 for TF32 GPU matmuls");
+  EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, precision: f8}\n")),
+            "exp.yaml:11:31: train.precision: expected one of f32, tf32, bf16, fp16, got 'f8'");
+  EXPECT_EQ(parse_error(with_section("train", "train: {epochs: 1, device: cpu, precision: fp16}\n")),
+            "exp.yaml:11:44: train.precision: fp16 needs a GPU (train.device cpu runs on the CPU, where oneDNN "
+            "has no fp16 matrix products); use bf16 on the CPU");
   EXPECT_EQ(parse_error(with_section("train", "train: 5\n")), "exp.yaml:11:8: train: expected a map, got '5'");
   EXPECT_EQ(parse_error(with_section("model", "model: Linear\n")),
             "exp.yaml:5:8: model: expected a list of layers or one layer map (with type:), got "

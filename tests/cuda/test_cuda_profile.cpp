@@ -54,7 +54,9 @@ TEST(CudaProfile, KernelsAppearOnTheDevicesTrackByItsClock) {
     EXPECT_GE(kernels[i].tid, 1000);
     EXPECT_GT(kernels[i].dur, 0);
     EXPECT_GE(kernels[i].ts + 1.0, host_ops[i].ts) << "a kernel cannot start before its launch";
-    if (i > 0) EXPECT_GE(kernels[i].ts + 1e-3, kernels[i - 1].ts + kernels[i - 1].dur) << "one stream, no overlap";
+    if (i > 0) {
+      EXPECT_GE(kernels[i].ts + 1e-3, kernels[i - 1].ts + kernels[i - 1].dur) << "one stream, no overlap";
+    }
   }
   // The table counts the device's times.
   EXPECT_THAT(r.op_table, ::testing::ContainsRegex(" 5 +[0-9.]+ +[0-9.]+% +matmul"));

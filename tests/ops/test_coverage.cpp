@@ -22,9 +22,11 @@ std::vector<OpId> all_ops() {
 // tests/core (statistics, determinism), not in the torch-compared table.
 // The fused optimizer updates change their operands in place over several
 // steps: tests/optim compares them with torch's optimizers step by step.
+// Loss scaling's unscale_check is tested with the GradScaler (tests/amp).
 const std::set<std::string> kTestedOutsideTable = {"fill",     "range",     "uniform",
                                                    "normal",   "randint",   "dropout",
-                                                   "sgd_step", "adam_step", "rmsprop_step"};
+                                                   "sgd_step", "adam_step", "rmsprop_step",
+                                                   "unscale_check"};
 
 TEST(OpCoverage, EveryKernelOpHasACpuKernel) {
   for (OpId id : all_ops()) {

@@ -48,11 +48,13 @@ TEST(Flops, ABackwardPassCountsThroughTheOpsItRuns) {
 }
 
 TEST(PeakFlops, GpusByNameAndPrecision) {
-  EXPECT_EQ(gpu_peak_flops("NVIDIA H100 80GB HBM3", true)->flops_per_s, 494.7e12);
-  EXPECT_EQ(gpu_peak_flops("NVIDIA H100 PCIe", false)->flops_per_s, 51e12);
-  EXPECT_EQ(gpu_peak_flops("NVIDIA A100-SXM4-40GB", true)->source, "NVIDIA A100, tf32 dense");
-  EXPECT_FALSE(gpu_peak_flops("Some Future GPU", true));
-  const auto cpu = peak_flops(Device::cpu(), false);
+  EXPECT_EQ(gpu_peak_flops("NVIDIA H100 80GB HBM3", "tf32")->flops_per_s, 494.7e12);
+  EXPECT_EQ(gpu_peak_flops("NVIDIA H100 80GB HBM3", "bf16")->flops_per_s, 989.4e12);
+  EXPECT_EQ(gpu_peak_flops("NVIDIA H100 PCIe", "f32")->flops_per_s, 51e12);
+  EXPECT_EQ(gpu_peak_flops("NVIDIA H100 PCIe", "fp16")->flops_per_s, 756e12);
+  EXPECT_EQ(gpu_peak_flops("NVIDIA A100-SXM4-40GB", "tf32")->source, "NVIDIA A100, tf32 dense");
+  EXPECT_FALSE(gpu_peak_flops("Some Future GPU", "tf32"));
+  const auto cpu = peak_flops(Device::cpu(), "f32");
   ASSERT_TRUE(cpu);
   EXPECT_GT(cpu->flops_per_s, 1e9);
   EXPECT_THAT(cpu->source, ::testing::HasSubstr("measured: f32 GEMM 1024^3"));

@@ -6,6 +6,7 @@
 
 #include "dlt/autograd/node.h"
 #include "dlt/core/grad_mode.h"
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::autograd {
@@ -53,6 +54,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
               bool retain_graph) {
   DLT_ASSERT(roots.size() == grads.size(), "one gradient per root");
   NoGradGuard no_grad;  // formulas build no history
+  const AutocastGuard no_autocast(std::nullopt);  // each formula runs in its forward's dtypes
 
   std::vector<Edge> root_edges;
   std::unordered_map<Node*, std::vector<Tensor>> buffers;

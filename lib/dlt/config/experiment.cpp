@@ -33,7 +33,8 @@ const Names<ScheduleKind> kSchedules = {{"constant", ScheduleKind::constant},
                                         {"cosine", ScheduleKind::cosine},
                                         {"linear", ScheduleKind::linear},
                                         {"onecycle", ScheduleKind::onecycle}};
-const Names<Precision> kPrecisions = {{"f32", Precision::f32}, {"tf32", Precision::tf32}};
+const Names<Precision> kPrecisions = {
+    {"f32", Precision::f32}, {"tf32", Precision::tf32}, {"bf16", Precision::bf16}, {"fp16", Precision::fp16}};
 const Names<NonFinite> kNonFinite = {{"stop", NonFinite::stop}, {"skip", NonFinite::skip}};
 const Names<Requeue> kRequeue = {{"auto", Requeue::auto_}, {"never", Requeue::never}};
 const Names<BestMode> kModes = {{"max", BestMode::max}, {"min", BestMode::min}};
@@ -334,9 +335,33 @@ void check_usable(const Node& n, const std::string& device) {
                        count, count == 1 ? "" : "s", count - 1));
 }
 
+// loss_scale: dynamic | none | {init, growth_factor, backoff_factor,
+// growth_interval}; absent: dynamic for fp16, none otherwise.
+std::optional<LossScaleSpec> read_loss_scale(const Node& train, Precision precision) {
+  const auto n = train.find("loss_scale");
+  if (!n || n->is_null()) return precision == Precision::fp16 ? std::optional(LossScaleSpec{}) : std::nullopt;
+  if (n->is_scalar()) {
+    const std::string v = n->as<std::string>();
+    if (v == "dynamic") return LossScaleSpec{};
+    if (v == "none") {
+      if (precision == Precision::fp16)
+        n->fail("fp16 training needs loss scaling (small gradients flush to zero in fp16); use dynamic");
+      return std::nullopt;
+    }
+    n->fail(fmt::format("expected dynamic, none or a map of options, got '{}'", v));
+  }
+  n->check_keys({"init", "growth_factor", "backoff_factor", "growth_interval"});
+  LossScaleSpec s;
+  s.init = number_or(*n, "init", s.init, kPositive);
+  s.growth_factor = number_or(*n, "growth_factor", s.growth_factor, Range{.lo = 1, .lo_open = true});
+  s.backoff_factor = number_or(*n, "backoff_factor", s.backoff_factor, kOpenUnit);
+  s.growth_interval = int_or(*n, "growth_interval", s.growth_interval, 1);
+  return s;
+}
+
 TrainSpec read_train(const Node& n, const DataSpec& data) {
   n.check_keys({"epochs", "steps", "eval_every", "log_every", "device", "precision", "grad_clip",
-                "grad_accum", "on_nonfinite", "threads", "distributed", "requeue"});
+                "grad_accum", "on_nonfinite", "threads", "distributed", "requeue", "loss_scale"});
   if (n.is_null()) n.fail("expected a map with epochs or steps, got nothing");
   TrainSpec t;
   const auto epochs = n.find("epochs"), steps = n.find("steps");
@@ -353,9 +378,13 @@ TrainSpec read_train(const Node& n, const DataSpec& data) {
     if (!is_device(t.device)) d->fail(fmt::format("expected cpu, cuda, cuda:N or auto, got '{}'", t.device));
     check_usable(*d, t.device);
   }
-  if (const auto p = n.find("precision"); p && p->is_scalar() && p->as<std::string>() == "bf16")
-    p->fail("bf16 mixed precision is not built yet; use f32, or tf32 for TF32 GPU matmuls");
   t.precision = enum_or(n, "precision", kPrecisions, t.precision);
+  if (t.precision == Precision::fp16 && train_device(t.device).is_cpu())
+    n.at("precision").fail(fmt::format(
+        "fp16 needs a GPU (train.device {} runs on the CPU, where oneDNN has no fp16 matrix products); "
+        "use bf16 on the CPU",
+        t.device));
+  t.loss_scale = read_loss_scale(n, t.precision);
   t.grad_clip = number_or(n, "grad_clip", 0, kNonNegative);
   t.grad_accum = int_or(n, "grad_accum", 1, 1);
   t.on_nonfinite = enum_or(n, "on_nonfinite", kNonFinite, t.on_nonfinite);

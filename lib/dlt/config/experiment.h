@@ -155,8 +155,19 @@ struct ScheduleSpec {
 
 // f32: full float32 everywhere; tf32: float32 tensors, but GPU matmuls and
 // convolutions may round their operands to TF32 (10-bit mantissa) for tensor
-// cores, as torch's allow_tf32.
-enum class Precision { f32, tf32 };
+// cores, as torch's allow_tf32; bf16 / fp16: mixed precision (autocast to
+// that dtype, f32 weights, optimizer state and loss; fp16 on GPUs only).
+enum class Precision { f32, tf32, bf16, fp16 };
+
+// Dynamic loss scaling (amp::GradScaler's options); on by default for fp16.
+struct LossScaleSpec {
+  double init = 65536;
+  double growth_factor = 2;
+  double backoff_factor = 0.5;
+  int64_t growth_interval = 2000;
+
+  bool operator==(const LossScaleSpec&) const = default;
+};
 enum class NonFinite { stop, skip };
 // After a stop signal's checkpoint under a requeueable Slurm batch job:
 // requeue it (auto), or only exit.
@@ -182,7 +193,8 @@ struct TrainSpec {
   int64_t log_every = 50;    // steps between log lines, >= 1
   std::string device = "auto";  // cpu, cuda, cuda:N, or auto (see train_device()); an
                                 // explicit cuda device must be usable when the file is read
-  Precision precision = Precision::f32;  // f32 or tf32 (GPU matmuls and convolutions)
+  Precision precision = Precision::f32;  // f32, tf32 (GPU matmuls and convolutions), bf16, fp16
+  std::optional<LossScaleSpec> loss_scale;  // none, or dynamic with these options
   double grad_clip = 0;      // max global gradient norm, >= 0; 0: no clipping
   int64_t grad_accum = 1;    // batches per optimizer step, >= 1
   NonFinite on_nonfinite = NonFinite::stop;  // a NaN/Inf loss or gradient norm: stop the

@@ -166,6 +166,16 @@ void put_train(YAML::Emitter& out, const TrainSpec& t) {
   put(out, "log_every", t.log_every);
   put(out, "device", t.device);
   put(out, "precision", name_of(t.precision));
+  if (t.loss_scale) {
+    out << YAML::Key << "loss_scale" << YAML::Value << YAML::BeginMap;
+    put(out, "init", t.loss_scale->init);
+    put(out, "growth_factor", t.loss_scale->growth_factor);
+    put(out, "backoff_factor", t.loss_scale->backoff_factor);
+    put(out, "growth_interval", t.loss_scale->growth_interval);
+    out << YAML::EndMap;
+  } else {
+    put(out, "loss_scale", "none");
+  }
   put(out, "grad_clip", t.grad_clip);
   put(out, "grad_accum", t.grad_accum);
   put(out, "on_nonfinite", name_of(t.on_nonfinite));

@@ -88,6 +88,14 @@ double DataParallel::clip_grad_norm(double max_norm) {
   return total;
 }
 
+std::vector<Tensor> DataParallel::local_grads() const {
+  if (sharded_) return sharded_->grads();
+  std::vector<Tensor> grads;
+  for (const Tensor& p : reducer_->params())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  return grads;
+}
+
 void DataParallel::step() {
   if (sharded_)
     sharded_->step(optimizer_);

@@ -53,6 +53,9 @@ class DataParallel {
   // The global gradient norm, clipped to max_norm when max_norm > 0 (as
   // optim::clip_grad_norm, whose formula this shares).
   double clip_grad_norm(double max_norm);
+  // The gradients this rank's optimizer step reads: every parameter's, or
+  // under ZeRO-1 this rank's slices of them.
+  std::vector<Tensor> local_grads() const;
   void step();
 
   // Collective in ZeRO-1 mode: the whole optimizer state.

@@ -66,6 +66,12 @@ void ShardedOptimizer::scale_grads(double factor) {
   for (Piece& p : pieces_) p.grad.mul_(factor);
 }
 
+std::vector<Tensor> ShardedOptimizer::grads() const {
+  std::vector<Tensor> out;
+  for (const Piece& p : pieces_) out.push_back(p.grad);
+  return out;
+}
+
 void ShardedOptimizer::step(const optim::Optimizer& full) {
   for (size_t g = 0; g < full.groups().size(); ++g) shard_->groups()[g].lr = full.groups()[g].lr;
   shard_->step();

@@ -37,6 +37,7 @@ class ShardedOptimizer {
   // The 2-norm of the whole (summed) gradient, from every rank's slices.
   double grad_norm();
   void scale_grads(double factor);  // this rank's slices, in place
+  std::vector<Tensor> grads() const;  // this rank's slices of the summed gradients
   // Updates this rank's slices with the full optimizer's current learning
   // rates, then all-gathers the parameters.
   void step(const optim::Optimizer& full);

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "dlt/ops/attention.h"
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
@@ -35,6 +36,8 @@ namespace ops {
 AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, const Tensor& v,
                                            std::optional<double> scale) {
   DLT_CHECK(q.defined() && k.defined() && v.defined(), "causal_attention: undefined input tensor");
+  if (const auto c = autocast<3>(OpId::causal_attention, {q, k, v}))
+    return causal_attention_with_lse((*c)[0], (*c)[1], (*c)[2], scale);
   DLT_CHECK(q.dim() == 4, "causal_attention: expected q of shape (B, H, T, D), got {}",
             shape_str(q.shape()));
   DLT_CHECK(k.shape() == q.shape() && v.shape() == q.shape(),

@@ -126,6 +126,10 @@ struct RmspropStepAttrs {
   double lr = 0, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
   bool centered = false;
 };
+// Loss scaling: gradients times inv_scale (1 / the loss scale).
+struct UnscaleAttrs {
+  double inv_scale = 1;
+};
 
 // Views: geometry of the result relative to the input.
 struct ViewAttrs {

@@ -1,6 +1,7 @@
 // conv2d: argument checks (messages as torch's, naming the shapes), output
 // size, and its backward helpers.
 #include "dlt/ops/conv_backward.h"
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 
 namespace dlt {
@@ -78,6 +79,8 @@ Shape checked_output_shape(const Tensor& x, const Tensor& weight, const Tensor& 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
               std::array<int64_t, 2> dilation, int64_t groups) {
+  if (const auto c = ops::autocast<3>(OpId::conv2d, {x, weight, bias}))
+    return conv2d((*c)[0], (*c)[1], (*c)[2], stride, padding, dilation, groups);
   const Conv2dAttrs attrs{stride, padding, dilation, groups};
   const Shape out_shape = checked_output_shape(x, weight, bias, attrs);
   Tensor ins[] = {x.contiguous(), weight.contiguous(),

@@ -22,7 +22,7 @@ GradRecorder& recorder() {
 }
 
 constexpr OpInfo kOpInfos[] = {
-#define X(name, kind, attrs) {#name, OpKind::kind},
+#define X(name, kind, attrs, cast) {#name, OpKind::kind, CastPolicy::cast},
     DLT_OPS(X)
 #undef X
 };
@@ -30,6 +30,17 @@ constexpr OpInfo kOpInfos[] = {
 }  // namespace
 
 const OpInfo& op_info(OpId id) { return kOpInfos[static_cast<int>(id)]; }
+
+const char* cast_policy_name(CastPolicy p) {
+  switch (p) {
+    case CastPolicy::Lower: return "lower";
+    case CastPolicy::Fp32: return "fp32";
+    case CastPolicy::Promote: return "promote";
+    case CastPolicy::Keep: return "keep";
+    case CastPolicy::Outside: return "outside";
+  }
+  return "?";
+}
 
 bool needs_kernel(OpId id) {
   const OpKind k = op_info(id).kind;

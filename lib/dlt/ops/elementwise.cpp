@@ -1,4 +1,5 @@
 // Elementwise unary and binary ops: dtype rules, broadcasting, output allocation.
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
@@ -13,6 +14,7 @@ TensorOptions like(const Tensor& t, DType dtype) { return TensorOptions(dtype).d
 // Float-valued ops promote integer and bool inputs to float32, as torch.
 Tensor unary(OpId op, const Tensor& x, const void* attrs, bool float_only) {
   DLT_CHECK(x.defined(), "{}: undefined input tensor", ops::op_name(op));
+  if (const auto c = ops::autocast<1>(op, {x})) return unary(op, (*c)[0], attrs, float_only);
   const Tensor in = float_only && !is_floating(x.dtype()) ? x.to(DType::f32) : x;
   Tensor ins[] = {in};
   Tensor outs[] = {empty(in.shape(), like(in, in.dtype()))};
@@ -24,6 +26,9 @@ enum class BinaryResult { Common, Float, Bool };
 
 Tensor binary(OpId op, const Tensor& a, const Tensor& b, const void* attrs, BinaryResult kind) {
   DLT_CHECK(a.defined() && b.defined(), "{}: undefined input tensor", ops::op_name(op));
+  // Promote ops promote as they always do (result_type); pow runs in f32.
+  if (ops::cast_policy(op) == ops::CastPolicy::Fp32)
+    if (const auto c = ops::autocast<2>(op, {a, b})) return binary(op, (*c)[0], (*c)[1], attrs, kind);
   DType common = result_type(a, b);
   if (kind == BinaryResult::Float && !is_floating(common)) common = DType::f32;
   const Shape shape = broadcast_shapes(a.shape(), b.shape());

@@ -1,6 +1,7 @@
 // Indexing ops: embedding, index_select, index_add, gather, scatter_add and
 // one_hot. The op layer checks shapes and dtypes; the kernels check the index
 // values (they are the ones reading them) and name the bad value and position.
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/norm_backward.h"
 #include "dlt/ops/ops.h"
@@ -118,6 +119,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   DLT_CHECK(x.defined() && src.defined(), "scatter_add: undefined input tensor");
+  if (const auto c = ops::autocast<2>(OpId::scatter_add, {x, src})) return scatter_add((*c)[0], dim, index, (*c)[1]);
   check_index("scatter_add", index);
   DLT_CHECK(index.dim() == x.dim() && src.dim() == x.dim(),
             "scatter_add: the input (shape {}), index (shape {}) and source (shape {}) must have "

@@ -1,4 +1,5 @@
 // matmul and linear: torch's shape rules, dtype checks, output allocation.
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
@@ -37,6 +38,7 @@ Shape drop_last(const Shape& s, size_t n) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   DLT_CHECK(a.defined() && b.defined(), "matmul: undefined input tensor");
+  if (const auto c = ops::autocast<2>(OpId::matmul, {a, b})) return matmul((*c)[0], (*c)[1]);
   DLT_CHECK(a.dim() >= 1 && b.dim() >= 1,
             "matmul: both arguments need at least 1 dimension, got shapes {} and {}",
             shape_str(a.shape()), shape_str(b.shape()));
@@ -68,6 +70,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   DLT_CHECK(x.defined() && weight.defined(), "linear: undefined input or weight");
+  if (const auto c = ops::autocast<3>(OpId::linear, {x, weight, bias})) return linear((*c)[0], (*c)[1], (*c)[2]);
   DLT_CHECK(x.dim() >= 1, "linear: the input must have at least 1 dimension, got shape {}",
             shape_str(x.shape()));
   DLT_CHECK(weight.dim() == 2, "linear: weight must be 2-D (out_features, in_features), got shape {}",

@@ -1,6 +1,7 @@
 // Losses. cross_entropy and nll_loss run fused kernels (one pass computes the
 // log-sum-exp and the loss of each row); mse_loss and
 // binary_cross_entropy_with_logits are composites of other ops.
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/nn_backward.h"
 #include "dlt/ops/ops.h"
@@ -60,6 +61,8 @@ void check_same_floating(const char* op, const Tensor& input, const Tensor& targ
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index,
                      double label_smoothing, Reduction reduction) {
+  if (const auto c = ops::autocast<1>(OpId::cross_entropy, {logits}))
+    return cross_entropy((*c)[0], target, ignore_index, label_smoothing, reduction);
   check_class_target("cross_entropy", logits, target);
   DLT_CHECK(label_smoothing >= 0 && label_smoothing <= 1,
             "cross_entropy: label_smoothing must be in [0, 1], got {}", label_smoothing);
@@ -72,6 +75,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, int64_t ignore_index,
                 Reduction reduction) {
+  if (const auto c = ops::autocast<1>(OpId::nll_loss, {log_probs}))
+    return nll_loss((*c)[0], target, ignore_index, reduction);
   check_class_target("nll_loss", log_probs, target);
   const ops::NllAttrs attrs{ignore_index, reduction};
   Tensor ins[] = {log_probs.contiguous(), target.contiguous()};
@@ -81,6 +86,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, int64_t ignore_in
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (const auto c = ops::autocast<2>(OpId::mse_loss, {input, target})) return mse_loss((*c)[0], (*c)[1], reduction);
   check_same_floating("mse_loss", input, target);
   const Tensor diff = input - target;
   return reduce(diff * diff, reduction);
@@ -89,6 +95,8 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 // max(x, 0) - x t + log(1 + exp(-|x|)): no exp of a large positive number.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction reduction) {
+  if (const auto c = ops::autocast<2>(OpId::bce_with_logits, {logits, target}))
+    return binary_cross_entropy_with_logits((*c)[0], (*c)[1], reduction);
   check_same_floating("binary_cross_entropy_with_logits", logits, target);
   DLT_CHECK(logits.shape() == target.shape(),
             "binary_cross_entropy_with_logits: target of shape {} must have the input's shape {}",

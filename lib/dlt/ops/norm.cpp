@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dlt/core/philox.h"
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/norm_backward.h"
 #include "dlt/ops/ops.h"
@@ -35,6 +36,8 @@ Tensor empty_if(bool wanted, const Shape& shape, TensorOptions options) {
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   DLT_CHECK(x.defined(), "layer_norm: undefined input tensor");
+  if (const auto c = ops::autocast<3>(OpId::layer_norm, {x, weight, bias}))
+    return layer_norm((*c)[0], normalized_shape, (*c)[1], (*c)[2], eps);
   const int64_t k = int64_t(normalized_shape.size());
   DLT_CHECK(k >= 1, "layer_norm: normalized_shape must have at least one dimension, got []");
   const Shape& shape = x.shape();
@@ -62,6 +65,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
   DLT_CHECK(x.defined(), "batch_norm: undefined input tensor");
+  // The running statistics are updated in place: they are never cast.
+  if (const auto c = ops::autocast<3>(OpId::batch_norm, {x, weight, bias}))
+    return batch_norm((*c)[0], running_mean, running_var, (*c)[1], (*c)[2], training, momentum, eps);
   DLT_CHECK(x.dim() >= 2, "batch_norm: expected an input of shape (B, C, ...), got shape {}",
             shape_str(x.shape()));
   DLT_CHECK(is_floating(x.dtype()), "batch_norm expects a floating point input, got {}",

@@ -130,6 +130,34 @@ void rmsprop_step_(std::span<const Tensor> params, std::span<const Tensor> grads
   run_step(OpId::rmsprop_step, params, grads, {square_avgs, momentum_buffers, grad_avgs}, &attrs);
 }
 
+Tensor unscale_check_(std::span<const Tensor> grads, double inv_scale) {
+  const Device device = grads.empty() ? Device::cpu() : grads[0].device();
+  Tensor found = zeros({1}, TensorOptions(DType::f32).device(device));
+  if (grads.empty()) return found;
+  NoGradGuard no_grad;
+  std::vector<Tensor> outs{found}, work;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const Tensor& g = grads[i];
+    DLT_CHECK(g.defined(), "unscale_check: gradient {} is undefined", i);
+    DLT_CHECK(g.dtype() == DType::f32 || g.dtype() == DType::f64,
+              "unscale_check: gradient {} is {}; loss scaling unscales f32 or f64 gradients (master weights)", i,
+              g.dtype());
+    DLT_CHECK(g.device() == device, "unscale_check: gradient {} is on {}, gradient 0 on {}", i, g.device(), device);
+    work.push_back(g.contiguous());
+    outs.push_back(work.back());
+  }
+  const ops::UnscaleAttrs attrs{inv_scale};
+  ops::run_no_inputs(OpId::unscale_check, outs, &attrs);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!work[i].is_same(grads[i])) {
+      Tensor target = grads[i];
+      target.copy_(work[i]);
+    }
+    grads[i].storage()->bump_version();
+  }
+  return found;
+}
+
 void sgd_step_(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
                const ops::SgdStepAttrs& attrs) {
   sgd_step_({&param, 1}, {&grad, 1}, one(momentum_buffer), attrs);

@@ -15,6 +15,11 @@
 //   sgd_step      1: momentum_buffer
 //   adam_step     2: exp_avg, exp_avg_sq
 //   rmsprop_step  3: square_avg, momentum_buffer, grad_avg
+//
+// Loss scaling's unscale_check (NoGrad): in = [], out = [found_inf, grad_0,
+// ..., grad_{n-1}]: found_inf a 1-element f32 tensor the kernel sets to 1
+// when an element of a gradient is inf or NaN (it never writes 0), each
+// gradient contiguous, f32 or f64, multiplied by attrs.inv_scale in place.
 #pragma once
 
 #include <span>
@@ -59,5 +64,12 @@ void adam_step_(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
 void rmsprop_step_(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
                    const Tensor& momentum_buffer, const Tensor& grad_avg,
                    const ops::RmspropStepAttrs& attrs);
+
+// Loss scaling (GradScaler's _amp_foreach_non_finite_check_and_unscale_):
+// multiplies every gradient by inv_scale in place, in one pass, and returns
+// a 1-element f32 tensor on their device, 1 when an element was inf or NaN
+// and 0 otherwise; reading it is the caller's one round trip. Gradients:
+// defined, f32 or f64, one device; strided ones go through contiguous copies.
+Tensor unscale_check_(std::span<const Tensor> grads, double inv_scale);
 
 }  // namespace dlt

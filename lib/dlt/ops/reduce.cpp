@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
@@ -109,6 +110,7 @@ std::vector<Tensor> reduce_dim(OpId op, const char* what, const Tensor& x, int64
 
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
   check_defined(OpId::sum, x);
+  if (const auto c = ops::autocast<1>(OpId::sum, {x})) return sum((*c)[0], dims, keepdim);
   return reduce(OpId::sum, x, dims, keepdim, is_floating(x.dtype()) ? x.dtype() : DType::i64);
 }
 
@@ -120,6 +122,7 @@ Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
 
 Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
   check_defined(OpId::var, x);
+  if (const auto c = ops::autocast<1>(OpId::var, {x})) return var((*c)[0], dims, correction, keepdim);
   check_floating(OpId::var, x);
   DLT_CHECK(correction >= 0, "var(): correction must be non-negative, got {}", correction);
   const ops::VarAttrs attrs{canonical_dims(OpId::var, x, dims), keepdim, correction};
@@ -128,6 +131,7 @@ Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
 
 Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
   check_defined(OpId::std, x);
+  if (const auto c = ops::autocast<1>(OpId::std, {x})) return std((*c)[0], dims, correction, keepdim);
   check_floating(OpId::std, x);
   return sqrt(var(x, dims, correction, keepdim));
 }
@@ -173,6 +177,7 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
 // Integer inputs are promoted to float32, as torch.
 Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
   check_defined(OpId::logsumexp, x);
+  if (const auto c = ops::autocast<1>(OpId::logsumexp, {x})) return logsumexp((*c)[0], dims, keepdim);
   const Tensor in = is_floating(x.dtype()) ? x : x.to(DType::f32);
   return reduce(OpId::logsumexp, in, dims, keepdim, in.dtype());
 }
@@ -193,6 +198,7 @@ Tensor root_of_power_sum(const Tensor& s, double p) {
 // gradient comes from theirs.
 Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
   check_defined(OpId::norm, x);
+  if (const auto c = ops::autocast<1>(OpId::norm, {x})) return norm((*c)[0], p, dims, keepdim);
   check_floating(OpId::norm, x);
   DLT_CHECK(!std::isnan(p), "norm(): the order p must not be nan");
   if (p == 1) return sum(abs(x), dims, keepdim);

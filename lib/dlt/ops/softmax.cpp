@@ -1,4 +1,5 @@
 // softmax / log_softmax over one dim, and their fused backward kernels.
+#include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
@@ -11,6 +12,7 @@ namespace {
 Tensor softmax_like(OpId op, const Tensor& x, int64_t dim) {
   const char* name = ops::op_name(op);
   DLT_CHECK(x.defined(), "{}: undefined input tensor", name);
+  if (const auto c = ops::autocast<1>(op, {x})) return softmax_like(op, (*c)[0], dim);
   DLT_CHECK(is_floating(x.dtype()), "{}: expected a floating point input, got {}", name,
             x.dtype());
   const ops::SoftmaxAttrs attrs{wrap_dim(dim, x.dim(), "softmax dim")};

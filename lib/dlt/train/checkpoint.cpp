@@ -43,7 +43,7 @@ Json TrainState::to_json() const {
                                 {"offset", Json::unsigned_integer(r.offset)}}));
   Json m = Json::object();
   for (const auto& [name, v] : metrics) m.set(name, Json::number(v));
-  return Json::object({
+  Json j = Json::object({
       {"format", Json::string(std::string(kFormat))},
       {"step", Json::integer(step)},
       {"epoch", Json::integer(epoch)},
@@ -51,7 +51,12 @@ Json TrainState::to_json() const {
       {"rngs", std::move(rng)},
       {"config_hash", Json::string(config_hash)},
       {"metrics", std::move(m)},
+      {"precision", Json::string(precision)},
   });
+  if (loss_scale)
+    j.set("loss_scale", Json::object({{"scale", Json::number(loss_scale->scale)},
+                                      {"growth_tracker", Json::integer(loss_scale->growth_tracker)}}));
+  return j;
 }
 
 TrainState TrainState::from_json(const Json& j) {
@@ -72,6 +77,15 @@ TrainState TrainState::from_json(const Json& j) {
   s.config_hash = j.at("config_hash").as_string("config_hash");
   for (const auto& [name, v] : j.at("metrics").members("metrics"))
     s.metrics[name] = v.as_double("metrics." + name);
+  // Checkpoints from before mixed precision have neither: f32, no scaling.
+  if (const Json* p = j.find("precision")) s.precision = p->as_string("precision");
+  if (const Json* ls = j.find("loss_scale")) {
+    s.loss_scale = LossScaleState{ls->at("scale").as_double("loss_scale.scale"),
+                                  ls->at("growth_tracker").as_int("loss_scale.growth_tracker")};
+    DLT_CHECK(s.loss_scale->scale > 0 && s.loss_scale->growth_tracker >= 0,
+              "loss_scale: scale must be positive and growth_tracker not negative, got {} and {}",
+              s.loss_scale->scale, s.loss_scale->growth_tracker);
+  }
   return s;
 }
 

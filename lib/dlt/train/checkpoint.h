@@ -28,6 +28,13 @@ struct RngState {
 };
 
 // Everything besides tensors that a resumed run needs to continue exactly.
+// Dynamic loss scaling (amp::GradScaler) between steps.
+struct LossScaleState {
+  double scale = 0;
+  int64_t growth_tracker = 0;
+  bool operator==(const LossScaleState&) const = default;
+};
+
 struct TrainState {
   int64_t step = 0;          // optimizer steps taken
   int64_t epoch = 0;         // the epoch the next batch belongs to
@@ -35,6 +42,8 @@ struct TrainState {
   std::map<std::string, RngState> rngs;  // every generator by role ("default", ...)
   std::string config_hash;   // of the settings that must not change on resume
   std::map<std::string, double> metrics;  // latest values ("val_loss", ...); nan allowed
+  std::string precision = "f32";          // train.precision of the steps so far
+  std::optional<LossScaleState> loss_scale;  // dynamic loss scaling's state, when on
 
   Json to_json() const;
   static TrainState from_json(const Json& j);  // throws dlt::Error naming the bad field

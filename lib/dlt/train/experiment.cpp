@@ -1,5 +1,7 @@
 #include "dlt/train/experiment.h"
 
+#include "dlt/amp/mixed_precision.h"
+
 #include "dlt/core/grad_mode.h"
 #include "dlt/core/math_mode.h"
 #include "dlt/core/parallel.h"
@@ -171,6 +173,19 @@ int64_t predict_to_file(const ExperimentSpec& spec, const fs::path& checkpoint_d
   return row;
 }
 
+namespace {
+
+amp::MixedPrecisionOptions mixed_precision_options(const config::TrainSpec& t) {
+  amp::MixedPrecisionOptions o;
+  if (t.precision == config::Precision::bf16) o.autocast = DType::bf16;
+  if (t.precision == config::Precision::fp16) o.autocast = DType::f16;
+  if (const auto& ls = t.loss_scale)
+    o.loss_scale = amp::GradScalerOptions{ls->init, ls->growth_factor, ls->backoff_factor, ls->growth_interval};
+  return o;
+}
+
+}  // namespace
+
 std::string resume_hash(const ExperimentSpec& spec) {
   ExperimentSpec s = spec;
   s.run_dir.clear();
@@ -184,6 +199,8 @@ std::string resume_hash(const ExperimentSpec& spec) {
   s.train.distributed = {};   // ... on another number of ranks, with or without ZeRO-1
   s.logging = {};             // ... and log differently
   s.train.requeue = config::Requeue::auto_;
+  s.train.precision = config::Precision::f32;  // ... in another precision (said in the log)
+  s.train.loss_scale = std::nullopt;
   return fmt::format("{:016x}", config::config_hash(s));
 }
 
@@ -296,7 +313,9 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.log.tokens_per_sample = spec.data.kind == config::DataKind::tokens ? spec.data.block_size : 0;
   to.log.config_yaml = config::resolved_yaml(spec);
   to.log.hparams = leaf_values(to.log.config_yaml);
-  to.peak = peak_flops(to.device, spec.train.precision == config::Precision::tf32);
+  to.precision = std::string(config::name_of(spec.train.precision));
+  to.mixed_precision = mixed_precision_options(spec.train);
+  to.peak = peak_flops(to.device, to.precision);
   to.profile = profile;
   // Gradients of a GPU run travel through NCCL, each rank on its own GPU;
   // CPU numbers (losses, flags) through MPI. Outlives the trainer below.
@@ -390,6 +409,14 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     else
       fmt::print(stderr, "FLOP/s only: no peak for {} ({})\n", to.device,
                  to.device.is_cpu() ? "DLT_PROFILE_OPS times every op alone" : "not in the GPU table");
+    if (const auto low = to.mixed_precision.autocast)
+      fmt::print(stderr, "mixed precision: {} autocast, f32 weights{}{}\n", *low,
+                 to.mixed_precision.loss_scale
+                     ? fmt::format(", dynamic loss scaling from {}", to.mixed_precision.loss_scale->init_scale)
+                     : std::string(),
+                 to.device.is_cpu() ? "; " + cpu_gemm_path(*low) : std::string());
+    else if (to.mixed_precision.loss_scale)
+      fmt::print(stderr, "dynamic loss scaling from {}\n", to.mixed_precision.loss_scale->init_scale);
     if (dp) {
       const auto& buckets = dp->reducer().buckets();
       fmt::print(stderr,

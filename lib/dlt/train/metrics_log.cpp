@@ -24,6 +24,8 @@ Json MetricsRecord::to_json() const {
   if (tflops) j.set("tflops", Json::number(*tflops));
   if (mfu) j.set("mfu", Json::number(*mfu));
   if (time) j.set("time", Json::number(*time));
+  if (loss_scale) j.set("loss_scale", Json::number(*loss_scale));
+  if (skipped_steps) j.set("skipped_steps", Json::number(*skipped_steps));
   return j;
 }
 

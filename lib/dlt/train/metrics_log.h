@@ -27,6 +27,9 @@ struct MetricsRecord {
   std::optional<double> grad_norm;  // train: the last step's gradient norm, before clipping
   std::optional<double> tflops, mfu;  // train: achieved TFLOP/s of the job and its share of the peak
   std::optional<double> time;       // when it was written (Unix seconds)
+  // train, with loss scaling: the scale after the last step, and the steps of
+  // this record's window skipped for an inf/NaN gradient
+  std::optional<double> loss_scale, skipped_steps;
 
   Json to_json() const;
 };

@@ -17,11 +17,13 @@ struct PeakFlops {
   std::string source;  // "measured: f32 GEMM 1024^3 on 2 threads", "NVIDIA H100 SXM, tf32 dense"
 };
 
-// `tf32`: the run lets GPU matmuls use TF32 (train.precision: tf32).
-std::optional<PeakFlops> peak_flops(Device device, bool tf32);
+// `precision`: train.precision (f32, tf32, bf16, fp16), which picks the
+// GPU's peak (bf16/fp16: the 16-bit tensor-core peak) or the dtype of the
+// CPU's measured GEMM.
+std::optional<PeakFlops> peak_flops(Device device, std::string_view precision);
 
 // Dense peaks of a GPU whose name contains a known model (A100, H100 SXM/PCIe,
 // H200, L40S, ...); for tests and `dlt info`.
-std::optional<PeakFlops> gpu_peak_flops(const std::string& name, bool tf32);
+std::optional<PeakFlops> gpu_peak_flops(const std::string& name, std::string_view precision);
 
 }  // namespace dlt::train

@@ -38,6 +38,8 @@ void RunLog::write(const MetricsRecord& record) {
   if (r.grad_norm) v.emplace_back(s + "grad_norm", *r.grad_norm);
   if (r.tflops) v.emplace_back(s + "tflops", *r.tflops);
   if (r.mfu) v.emplace_back(s + "mfu", *r.mfu);
+  if (r.loss_scale) v.emplace_back(s + "loss_scale", *r.loss_scale);
+  if (r.skipped_steps) v.emplace_back(s + "skipped_steps", *r.skipped_steps);
   if (r.samples_per_s) {
     v.emplace_back(s + "samples_per_s", *r.samples_per_s);
     if (options_.tokens_per_sample > 0)

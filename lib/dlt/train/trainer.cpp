@@ -20,6 +20,13 @@ namespace {
 
 constexpr const char* kDefaultRng = "default";
 
+std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  return grads;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -44,7 +51,8 @@ Trainer::Trainer(TrainerParts parts, TrainerOptions options, fs::path run_dir, f
       run_dir_(std::move(run_dir)),
       store_(std::move(checkpoint_dir), std::move(checkpoints)),
       progress_(is_main() ? console : nullptr, {.interactive = Progress::is_terminal(console),
-                          .interval_s = options_.progress_interval_s}) {
+                          .interval_s = options_.progress_interval_s}),
+      mp_(options_.mixed_precision) {
   DLT_ASSERT(parts_.model && parts_.optimizer && parts_.train_data, "Trainer needs a model, optimizer and data");
   DLT_CHECK(options_.total_steps > 0, "training needs at least one step, got {}", options_.total_steps);
   DLT_CHECK(options_.grad_accum >= 1, "grad_accum must be at least 1, got {}", options_.grad_accum);
@@ -90,7 +98,7 @@ void Trainer::report_eval(const EvalResult& r, int64_t epoch) {
   if (log_)
     log_->write({.step = step_, .epoch = epoch, .split = "val", .loss = r.loss, .accuracy = r.accuracy,
                  .perplexity = r.perplexity, .lr = {}, .samples_per_s = {}, .grad_norm = {}, .tflops = {},
-                 .mfu = {}, .time = {}});
+                 .mfu = {}, .time = {}, .loss_scale = {}, .skipped_steps = {}});
 }
 
 // ---- checkpoints -----------------------------------------------------------------------
@@ -104,6 +112,8 @@ TrainState Trainer::state() const {
   for (const auto& [name, gen] : parts_.generators) s.rngs[name] = {gen->seed(), gen->offset()};
   s.config_hash = options_.config_hash;
   s.metrics = last_metrics_;
+  s.precision = options_.precision;
+  if (const auto ls = mp_.scaler_state()) s.loss_scale = LossScaleState{ls->scale, ls->growth_tracker};
   return s;
 }
 
@@ -157,6 +167,13 @@ void Trainer::resume() {
   step_ = c.state.step;
   cursor_ = c.state.cursor;
   last_metrics_ = c.state.metrics;
+  if (c.state.precision != options_.precision)
+    progress_.message(fmt::format("{} was trained in {}; continuing in {}", latest->string(), c.state.precision,
+                                  options_.precision));
+  if (mp_.scaling() && c.state.loss_scale)
+    mp_.load_scaler_state({c.state.loss_scale->scale, c.state.loss_scale->growth_tracker});
+  else if (mp_.scaling())
+    progress_.message(fmt::format("{} has no loss scale; starting from {}", latest->string(), *mp_.loss_scale()));
   auto restore = [&](const std::string& name, Generator& gen) {
     const auto it = c.state.rngs.find(name);
     DLT_CHECK(it != c.state.rngs.end(), "{}: state.json has no state for the generator \"{}\"", latest->string(), name);
@@ -257,8 +274,9 @@ TrainResult Trainer::run() {
       const int64_t local = int64_t(batch->host.indices.size()), global = batch->host.global_size;
       if (dp) dp->prepare(/*sync=*/a == A - 1);
       if (local > 0) {  // a rank may get no sample of a short last batch
-        const Tensor out = (*parts_.model)(batch->fields.at(0));
         const BatchLoss b = [&] {
+          const AutocastGuard region = mp_.forward();
+          const Tensor out = (*parts_.model)(batch->fields.at(0));
           const trace::Scope scope("forward", "loss");
           return compute_loss(options_.loss, out, batch->fields.at(1), /*count_correct=*/false);
         }();
@@ -266,9 +284,9 @@ TrainResult Trainer::run() {
         const double share = local == global ? 1.0 : double(local) / double(global);
         losses.emplace_back(b.loss.detach(), share);
         if (share != 1.0)
-          (b.loss * Scalar(share / double(A))).backward();
+          mp_.scaled(b.loss * Scalar(share / double(A))).backward();
         else
-          (A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
+          mp_.scaled(A > 1 ? b.loss / Scalar(double(A)) : b.loss).backward();
       }
       window_samples += global;
       cursor_ = batch->after;
@@ -289,11 +307,22 @@ TrainResult Trainer::run() {
       loss = v[0];
       stop = agreed_stop(v + 1);
     }
+    // Loss scaling: unscaled before clipping; an inf/NaN gradient skips the
+    // step. Under ZeRO-1 a rank unscales its slices, and a non-finite slice
+    // anywhere makes the global norm non-finite on every rank.
+    bool overflow = mp_.unscale(dp ? dp->local_grads() : grads_of(params));
     const double norm = dp                              ? dp->clip_grad_norm(options_.clip_grad_norm)
                         : options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
                                                       : optim::grad_norm(params);
+    overflow = mp_.scaling() && (overflow || !std::isfinite(norm));
     const bool finite = std::isfinite(loss) && std::isfinite(norm);
-    if (!finite) {
+    if (overflow) {
+      parts_.model->zero_grad();  // parameters and optimizer state untouched
+      if (std::isfinite(loss)) {  // the forward pass was fine: its loss counts
+        window_loss += loss;
+        ++window_steps;
+      }
+    } else if (!finite) {
       auto text = [](double v) { return std::isnan(v) ? std::string("nan") : fmt::format("{}", v); };
       const std::string what = !std::isfinite(loss) ? "the loss is " + text(loss) : "the gradient norm is " + text(norm);
       DLT_CHECK(options_.skip_nonfinite,
@@ -312,6 +341,7 @@ TrainResult Trainer::run() {
       window_loss += loss;
       ++window_steps;
     }
+    mp_.end_step(overflow);
     ++step_;
     if (parts_.on_step) parts_.on_step(step_, loss);
 
@@ -329,7 +359,8 @@ TrainResult Trainer::run() {
       if (log_)
         log_->write({.step = step_, .epoch = epoch, .split = "train", .loss = mean, .accuracy = {},
                      .perplexity = {}, .lr = lr, .samples_per_s = rate, .grad_norm = norm,
-                     .tflops = flops * ranks / 1e12, .mfu = mfu, .time = {}});
+                     .tflops = flops * ranks / 1e12, .mfu = mfu, .time = {}, .loss_scale = mp_.loss_scale(),
+                     .skipped_steps = mp_.scaling() ? std::optional(double(mp_.take_skipped_steps())) : std::nullopt});
       window_flops = ops::flops_counted();
       window_start = std::chrono::steady_clock::now();
       window_samples = window_steps = 0;

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "dlt/amp/mixed_precision.h"
 #include "dlt/core/generator.h"
 #include "dlt/data/loader.h"
 #include "dlt/dist/data_parallel.h"
@@ -55,6 +56,8 @@ struct TrainerOptions {
   RunLogOptions log;              // TensorBoard, histograms, the config it shows
   std::optional<PeakFlops> peak;  // MFU divides by it (none: FLOP/s only)
   std::optional<ProfileRequest> profile;
+  std::string precision = "f32";          // train.precision, as checkpoints record it
+  amp::MixedPrecisionOptions mixed_precision;  // autocast and loss scaling
 };
 
 struct TrainerParts {
@@ -130,6 +133,7 @@ class Trainer {
   CheckpointStore store_;
   Progress progress_;
   std::optional<RunLog> log_;  // rank 0 only
+  amp::MixedPrecision mp_;
   int64_t step_ = 0;
   data::Cursor cursor_;  // of the next training batch
   int64_t last_saved_step_ = -1;
