@@ -78,6 +78,7 @@ EvalResult Trainer::evaluate() {
   // Training throughput counts the training steps' FLOPs only.
   const bool counting = ops::flop_count_enabled();
   ops::enable_flop_count(false);
+  const AutocastGuard region = mp_.forward();  // evaluated in the precision it trains in
   EvalResult r = train::evaluate(*parts_.model, parts_.val_data, parts_.val_loader, options_.loss, rank_sum);
   ops::enable_flop_count(counting);
   return r;
