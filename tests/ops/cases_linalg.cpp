@@ -65,7 +65,10 @@ DLT_OP_CASES(linalg) {
                   .inputs = {{.shape = {8, 16}}, {.shape = {16, 8}}},
                   .fn = [](const Inputs& x) { return matmul(x[0], x[1]); },
                   .torch = "torch.matmul(x0, x1)",
-                  .tolerances = {{DType::f16, 4e-3, 4e-3}}});
+                  // bf16 also under autocast from f32: 16 products summed, and
+                  // torch 1.13's CPU bf16 GEMM rounds partial sums, so a gradient
+                  // near cancellation may differ by 2 ulps of values around 4.
+                  .tolerances = {{DType::f16, 4e-3, 4e-3}, {DType::bf16, 1.6e-2, 4e-2}}});
 
   auto linear_row = [](std::string label, Shape x, bool bias) {
     const int64_t out = 5, in = x.back();

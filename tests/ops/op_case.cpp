@@ -23,6 +23,12 @@ uint64_t case_seed(const OpCase& c) {
   return h;
 }
 
+ops::OpId op_by_name(const std::string& name) {
+  for (int i = 0; i < ops::kNumOps; ++i)
+    if (name == ops::op_name(static_cast<ops::OpId>(i))) return static_cast<ops::OpId>(i);
+  throw Error(fmt::format("the op table names '{}', which is not in the op list", name));
+}
+
 std::string case_name(const OpCase& c) {
   return c.label.empty() ? c.op : fmt::format("{}[{}]", c.op, c.label);
 }

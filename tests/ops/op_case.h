@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dlt/ops/op_list.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::testing {
@@ -67,6 +68,7 @@ bool register_op_cases(const char* family, std::vector<OpCase> (*make)());
 // Draws the inputs of a row in `float_dtype`.
 Inputs make_inputs(const OpCase& c, DType float_dtype, uint64_t seed);
 std::string case_name(const OpCase& c);  // "exp[broadcast]"
+ops::OpId op_by_name(const std::string& name);  // the op list's id of a row's op
 uint64_t case_seed(const OpCase& c);      // stable per row
 // Indices of the rows with gradcheck / parity set, for parameterised suites.
 std::vector<size_t> gradcheck_rows();

@@ -18,12 +18,6 @@ namespace {
 using ops::CastPolicy;
 using ops::OpId;
 
-OpId op_id(const std::string& name) {
-  for (int i = 0; i < ops::kNumOps; ++i)
-    if (name == ops::op_name(static_cast<OpId>(i))) return static_cast<OpId>(i);
-  throw Error("no op " + name);
-}
-
 bool same_bits(const Tensor& a, const Tensor& b) {
   if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
   const Tensor ca = a.contiguous(), cb = b.contiguous();
@@ -53,7 +47,7 @@ TEST_P(AutocastRows, GiveThePolicysDtypeAndTheHandCastBits) {
   static const AutocastRun kRuns[] = {
       {DType::f32, DType::bf16}, {DType::bf16, DType::bf16}, {DType::f32, DType::f16}};
   const AutocastRun run = kRuns[std::get<1>(GetParam())];
-  const OpId id = op_id(c.op);
+  const OpId id = op_by_name(c.op);
   const CastPolicy policy = ops::cast_policy(id);
   if (policy == CastPolicy::Outside) GTEST_SKIP() << c.op << " never runs under autocast";
 

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
+#include "dlt/ops/autocast.h"
 #include "tests/ops/op_case.h"
 #include "tests/test_util.h"
 
@@ -60,6 +62,27 @@ struct RowRun {
   std::vector<Tensor> grads;  // per input; undefined when not differentiated
 };
 
+// torch.autocast("cpu", bfloat16) against dlt's autocast, from f32 inputs:
+// ops that run in bf16 (their cast policy, or torch's CPU list) within the
+// row's stated bf16 tolerance, else bf16's own (torch.testing's rtol 1.6e-2);
+// ops neither side lowers within the row's f32 tolerance. Rows of ops that
+// never run under autocast (backward kernels) have none.
+constexpr Tolerance kBf16Default{DType::bf16, 1.6e-2, 1.6e-2};
+
+std::optional<Tolerance> autocast_tolerance(const OpCase& c) {
+  const ops::CastPolicy policy = ops::cast_policy(op_by_name(c.op));
+  if (policy == ops::CastPolicy::Outside) return std::nullopt;
+  std::optional<Tolerance> f32, bf16;
+  for (const Tolerance& t : c.tolerances) {
+    if (t.dtype == DType::f32) f32 = t;
+    if (t.dtype == DType::bf16) bf16 = t;
+  }
+  if (policy == ops::CastPolicy::Lower || !f32 || c.torch.find("matmul") != std::string::npos ||
+      c.torch.find("F.linear") != std::string::npos || c.torch.find("conv") != std::string::npos)
+    return bf16.value_or(kBf16Default);
+  return f32;
+}
+
 // Everything torch needs for one (row, dtype), and dlt's own results.
 class ParityData {
  public:
@@ -96,6 +119,15 @@ class ParityData {
           errors_[key] = e.what();
         }
       }
+      if (autocast_tolerance(c)) {
+        const std::string key = fmt::format("r{}_autocast", i);
+        try {
+          write_row(manifest, c, key, DType::f32, DType::bf16);
+        } catch (const std::exception& e) {
+          dlt[key] = RowRun{};
+          errors_[key] = e.what();
+        }
+      }
     }
     manifest.close();
     const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/parity/torch_ops.py";
@@ -109,7 +141,9 @@ class ParityData {
       torch_results[json_field(line, "key")] = line;
   }
 
-  void write_row(std::ofstream& manifest, const OpCase& c, const std::string& key, DType dtype) {
+  // `autocast`: f32 inputs, the forward pass under autocast to that dtype.
+  void write_row(std::ofstream& manifest, const OpCase& c, const std::string& key, DType dtype,
+                 std::optional<DType> autocast = std::nullopt) {
     RowRun run;
     run.inputs = make_inputs(c, dtype, case_seed(c));
     std::string inputs_json;
@@ -123,7 +157,10 @@ class ParityData {
                                  k ? ", " : "", file, fmt::join(x.shape(), ", "), dtype_name(x.dtype()),
                                  grad ? "true" : "false", c.inputs[k].noncontig ? "true" : "false");
     }
-    run.output = c.fn(run.inputs);
+    {
+      const AutocastGuard region(autocast);
+      run.output = c.fn(run.inputs);
+    }
     std::string upstream = "null";
     if (run.output.requires_grad()) {
       Generator gen(case_seed(c) ^ 0x5151);
@@ -133,8 +170,9 @@ class ParityData {
       run.output.backward(w);
       for (const Tensor& x : run.inputs) run.grads.push_back(x.requires_grad() ? x.grad() : Tensor());
     }
-    manifest << fmt::format(R"({{"key": "{}", "expr": "{}", "inputs": [{}], "upstream": {}}})", key,
-                            json_escape(c.torch), inputs_json, upstream)
+    const std::string autocast_json = autocast ? fmt::format("\"{}\"", dtype_name(*autocast)) : "null";
+    manifest << fmt::format(R"({{"key": "{}", "expr": "{}", "inputs": [{}], "upstream": {}, "autocast": {}}})", key,
+                            json_escape(c.torch), inputs_json, upstream, autocast_json)
              << "\n";
     dlt[key] = std::move(run);
   }
@@ -184,6 +222,39 @@ TEST_P(TorchParity, ForwardAndBackward) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, TorchParity, ::testing::ValuesIn(parity_rows()),
+                         [](const auto& info) { return case_test_name(info.param); });
+
+class TorchAutocastParity : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(TorchAutocastParity, ForwardAndBackward) {
+  const OpCase& c = op_cases()[GetParam()];
+  const std::optional<Tolerance> tol = autocast_tolerance(c);
+  if (!tol) GTEST_SKIP() << c.op << " never runs under autocast";
+  ParityData& data = ParityData::get();
+  if (!data.torch_available) GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 cannot import torch; install python3-torch";
+  ASSERT_TRUE(data.setup_error.empty()) << data.setup_error;
+  const std::string key = fmt::format("r{}_autocast", GetParam());
+  SCOPED_TRACE(fmt::format("{} under autocast(bfloat16), rtol {} atol {}", case_name(c), tol->rtol, tol->atol));
+  if (auto it = data.errors_.find(key); it != data.errors_.end()) FAIL() << "dlt failed: " << it->second;
+  const std::string& line = data.torch_results[key];
+  ASSERT_FALSE(line.empty()) << "no torch result";
+  const std::string torch_error = json_field(line, "error");
+  ASSERT_TRUE(torch_error.empty()) << "torch failed on `" << c.torch << "`: " << torch_error;
+  const RowRun& result = data.dlt[key];
+  const std::string out_err = compare_close(to_vector<double>(result.output),
+                                            read_doubles(data.dir / (key + "_out.bin")), tol->rtol, tol->atol);
+  EXPECT_TRUE(out_err.empty()) << "forward: " << out_err;
+  for (size_t k = 0; k < result.grads.size(); ++k) {
+    if (!result.grads[k].defined()) continue;
+    const fs::path torch_grad = data.dir / fmt::format("{}_grad{}.bin", key, k);
+    ASSERT_TRUE(fs::exists(torch_grad)) << "torch has no gradient for input " << k;
+    const std::string err =
+        compare_close(to_vector<double>(result.grads[k]), read_doubles(torch_grad), tol->rtol, tol->atol);
+    EXPECT_TRUE(err.empty()) << "gradient of input " << k << ": " << err;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, TorchAutocastParity, ::testing::ValuesIn(parity_rows()),
                          [](const auto& info) { return case_test_name(info.param); });
 
 }  // namespace

@@ -3,8 +3,10 @@
 Reads DIR/manifest.jsonl (one entry per op-table row and dtype, written by
 tests/ops/test_parity_torch.cpp), evaluates each torch expression on the same
 inputs, backpropagates the same upstream gradient, and writes the outputs and
-input gradients as float64 files plus DIR/results.jsonl.
+input gradients as float64 files plus DIR/results.jsonl. An entry with
+"autocast" runs its forward pass under torch.autocast("cpu", that dtype).
 """
+import contextlib
 import json
 import os
 import sys
@@ -42,7 +44,11 @@ def run(directory, entry, compute_dtype):
         xs.append(t)
     scope = {"torch": torch, "F": F}
     scope.update({f"x{i}": x for i, x in enumerate(xs)})
-    y = eval(entry["expr"], scope)
+    autocast = entry.get("autocast")
+    region = (torch.autocast("cpu", dtype=DTYPES[autocast]) if autocast
+              else contextlib.nullcontext())
+    with region:
+        y = eval(entry["expr"], scope)
     grads = []
     if entry["upstream"] is not None and y.requires_grad:
         w = torch.from_numpy(np.fromfile(os.path.join(directory, entry["upstream"]),
@@ -66,7 +72,7 @@ def main(directory):
             except RuntimeError as err:
                 # Some CPU kernels of torch 1.13 lack float16/bfloat16: compute in
                 # float32 from the same (already rounded) inputs.
-                if "Half" not in str(err) and "BFloat16" not in str(err):
+                if e.get("autocast") or ("Half" not in str(err) and "BFloat16" not in str(err)):
                     raise
                 y, grads = run(directory, e, torch.float32)
                 result["fallback"] = "float32"
