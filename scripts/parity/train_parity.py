@@ -186,13 +186,18 @@ def replay(cfg, dump):
     opt = make_optimizer(param_groups(model, cfg["optim"]), cfg["optim"])
     sched = make_schedule(opt, cfg.get("schedule", {}), cfg["optim"]["lr"], total)
     clip = cfg["train"].get("grad_clip", 0)
+    # train.precision bf16: the forward pass and loss under torch.autocast, as dlt's.
+    low = {"bf16": torch.bfloat16}.get(cfg["train"].get("precision", "f32"))
+    if cfg["train"].get("precision", "f32") not in ("f32", "bf16"):
+        fail(f"train.precision {cfg['train']['precision']} has no CPU torch twin here")
     losses = []
     for step in range(steps):
         opt.zero_grad()
         loss = 0.0
         for a in range(accum):
             i = step * accum + a
-            b = batch_loss(cfg["loss"], model(xs[i]), ys[i])
+            with torch.autocast("cpu", dtype=low, enabled=low is not None):
+                b = batch_loss(cfg["loss"], model(xs[i]), ys[i])
             loss += b.item() / accum
             (b / accum if accum > 1 else b).backward()
         if clip > 0:
