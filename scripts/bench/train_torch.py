@@ -76,7 +76,10 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--precision", choices=["f32", "bf16"], default="f32",
+                   help="bf16: the forward pass and loss under torch.autocast('cpu', bfloat16)")
     a = p.parse_args()
+    low = torch.bfloat16 if a.precision == "bf16" else None
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model, opt, batches, clip = {"mlp": mlp, "cnn": cnn, "gpt": gpt}[a.model]()
@@ -85,8 +88,9 @@ def main():
     def step():
         x, y = next(batches)
         opt.zero_grad(set_to_none=True)  # as dlt: gradients are dropped, not zeroed
-        out = model(x)
-        loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+        with torch.autocast("cpu", dtype=low, enabled=low is not None):
+            out = model(x)
+            loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
         loss.backward()
         if clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -103,7 +107,7 @@ def main():
         tokens += n * per
     seconds = time.perf_counter() - start
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    print(json.dumps({"model": a.model, "samples_per_s": samples / seconds, "tokens_per_s": tokens / seconds,
+    print(json.dumps({"model": a.model, "torch": torch.__version__, "samples_per_s": samples / seconds, "tokens_per_s": tokens / seconds,
                       "peak_rss_mib": rss_mib, "steps": a.steps}))
 
 

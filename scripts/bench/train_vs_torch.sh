@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Training throughput: `dlt train` and torch 1.13 (scripts/bench/train_torch.py)
+# Training throughput: `dlt train` and torch (scripts/bench/train_torch.py)
 # on the same models, batches and optimisers, one after the other in one run
 # on this machine with the same thread count. Prints a markdown table:
 # samples/s (tokens/s for the GPT), peak RSS, and dlt/torch (> 1: dlt faster).
 #
 #   scripts/bench/train_vs_torch.sh [THREADS] [ROW...]   (default 2; rows mlp cnn gpt, default all)
+#   PRECISIONS="f32 bf16" TORCH_PY=../shared/peers/torch2.sh scripts/bench/train_vs_torch.sh
+#
+# PRECISIONS (default f32): each row in each; bf16 is dlt's train.precision
+# bf16 against torch.autocast("cpu", bfloat16) around the same forward pass
+# and loss, and a second table gives each side's bf16/f32 speed and memory.
+# TORCH_PY (default /usr/bin/python3, torch 1.13): the python that runs torch.
 #
 # Rows: the Fashion-MNIST MLP 784-512-512-10 (SGD, momentum 0.9, lr 0.01),
 # the CNN of configs/fashion_cnn.yaml (AdamW, dropout 0.25) and the char-GPT
@@ -32,6 +38,11 @@ for r in "${rows[@]}"; do
 done
 want() { [[ " ${rows[*]} " == *" $1 "* ]]; }
 dlt=${DLT_BIN:-build/dlt}
+torch_py=${TORCH_PY:-/usr/bin/python3}
+precisions=(${PRECISIONS:-f32})
+for p in "${precisions[@]}"; do
+  [[ $p == f32 || $p == bf16 ]] || { echo "train_vs_torch.sh: unknown precision '$p' (f32, bf16)" >&2; exit 2; }
+done
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 [[ -n $OMP_WAIT_POLICY ]] || unset OMP_WAIT_POLICY  # set but empty: libgomp's default
 [[ -x $dlt ]] || { echo "train_vs_torch.sh: no dlt binary at $dlt; build it or set DLT_BIN" >&2; exit 2; }
@@ -42,62 +53,77 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 results=$tmp/results.jsonl
 
-# run_dlt ROW UNIT CONFIG STEPS LOG_EVERY [--set ...]: one `dlt train`; appends
-# the steady rate (windows after the first) and the peak RSS as a JSON line.
+# run_dlt ROW PRECISION UNIT CONFIG STEPS LOG_EVERY [--set ...]: one `dlt train`;
+# appends the steady rate (windows after the first) and the peak RSS as a JSON line.
 run_dlt() {
-  local row=$1 unit=$2 config=$3 steps=$4 log_every=$5
-  shift 5
-  echo "train_vs_torch: dlt $row" >&2
-  /usr/bin/time -v -o "$tmp/time.txt" "$dlt" train "$config" --run-dir "$tmp/$row" \
+  local row=$1 precision=$2 unit=$3 config=$4 steps=$5 log_every=$6
+  shift 6
+  echo "train_vs_torch: dlt $row $precision" >&2
+  local run=$tmp/$row-$precision
+  /usr/bin/time -v -o "$tmp/time.txt" "$dlt" train "$config" --run-dir "$run" \
     --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
-    --set "train={steps: $steps, log_every: $log_every, threads: $threads}" "$@" >"$tmp/$row.log" 2>&1 || { cat "$tmp/$row.log" >&2; exit 1; }
-  python3 - "$tmp/$row/metrics.jsonl" "$tmp/time.txt" "$row" "$unit" >>"$results" <<'PY'
+    --set "train={steps: $steps, log_every: $log_every, threads: $threads, precision: $precision}" "$@" \
+    >"$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
+  python3 - "$run/metrics.jsonl" "$tmp/time.txt" "$row" "$unit" "$precision" >>"$results" <<'PY'
 import json, re, sys
 rates = [r["samples_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["split"] == "train"][1:]
 # Equal windows: the rate over all of them is the harmonic mean.
 rate = len(rates) / sum(1 / r for r in rates)
 kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(sys.argv[2]).read()).group(1))
-print(json.dumps({"row": sys.argv[3], "side": "dlt", "unit": sys.argv[4], "samples_per_s": rate,
-                  "peak_rss_mib": kib / 1024}))
+print(json.dumps({"row": sys.argv[3], "side": "dlt", "unit": sys.argv[4], "precision": sys.argv[5],
+                  "samples_per_s": rate, "peak_rss_mib": kib / 1024}))
 PY
 }
 
-# run_torch ROW UNIT MODEL STEPS WARMUP
+# run_torch ROW PRECISION UNIT MODEL STEPS WARMUP
 run_torch() {
-  echo "train_vs_torch: torch $1" >&2
-  /usr/bin/python3 scripts/bench/train_torch.py "$3" --threads "$threads" --steps "$4" --warmup "$5" |
-    python3 -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='torch', unit='$2'); print(json.dumps(r))" \
+  echo "train_vs_torch: torch $1 $2" >&2
+  "$torch_py" scripts/bench/train_torch.py "$4" --threads "$threads" --steps "$5" --warmup "$6" --precision "$2" |
+    python3 -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='torch', unit='$3', precision='$2'); print(json.dumps(r))" \
       >>"$results"
 }
 
 mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
 # Fashion-MNIST has 468 batches of 128 an epoch: dlt's runs stay in the first.
-if want mlp; then
-  run_dlt mlp samples/s configs/fashion_mlp.yaml 400 50 --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
-  run_torch mlp samples/s mlp 300 30
-fi
-if want cnn; then
-  run_dlt cnn samples/s configs/fashion_cnn.yaml 200 20 --set 'data.augment={crop_padding: 0, hflip: false}'
-  run_torch cnn samples/s cnn 100 10
-fi
-if want gpt; then
-  run_dlt gpt tokens/s configs/kjv_gpt.yaml 60 10 --set model.dropout=0 --set train.grad_clip=1.0
-  run_torch gpt tokens/s gpt 40 5
-fi
+for p in "${precisions[@]}"; do
+  if want mlp; then
+    run_dlt mlp "$p" samples/s configs/fashion_mlp.yaml 400 50 --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
+    run_torch mlp "$p" samples/s mlp 300 30
+  fi
+  if want cnn; then
+    run_dlt cnn "$p" samples/s configs/fashion_cnn.yaml 200 20 --set 'data.augment={crop_padding: 0, hflip: false}'
+    run_torch cnn "$p" samples/s cnn 100 10
+  fi
+  if want gpt; then
+    run_dlt gpt "$p" tokens/s configs/kjv_gpt.yaml 60 10 --set model.dropout=0 --set train.grad_clip=1.0
+    run_torch gpt "$p" tokens/s gpt 40 5
+  fi
+done
 
 python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" <<'PY'
 import json, sys
 rows = {}
+version = "?"
 for r in map(json.loads, open(sys.argv[1])):
-    rows.setdefault(r["row"], {})[r["side"]] = r
+    rows.setdefault((r["row"], r["precision"]), {})[r["side"]] = r
+    version = r.get("torch", version)
 names = {"mlp": "MLP 784-512-512-10, SGD", "cnn": "CNN (fashion_cnn.yaml), AdamW", "gpt": "char-GPT (kjv_gpt.yaml), AdamW"}
 print(f"threads: {sys.argv[2]}, OMP_WAIT_POLICY={sys.argv[3] or '(unset)'}\n")
-print("| workload | unit | dlt | torch 1.13 | dlt/torch | dlt peak RSS | torch peak RSS |")
-print("|---|---|---|---|---|---|---|")
-for row, s in rows.items():
+print(f"| workload | precision | unit | dlt | torch {version} | dlt/torch | dlt peak RSS | torch peak RSS |")
+print("|---|---|---|---|---|---|---|---|")
+def value(r):
+    return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT sample (block_size)
+for (row, precision), s in rows.items():
     d, t = s["dlt"], s["torch"]
-    per = 128 if d["unit"] == "tokens/s" else 1  # tokens per GPT sample (block_size)
-    dv, tv = d["samples_per_s"] * per, t["samples_per_s"] * per
-    print(f"| {names[row]} | {d['unit']} | {dv:,.0f} | {tv:,.0f} | {dv / tv:.2f}x | "
+    print(f"| {names[row]} | {precision} | {d['unit']} | {value(d):,.0f} | {value(t):,.0f} | {value(d) / value(t):.2f}x | "
           f"{d['peak_rss_mib']:.0f} MiB | {t['peak_rss_mib']:.0f} MiB |")
+pairs = [row for (row, p) in rows if p == "f32" and (row, "bf16") in rows]
+if pairs:
+    print(f"\n| workload | dlt bf16/f32 speed | dlt bf16/f32 peak RSS | torch {version} bf16/f32 speed | torch bf16/f32 peak RSS |")
+    print("|---|---|---|---|---|")
+    for row in pairs:
+        f, b = rows[(row, "f32")], rows[(row, "bf16")]
+        print(f"| {names[row]} | {value(b['dlt']) / value(f['dlt']):.2f}x | "
+              f"{b['dlt']['peak_rss_mib'] / f['dlt']['peak_rss_mib']:.2f}x | "
+              f"{value(b['torch']) / value(f['torch']):.2f}x | {b['torch']['peak_rss_mib'] / f['torch']['peak_rss_mib']:.2f}x |")
 PY

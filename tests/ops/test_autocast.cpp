@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 #include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
@@ -34,6 +37,32 @@ TEST(Autocast, OnlyBackwardKernelsAndOptimizerStepsRunOutsideIt) {
                          name == "unscale_check";
     EXPECT_EQ(ops::cast_policy(id) == CastPolicy::Outside, outside) << ops::op_name(id);
   }
+}
+
+// docs/ARCHITECTURE.md's table of cast policies says what the op list says.
+TEST(Autocast, TheArchitectureTableMatchesTheOpList) {
+  std::ifstream in(std::string(DLT_SOURCE_DIR) + "/docs/ARCHITECTURE.md");
+  ASSERT_TRUE(in) << "cannot read docs/ARCHITECTURE.md";
+  std::map<std::string, std::string> documented;  // op -> policy
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("<!-- cast policies")) inside = true;
+    if (line.starts_with("<!-- end of cast policies")) inside = false;
+    if (!inside || !line.starts_with("| ") || line.starts_with("| policy")) continue;
+    const size_t bar = line.find(" | ", 2);
+    const std::string policy = line.substr(2, bar - 2);
+    std::istringstream ops(line.substr(bar + 3, line.rfind(" |") - bar - 3));
+    for (std::string op; std::getline(ops, op, ',');) documented[op.substr(op.find_first_not_of(' '))] = policy;
+  }
+  ASSERT_FALSE(documented.empty()) << "no cast policy table in docs/ARCHITECTURE.md";
+  for (int i = 0; i < ops::kNumOps; ++i) {
+    const OpId id = static_cast<OpId>(i);
+    const auto it = documented.find(ops::op_name(id));
+    ASSERT_NE(it, documented.end()) << ops::op_name(id) << " is missing from the table";
+    EXPECT_EQ(it->second, ops::cast_policy_name(ops::cast_policy(id))) << ops::op_name(id);
+    documented.erase(it);
+  }
+  EXPECT_TRUE(documented.empty()) << documented.begin()->first << " is in the table but not in the op list";
 }
 
 struct AutocastRun {
