@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GPU training throughput: `dlt train` on cuda and PyTorch eager
 # (scripts/bench/gpu_torch.py) on the same GPU, one after the other, same
-# models, batch sizes and optimisers, f32 with TF32 allowed on both sides
-# (train.precision=tf32; torch.backends.*.allow_tf32). Prints a markdown table:
+# models, batch sizes and optimisers, by default f32 with TF32 allowed on both
+# sides (train.precision=tf32; torch.backends.*.allow_tf32; PRECISION below
+# for bf16 and fp16). Prints a markdown table:
 # samples/s (tokens/s for GPT-2), peak GPU memory and dlt/torch (> 1: dlt faster).
 #
 #   scripts/bench/gpu.sh            from the repo root; on the GPU machine after
@@ -24,11 +25,16 @@
 # device allocator peak (`dlt train` prints it last), both over the whole run.
 #
 # Environment: DLT_BIN (default: dlt on PATH, else build-cuda/dlt), PYTHON
-# (default python3: the interpreter with the GPU build of torch).
+# (default python3: the interpreter with the GPU build of torch), PRECISION
+# (default tf32; bf16 or fp16: dlt's train.precision against torch.autocast,
+# fp16 with dynamic loss scaling on both sides, GradScaler for torch).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dlt=${DLT_BIN:-$(command -v dlt || echo build-cuda/dlt)}
 python=${PYTHON:-python3}
+precision=${PRECISION:-tf32}
+[[ $precision == tf32 || $precision == bf16 || $precision == fp16 ]] ||
+  { echo "gpu.sh: PRECISION must be tf32, bf16 or fp16, got '$precision'" >&2; exit 2; }
 [[ -x $dlt ]] || { echo "gpu.sh: no dlt binary at $dlt; build with -DDLT_CUDA=ON or set DLT_BIN" >&2; exit 2; }
 
 # Say plainly why nothing runs on a machine without a usable GPU or build.
@@ -64,7 +70,7 @@ run_dlt() {
   "$dlt" train "$config" --run-dir "$tmp/$row" \
     --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
     --set train.epochs=null --set train.steps="$steps" --set train.log_every="$log_every" \
-    --set train.eval_every=0 --set train.device=cuda --set train.precision=tf32 "$@" >"$tmp/$row.log" 2>&1 || { cat "$tmp/$row.log" >&2; exit 1; }
+    --set train.eval_every=0 --set train.device=cuda --set train.precision="$precision" "$@" >"$tmp/$row.log" 2>&1 || { cat "$tmp/$row.log" >&2; exit 1; }
   "$python" - "$tmp/$row/metrics.jsonl" "$tmp/$row.log" "$row" >>"$results" <<'PY'
 import json, re, sys
 rates = [r["samples_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["split"] == "train"][1:]
@@ -77,7 +83,7 @@ PY
 # run_torch ROW MODEL STEPS WARMUP
 run_torch() {
   echo "gpu.sh: torch $1" >&2
-  "$python" scripts/bench/gpu_torch.py "$2" --steps "$3" --warmup "$4" |
+  "$python" scripts/bench/gpu_torch.py "$2" --steps "$3" --warmup "$4" --precision "$precision" |
     "$python" -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='torch'); print(json.dumps(r))" \
       >>"$results"
 }
@@ -97,7 +103,7 @@ run_dlt gpt2 configs/kjv_gpt.yaml 60 10 --set "data.file=$tmp/text.h5" --set dat
 run_torch gpt2 gpt2 40 10
 
 torch_version=$("$python" -c 'import torch; print(torch.__version__)')
-"$python" - "$results" "$gpu" "$torch_version" <<'PY'
+"$python" - "$results" "$gpu" "$torch_version" "$precision" <<'PY'
 import json, sys
 rows = {}
 for r in map(json.loads, open(sys.argv[1])):
@@ -105,7 +111,9 @@ for r in map(json.loads, open(sys.argv[1])):
 names = {"mlp": ("MLP 784-512-512-10, SGD, batch 128", "samples/s", 1),
          "cnn": ("CNN (fashion_cnn.yaml), AdamW, batch 128", "samples/s", 1),
          "gpt2": ("GPT-2 small shape, AdamW, batch 8 x 1024", "tokens/s", 1024)}
-print(f"GPU: {sys.argv[2]}; torch {sys.argv[3]} eager; f32 with TF32 on both sides\n")
+how = {"tf32": "f32 with TF32 on both sides", "bf16": "bf16 autocast on both sides",
+       "fp16": "fp16 autocast with loss scaling on both sides"}[sys.argv[4]]
+print(f"GPU: {sys.argv[2]}; torch {sys.argv[3]} eager; {how}\n")
 print("| workload | unit | dlt | torch | dlt/torch | dlt peak GPU memory | torch peak GPU memory |")
 print("|---|---|---|---|---|---|---|")
 mib = lambda v: "n/a" if v is None else f"{v:,.0f} MiB"

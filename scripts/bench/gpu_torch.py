@@ -88,7 +88,11 @@ def main():
     p.add_argument("model", choices=["mlp", "cnn", "gpt2"])
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--precision", choices=["tf32", "bf16", "fp16"], default="tf32",
+                   help="bf16/fp16: torch.autocast around the forward pass and loss (fp16 with a GradScaler)")
     a = p.parse_args()
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(a.precision)
+    scaler = torch.amp.GradScaler("cuda", enabled=a.precision == "fp16")
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     torch.manual_seed(0)
@@ -107,12 +111,15 @@ def main():
     def step(i):
         x, y = xs[i % pool], ys[i % pool]
         opt.zero_grad(set_to_none=True)
-        out = model(x)
-        loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-        loss.backward()
+        with torch.autocast("cuda", dtype=low, enabled=low is not None):
+            out = model(x)
+            loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
         if clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
+        scaler.step(opt)
+        scaler.update()
         return loss.item()
 
     for i in range(a.warmup):

@@ -13,6 +13,8 @@
 //     then AdamW, whose update g / sqrt(v) turns rounding differences of
 //     near-zero gradients into full-size differences in the update.
 // TF32 stays off (DLT_ALLOW_TF32 unset or 0): f32 matmuls are full f32.
+// KjvGptInBf16AndFp16FollowsF32 trains the GPT in bf16 and fp16 on cuda
+// against its f32 run there.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -71,8 +73,8 @@ void write_tokens(const std::string& path, int64_t n, int32_t vocab) {
 // Runs `config` for kSteps on `device` into tmp/<device>; returns the per-step
 // training losses from metrics.jsonl.
 std::vector<double> train_losses(const TempDir& tmp, const std::string& config, const std::string& device,
-                                 const std::string& overrides) {
-  const fs::path run = tmp.path("run_" + device);
+                                 const std::string& overrides, const std::string& tag = "") {
+  const fs::path run = tmp.path("run_" + device + tag);
   const CliResult r = run_dlt(fmt::format(
       "train {}/{} --run-dir {} --set data.val=null --set checkpoint.every=0 --set checkpoint.best=null "
       "--set schedule.warmup_steps=10 "
@@ -125,6 +127,33 @@ TEST(CudaTrain, KjvGptLossesMatchTheCpu) {
   const auto cpu = train_losses(tmp, "configs/kjv_gpt.yaml", "cpu", data);
   const auto gpu = train_losses(tmp, "configs/kjv_gpt.yaml", "cuda", data);
   expect_losses_match(gpu, cpu, 1e-3);
+}
+
+// Mixed precision on the GPU: bf16 autocast, and fp16 with dynamic loss
+// scaling, follow the f32 run of the GPT (the same start to bf16/fp16
+// rounding, the same course to 3%), and fp16's scale settles within a few
+// skipped steps from 65536.
+TEST(CudaTrain, KjvGptInBf16AndFp16FollowsF32) {
+  DLT_SKIP_WITHOUT_CUDA();
+  TempDir tmp("cuda_train");
+  write_tokens(tmp.path("tokens.h5"), 1 << 16, 73);
+  const std::string data =
+      fmt::format("--set data.file={} --set 'data.train={{x: train/tokens}}' --set model.dropout=0",
+                  tmp.path("tokens.h5"));
+  const auto f32 = train_losses(tmp, "configs/kjv_gpt.yaml", "cuda", data, "_f32");
+  const auto mean_last = [](const std::vector<double>& v) { return std::accumulate(v.end() - 10, v.end(), 0.0) / 10; };
+  for (const std::string precision : {"bf16", "fp16"}) {
+    SCOPED_TRACE(precision);
+    const auto low = train_losses(tmp, "configs/kjv_gpt.yaml", "cuda", data + " --set train.precision=" + precision,
+                                  "_" + precision);
+    ASSERT_EQ(low.size(), f32.size());
+    EXPECT_NEAR(low[0], f32[0], 1e-2 * f32[0]);
+    EXPECT_NEAR(mean_last(low), mean_last(f32), 3e-2 * mean_last(f32));
+  }
+  double skipped = 0;
+  for (const train::Json& m : train::read_metrics(fs::path(tmp.path("run_cuda_fp16")) / "metrics.jsonl"))
+    if (m.at("split").as_string("split") == "train") skipped += m.at("skipped_steps").as_double("skipped_steps");
+  EXPECT_LE(skipped, 5);
 }
 
 }  // namespace
