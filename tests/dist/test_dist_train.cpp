@@ -266,6 +266,31 @@ TEST_F(DistTrain, MixedPrecisionWithLossScalingSkipsTheSameStepsOnEveryRank) {
   EXPECT_LE(max_rel_loss_diff(one, ddp), 2e-2);
 }
 
+// train.distributed.reduce_dtype: bf16 halves the bytes of each gradient
+// collective; the sums are rounded to bf16, so the run stays close to the f32
+// reduction (not equal), and ZeRO-1's reduce-scatter rounds each element's
+// sum exactly as the all-reduce does: bit for bit the same run.
+TEST_F(DistTrain, GradientsSummedInBf16StayCloseToF32) {
+  const std::string cfg = write_mlp(tmp, "wire");
+  const fs::path f32 = tmp.path("f32"), ddp = tmp.path("ddp"), zero = tmp.path("zero");
+  ASSERT_EQ(run_ranks(2, fmt::format("train {} --run-dir {}", cfg, f32.string())).status, 0);
+  const std::string bf16 = "--set train.distributed.reduce_dtype=bf16 --set train.distributed.bucket_mb=0.0005";
+  const CliResult r = run_ranks(2, fmt::format("train {} --run-dir {} {}", cfg, ddp.string(), bf16));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("summed in bf16"));
+  const CliResult rz = run_ranks(
+      2, fmt::format("train {} --run-dir {} {} --set train.distributed.shard_optimizer=true", cfg, zero.string(), bf16));
+  ASSERT_EQ(rz.status, 0) << rz.output;
+  const double diff = max_rel_loss_diff(f32, ddp);
+  EXPECT_GT(diff, 0) << "bf16 sums changed nothing: were they f32?";
+  EXPECT_LE(diff, 1e-2);
+  EXPECT_EQ(train_losses(ddp), train_losses(zero));
+  EXPECT_EQ(read_file(ddp / "checkpoints/step-50/model.safetensors"), read_file(zero / "checkpoints/step-50/model.safetensors"));
+  const CliResult bad = run_dlt(fmt::format("validate {} --set train.distributed.reduce_dtype=f8", cfg));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_THAT(bad.output, HasSubstr("train.distributed.reduce_dtype: expected f32 or bf16"));
+}
+
 // 2 ranks stopped by SIGTERM reaching one rank, then resumed: the weights
 // of an uninterrupted 2-rank run, bit for bit.
 TEST_F(DistTrain, ASignalOnOneRankStopsAllAndResumeIsExact) {

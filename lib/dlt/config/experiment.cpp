@@ -390,12 +390,17 @@ TrainSpec read_train(const Node& n, const DataSpec& data) {
   t.on_nonfinite = enum_or(n, "on_nonfinite", kNonFinite, t.on_nonfinite);
   t.threads = int_or(n, "threads", 0, 0);
   if (const auto d = n.find("distributed"); d && !d->is_null()) {
-    d->check_keys({"bucket_mb", "overlap", "shard_optimizer", "timeout_s"});
+    d->check_keys({"bucket_mb", "overlap", "shard_optimizer", "timeout_s", "reduce_dtype"});
     DistributedSpec& s = t.distributed;
     s.bucket_mb = number_or(*d, "bucket_mb", s.bucket_mb, kPositive);
     s.overlap = bool_or(*d, "overlap", s.overlap);
     s.shard_optimizer = bool_or(*d, "shard_optimizer", s.shard_optimizer);
     s.timeout_s = number_or(*d, "timeout_s", s.timeout_s, kPositive);
+    if (const auto r = d->find("reduce_dtype"); r && !r->is_null()) {
+      s.reduce_dtype = r->as<std::string>();
+      if (s.reduce_dtype != "f32" && s.reduce_dtype != "bf16")
+        r->fail(fmt::format("expected f32 or bf16 (the dtype gradients are summed in), got '{}'", s.reduce_dtype));
+    }
   }
   t.requeue = enum_or(n, "requeue", kRequeue, t.requeue);
   return t;

@@ -179,6 +179,7 @@ struct DistributedSpec {
   bool overlap = true;           // false: all buckets after the backward pass (for measurements)
   bool shard_optimizer = false;  // ZeRO-1: each rank keeps 1/N of the optimizer state
   double timeout_s = 600;        // > 0: a collective waiting longer ends the job
+  std::string reduce_dtype = "f32";  // f32 or bf16: the dtype gradients are summed in on the wire
 
   bool operator==(const DistributedSpec&) const = default;
 };

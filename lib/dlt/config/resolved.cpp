@@ -185,6 +185,7 @@ void put_train(YAML::Emitter& out, const TrainSpec& t) {
   put(out, "overlap", t.distributed.overlap);
   put(out, "shard_optimizer", t.distributed.shard_optimizer);
   put(out, "timeout_s", t.distributed.timeout_s);
+  put(out, "reduce_dtype", t.distributed.reduce_dtype);
   out << YAML::EndMap;
   put(out, "requeue", name_of(t.requeue));
   out << YAML::EndMap;

@@ -32,7 +32,8 @@ DataParallel::DataParallel(ProcessGroup& host, ProcessGroup& device, nn::Module&
   reducer_ = std::make_unique<Reducer>(device, model.parameters(),
                                        ReducerOptions{.bucket_mb = options.bucket_mb,
                                                       .overlap = options.overlap,
-                                                      .shard = options.shard_optimizer});
+                                                      .shard = options.shard_optimizer,
+                                                      .wire_dtype = options.reduce_dtype});
   if (options.shard_optimizer) sharded_ = std::make_unique<ShardedOptimizer>(host, *reducer_, optimizer, make);
 }
 

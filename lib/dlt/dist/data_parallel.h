@@ -22,6 +22,7 @@ struct DataParallelOptions {
   double bucket_mb = 25;
   bool overlap = true;           // all-reduce buckets during backward
   bool shard_optimizer = false;  // ZeRO-1
+  std::optional<DType> reduce_dtype;  // bf16: gradients summed in bf16 on the wire
 };
 
 class DataParallel {

@@ -23,12 +23,38 @@ MPI_Datatype mpi_type(DType t) {
     case DType::i64: return MPI_INT64_T;
     case DType::u8: return MPI_UINT8_T;
     case DType::boolean: return MPI_C_BOOL;
+    case DType::bf16:
+    case DType::f16: return MPI_UINT16_T;  // summed by the ops below
     default: break;
   }
-  throw Error(fmt::format("the MPI process group cannot reduce {} tensors (f32, f64, i32, i64, u8, bool)", t));
+  throw Error(fmt::format("the MPI process group cannot reduce {} tensors (f32, f64, bf16, f16, i32, i64, u8, bool)", t));
 }
 
-MPI_Op mpi_op(ReduceOp op) {
+// MPI has no 16-bit float types: their sums are user-defined ops over
+// uint16 words, each element widened to float, added and rounded back once
+// (what NCCL's bf16/f16 sums do).
+template <class T> void sum_16bit(void* in, void* inout, int* len, MPI_Datatype*) {
+  const T* a = static_cast<const T*>(in);
+  T* b = static_cast<T*>(inout);
+  for (int i = 0; i < *len; ++i) b[i] = T(float(a[i]) + float(b[i]));
+}
+
+MPI_Op mpi_op(ReduceOp op, DType t) {
+  if (t == DType::bf16 || t == DType::f16) {
+    DLT_CHECK(op == ReduceOp::sum, "the MPI process group sums {} tensors; it has no max or min for them", t);
+    // Created once, after MPI_Init (the group exists only then), never freed.
+    static const MPI_Op bf16_sum = [] {
+      MPI_Op o;
+      MPI_Op_create(&sum_16bit<BFloat16>, 1, &o);
+      return o;
+    }();
+    static const MPI_Op f16_sum = [] {
+      MPI_Op o;
+      MPI_Op_create(&sum_16bit<Half>, 1, &o);
+      return o;
+    }();
+    return t == DType::bf16 ? bf16_sum : f16_sum;
+  }
   switch (op) {
     case ReduceOp::sum: return MPI_SUM;
     case ReduceOp::max: return MPI_MAX;
@@ -141,7 +167,7 @@ class MpiGroup final : public ProcessGroup {
   std::unique_ptr<Work> all_reduce_async(Tensor t, ReduceOp op) override {
     check_tensor(t, "all_reduce");
     run("all_reduce", nbytes(t), [&] {
-      MPI_Allreduce(MPI_IN_PLACE, t.raw_data(), int(t.numel()), mpi_type(t.dtype()), mpi_op(op), MPI_COMM_WORLD);
+      MPI_Allreduce(MPI_IN_PLACE, t.raw_data(), int(t.numel()), mpi_type(t.dtype()), mpi_op(op, t.dtype()), MPI_COMM_WORLD);
     });
     return std::make_unique<DoneWork>();
   }
@@ -152,7 +178,7 @@ class MpiGroup final : public ProcessGroup {
     DLT_ASSERT(in.numel() == out.numel() * size_ && in.dtype() == out.dtype(),
                "reduce_scatter: {} elements in, {} out, world {}", in.numel(), out.numel(), size_);
     run("reduce_scatter", nbytes(in), [&] {
-      MPI_Reduce_scatter_block(in.raw_data(), out.raw_data(), int(out.numel()), mpi_type(in.dtype()), mpi_op(op),
+      MPI_Reduce_scatter_block(in.raw_data(), out.raw_data(), int(out.numel()), mpi_type(in.dtype()), mpi_op(op, in.dtype()),
                                MPI_COMM_WORLD);
     });
     return std::make_unique<DoneWork>();

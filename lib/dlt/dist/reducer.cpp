@@ -62,6 +62,11 @@ void Reducer::State::build_buckets() {
     const TensorOptions on = TensorOptions(p0.dtype()).device(p0.device());
     b.buffer = zeros({b.padded}, on);
     if (options.shard) b.shard = zeros({b.padded / world}, on);
+    if (options.wire_dtype && *options.wire_dtype != p0.dtype()) {
+      const TensorOptions wire = TensorOptions(*options.wire_dtype).device(p0.device());
+      b.wire = zeros({b.padded}, wire);
+      if (options.shard) b.wire_shard = zeros({b.padded / world}, wire);
+    }
   }
   pending.assign(buckets.size(), 0);
   ready.assign(params.size(), 0);
@@ -85,16 +90,19 @@ void Reducer::State::launch_ready() {
 void Reducer::State::launch(size_t b) {
   NoGradGuard no_grad;
   Bucket& bucket = buckets[b];
+  Tensor& sent = bucket.wire.defined() ? bucket.wire : bucket.buffer;
   for (const BucketEntry& e : bucket.entries) {
-    Tensor slot = bucket.buffer.narrow(0, e.offset, e.numel);
+    Tensor slot = sent.narrow(0, e.offset, e.numel);
     const Tensor& g = params[e.param].grad();
     if (g.defined())
       slot.copy_(g.reshape({-1}));
     else
       slot.zero_();
   }
-  work[b] = options.shard ? group.reduce_scatter_async(bucket.buffer, bucket.shard, ReduceOp::sum)
-                          : group.all_reduce_async(bucket.buffer, ReduceOp::sum);
+  Tensor& received = bucket.wire.defined() ? (options.shard ? bucket.wire_shard : bucket.wire)
+                                            : (options.shard ? bucket.shard : bucket.buffer);
+  work[b] = options.shard ? group.reduce_scatter_async(sent, received, ReduceOp::sum)
+                          : group.all_reduce_async(sent, ReduceOp::sum);
   ++launched;
 }
 
@@ -133,9 +141,15 @@ void Reducer::finish() {
   for (size_t b = 0; b < s.buckets.size(); ++b) {
     s.work[b]->wait();
     s.work[b].reset();
+    Bucket& bucket = s.buckets[b];
+    if (bucket.wire.defined()) {  // widened back for the optimizer
+      if (s.options.shard)
+        bucket.shard.copy_(bucket.wire_shard);
+      else
+        bucket.buffer.copy_(bucket.wire);
+    }
     if (s.options.shard) continue;
     // Each gradient becomes a view of the summed bucket: no copy back.
-    const Bucket& bucket = s.buckets[b];
     for (const BucketEntry& e : bucket.entries) {
       Tensor& p = s.params[e.param];
       p.set_grad(bucket.buffer.narrow(0, e.offset, e.numel).view(p.shape()));

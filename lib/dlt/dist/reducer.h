@@ -14,6 +14,11 @@
 // padded to a multiple of the world size and reduce-scattered, so each rank
 // receives the summed gradients of its own slice of every bucket only.
 //
+// With `wire_dtype` (bf16, train.distributed.reduce_dtype) the buckets
+// travel and are summed in that dtype: gradients are rounded into a wire
+// buffer, reduced, and widened back into the f32 buffer the optimizer reads
+// (half the bytes on the wire; the sums rounded to bf16).
+//
 // The sum is the whole reduction: each rank scales its loss by its share of
 // the global batch before backward (samples of this rank / samples of all),
 // so the sum is the gradient of the global batch's mean loss, also when
@@ -22,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "dlt/dist/process_group.h"
@@ -33,6 +39,7 @@ struct ReducerOptions {
   double first_bucket_mb = 1;
   bool overlap = true;  // launch buckets during backward; false: all after it (for benchmarks)
   bool shard = false;   // ZeRO-1: reduce-scatter instead of all-reduce
+  std::optional<DType> wire_dtype;  // reduce in this dtype (bf16), not the gradients'
 };
 
 struct BucketEntry {
@@ -47,6 +54,7 @@ struct Bucket {
   int64_t padded = 0;        // numel rounded up to a multiple of the world size (shard), else numel
   Tensor buffer;             // (padded) gradients, then their sum (all-reduce)
   Tensor shard;              // (padded / world) this rank's summed slice (shard mode)
+  Tensor wire, wire_shard;   // with a wire dtype: buffer and shard as reduced, in it
 };
 
 class Reducer {

@@ -384,7 +384,10 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
     parts.data_parallel = std::make_shared<dist::DataParallel>(
         group, gpu_group ? *gpu_group : group, *model.module, *parts.optimizer,
         [&](std::vector<optim::ParamGroup> g) { return optim::make_optimizer(optimizer_name, std::move(g), oo); },
-        dist::DataParallelOptions{.bucket_mb = d.bucket_mb, .overlap = d.overlap, .shard_optimizer = d.shard_optimizer});
+        dist::DataParallelOptions{.bucket_mb = d.bucket_mb,
+                                  .overlap = d.overlap,
+                                  .shard_optimizer = d.shard_optimizer,
+                                  .reduce_dtype = d.reduce_dtype == "bf16" ? std::optional(DType::bf16) : std::nullopt});
   }
   const auto dp = parts.data_parallel;
   // A requeued Slurm job starts its batch script again: continue the run.
@@ -421,13 +424,13 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
       const auto& buckets = dp->reducer().buckets();
       fmt::print(stderr,
                  "distributed: {}, {} CPU thread{} each, global batch {} = {} x {}, {} gradient bucket{} "
-                 "(first {:.2f} MiB, then up to {:g} MiB{}), ZeRO-1 {}\n",
+                 "(first {:.2f} MiB, then up to {:g} MiB{}{}), ZeRO-1 {}\n",
                  dist::describe_world(), num_threads(), num_threads() == 1 ? "" : "s", spec.data.batch_size,
                  group.world_size(), spec.data.batch_size / group.world_size(), buckets.size(),
                  buckets.size() == 1 ? "" : "s",
                  buckets.empty() ? 0.0 : double(buckets[0].numel * 4) / (1 << 20), spec.train.distributed.bucket_mb,
                  spec.train.distributed.overlap ? ", overlapping backward" : ", after backward",
-                 dp->sharded() ? "on" : "off");
+                 spec.train.distributed.reduce_dtype == "bf16" ? ", summed in bf16" : "", dp->sharded() ? "on" : "off");
     }
   }
 
