@@ -38,7 +38,8 @@ def main():
     tags = set(acc.Tags()["scalars"])
     expected = {}  # tag -> {step: value}
     for r in map(json.loads, open(f"{a.run}/metrics.jsonl")):
-        for key in ("loss", "accuracy", "perplexity", "lr", "grad_norm", "samples_per_s", "tflops", "mfu"):
+        for key in ("loss", "accuracy", "perplexity", "lr", "grad_norm", "samples_per_s", "tflops", "mfu",
+                    "loss_scale", "skipped_steps"):
             if r.get(key) is not None:
                 expected.setdefault(f"{r['split']}/{key}", {})[r["step"]] = r[key]
         if a.tokens_per_sample and r.get("samples_per_s") is not None:

@@ -136,6 +136,20 @@ TEST(TensorboardRun, EveryScalarMatchesMetricsJsonl) {
   EXPECT_EVENTS_MATCH_METRICS(tmp.path("run"));
 }
 
+// Mixed precision with loss scaling adds train/loss_scale and train/skipped_steps.
+TEST(TensorboardRun, TheLossScaleAndSkippedStepsAreScalarsToo) {
+  TempDir tmp;
+  const std::string cfg = write_run_config(tmp);
+  const CliResult r = run_dlt(fmt::format("train {} --run-dir {} --set train.precision=bf16 "
+                                          "--set 'train.loss_scale={{init: 1024, growth_interval: 5}}'",
+                                          cfg, tmp.path("run")));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const CliResult check = check_events(tmp.path("run"));
+  if (check.status == 77) GTEST_SKIP() << check.output;
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_THAT(read_file(tmp.path("run/metrics.jsonl")), HasSubstr("\"loss_scale\":2048"));
+}
+
 TEST(TensorboardRun, OffWritesNoEventFile) {
   TempDir tmp;
   const std::string cfg = write_run_config(tmp, "logging: {tensorboard: false}");
