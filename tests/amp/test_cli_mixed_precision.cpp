@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dlt/data/h5_writer.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
 #include "tests/cli/run_dlt.h"
@@ -150,19 +149,7 @@ TEST(CliMixedPrecision, BadLossScaleSettingsNameTheirKey) {
 // easily, but not once multiplied by a loss scale of 1e36. Every step whose
 // batch holds one overflows until the scale has backed off far enough.
 void write_poisoned(const std::string& path) {
-  data::H5Writer w(path);
-  for (const auto& [split, n] : {std::pair<std::string, int64_t>{"train", 96}, {"val", 32}}) {
-    std::vector<float> x(static_cast<size_t>(n * 6));
-    std::vector<int64_t> y(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t f = 0; f < 6; ++f) x[size_t(i * 6 + f)] = float(((i + 7) * (f + 3) * 37) % 101) / 50.0f - 1;
-      y[size_t(i)] = i % 3;
-      if (split == "train" && i < 6) x[size_t(i * 6)] = 1e4f;
-    }
-    w.write(split + "/x", DType::f32, {n, 6}, x.data());
-    w.write(split + "/y", DType::i64, {n}, y.data());
-  }
-  w.commit();
+  data::testing::write_classification_with_large_rows(path, 96, 32, 6, 3, 6, 1e4f);
 }
 
 TEST(CliMixedPrecision, LossScalingSkipsOverflowingStepsAndLogsTheScale) {

@@ -92,6 +92,11 @@ void truncate_file(const std::string& path, int64_t bytes) { fs::resize_file(pat
 
 void write_classification(const std::string& path, int64_t n_train, int64_t n_val,
                           int64_t features, int64_t classes) {
+  write_classification_with_large_rows(path, n_train, n_val, features, classes, 0, 0);
+}
+
+void write_classification_with_large_rows(const std::string& path, int64_t n_train, int64_t n_val,
+                                          int64_t features, int64_t classes, int64_t large_rows, float value) {
   H5Writer w(path);
   for (const auto& [split, n] : {std::pair<std::string, int64_t>{"train", n_train}, {"val", n_val}}) {
     std::vector<float> x(static_cast<size_t>(n * features));
@@ -101,6 +106,7 @@ void write_classification(const std::string& path, int64_t n_train, int64_t n_va
       for (int64_t f = 0; f < features; ++f)
         row[f] = float(((i + 7) * (f + 3) * 37 + (split == "val")) % 101) / 50.0f - 1;
       y[size_t(i)] = std::max_element(row, row + classes) - row;  // first largest wins ties
+      if (split == "train" && i < large_rows) row[0] = value;
     }
     w.write(split + "/x", DType::f32, {n, features}, x.data());
     w.write(split + "/y", DType::i64, {n}, y.data());

@@ -41,6 +41,11 @@ void corrupt_chunk(const std::string& path, const char* key, hsize_t index);
 // a small MLP learns it in a few dozen steps.
 void write_classification(const std::string& path, int64_t n_train, int64_t n_val,
                           int64_t features, int64_t classes);
+// The same set with feature 0 of training rows [0, large_rows) set to
+// `value`: gradients that fit in f32 but overflow once multiplied by a large
+// loss scale (mixed-precision tests).
+void write_classification_with_large_rows(const std::string& path, int64_t n_train, int64_t n_val,
+                                          int64_t features, int64_t classes, int64_t large_rows, float value);
 
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);

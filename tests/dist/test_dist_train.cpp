@@ -225,21 +225,7 @@ TEST_F(DistTrain, ZeroOneEqualsDdpBitForBitWithAnOddParameterCount) {
 // makes ZeRO-1 equal DDP bit for bit. One rank takes the same steps (its
 // weight gradients are rounded to bf16 over 16 rows, not 8: close, not equal).
 TEST_F(DistTrain, MixedPrecisionWithLossScalingSkipsTheSameStepsOnEveryRank) {
-  {
-    data::H5Writer w(tmp.path("data.h5"));  // the fixture's data, rows 0-9 made large
-    std::vector<float> x(static_cast<size_t>(1001 * 12));
-    std::vector<int64_t> y(1001);
-    for (int64_t i = 0; i < 1001; ++i) {
-      for (int64_t f = 0; f < 12; ++f) x[size_t(i * 12 + f)] = float(((i + 7) * (f + 3) * 37) % 101) / 50.0f - 1;
-      y[size_t(i)] = i % 3;
-      if (i < 10) x[size_t(i * 12)] = 1e4f;
-    }
-    w.write("train/x", DType::f32, {1001, 12}, x.data());
-    w.write("train/y", DType::i64, {1001}, y.data());
-    w.write("val/x", DType::f32, {64, 12}, x.data() + 12 * 100);
-    w.write("val/y", DType::i64, {64}, y.data() + 100);
-    w.commit();
-  }
+  data::testing::write_classification_with_large_rows(tmp.path("data.h5"), 1001, 64, 12, 3, 10, 1e4f);
   const std::string cfg = write_mlp(tmp, "amp", 16, "steps: 50, precision: bf16, loss_scale: {init: 1e36, growth_interval: 5}");
   const fs::path one = tmp.path("one"), ddp = tmp.path("ddp"), zero = tmp.path("zero");
   const CliResult r1 = run_dlt(fmt::format("train {} --run-dir {}", cfg, one.string()));
