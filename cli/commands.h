@@ -14,6 +14,7 @@ void add_predict_command(CLI::App& app);
 void add_recipe_command(CLI::App& app);
 void add_launch_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_verify_resume_command(CLI::App& app);
 
 // The status main returns when a command succeeds: `dlt train` sets 128 +
 // the signal that stopped it after writing a checkpoint (see train/signals.h).

@@ -175,11 +175,32 @@ TEST(CheckpointBadInput, DamagedFilesNameTheFile) {
   data::testing::write_file((dir / "state.json").string(), state);
 
   data::testing::write_file((dir / "model.safetensors").string(), model.substr(0, model.size() - 3));
-  expect_error([&] { (void)load_checkpoint(dir); }, {(dir / "model.safetensors").string(), "truncated"});
+  expect_error([&] { (void)load_checkpoint(dir); },
+               {(dir / "model.safetensors").string(), "is corrupt: it has", fmt::format("state.json recorded {} bytes", model.size())});
   fs::remove(dir / "optimizer.safetensors");
   data::testing::write_file((dir / "model.safetensors").string(), model);
-  expect_error([&] { (void)load_checkpoint(dir); }, {(dir / "optimizer.safetensors").string(), "cannot open"});
+  expect_error([&] { (void)load_checkpoint(dir); }, {(dir / "optimizer.safetensors").string(), "is missing"});
   expect_error([&] { (void)load_checkpoint(tmp.path("ckpt/step-99")); }, {"step-99 does not exist"});
+}
+
+// state.json records each tensor file's size and CRC-32; one flipped bit in
+// a tensor's bytes (which the safetensors reader cannot see) is found.
+TEST(CheckpointBadInput, AFlippedBitFailsTheChecksum) {
+  TempDir tmp;
+  CheckpointStore store(tmp.path("ckpt"));
+  const fs::path dir = store.save(make_checkpoint(7));
+  const TrainState state = load_train_state(dir / "state.json");
+  ASSERT_EQ(state.files.size(), 2u);
+  EXPECT_EQ(state.files.at("model.safetensors"), checksum_file(dir / "model.safetensors"));
+  std::string model = read_file(dir / "model.safetensors");
+  model[model.size() - 5] ^= 0x10;  // in the last tensor's data
+  data::testing::write_file((dir / "model.safetensors").string(), model);
+  expect_error([&] { (void)load_checkpoint(dir); }, {(dir / "model.safetensors").string(), "is corrupt", "CRC-32"});
+  // Checkpoints from before checksums (no "files") still load.
+  std::string json = read_file(dir / "state.json");
+  json.erase(json.find(",\"files\":"), json.find("}}", json.find(",\"files\":")) + 2 - json.find(",\"files\":"));
+  data::testing::write_file((dir / "state.json").string(), json);
+  EXPECT_EQ(load_checkpoint(dir).state.step, 7);
 }
 
 TEST(CheckpointBadInput, ADifferentModelListsEveryDifference) {

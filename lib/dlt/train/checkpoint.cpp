@@ -53,6 +53,12 @@ Json TrainState::to_json() const {
       {"metrics", std::move(m)},
       {"precision", Json::string(precision)},
   });
+  if (!files.empty()) {
+    Json f = Json::object();
+    for (const auto& [name, c] : files)
+      f.set(name, Json::object({{"bytes", Json::integer(c.bytes)}, {"crc32", Json::string(fmt::format("{:08x}", c.crc32))}}));
+    j.set("files", std::move(f));
+  }
   if (loss_scale)
     j.set("loss_scale", Json::object({{"scale", Json::number(loss_scale->scale)},
                                       {"growth_tracker", Json::integer(loss_scale->growth_tracker)}}));
@@ -79,6 +85,16 @@ TrainState TrainState::from_json(const Json& j) {
     s.metrics[name] = v.as_double("metrics." + name);
   // Checkpoints from before mixed precision have neither: f32, no scaling.
   if (const Json* p = j.find("precision")) s.precision = p->as_string("precision");
+  if (const Json* f = j.find("files")) {
+    for (const auto& [name, c] : f->members("files")) {
+      const std::string& hex = c.at("crc32").as_string("files." + name + ".crc32");
+      uint32_t crc = 0;
+      const auto [end, err] = std::from_chars(hex.data(), hex.data() + hex.size(), crc, 16);
+      DLT_CHECK(err == std::errc() && end == hex.data() + hex.size() && hex.size() == 8,
+                "files.{}.crc32: expected 8 hex digits, got \"{}\"", name, hex);
+      s.files[name] = {c.at("bytes").as_int("files." + name + ".bytes"), crc};
+    }
+  }
   if (const Json* ls = j.find("loss_scale")) {
     s.loss_scale = LossScaleState{ls->at("scale").as_double("loss_scale.scale"),
                                   ls->at("growth_tracker").as_int("loss_scale.growth_tracker")};
@@ -104,6 +120,13 @@ Checkpoint load_checkpoint(const fs::path& step_dir) {
   DLT_CHECK(fs::is_directory(step_dir), "checkpoint {} does not exist", step_dir.string());
   Checkpoint c;
   c.state = load_train_state(step_dir / kStateFile);
+  for (const auto& [name, recorded] : c.state.files) {
+    const fs::path file = step_dir / name;
+    DLT_CHECK(fs::exists(file), "{} is missing (state.json lists it)", file.string());
+    const FileChecksum actual = checksum_file(file);
+    DLT_CHECK(actual == recorded, "{} is corrupt: it has {}, state.json recorded {}", file.string(), actual.str(),
+              recorded.str());
+  }
   c.model = load_safetensors(step_dir / kModelFile).tensors;
   c.optimizer = load_safetensors(step_dir / kOptimizerFile).tensors;
   return c;
@@ -189,12 +212,20 @@ fs::path CheckpointStore::save(const Checkpoint& ckpt) {
     DLT_CHECK(fs::create_directory(tmp, ec) && !ec, "cannot create {}: {}", tmp.string(), ec.message());
     save_safetensors(tmp / kModelFile, ckpt.model, {{"format", "pt"}});
     save_safetensors(tmp / kOptimizerFile, ckpt.optimizer);
+    TrainState with_checksums = ckpt.state;
+    for (const char* file : {kModelFile, kOptimizerFile}) with_checksums.files[file] = checksum_file(tmp / file);
     FileWriter state(tmp / kStateFile);
-    state.write(ckpt.state.to_json().dump() + "\n");
+    state.write(with_checksums.to_json().dump() + "\n");
     state.close();
     sync_dir(tmp);
     fs::rename(tmp, final_dir, ec);
     DLT_CHECK(!ec, "cannot rename {} to {}: {}", tmp.string(), final_dir.string(), ec.message());
+  } catch (const Error& e) {
+    fs::remove_all(tmp, ec);
+    const auto previous = latest();
+    throw Error(fmt::format("checkpoint {} not written: {}; {}", name, e.what(),
+                            previous ? fmt::format("{} is intact and still the latest", previous->string())
+                                     : std::string("no earlier checkpoint exists")));
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dlt/data/loader.h"
+#include "dlt/train/checksum.h"
 #include "dlt/train/json.h"
 #include "dlt/train/safetensors.h"
 
@@ -44,6 +45,9 @@ struct TrainState {
   std::map<std::string, double> metrics;  // latest values ("val_loss", ...); nan allowed
   std::string precision = "f32";          // train.precision of the steps so far
   std::optional<LossScaleState> loss_scale;  // dynamic loss scaling's state, when on
+  // The tensor files beside it, as written (verified when the checkpoint is
+  // loaded); empty in checkpoints from before checksums.
+  std::map<std::string, FileChecksum> files;
 
   Json to_json() const;
   static TrainState from_json(const Json& j);  // throws dlt::Error naming the bad field
@@ -90,8 +94,9 @@ class CheckpointStore {
   CheckpointPolicy policy_;
 };
 
-// Reads one checkpoint folder. A missing, truncated or corrupt file is a
-// dlt::Error naming it.
+// Reads one checkpoint folder, verifying the tensor files against the sizes
+// and checksums state.json recorded. A missing, truncated or corrupt file is
+// a dlt::Error naming it.
 Checkpoint load_checkpoint(const std::filesystem::path& step_dir);
 TrainState load_train_state(const std::filesystem::path& state_json);
 

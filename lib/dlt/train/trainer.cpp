@@ -141,10 +141,35 @@ void Trainer::load_model(nn::Module& model, const fs::path& checkpoint_dir) {
   model.load_state_dict(saved);
 }
 
+// The newest checkpoint that reads back whole: one whose files are missing,
+// truncated or corrupt (checksums in its state.json) is passed over with a
+// warning naming the file, for the one before it, and renamed step-N.corrupt
+// (by rank 0), so the resumed run can write step-N again.
+std::pair<fs::path, Checkpoint> Trainer::newest_intact_checkpoint() {
+  const std::vector<int64_t> steps = store_.steps();
+  DLT_CHECK(!steps.empty(), "--resume: no checkpoint in {}", store_.dir().string());
+  for (auto step = steps.rbegin(); step != steps.rend(); ++step) {
+    const fs::path dir = store_.dir() / CheckpointStore::step_name(*step);
+    try {
+      return {dir, load_checkpoint(dir)};
+    } catch (const Error& e) {
+      if (std::next(step) == steps.rend()) throw;
+      const fs::path aside = dir.string() + ".corrupt";
+      if (is_main()) {
+        std::error_code ec;
+        fs::rename(dir, aside, ec);
+        DLT_CHECK(!ec, "{}; and it cannot be moved aside to {}: {}", e.what(), aside.string(), ec.message());
+      }
+      progress_.message(fmt::format("warning: {}; moved it aside to {} and resuming from the checkpoint before it",
+                                    e.what(), aside.filename().string()));
+    }
+  }
+  throw InternalError("newest_intact_checkpoint: no step");
+}
+
 void Trainer::resume() {
-  const auto latest = store_.latest();
-  DLT_CHECK(latest, "--resume: no checkpoint in {}", store_.dir().string());
-  const Checkpoint c = load_checkpoint(*latest);
+  const auto [chosen, c] = newest_intact_checkpoint();
+  const std::optional<fs::path> latest = chosen;
   DLT_CHECK(c.state.config_hash == options_.config_hash,
             "{} was made with a different configuration (config hash {}, this run {}); resume with the "
             "same experiment file and --set values, or start a new --run-dir",

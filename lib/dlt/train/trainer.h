@@ -101,8 +101,9 @@ class Trainer {
   // Starts a new run: checkpoints already in the folder are a dlt::Error
   // (never overwritten). run() calls it unless resume() was called.
   void start_fresh();
-  // Continues from the latest checkpoint of the run folder. No checkpoint,
-  // a damaged one, another config hash or another model is a dlt::Error.
+  // Continues from the newest intact checkpoint of the run folder (a damaged
+  // newest one is passed over with a warning). No checkpoint, none intact,
+  // another config hash or another model is a dlt::Error.
   void resume();
   // Loads only the model weights of a checkpoint folder (eval, predict).
   static void load_model(nn::Module& model, const std::filesystem::path& checkpoint_dir);
@@ -120,6 +121,7 @@ class Trainer {
   void apply_lr();
   void write_profile();  // stops the recorder; rank 0 writes the trace
   void save_checkpoint();
+  std::pair<std::filesystem::path, Checkpoint> newest_intact_checkpoint();
   bool is_main() const { return !parts_.data_parallel || parts_.data_parallel->group().is_main(); }
   // The stop request every rank acts on: the first one any rank received
   // (agreed through `flags`, which the step's collective summed).
