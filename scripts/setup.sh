@@ -20,6 +20,7 @@ PACKAGES=(
   libgtest-dev zlib1g-dev
   libcairo2-dev  # dlt report's PNG plots
   nlohmann-json3-dev
+  lmod  # the modulefile test (tests/install)
   openmpi-bin libopenmpi-dev libpmix-dev  # multi-process training (mpirun, srun --mpi=pmix)
   python3-torch python3-h5py python3-numpy
   libopenblas0-pthread  # torch's BLAS: without it torch falls back to reference BLAS

@@ -19,7 +19,7 @@ template <class T> void forward(const ConvGeometry& g, const Tensor& x_t, const 
   const T* bias = b_t.defined() ? b_t.data_ptr<T>() : nullptr;
   T* y = y_t.data_ptr<T>();
   const int64_t cin_g = g.cin_per_group(), cout_g = g.cout_per_group();
-  const auto [sh, sw] = g.stride;
+  const int64_t sh = g.stride[0], sw = g.stride[1];  // not a structured binding: clang cannot capture one in omp simd
   const int64_t plane = g.Ho * g.Wo;
   // One (b, oc) output plane per task: y[b, oc] = bias[oc] + sum_ic,kh,kw w * x.
   parallel_for(0, g.B * g.Cout, kPlaneGrain, [&](int64_t begin, int64_t end) {
@@ -60,7 +60,7 @@ template <class T> void backward_input(const ConvGeometry& g, const Tensor& dy_t
   const T* w = w_t.data_ptr<T>();
   T* dx = dx_t.data_ptr<T>();
   const int64_t cin_g = g.cin_per_group(), cout_g = g.cout_per_group();
-  const auto [sh, sw] = g.stride;
+  const int64_t sh = g.stride[0], sw = g.stride[1];  // not a structured binding: clang cannot capture one in omp simd
   const int64_t plane = g.H * g.W;
   // One (b, ic) input plane per task, so the scatter below has one writer.
   parallel_for(0, g.B * g.Cin, kPlaneGrain, [&](int64_t begin, int64_t end) {
@@ -101,7 +101,7 @@ template <class T> void backward_weight(const ConvGeometry& g, const Tensor& dy_
   const T* x = x_t.data_ptr<T>();
   T* dw = dw_t.data_ptr<T>();
   const int64_t cin_g = g.cin_per_group(), cout_g = g.cout_per_group();
-  const auto [sh, sw] = g.stride;
+  const int64_t sh = g.stride[0], sw = g.stride[1];  // not a structured binding: clang cannot capture one in omp simd
   const int64_t out_plane = g.Ho * g.Wo;
   // One (oc, icg) kernel slice per task; each tap sums over batch and output
   // positions in a fixed order.

@@ -134,10 +134,9 @@ void max_pool_row_2x2_avx512(const float* xp, int64_t W, int64_t h0, int64_t h1,
 void max_pool2d_kernel(const KernelCall& c) {
   const auto& a = c.attrs<Pool2dAttrs>();
   const Planes p = planes_of(c.in[0].shape(), c.out[0].shape());
-  const auto [kh, kw] = a.kernel;
-  const auto [sh, sw] = a.stride;
-  const auto [ph, pw] = a.padding;
-  const auto [dh, dw] = a.dilation;
+  // Plain names, not structured bindings: clang cannot use those inside omp simd.
+  const int64_t kh = a.kernel[0], kw = a.kernel[1], sh = a.stride[0], sw = a.stride[1];
+  const int64_t ph = a.padding[0], pw = a.padding[1], dh = a.dilation[0], dw = a.dilation[1];
   // Output columns whose windows need no clipping: [lo, hi).
   const int64_t lo = std::min(p.Wo, (pw + sw - 1) / sw);
   const int64_t hi = p.W - kw + pw >= 0 ? std::clamp((p.W - kw + pw) / sw + 1, lo, p.Wo) : lo;
