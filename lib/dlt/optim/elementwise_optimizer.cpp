@@ -58,7 +58,9 @@ void ElementwiseOptimizer::step() {
   NoGradGuard no_grad;
   for (const ParamGroup& group : groups_) {
     std::vector<StepBatch> batches;  // in order of first appearance
-    for (const auto& [name, param] : group.params) {
+    for (const auto& named : group.params) {  // not a structured binding: the lambda below captures it
+      const std::string& name = named.first;
+      const Tensor& param = named.second;
       const Tensor& grad = param.grad();
       if (!grad.defined()) continue;
       ParamState& state = state_[name];

@@ -168,8 +168,9 @@ std::pair<fs::path, Checkpoint> Trainer::newest_intact_checkpoint() {
 }
 
 void Trainer::resume() {
-  const auto [chosen, c] = newest_intact_checkpoint();
-  const std::optional<fs::path> latest = chosen;
+  const auto found = newest_intact_checkpoint();  // lambdas below capture c: no structured binding
+  const Checkpoint& c = found.second;
+  const std::optional<fs::path> latest = found.first;
   DLT_CHECK(c.state.config_hash == options_.config_hash,
             "{} was made with a different configuration (config hash {}, this run {}); resume with the "
             "same experiment file and --set values, or start a new --run-dir",
