@@ -16,6 +16,8 @@ command -v clang++-16 >/dev/null || { echo "fuzz: installing clang-16 and libFuz
 build=${DLT_FUZZ_BUILD_DIR:-build-fuzz}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+# Debug info (-g) names source paths: relative ones let another checkout hit the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 CC=clang-16 CXX=clang++-16 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLT_FUZZ=ON \
   -DDLT_TESTS=OFF -DDLT_MPI=OFF "${launcher[@]}" >/dev/null
 targets=("$@")

@@ -10,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${DLT_ASAN_BUILD_DIR:-build-asan}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}  # as scripts/fuzz.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLT_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build "$build" -j "${DLT_JOBS:-2}" --target dlt_tests dlt_cli
 # OpenMP's and OpenMPI's runtimes keep allocations for the process's life.
