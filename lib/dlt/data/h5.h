@@ -82,7 +82,8 @@ struct DatasetInfo {
 
 // Whether `key` names a dataset in the file (intermediate groups may be missing).
 bool has_dataset(const File& file, const std::string& key);
-// Every dataset in the file, by key, in name order.
+// The datasets of the file up to two levels deep ("x", "train/images"), by
+// key, in name order.
 std::vector<std::string> list_datasets(const File& file);
 // Opens a dataset; a missing key is a user error listing the keys there are.
 Id open_dataset(const File& file, const std::string& key);

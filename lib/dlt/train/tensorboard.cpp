@@ -210,7 +210,7 @@ std::vector<std::pair<int64_t, std::vector<uint8_t>>> read_events(const fs::path
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const uint8_t* end = p + bytes.size();
   std::vector<std::pair<int64_t, std::vector<uint8_t>>> out;
-  while (end - p >= 12) {
+  while (end - p >= 16) {  // a record: length, its CRC, the data (maybe empty), the data's CRC
     uint64_t n = 0;
     uint32_t len_crc = 0, data_crc = 0;
     std::memcpy(&n, p, 8);
