@@ -196,6 +196,14 @@ TEST(CheckpointBadInput, AFlippedBitFailsTheChecksum) {
   model[model.size() - 5] ^= 0x10;  // in the last tensor's data
   data::testing::write_file((dir / "model.safetensors").string(), model);
   expect_error([&] { (void)load_checkpoint(dir); }, {(dir / "model.safetensors").string(), "is corrupt", "CRC-32"});
+  // A file list may name only files of the folder itself.
+  const std::string original = read_file(dir / "state.json");
+  std::string hostile = original;
+  const std::string key = "\"model.safetensors\"";
+  hostile.replace(hostile.find(key + ":{"), key.size(), "\"../model.safetensors\"");
+  data::testing::write_file((dir / "state.json").string(), hostile);
+  expect_error([&] { (void)load_checkpoint(dir); }, {"\"../model.safetensors\" is not a file name of the checkpoint folder"});
+  data::testing::write_file((dir / "state.json").string(), original);
   // Checkpoints from before checksums (no "files") still load.
   std::string json = read_file(dir / "state.json");
   json.erase(json.find(",\"files\":"), json.find("}}", json.find(",\"files\":")) + 2 - json.find(",\"files\":"));

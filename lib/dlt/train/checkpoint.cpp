@@ -87,6 +87,8 @@ TrainState TrainState::from_json(const Json& j) {
   if (const Json* p = j.find("precision")) s.precision = p->as_string("precision");
   if (const Json* f = j.find("files")) {
     for (const auto& [name, c] : f->members("files")) {
+      DLT_CHECK(!name.empty() && name.find('/') == std::string::npos && name != "." && name != "..",
+                "files: \"{}\" is not a file name of the checkpoint folder", name);
       const std::string& hex = c.at("crc32").as_string("files." + name + ".crc32");
       uint32_t crc = 0;
       const auto [end, err] = std::from_chars(hex.data(), hex.data() + hex.size(), crc, 16);
@@ -122,7 +124,8 @@ Checkpoint load_checkpoint(const fs::path& step_dir) {
   c.state = load_train_state(step_dir / kStateFile);
   for (const auto& [name, recorded] : c.state.files) {
     const fs::path file = step_dir / name;
-    DLT_CHECK(fs::exists(file), "{} is missing (state.json lists it)", file.string());
+    std::error_code ec;
+    DLT_CHECK(fs::exists(file, ec), "{} is missing (state.json lists it)", file.string());
     const FileChecksum actual = checksum_file(file);
     DLT_CHECK(actual == recorded, "{} is corrupt: it has {}, state.json recorded {}", file.string(), actual.str(),
               recorded.str());

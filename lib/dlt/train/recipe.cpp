@@ -151,7 +151,10 @@ Recipe load_recipe(const std::string& file, const fs::path& runs_root) {
     root.check_keys({"base", "set", "expect"});
     const Node base = root.at("base");
     const std::string base_file = base.as<std::string>();
-    if (!fs::exists(base_file)) base.fail(fmt::format("no such file '{}' (relative to the working directory)", base_file));
+    std::error_code ec;  // not the throwing overload: a name too long for the system is also "no such file"
+    if (!fs::exists(base_file, ec))
+      base.fail(fmt::format("no such file '{}' (relative to the working directory){}", base_file,
+                            ec ? ": " + ec.message() : std::string()));
     doc = config::load_file(base_file);
     if (const auto set = root.find("set"); set && !set->is_null()) {
       if (!set->is_map()) set->fail("expected a map of key.path: value overrides");
@@ -238,8 +241,9 @@ RecipeResult run_recipe(const Recipe& recipe) {
 std::vector<std::string> recipe_files(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   for (const std::string& p : paths) {
-    DLT_CHECK(fs::exists(p), "{}: no such file or folder", p);
-    if (!fs::is_directory(p)) {
+    std::error_code ec;
+    DLT_CHECK(fs::exists(p, ec), "{}: no such file or folder{}", p, ec ? " (" + ec.message() + ")" : "");
+    if (!fs::is_directory(p, ec)) {
       out.push_back(p);
       continue;
     }
