@@ -30,6 +30,7 @@ struct GradScalerOptions {
 struct GradScalerState {
   double scale = 65536.0;
   int64_t growth_tracker = 0;  // good steps since the last growth or backoff
+  bool operator==(const GradScalerState&) const = default;
 };
 
 class GradScaler {

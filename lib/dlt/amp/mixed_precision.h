@@ -30,7 +30,6 @@ class MixedPrecision {
   explicit MixedPrecision(MixedPrecisionOptions options);
 
   bool scaling() const { return scaler_.has_value(); }
-  std::optional<DType> autocast_dtype() const { return options_.autocast; }
 
   // The autocast region of one forward pass and its loss (off for f32).
   AutocastGuard forward() const { return AutocastGuard(options_.autocast); }

@@ -108,6 +108,12 @@ struct OpTotals {
 };
 using OpTable = std::map<std::string, OpTotals>;
 
+void count(OpTable& table, const std::string& key, double us) {
+  OpTotals& t = table[key];
+  ++t.calls;
+  t.us += us;
+}
+
 // The 40 largest rows, with each one's share of all time in ops (no final newline).
 std::string format_table(const std::string& title, const OpTable& table) {
   std::vector<std::pair<double, const std::string*>> order;
@@ -133,11 +139,9 @@ std::string format_table(const std::string& title, const OpTable& table) {
 // destructor: it outlives every caller.
 class ProcessTable {
  public:
-  void add(std::string key, double us) {
+  void add(const std::string& key, double us) {
     std::lock_guard lock(mu_);
-    OpTotals& t = table_[std::move(key)];
-    ++t.calls;
-    t.us += us;
+    count(table_, key, us);
   }
   ~ProcessTable() {
     const std::string text = format_table("op profile (DLT_PROFILE_OPS)", table_);
@@ -218,17 +222,11 @@ Recorded stop() {
     if (!t->events.empty()) append_thread_name(json, t->tid, fmt::format("thread {}", t->tid));
     for (const Event& e : t->events) {
       append_event(json, t->tid, e);
-      if (e.op) {
-        OpTotals& o = host_ops[e.op];
-        ++o.calls;
-        o.us += e.dur_us;
-      }
+      if (e.op) count(host_ops, e.op, e.dur_us);
     }
     t->events.clear();
     for (auto& [device, e] : resolve(t->device_ranges)) {
-      OpTotals& o = device_ops[e.op];
-      ++o.calls;
-      o.us += e.dur_us;
+      count(device_ops, e.op, e.dur_us);
       by_device[device_key(device)].push_back(std::move(e));
     }
   }

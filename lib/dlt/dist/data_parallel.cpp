@@ -90,11 +90,7 @@ double DataParallel::clip_grad_norm(double max_norm) {
 }
 
 std::vector<Tensor> DataParallel::local_grads() const {
-  if (sharded_) return sharded_->grads();
-  std::vector<Tensor> grads;
-  for (const Tensor& p : reducer_->params())
-    if (p.grad().defined()) grads.push_back(p.grad());
-  return grads;
+  return sharded_ ? sharded_->grads() : optim::grads_of(reducer_->params());
 }
 
 void DataParallel::step() {

@@ -7,6 +7,13 @@
 
 namespace dlt::optim {
 
+std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  return grads;
+}
+
 double grad_norm(const std::vector<Tensor>& params) {
   NoGradGuard no_grad;
   // Per-tensor norms in the gradient's dtype (as torch), combined in double

@@ -15,6 +15,9 @@ namespace dlt::optim {
 // non-finite norm leaves the gradients untouched: the caller decides.
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 
+// The gradients of the parameters that have one, in order.
+std::vector<Tensor> grads_of(const std::vector<Tensor>& params);
+
 // The 2-norm of all the parameters' gradients together, without clipping.
 double grad_norm(const std::vector<Tensor>& params);
 

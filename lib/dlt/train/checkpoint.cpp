@@ -98,8 +98,8 @@ TrainState TrainState::from_json(const Json& j) {
     }
   }
   if (const Json* ls = j.find("loss_scale")) {
-    s.loss_scale = LossScaleState{ls->at("scale").as_double("loss_scale.scale"),
-                                  ls->at("growth_tracker").as_int("loss_scale.growth_tracker")};
+    s.loss_scale = amp::GradScalerState{ls->at("scale").as_double("loss_scale.scale"),
+                                        ls->at("growth_tracker").as_int("loss_scale.growth_tracker")};
     DLT_CHECK(s.loss_scale->scale > 0 && s.loss_scale->growth_tracker >= 0,
               "loss_scale: scale must be positive and growth_tracker not negative, got {} and {}",
               s.loss_scale->scale, s.loss_scale->growth_tracker);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "dlt/amp/grad_scaler.h"
 #include "dlt/data/loader.h"
 #include "dlt/train/checksum.h"
 #include "dlt/train/json.h"
@@ -29,13 +30,6 @@ struct RngState {
 };
 
 // Everything besides tensors that a resumed run needs to continue exactly.
-// Dynamic loss scaling (amp::GradScaler) between steps.
-struct LossScaleState {
-  double scale = 0;
-  int64_t growth_tracker = 0;
-  bool operator==(const LossScaleState&) const = default;
-};
-
 struct TrainState {
   int64_t step = 0;          // optimizer steps taken
   int64_t epoch = 0;         // the epoch the next batch belongs to
@@ -44,7 +38,7 @@ struct TrainState {
   std::string config_hash;   // of the settings that must not change on resume
   std::map<std::string, double> metrics;  // latest values ("val_loss", ...); nan allowed
   std::string precision = "f32";          // train.precision of the steps so far
-  std::optional<LossScaleState> loss_scale;  // dynamic loss scaling's state, when on
+  std::optional<amp::GradScalerState> loss_scale;  // dynamic loss scaling's state, when on
   // The tensor files beside it, as written (verified when the checkpoint is
   // loaded); empty in checkpoints from before checksums.
   std::map<std::string, FileChecksum> files;

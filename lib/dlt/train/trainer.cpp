@@ -20,13 +20,6 @@ namespace {
 
 constexpr const char* kDefaultRng = "default";
 
-std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
-  std::vector<Tensor> grads;
-  for (const Tensor& p : params)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  return grads;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -114,7 +107,7 @@ TrainState Trainer::state() const {
   s.config_hash = options_.config_hash;
   s.metrics = last_metrics_;
   s.precision = options_.precision;
-  if (const auto ls = mp_.scaler_state()) s.loss_scale = LossScaleState{ls->scale, ls->growth_tracker};
+  s.loss_scale = mp_.scaler_state();
   return s;
 }
 
@@ -169,15 +162,15 @@ std::pair<fs::path, Checkpoint> Trainer::newest_intact_checkpoint() {
 
 void Trainer::resume() {
   const auto found = newest_intact_checkpoint();  // lambdas below capture c: no structured binding
+  const fs::path& latest = found.first;
   const Checkpoint& c = found.second;
-  const std::optional<fs::path> latest = found.first;
   DLT_CHECK(c.state.config_hash == options_.config_hash,
             "{} was made with a different configuration (config hash {}, this run {}); resume with the "
             "same experiment file and --set values, or start a new --run-dir",
-            latest->string(), c.state.config_hash, options_.config_hash);
-  const std::string model_file = (*latest / "model.safetensors").string();
+            latest.string(), c.state.config_hash, options_.config_hash);
+  const std::string model_file = (latest / "model.safetensors").string();
   check_same_tensors(model_file, c.model, parts_.model->state_dict());
-  naming((*latest / "optimizer.safetensors").string(), [&] {
+  naming((latest / "optimizer.safetensors").string(), [&] {
     if (parts_.data_parallel)
       parts_.data_parallel->load_optimizer_state(c.optimizer);
     else
@@ -188,29 +181,29 @@ void Trainer::resume() {
   const int64_t batches = batches_per_epoch();
   DLT_CHECK(c.state.cursor.batch <= batches,
             "{}: its data position (epoch {}, batch {}) is past an epoch of {} batches; was the data changed?",
-            latest->string(), c.state.cursor.epoch, c.state.cursor.batch, batches);
-  DLT_CHECK(c.state.step <= options_.total_steps, "{} is at step {}, past this run's {} steps", latest->string(),
+            latest.string(), c.state.cursor.epoch, c.state.cursor.batch, batches);
+  DLT_CHECK(c.state.step <= options_.total_steps, "{} is at step {}, past this run's {} steps", latest.string(),
             c.state.step, options_.total_steps);
   step_ = c.state.step;
   cursor_ = c.state.cursor;
   last_metrics_ = c.state.metrics;
   if (c.state.precision != options_.precision)
-    progress_.message(fmt::format("{} was trained in {}; continuing in {}", latest->string(), c.state.precision,
+    progress_.message(fmt::format("{} was trained in {}; continuing in {}", latest.string(), c.state.precision,
                                   options_.precision));
   if (mp_.scaling() && c.state.loss_scale)
-    mp_.load_scaler_state({c.state.loss_scale->scale, c.state.loss_scale->growth_tracker});
+    mp_.load_scaler_state(*c.state.loss_scale);
   else if (mp_.scaling())
-    progress_.message(fmt::format("{} has no loss scale; starting from {}", latest->string(), *mp_.loss_scale()));
+    progress_.message(fmt::format("{} has no loss scale; starting from {}", latest.string(), *mp_.loss_scale()));
   auto restore = [&](const std::string& name, Generator& gen) {
     const auto it = c.state.rngs.find(name);
-    DLT_CHECK(it != c.state.rngs.end(), "{}: state.json has no state for the generator \"{}\"", latest->string(), name);
+    DLT_CHECK(it != c.state.rngs.end(), "{}: state.json has no state for the generator \"{}\"", latest.string(), name);
     gen.set_state(it->second.seed, it->second.offset);
   };
   restore(kDefaultRng, default_generator());
   for (const auto& [name, gen] : parts_.generators) restore(name, *gen);
   last_saved_step_ = step_;
   resumed_ = true;
-  progress_.message(fmt::format("resuming from {} (step {})", latest->string(), step_));
+  progress_.message(fmt::format("resuming from {} (step {})", latest.string(), step_));
 }
 
 void Trainer::apply_lr() {
@@ -337,7 +330,7 @@ TrainResult Trainer::run() {
     // Loss scaling: unscaled before clipping; an inf/NaN gradient skips the
     // step. Under ZeRO-1 a rank unscales its slices, and a non-finite slice
     // anywhere makes the global norm non-finite on every rank.
-    bool overflow = mp_.unscale(dp ? dp->local_grads() : grads_of(params));
+    bool overflow = mp_.unscale(dp ? dp->local_grads() : optim::grads_of(params));
     const double norm = dp                              ? dp->clip_grad_norm(options_.clip_grad_norm)
                         : options_.clip_grad_norm > 0 ? optim::clip_grad_norm(params, options_.clip_grad_norm)
                                                       : optim::grad_norm(params);
