@@ -213,10 +213,9 @@ fs::path CheckpointStore::save(const Checkpoint& ckpt) {
   fs::remove_all(tmp, ec);
   try {
     DLT_CHECK(fs::create_directory(tmp, ec) && !ec, "cannot create {}: {}", tmp.string(), ec.message());
-    save_safetensors(tmp / kModelFile, ckpt.model, {{"format", "pt"}});
-    save_safetensors(tmp / kOptimizerFile, ckpt.optimizer);
     TrainState with_checksums = ckpt.state;
-    for (const char* file : {kModelFile, kOptimizerFile}) with_checksums.files[file] = checksum_file(tmp / file);
+    with_checksums.files[kModelFile] = save_safetensors(tmp / kModelFile, ckpt.model, {{"format", "pt"}});
+    with_checksums.files[kOptimizerFile] = save_safetensors(tmp / kOptimizerFile, ckpt.optimizer);
     FileWriter state(tmp / kStateFile);
     state.write(with_checksums.to_json().dump() + "\n");
     state.close();

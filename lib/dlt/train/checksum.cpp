@@ -11,6 +11,11 @@
 
 namespace dlt::train {
 
+void FileChecksum::add(const void* data, size_t n) {
+  crc32 = uint32_t(crc32_z(crc32, static_cast<const Bytef*>(data), n));
+  bytes += int64_t(n);
+}
+
 std::string FileChecksum::str() const { return fmt::format("{} bytes, CRC-32 {:08x}", bytes, crc32); }
 
 FileChecksum checksum_file(const std::filesystem::path& path) {
@@ -18,15 +23,11 @@ FileChecksum checksum_file(const std::filesystem::path& path) {
   DLT_CHECK(in, "cannot read {}: {}", path.string(), std::strerror(errno));
   std::vector<char> chunk(1 << 20);
   FileChecksum c;
-  uLong crc = crc32_z(0, Z_NULL, 0);
   while (in) {
     in.read(chunk.data(), std::streamsize(chunk.size()));
-    const std::streamsize n = in.gcount();
-    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(chunk.data()), size_t(n));
-    c.bytes += n;
+    c.add(chunk.data(), size_t(in.gcount()));
   }
   DLT_CHECK(in.eof(), "cannot read {}: {}", path.string(), std::strerror(errno));
-  c.crc32 = uint32_t(crc);
   return c;
 }
 

@@ -25,6 +25,7 @@ FileWriter::~FileWriter() {
 
 void FileWriter::write(const void* data, size_t bytes) {
   DLT_ASSERT(fd_ >= 0, "write after close of {}", path_.string());
+  written_.add(data, bytes);
   const char* p = static_cast<const char*>(data);
   while (bytes > 0) {
     const ssize_t n = ::write(fd_, p, bytes);

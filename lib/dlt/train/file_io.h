@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "dlt/train/checksum.h"
+
 namespace dlt::train {
 
 class FileWriter {
@@ -19,6 +21,8 @@ class FileWriter {
 
   void write(const void* data, size_t bytes);
   void write(std::string_view text) { write(text.data(), text.size()); }
+  // Size and CRC-32 of everything written so far.
+  const FileChecksum& checksum() const { return written_; }
   // Flushes to disk (fsync) and closes, so a rename after it publishes
   // complete data even across a power loss.
   void close();
@@ -26,6 +30,7 @@ class FileWriter {
  private:
   std::filesystem::path path_;
   int fd_ = -1;
+  FileChecksum written_;
 };
 
 // The whole file; a missing or unreadable file is a dlt::Error naming it.

@@ -171,7 +171,7 @@ std::string_view safetensors_dtype(DType t) {
   throw InternalError(fmt::format("no safetensors name for {}", t));
 }
 
-void save_safetensors(const fs::path& path, const TensorMap& tensors, const StringMap& metadata) {
+FileChecksum save_safetensors(const fs::path& path, const TensorMap& tensors, const StringMap& metadata) {
   // Host copies first: every check happens before the file is touched.
   std::vector<std::pair<std::string, Tensor>> host;
   Json header = Json::object();
@@ -208,6 +208,7 @@ void save_safetensors(const fs::path& path, const TensorMap& tensors, const Stri
   w.write(text);
   for (const auto& [name, c] : host) w.write(c.raw_data(), size_t(c.numel()) * c.element_size());
   w.close();
+  return w.checksum();
 }
 
 SafetensorsFile load_safetensors(const fs::path& path) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "dlt/core/tensor.h"
+#include "dlt/train/checksum.h"
 
 namespace dlt::train {
 
@@ -28,8 +29,9 @@ struct SafetensorsFile {
 
 // Writes `tensors` (any device, any layout: copied to contiguous CPU memory)
 // to `path`. Names must be non-empty and not "__metadata__"; an undefined
-// tensor is an error naming it. The file is synced to disk before returning.
-void save_safetensors(const std::filesystem::path& path, const TensorMap& tensors,
+// tensor is an error naming it. The file is synced to disk before returning;
+// the result is its size and CRC-32.
+FileChecksum save_safetensors(const std::filesystem::path& path, const TensorMap& tensors,
                       const StringMap& metadata = {});
 
 // Reads and checks a whole file. Anything malformed (a truncated file, a
