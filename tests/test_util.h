@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -76,6 +77,13 @@ class ThreadCountGuard {
  private:
   int saved_;
 };
+
+// Same dtype, shape and bytes (NaN payloads and signed zeros included).
+inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.raw_data(), cb.raw_data(), size_t(ca.numel()) * ca.element_size()) == 0;
+}
 
 // Element-wise closeness |a - b| <= atol + rtol |b| (nan == nan); returns the
 // first mismatch as text, or empty.

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "dlt/amp/grad_scaler.h"
@@ -21,13 +20,8 @@
 namespace dlt::amp {
 namespace {
 
+using testing::bitwise_equal;
 using testing::to_vector;
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  return ca.dtype() == cb.dtype() && ca.shape() == cb.shape() &&
-         std::memcmp(ca.raw_data(), cb.raw_data(), size_t(ca.numel()) * ca.element_size()) == 0;
-}
 
 TEST(UnscaleCheck, ScalesEveryGradientAndFindsInfAndNan) {
   Tensor a = from_vector<float>({1, 2, 3, 4}, {4}), b = from_vector<double>({-8, 0.5}, {2});
@@ -98,13 +92,6 @@ std::unique_ptr<optim::Optimizer> adam_for(nn::Module& m) {
                                        optim::OptimizerOptions{});
 }
 
-std::vector<Tensor> grads_of(nn::Module& m) {
-  std::vector<Tensor> g;
-  for (const Tensor& p : m.parameters())
-    if (p.grad().defined()) g.push_back(p.grad());
-  return g;
-}
-
 // PyTorch's _run_scaling_case: init 128, growth 2, interval 1, an inf in one
 // gradient at the second step: that step changes nothing, the others grow.
 TEST(GradScaler, ASkippedStepLeavesParametersAndMomentsBitwiseUnchanged) {
@@ -117,15 +104,15 @@ TEST(GradScaler, ASkippedStepLeavesParametersAndMomentsBitwiseUnchanged) {
     if (step == 1) p.model->parameters()[0].grad().data_ptr<float>()[3] = std::numeric_limits<float>::infinity();
     const auto params_before = p.model->state_dict();
     const auto state_before = opt->state_dict();
-    const bool found = scaler.unscale(grads_of(*p.model));
+    const bool found = scaler.unscale(optim::grads_of(p.model->parameters()));
     EXPECT_EQ(found, step == 1);
     if (!found) opt->step();
     scaler.update(found);
     if (step == 1) {
-      for (const auto& [name, t] : p.model->state_dict()) EXPECT_TRUE(same_bits(t, params_before.at(name))) << name;
+      for (const auto& [name, t] : p.model->state_dict()) EXPECT_TRUE(bitwise_equal(t, params_before.at(name))) << name;
       const auto state_after = opt->state_dict();
       ASSERT_EQ(state_after.size(), state_before.size());
-      for (const auto& [name, t] : state_after) EXPECT_TRUE(same_bits(t, state_before.at(name))) << name;
+      for (const auto& [name, t] : state_after) EXPECT_TRUE(bitwise_equal(t, state_before.at(name))) << name;
     }
   }
   EXPECT_EQ(scaler.scale(), 128.0 * 2 * 0.5 * 2 * 2);  // grew, backed off, grew twice
@@ -191,7 +178,7 @@ std::map<std::string, Tensor> train(bool scaled, const std::string& optimizer) {
       const Tensor loss = cross_entropy((*p.model)(p.xs[b]), p.ys[b]) / Scalar(2.0);
       (scaled ? scaler.scale(loss) : loss).backward();
     }
-    const bool found = scaled && scaler.unscale(grads_of(*p.model));
+    const bool found = scaled && scaler.unscale(optim::grads_of(p.model->parameters()));
     EXPECT_FALSE(found);
     (void)optim::clip_grad_norm(p.model->parameters(), 0.5);
     opt->step();
@@ -206,7 +193,7 @@ std::map<std::string, Tensor> train(bool scaled, const std::string& optimizer) {
 TEST(GradScaler, ScaledF32TrainingIsUnscaledTrainingBitForBit) {
   for (const std::string optimizer : {"sgd", "adamw"}) {
     const auto plain = train(false, optimizer), scaled = train(true, optimizer);
-    for (const auto& [name, t] : plain) EXPECT_TRUE(same_bits(t, scaled.at(name))) << optimizer << " " << name;
+    for (const auto& [name, t] : plain) EXPECT_TRUE(bitwise_equal(t, scaled.at(name))) << optimizer << " " << name;
   }
 }
 

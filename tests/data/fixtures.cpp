@@ -114,4 +114,11 @@ void write_classification_with_large_rows(const std::string& path, int64_t n_tra
   w.commit();
 }
 
+std::vector<std::string> dir_entries(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace dlt::data::testing

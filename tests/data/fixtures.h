@@ -48,6 +48,8 @@ void write_classification_with_large_rows(const std::string& path, int64_t n_tra
                                           int64_t features, int64_t classes, int64_t large_rows, float value);
 
 void write_file(const std::string& path, const std::string& bytes);
+// The names in a folder, sorted.
+std::vector<std::string> dir_entries(const std::string& dir);
 std::string read_file(const std::string& path);
 // Cuts a file down to its first `bytes` bytes.
 void truncate_file(const std::string& path, int64_t bytes);

@@ -5,7 +5,6 @@
 // f16.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -20,12 +19,6 @@ namespace {
 
 using ops::CastPolicy;
 using ops::OpId;
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.raw_data(), cb.raw_data(), size_t(ca.numel()) * ca.element_size()) == 0;
-}
 
 TEST(Autocast, OnlyBackwardKernelsAndOptimizerStepsRunOutsideIt) {
   for (int i = 0; i < ops::kNumOps; ++i) {
@@ -101,7 +94,7 @@ TEST_P(AutocastRows, GiveThePolicysDtypeAndTheHandCastBits) {
     EXPECT_EQ(y.dtype(), DType::f32) << case_name(c);
   }
   if (c.label.find("transposed") == std::string::npos) {
-    EXPECT_TRUE(same_bits(y, control)) << case_name(c) << ": the autocast result differs from the hand-cast one";
+    EXPECT_TRUE(bitwise_equal(y, control)) << case_name(c) << ": the autocast result differs from the hand-cast one";
   } else {
     // The row transposes its input before the op: autocast casts the view
     // (a contiguous copy, summed in another order), the control the input.

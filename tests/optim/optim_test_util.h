@@ -1,14 +1,14 @@
 // Small fixtures shared by the optimizer tests: parameters with gradients
-// drawn from a seeded generator, and bitwise comparison.
+// drawn from a seeded generator (bitwise comparison: tests/test_util.h).
 #pragma once
 
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "dlt/ops/ops.h"
 #include "dlt/optim/optimizer.h"
+#include "tests/test_util.h"
 
 namespace dlt::testing {
 
@@ -40,12 +40,6 @@ inline optim::ParamGroup one_group(const NamedParams& params, double lr, double 
   g.lr = g.base_lr = lr;
   g.weight_decay = weight_decay;
   return g;
-}
-
-inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-  const Tensor ca = a.contiguous(), cb = b.contiguous();
-  return std::memcmp(ca.raw_data(), cb.raw_data(), size_t(ca.numel()) * ca.element_size()) == 0;
 }
 
 inline NamedParams clone_params(const NamedParams& params) {

@@ -37,13 +37,6 @@ Checkpoint make_checkpoint(int64_t step, double val_loss = 1.0) {
   return c;
 }
 
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 TEST(Checkpoint, SavesAndLoadsEverything) {
   TempDir tmp;
   CheckpointStore store(tmp.path("ckpt"));
@@ -51,7 +44,7 @@ TEST(Checkpoint, SavesAndLoadsEverything) {
   const Checkpoint in = make_checkpoint(12, 0.75);
   const fs::path dir = store.save(in);
   EXPECT_EQ(dir, fs::path(tmp.path("ckpt/step-12")));
-  EXPECT_EQ(entries(dir), (std::vector<std::string>{"model.safetensors", "optimizer.safetensors", "state.json"}));
+  EXPECT_EQ(data::testing::dir_entries(dir), (std::vector<std::string>{"model.safetensors", "optimizer.safetensors", "state.json"}));
   EXPECT_EQ(read_file(tmp.path("ckpt/latest")), "step-12\n");
   EXPECT_EQ(store.latest(), dir);
 
@@ -88,7 +81,7 @@ TEST(Checkpoint, AFailedSaveLeavesThePreviousCheckpointIntact) {
   Checkpoint bad = make_checkpoint(2);
   bad.optimizer["broken"] = Tensor();
   expect_error([&] { store.save(bad); }, {"optimizer.safetensors", "\"broken\" is undefined"});
-  EXPECT_EQ(entries(tmp.path("ckpt")), (std::vector<std::string>{"latest", "step-1"}));
+  EXPECT_EQ(data::testing::dir_entries(tmp.path("ckpt")), (std::vector<std::string>{"latest", "step-1"}));
   EXPECT_EQ(read_file(tmp.path("ckpt/latest")), "step-1\n");
   EXPECT_EQ(load_checkpoint(*store.latest()).state.step, 1);
 }
@@ -112,7 +105,7 @@ TEST(Checkpoint, AWriteErrorFromTheSystemLeavesThePreviousCheckpointIntact) {
   setrlimit(RLIMIT_FSIZE, &old);
   signal(SIGXFSZ, old_handler);
 
-  EXPECT_EQ(entries(tmp.path("ckpt")), (std::vector<std::string>{"latest", "step-1"}));
+  EXPECT_EQ(data::testing::dir_entries(tmp.path("ckpt")), (std::vector<std::string>{"latest", "step-1"}));
   EXPECT_EQ(load_checkpoint(*store.latest()).state.step, 1);
 }
 
@@ -133,7 +126,7 @@ TEST(Checkpoint, KeepsTheMostRecentAndTheBest) {
   CheckpointStore plain(tmp3.path("ckpt"), {.keep = 3});
   for (int i = 0; i < 5; ++i) plain.save(make_checkpoint(i, losses[i]));
   EXPECT_EQ(plain.steps(), (std::vector<int64_t>{2, 3, 4}));
-  EXPECT_EQ(entries(tmp3.path("ckpt")), (std::vector<std::string>{"latest", "step-2", "step-3", "step-4"}));
+  EXPECT_EQ(data::testing::dir_entries(tmp3.path("ckpt")), (std::vector<std::string>{"latest", "step-2", "step-3", "step-4"}));
 }
 
 TEST(Checkpoint, LatestIsTheHighestCompleteStepAndStaleTemporariesGo) {

@@ -68,13 +68,6 @@ CliResult train_on_tmpfs(const TempDir& tmp, const std::string& cfg, const std::
       options, mnt, dlt::testing::dlt_program(), cfg, tmp.path("run"), copy.string()));
 }
 
-std::vector<std::string> entries(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 TEST(DiskFaults, AFullDiskKeepsThePreviousCheckpoint) {
   SKIP_WITHOUT_TMPFS();
   TempDir tmp;
@@ -85,7 +78,7 @@ TEST(DiskFaults, AFullDiskKeepsThePreviousCheckpoint) {
   EXPECT_THAT(r.output, HasSubstr("No space left on device"));
   EXPECT_THAT(r.output, ::testing::ContainsRegex("error: .*step-[0-9]+\\.tmp-[0-9]+/(model|optimizer)\\.safetensors"));
   int64_t newest = 0;
-  for (const std::string& name : entries(after)) {
+  for (const std::string& name : data::testing::dir_entries(after)) {
     EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name << " was left behind";
     if (name.starts_with("step-")) newest = std::max<int64_t>(newest, std::stoll(name.substr(5)));
   }
@@ -102,7 +95,7 @@ TEST(DiskFaults, AReadOnlyCheckpointFolderIsAClearError) {
   const CliResult r = train_on_tmpfs(tmp, write_config(tmp), "ro,size=100k", after);
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Read-only file system"));
-  EXPECT_TRUE(entries(after).empty());
+  EXPECT_TRUE(data::testing::dir_entries(after).empty());
 }
 
 // The newest checkpoint damaged after the run: --resume names the file,
