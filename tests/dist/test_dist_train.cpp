@@ -280,14 +280,14 @@ TEST_F(DistTrain, GradientsSummedInBf16StayCloseToF32) {
 // 2 ranks stopped by SIGTERM reaching one rank, then resumed: the weights
 // of an uninterrupted 2-rank run, bit for bit.
 TEST_F(DistTrain, ASignalOnOneRankStopsAllAndResumeIsExact) {
-  const std::string cfg = write_mlp(tmp, "sig", 16, "steps: 3000");
+  const std::string cfg = write_mlp(tmp, "sig", 16, "steps: 10000");
   const fs::path ref = tmp.path("ref"), run = tmp.path("run");
   const std::string set = "--set checkpoint.every=0";
   ASSERT_EQ(run_ranks(2, fmt::format("train {} --run-dir {} {}", cfg, ref.string(), set)).status, 0);
   // The signal goes to one rank (a child of mpirun) once training is under way.
   const CliResult stopped = run_shell(fmt::format(
       "{3} launch -n 2 train {0} --run-dir {1} {2} & pid=$!; "
-      "until [ -s {1}/metrics.jsonl ]; do sleep 0.05; done; sleep 0.3; "
+      "until [ -s {1}/metrics.jsonl ]; do sleep 0.05; done; "
       "kill -TERM $(pgrep -f '^{3} train' | tail -1); wait $pid; exit $?",
       cfg, run.string(), set, dlt_program()));
   EXPECT_NE(stopped.status, 0) << stopped.output;
@@ -296,7 +296,7 @@ TEST_F(DistTrain, ASignalOnOneRankStopsAllAndResumeIsExact) {
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming from"));
   EXPECT_EQ(train_losses(run), train_losses(ref));
-  EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
+  EXPECT_EQ(read_file(model_at(run, 10000)), read_file(model_at(ref, 10000)));
 }
 
 // A checkpoint of N ranks continues on M: the loader's position is global
@@ -469,7 +469,7 @@ TEST_F(SlurmRequeue, AJobWithoutRequeueOrScontrolIsNotRequeued) {
 // The requeued job runs the same command again: with SLURM_RESTART_COUNT > 0
 // it continues the run (no --resume), and ends where an uninterrupted run does.
 TEST_F(SlurmRequeue, ARestartedJobResumesByItselfAndEndsIdentically) {
-  const std::string cfg = write_mlp(tmp, "restart", 16, "steps: 3000");
+  const std::string cfg = write_mlp(tmp, "restart", 16, "steps: 10000");
   const fs::path ref = tmp.path("ref"), run = tmp.path("run");
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, ref.string())).status, 0);
   const std::string set = " --set checkpoint.every=0";
@@ -480,13 +480,13 @@ TEST_F(SlurmRequeue, ARestartedJobResumesByItselfAndEndsIdentically) {
                                                 tmp.path("bin"), dlt_program(), cfg, run.string(), set));
   ASSERT_EQ(again.status, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr("Slurm job 81 restarted (restart 1): resuming the run"));
-  EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
+  EXPECT_EQ(read_file(model_at(run, 10000)), read_file(model_at(ref, 10000)));
 }
 
 // Slurm's time limit sends SIGTERM twice (then SIGKILL): one checkpoint,
 // exit 143, and the run resumes from it.
 TEST_F(SlurmRequeue, ASecondSigtermChangesNothing) {
-  const std::string cfg = write_mlp(tmp, "twice", 16, "steps: 3000");
+  const std::string cfg = write_mlp(tmp, "twice", 16, "steps: 10000");
   const fs::path ref = tmp.path("ref"), run = tmp.path("run");
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, ref.string())).status, 0);
   const CliResult r = run_shell(fmt::format("{0} train {1} --run-dir {2} --set checkpoint.every=0 & pid=$!; "
@@ -498,7 +498,7 @@ TEST_F(SlurmRequeue, ASecondSigtermChangesNothing) {
   const CliResult resumed = run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0 --resume", cfg,
                                                 run.string()));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
-  EXPECT_EQ(read_file(model_at(run, 3000)), read_file(model_at(ref, 3000)));
+  EXPECT_EQ(read_file(model_at(run, 10000)), read_file(model_at(ref, 10000)));
 }
 
 }  // namespace
