@@ -25,7 +25,28 @@ std::string cpu_features() {
   add(__builtin_cpu_supports("fma"), "fma");
   add(__builtin_cpu_supports("avx512f"), "avx512f");
   add(__builtin_cpu_supports("avx512bw"), "avx512bw");
+  add(__builtin_cpu_supports("avx512bf16"), "avx512_bf16");
+  add(__builtin_cpu_supports("amx-bf16"), "amx_bf16");
   return f.empty() ? "none detected" : f;
+}
+
+// Which CPU kernel set runs, and why (lib/dlt/core/cpu_isa.h).
+std::string cpu_kernels() {
+  const std::vector<CpuIsa> compiled = ops::compiled_cpu_isas();
+  CpuIsa isa;
+  try {
+    isa = ops::cpu_kernel_isa();
+  } catch (const Error& e) {
+    return fmt::format("cannot choose: {}", e.what());
+  }
+  if (isa == CpuIsa::native) return "native (a -DDLT_NATIVE=ON build: for the CPU that built it)";
+  std::string carried;
+  for (CpuIsa c : compiled) carried += (carried.empty() ? "" : ", ") + std::string(cpu_isa_name(c));
+  const CpuIsa best = choose_cpu_isa("", compiled, cpu_runs);
+  if (isa != best)
+    return fmt::format("{} (forced by DLT_CPU_ISA; this CPU's best of {}: {})", cpu_isa_name(isa), carried,
+                       cpu_isa_name(best));
+  return fmt::format("{} (this CPU's best of {}; DLT_CPU_ISA forces one)", cpu_isa_name(isa), carried);
 }
 
 bool on(bool b) { return b; }
@@ -100,7 +121,7 @@ void run_info() {
     const auto id = static_cast<ops::OpId>(i);
     if (!ops::needs_kernel(id)) continue;
     ++needed;
-    if (ops::find_kernel(id, DeviceType::cpu)) ++kernels;
+    if (ops::find_cpu_kernel(id, ops::compiled_cpu_isas().front())) ++kernels;
   }
   fmt::print("dlt {}\n", DLT_VERSION);
   fmt::print("build:    {} compiler {}, native={} cuda={} hip={} mpi={}\n",
@@ -112,6 +133,7 @@ void run_info() {
              __VERSION__, on(native) ? "on" : "off", cuda ? "on" : "off", hip ? "on" : "off",
              mpi ? "on" : "off");
   fmt::print("cpu:      {}\n", cpu_features());
+  fmt::print("kernels:  {}\n", cpu_kernels());
   fmt::print("threads:  {} (OMP_NUM_THREADS to change)\n", num_threads());
   fmt::print("bf16:     {}\n", cpu_gemm_path(DType::bf16));
   fmt::print("oneDNN:   {}.{}.{} (cpu runtime: {})\n", v->major, v->minor, v->patch,

@@ -24,8 +24,9 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 # Debug info (-g) names source paths: relative ones let another checkout hit the cache.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+# The targets read files, not kernels: one CPU kernel set (-march=native) is enough.
 CC=clang-16 CXX=clang++-16 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLT_FUZZ=ON \
-  -DDLT_TESTS=OFF -DDLT_MPI=OFF "${launcher[@]}" >/dev/null
+  -DDLT_TESTS=OFF -DDLT_MPI=OFF -DDLT_NATIVE=ON "${launcher[@]}" >/dev/null
 targets=("$@")
 ((${#targets[@]})) || targets=($(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//'))
 cmake --build "$build" -j "${DLT_JOBS:-2}" --target "${targets[@]}"

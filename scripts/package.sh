@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A portable Debian package: builds dlt in build-package with
-# -DDLT_NATIVE=OFF (baseline x86-64: it runs on any x86-64 node, slower than
-# a -march=native build), packs it with cpack into
+# A portable Debian package: builds dlt in build-package (the default,
+# portable build: baseline x86-64 code that picks its AVX2 or AVX-512 kernels
+# at start-up, so it runs on any x86-64 node), packs it with cpack into
 # build-package/package/dlt_<version>_amd64.deb, and installs that into a
 # fresh Debian 12 root to run it there (tests/package/deb_test.sh; --no-test
 # skips this).

@@ -6,7 +6,7 @@
 # Environment:
 #   DLT_BUILD_DIR   build folder, relative to the repository root (default: build)
 #   DLT_JOBS        parallel compile jobs (default: 2)
-#   DLT_CMAKE_ARGS  extra arguments for the configure step, e.g. "-DDLT_NATIVE=OFF"
+#   DLT_CMAKE_ARGS  extra arguments for the configure step, e.g. "-DDLT_NATIVE=ON"
 #   CCACHE_DIR      compiler cache (default: $HOME/.cache/ccache, capped at 5 GB)
 #   DLT_GPU_BUILDS  GPU builds to prepare for (scripts/build_gpu.sh), e.g. "cuda hip":
 #                   "hip" adds Debian's HIP compiler and runtime (about 350 MB)

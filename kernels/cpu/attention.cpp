@@ -9,8 +9,9 @@
 
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -132,4 +133,4 @@ void causal_attention_backward_kernel(const KernelCall& call) {
 DLT_REGISTER_KERNEL(causal_attention, cpu, causal_attention_kernel);
 DLT_REGISTER_KERNEL(causal_attention_backward, cpu, causal_attention_backward_kernel);
 
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -4,8 +4,9 @@
 
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -85,4 +86,4 @@ void masked_fill_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(masked_fill, cpu, masked_fill_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

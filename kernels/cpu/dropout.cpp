@@ -4,8 +4,9 @@
 #include "dlt/core/philox.h"
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -69,4 +70,4 @@ void dropout_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(dropout, cpu, dropout_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

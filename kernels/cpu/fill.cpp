@@ -2,8 +2,9 @@
 #include "dlt/core/philox.h"
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -81,4 +82,4 @@ void randint_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(randint, cpu, randint_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

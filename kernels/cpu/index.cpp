@@ -13,8 +13,9 @@
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/rows.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -361,4 +362,4 @@ void one_hot_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(one_hot, cpu, one_hot_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

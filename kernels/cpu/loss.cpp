@@ -12,8 +12,9 @@
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -251,4 +252,4 @@ void nll_loss_backward_kernel(const KernelCall& call) {
 DLT_REGISTER_KERNEL(nll_loss_backward, cpu, nll_loss_backward_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

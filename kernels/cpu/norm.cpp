@@ -11,8 +11,9 @@
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/rows.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -544,4 +545,4 @@ void batch_norm_backward_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(batch_norm_backward, cpu, batch_norm_backward_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

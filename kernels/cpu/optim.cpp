@@ -11,8 +11,9 @@
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/optim_ops.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -196,4 +197,4 @@ void unscale_check_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(unscale_check, cpu, unscale_check_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

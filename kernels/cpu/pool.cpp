@@ -15,8 +15,9 @@
 
 #include "dlt/core/parallel.h"
 #include "dlt/ops/dispatch.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::AdaptivePoolAttrs;
@@ -360,4 +361,4 @@ void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(adaptive_avg_pool2d_backward, cpu, adaptive_avg_pool2d_backward_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

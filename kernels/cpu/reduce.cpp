@@ -9,8 +9,9 @@
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -258,4 +259,4 @@ DLT_REGISTER_KERNEL(argmax, cpu, argmax_kernel<true>);
 DLT_REGISTER_KERNEL(argmin, cpu, argmax_kernel<false>);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -17,8 +17,9 @@
 
 #include "dlt/core/parallel.h"
 #include "kernels/cpu/reduce_plan.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
 // A reduction policy P over storage type T describes one reduction:
 //   using Acc;                              the accumulator type
@@ -243,4 +244,4 @@ void run_reduction(const P& p, const ReducePlan& plan, const acc_of<P>* params, 
                  detail::Params<Acc>{params, 1, O * I}, out);
 }
 
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -14,8 +14,9 @@
 
 #include "dlt/core/tensor.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
 struct ReduceLayout {
   int64_t repeat = 1;  // A: reduced dims outside the kept ones
@@ -135,4 +136,4 @@ inline ReducePlan plan_reduction(const Tensor& x, const Shape& dims) {
   return {detail::contiguous_copy(make_view(x, perm_shape, perm_strides, x.offset())), rows};
 }
 
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -5,12 +5,13 @@
 #include <algorithm>
 
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
 // Rows per task so that one task touches about kElementwiseGrain elements.
 inline int64_t rows_grain(int64_t row_len) {
   return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, row_len));
 }
 
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

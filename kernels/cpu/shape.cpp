@@ -5,8 +5,9 @@
 
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/rows.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -75,4 +76,4 @@ DLT_REGISTER_KERNEL(tril, cpu, triangle_kernel<true>);
 DLT_REGISTER_KERNEL(triu, cpu, triangle_kernel<false>);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -13,8 +13,9 @@
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -208,4 +209,4 @@ DLT_REGISTER_KERNEL(softmax_backward, cpu, softmax_backward_kernel);
 DLT_REGISTER_KERNEL(log_softmax_backward, cpu, softmax_backward_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -5,8 +5,9 @@
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/cpu/isa_namespace.h"
 
-namespace dlt::cpu {
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 namespace {
 
 using ops::KernelCall;
@@ -154,4 +155,4 @@ void clamp_kernel(const KernelCall& c) {
 DLT_REGISTER_KERNEL(clamp, cpu, clamp_kernel);
 
 }  // namespace
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdint>
 
-namespace dlt::cpu {
+#include "kernels/cpu/isa_namespace.h"
+
+namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
 // exp: Cody-Waite range reduction to r in [-ln2/2, ln2/2], Cephes polynomial.
 inline float fexp(float x) {
@@ -111,4 +113,4 @@ inline float ferfc(float x) {
 }
 inline double ferfc(double x) { return std::erfc(x); }
 
-}  // namespace dlt::cpu
+}  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

@@ -28,11 +28,14 @@ const std::set<std::string> kTestedOutsideTable = {"fill",     "range",     "uni
                                                    "sgd_step", "adam_step", "rmsprop_step",
                                                    "unscale_check"};
 
+// In every instruction set the build carries (lib/dlt/core/cpu_isa.h).
 TEST(OpCoverage, EveryKernelOpHasACpuKernel) {
-  for (OpId id : all_ops()) {
-    if (ops::needs_kernel(id)) {
-      EXPECT_NE(ops::find_kernel(id, DeviceType::cpu), nullptr)
-          << "op '" << ops::op_name(id) << "' has no cpu kernel";
+  for (CpuIsa isa : ops::compiled_cpu_isas()) {
+    for (OpId id : all_ops()) {
+      if (ops::needs_kernel(id)) {
+        EXPECT_NE(ops::find_cpu_kernel(id, isa), nullptr)
+            << "op '" << ops::op_name(id) << "' has no cpu kernel for " << cpu_isa_name(isa);
+      }
     }
   }
 }

@@ -3,6 +3,7 @@
 #include "dlt/ops/flops.h"
 
 #include <array>
+#include <cstdlib>
 
 #include "dlt/core/grad_mode.h"
 
@@ -13,6 +14,13 @@ namespace {
 using Table = std::array<std::array<KernelFn, kNumDeviceTypes>, kNumOps>;
 Table& table() {
   static Table t{};
+  return t;
+}
+
+// CPU kernels by instruction set.
+using CpuTable = std::array<std::array<KernelFn, kNumCpuIsas>, kNumOps>;
+CpuTable& cpu_table() {
+  static CpuTable t{};
   return t;
 }
 
@@ -55,11 +63,44 @@ bool is_differentiable(OpId id) {
   return k == OpKind::Compute || k == OpKind::View || k == OpKind::Composite;
 }
 
-void register_kernel(OpId op, DeviceType device, KernelFn fn) {
-  table()[static_cast<int>(op)][static_cast<int>(device)] = fn;
+void register_kernel(OpId op, DeviceType device, KernelFn fn, CpuIsa isa) {
+  if (device == DeviceType::cpu)
+    cpu_table()[static_cast<int>(op)][static_cast<int>(isa)] = fn;
+  else
+    table()[static_cast<int>(op)][static_cast<int>(device)] = fn;
+}
+
+std::vector<CpuIsa> compiled_cpu_isas() {
+  std::vector<CpuIsa> isas;
+  for (int i = 0; i < kNumCpuIsas; ++i)
+    for (const auto& row : cpu_table())
+      if (row[i]) {
+        isas.push_back(static_cast<CpuIsa>(i));
+        break;
+      }
+  return isas;
+}
+
+CpuIsa cpu_kernel_isa() {
+  static const CpuIsa isa = [] {
+    const char* env = std::getenv("DLT_CPU_ISA");
+    return choose_cpu_isa(env ? env : "", compiled_cpu_isas(), cpu_runs);
+  }();
+  return isa;
+}
+
+KernelFn find_cpu_kernel(OpId op, CpuIsa isa) {
+  // Files compiled once (oneDNN's wrappers) register baseline kernels only:
+  // a set falls back to the best set below it.
+  const auto& row = cpu_table()[static_cast<int>(op)];
+  if (isa == CpuIsa::native) return row[static_cast<int>(isa)];
+  for (int i = static_cast<int>(isa); i >= 0; --i)
+    if (row[i]) return row[i];
+  return nullptr;
 }
 
 KernelFn find_kernel(OpId op, DeviceType device) {
+  if (device == DeviceType::cpu) return find_cpu_kernel(op, cpu_kernel_isa());
   return table()[static_cast<int>(op)][static_cast<int>(device)];
 }
 

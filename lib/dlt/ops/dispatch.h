@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "dlt/core/cpu_isa.h"
 #include "dlt/core/tensor.h"
 #include "dlt/ops/op_list.h"
 
@@ -25,8 +26,17 @@ struct KernelCall {
 
 using KernelFn = void (*)(const KernelCall&);
 
-void register_kernel(OpId op, DeviceType device, KernelFn fn);
+// A CPU kernel is registered for the instruction set its file was compiled
+// for; find_kernel gives the one of the running set (or of the best set
+// below it that has one). Other devices ignore `isa`.
+void register_kernel(OpId op, DeviceType device, KernelFn fn, CpuIsa isa);
 KernelFn find_kernel(OpId op, DeviceType device);  // nullptr when missing
+KernelFn find_cpu_kernel(OpId op, CpuIsa isa);     // the kernel `isa` runs
+
+// The instruction set whose CPU kernels run, chosen at the first call
+// (DLT_CPU_ISA, else the best this CPU runs); and every set this build carries.
+CpuIsa cpu_kernel_isa();
+std::vector<CpuIsa> compiled_cpu_isas();
 
 // Records the backward node of a call (set by the autograd library).
 using GradRecorder = void (*)(OpId op, std::span<const Tensor> in, std::span<Tensor> out,
@@ -56,6 +66,7 @@ Device common_device(OpId op, std::span<const Tensor> in);
 // In a kernel file: DLT_REGISTER_KERNEL(relu, cpu, relu_kernel);
 #define DLT_REGISTER_KERNEL(op, device, fn)                                          \
   static const bool dlt_kernel_registered_##op##_##device = [] {                     \
-    ::dlt::ops::register_kernel(::dlt::ops::OpId::op, ::dlt::DeviceType::device, fn); \
+    ::dlt::ops::register_kernel(::dlt::ops::OpId::op, ::dlt::DeviceType::device, fn, \
+                                ::dlt::CpuIsa::DLT_KERNEL_ISA);                      \
     return true;                                                                     \
   }()
