@@ -3,6 +3,8 @@
 // prints. Exit status: 0 all bounds pass, 1 one fails, 2 bad input.
 #include <fmt/core.h>
 
+#include <filesystem>
+
 #include "cli/commands.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/recipe.h"
@@ -29,9 +31,10 @@ void add_recipe_command(CLI::App& app) {
     std::vector<train::Recipe> recipes;
     for (const std::string& file : train::recipe_files(a->paths)) recipes.push_back(train::load_recipe(file, a->runs_dir));
     std::vector<train::RecipeResult> results;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();  // for the kill check
     for (const train::Recipe& r : recipes) {
       fmt::print(stderr, "recipe {}: training\n", r.name);
-      results.push_back(train::run_recipe(r));
+      results.push_back(train::run_recipe(r, self));
     }
     fmt::print("{}", train::results_table(results));
     if (!a->junit.empty()) train::write_file_atomic(a->junit, train::junit_xml(results));

@@ -46,6 +46,22 @@ expect:
                                                                 tmp.path("data.h5"), expect));
 }
 
+// resume: {kill: true}: dlt verify-resume on the recipe's resolved experiment
+// (a process killed with SIGKILL after a checkpoint, resumed, every tensor compared).
+TEST(CliRecipe, AKillCheckVerifiesTheResumeOfAKilledRun) {
+  TempDir tmp;
+  data::testing::write_classification(tmp.path("data.h5"), 64, 32, 4, 2);
+  fs::create_directories(tmp.path("recipes"));
+  write_recipe(tmp, "killed", "  resume: {kill: true, seed: 5}");
+  const std::string runs = tmp.path("runs");
+  const CliResult r = run_dlt(fmt::format("recipe run {} --runs-dir {}", tmp.path("recipes/killed.yaml"), runs));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, MatchesRegex("(.|\n)*killed  verify_resume  identical after SIGKILL  [0-9]+ tensors and state.json "
+                                     "identical \\(killed after step [0-9]+, resumed from [0-9]+, seed 5\\)  PASS(.|\n)*"));
+  EXPECT_TRUE(fs::exists(runs + "/killed-verify-resume/straight/checkpoints/step-40"));
+  EXPECT_TRUE(fs::exists(runs + "/killed-verify-resume/killed/checkpoints/step-40"));
+}
+
 TEST(CliRecipe, PassingAndFailingRecipes) {
   TempDir tmp;
   data::testing::write_classification(tmp.path("data.h5"), 64, 32, 4, 2);

@@ -81,6 +81,29 @@ TEST(Recipe, LoadsABaseWithOverridesAndPointsOverrideErrorsIntoTheRecipe) {
   expect_error([&] { load_recipe(tmp.path("stop.yaml")); }, {"stop.yaml:2:33:", "expected a step >= 1, got 0"});
 }
 
+// resume: {kill: true} asks for dlt verify-resume (tests/cli/test_cli_recipe.cpp runs one).
+TEST(Recipe, ReadsTheKillCheckAndItsMistakes) {
+  TempDir tmp;
+  const std::string base = tmp.path("base.yaml");
+  write_file(base,
+             "name: base\ndata: {file: d.h5, train: {x: a, y: b}}\nmodel: [{type: Linear, out: 2}]\n"
+             "optim: {name: sgd, lr: 0.1}\ntrain: {epochs: 3}\n");
+  write_file(tmp.path("kill.yaml"), "base: " + base +
+                                        "\nset: {train.epochs: null, train.steps: 40}\n"
+                                        "expect: {resume: {kill: true, seed: 7}}\n");
+  const Recipe r = load_recipe(tmp.path("kill.yaml"));
+  EXPECT_TRUE(r.kill_resume);
+  EXPECT_EQ(r.kill_seed, 7u);
+  EXPECT_FALSE(r.interrupt_at);
+  write_file(tmp.path("epochs.yaml"), "base: " + base + "\nexpect: {resume: {kill: true}}\n");
+  expect_error([&] { load_recipe(tmp.path("epochs.yaml")); },
+               {"epochs.yaml:2:25:", "the kill check needs a run of train.steps (this recipe trains by epochs)"});
+  write_file(tmp.path("seed.yaml"), "base: " + base + "\nexpect: {resume: {interrupt_at: 5, seed: 3}}\n");
+  expect_error([&] { load_recipe(tmp.path("seed.yaml")); }, {"seed.yaml:2:42:", "add kill: true"});
+  write_file(tmp.path("empty.yaml"), "base: " + base + "\nexpect: {resume: {}}\n");
+  expect_error([&] { load_recipe(tmp.path("empty.yaml")); }, {"empty.yaml:2:", "expected {interrupt_at: STEP} and/or {kill: true}"});
+}
+
 TEST(Recipe, ChecksBoundsAgainstTheRecords) {
   TempDir tmp;
   write_file(tmp.path("metrics.jsonl"),

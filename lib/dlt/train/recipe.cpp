@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <random>
 
 #include "dlt/core/error.h"
 #include "dlt/train/experiment.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
+#include "dlt/train/verify_resume.h"
 
 namespace dlt::train {
 namespace fs = std::filesystem;
@@ -94,6 +96,27 @@ CheckResult check_resume(const config::ExperimentSpec& spec, int64_t interrupt_a
   return r;
 }
 
+// dlt verify-resume on the recipe's resolved experiment, beside its run folder.
+CheckResult check_kill_resume(const Recipe& recipe, const std::string& program) {
+  VerifyResumeOptions o;
+  o.config = (fs::path(recipe.spec.run_dir) / "config.resolved.yaml").string();
+  o.steps = recipe.spec.train.steps;
+  o.seed = recipe.kill_seed ? *recipe.kill_seed : std::random_device{}();
+  o.work_dir = recipe.spec.run_dir + "-verify-resume";
+  o.program = program;
+  const VerifyResumeResult v = verify_resume(o);
+  CheckResult r;
+  r.check = "verify_resume";
+  r.bound = "identical after SIGKILL";
+  const std::string how = fmt::format("killed after step {}, resumed from {}, seed {}", v.killed_after,
+                                      v.resumed_from, *o.seed);
+  r.pass = v.differences.empty();
+  r.value = r.pass ? fmt::format("{} tensors and state.json identical ({})", v.tensors, how)
+                   : fmt::format("{}{} ({})", v.differences.front(),
+                                 v.differences.size() > 1 ? fmt::format(" and {} more", v.differences.size() - 1) : "",
+                                 how);
+  return r;
+}
 
 }  // namespace
 
@@ -181,12 +204,28 @@ Recipe load_recipe(const std::string& file, const fs::path& runs_root) {
   if (expect.is_null()) root.fail("a recipe needs an expect: block of bounds");
   r.bounds = parse_bounds(expect);
   if (const auto resume = expect.find("resume")) {
-    resume->check_keys({"interrupt_at"});
-    const Node at = resume->at("interrupt_at");
-    r.interrupt_at = at.as<int64_t>();
-    if (*r.interrupt_at < 1) at.fail(fmt::format("expected a step >= 1, got {}", *r.interrupt_at));
+    if (!resume->is_map() || resume->size() == 0) resume->fail("expected {interrupt_at: STEP} and/or {kill: true}");
+    resume->check_keys({"interrupt_at", "kill", "seed"});
+    if (resume->has("interrupt_at")) {
+      const Node at = resume->at("interrupt_at");
+      r.interrupt_at = at.as<int64_t>();
+      if (*r.interrupt_at < 1) at.fail(fmt::format("expected a step >= 1, got {}", *r.interrupt_at));
+    }
+    if (resume->has("kill")) {
+      const Node kill = resume->at("kill");
+      r.kill_resume = kill.as<bool>();
+      if (r.kill_resume && r.spec.train.steps <= 0)
+        kill.fail("the kill check needs a run of train.steps (this recipe trains by epochs)");
+    }
+    if (resume->has("seed")) {
+      if (!r.kill_resume) resume->at("seed").fail("seed picks the kill check's step: add kill: true");
+      const Node seed = resume->at("seed");
+      if (seed.as<int64_t>() < 0) seed.fail(fmt::format("expected a seed >= 0, got {}", seed.as<int64_t>()));
+      r.kill_seed = uint64_t(seed.as<int64_t>());
+    }
   }
-  if (r.bounds.empty() && !r.interrupt_at) expect.fail("expected at least one bound or a resume check");
+  if (r.bounds.empty() && !r.interrupt_at && !r.kill_resume)
+    expect.fail("expected at least one bound or a resume check");
   return r;
 }
 
@@ -220,7 +259,7 @@ std::vector<CheckResult> check_bounds(const std::vector<Bound>& bounds, const fs
   return out;
 }
 
-RecipeResult run_recipe(const Recipe& recipe) {
+RecipeResult run_recipe(const Recipe& recipe, const std::string& program) {
   RecipeResult result;
   result.name = recipe.name;
   const auto start = std::chrono::steady_clock::now();
@@ -230,6 +269,7 @@ RecipeResult run_recipe(const Recipe& recipe) {
     DLT_CHECK(status == 0, "training stopped early (exit status {})", status);
     result.checks = check_bounds(recipe.bounds, fs::path(recipe.spec.run_dir) / "metrics.jsonl");
     if (recipe.interrupt_at) result.checks.push_back(check_resume(recipe.spec, *recipe.interrupt_at));
+    if (recipe.kill_resume) result.checks.push_back(check_kill_resume(recipe, program));
   } catch (const std::exception& e) {
     result.error = e.what();
     result.checks.clear();

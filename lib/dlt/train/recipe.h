@@ -9,6 +9,8 @@
 //     val/accuracy: {min: 0.82}          # final value: the last record of its split
 //     at_step: {200: {train/loss: {max: 0.8}}}
 //     resume: {interrupt_at: 50}         # stop after step 50, resume: bit for bit
+//     resume: {kill: true, seed: 7}      # dlt verify-resume: SIGKILL at a random step
+//                                        # after a checkpoint, resume, every tensor bit for bit
 #pragma once
 
 #include <cstdint>
@@ -39,6 +41,8 @@ struct Recipe {
   config::ExperimentSpec spec;  // run_dir: runs/recipes/<name>
   std::vector<Bound> bounds;
   std::optional<int64_t> interrupt_at;  // resume check: stop after this step, resume
+  bool kill_resume = false;             // resume check by dlt verify-resume
+  std::optional<uint64_t> kill_seed;    // picks its step (random when absent)
 };
 
 // Reads a recipe; mistakes are dlt::Error "file:line:col: path: message".
@@ -65,8 +69,9 @@ struct RecipeResult {
   bool pass() const;
 };
 
-// Wipes the run folder, trains, checks; a resume check trains twice more.
-RecipeResult run_recipe(const Recipe& recipe);
+// Wipes the run folder, trains, checks; a resume check trains twice more,
+// the kill check three times more in processes of `program` (the dlt binary).
+RecipeResult run_recipe(const Recipe& recipe, const std::string& program);
 
 // The recipes named: files, or folders of *.yaml files (sorted).
 std::vector<std::string> recipe_files(const std::vector<std::string>& paths);
