@@ -81,6 +81,7 @@ class ThreadCountGuard {
 // Same dtype, shape and bytes (NaN payloads and signed zeros included).
 inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  if (a.numel() == 0) return true;  // an empty tensor may have no storage: memcmp must not see null
   const Tensor ca = a.contiguous(), cb = b.contiguous();
   return std::memcmp(ca.raw_data(), cb.raw_data(), size_t(ca.numel()) * ca.element_size()) == 0;
 }
