@@ -184,7 +184,7 @@ TEST(CliTrain, ASignalCheckpointsAndResumeFinishesIdentically) {
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, a.string())).status, 0);
   // The signal goes out once the first step is logged (the handlers are in place by then).
   const CliResult stopped = run_dlt(fmt::format("train {0} --run-dir {1} --set checkpoint.every=0 2>&1 & pid=$!; "
-                                                "until [ -s {1}/metrics.jsonl ]; do sleep 0.01; done; "
+                                                "until [ -s {1}/metrics.jsonl ] || ! kill -0 $pid 2>/dev/null; do sleep 0.01; done; "
                                                 "kill -USR1 $pid; wait $pid; exit $?",
                                                 cfg, b.string()));
   ASSERT_EQ(stopped.status, 138) << stopped.output;

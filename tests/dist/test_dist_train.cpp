@@ -287,7 +287,7 @@ TEST_F(DistTrain, ASignalOnOneRankStopsAllAndResumeIsExact) {
   // The signal goes to one rank (a child of mpirun) once training is under way.
   const CliResult stopped = run_shell(fmt::format(
       "{3} launch -n 2 train {0} --run-dir {1} {2} & pid=$!; "
-      "until [ -s {1}/metrics.jsonl ]; do sleep 0.05; done; "
+      "until [ -s {1}/metrics.jsonl ] || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done; "
       "kill -TERM $(pgrep -f '^{3} train' | tail -1); wait $pid; exit $?",
       cfg, run.string(), set, dlt_program()));
   EXPECT_NE(stopped.status, 0) << stopped.output;
@@ -354,7 +354,7 @@ TEST_F(DistTrain, RanksWithDifferentConfigsFailFast) {
 std::pair<CliResult, int> hit_one_rank(const std::string& args, const fs::path& run, const char* signal) {
   const CliResult r = run_shell(fmt::format(
       "timeout -k 5 90 {0} launch -n 2 {1} & pid=$!; "
-      "until [ -s {2}/metrics.jsonl ]; do sleep 0.05; done; "
+      "until [ -s {2}/metrics.jsonl ] || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done; "
       "kill -{3} $(pgrep -f '^{0} train' | tail -1); start=$(date +%s); "
       "wait $pid; status=$?; echo \"ended after $(( $(date +%s) - start )) s\"; exit $status",
       dlt_program(), args, run.string(), signal));
@@ -418,7 +418,7 @@ esac
   // `dlt train` under the given environment, stopped by SIGUSR1 once it trains.
   CliResult preempted(const std::string& env, const fs::path& run, const std::string& cfg) {
     return run_shell(fmt::format("{0} {1} train {2} --run-dir {3} & pid=$!; "
-                                 "until [ -s {3}/metrics.jsonl ]; do sleep 0.05; done; "
+                                 "until [ -s {3}/metrics.jsonl ] || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done; "
                                  "kill -USR1 $pid; wait $pid",
                                  env, dlt_program(), cfg, run.string()));
   }
@@ -490,7 +490,7 @@ TEST_F(SlurmRequeue, ASecondSigtermChangesNothing) {
   const fs::path ref = tmp.path("ref"), run = tmp.path("run");
   ASSERT_EQ(run_dlt(fmt::format("train {} --run-dir {} --set checkpoint.every=0", cfg, ref.string())).status, 0);
   const CliResult r = run_shell(fmt::format("{0} train {1} --run-dir {2} --set checkpoint.every=0 & pid=$!; "
-                                            "until [ -s {2}/metrics.jsonl ]; do sleep 0.05; done; "
+                                            "until [ -s {2}/metrics.jsonl ] || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done; "
                                             "kill -TERM $pid; kill -TERM $pid; wait $pid",
                                             dlt_program(), cfg, run.string()));
   EXPECT_EQ(r.status, 143) << r.output;

@@ -179,7 +179,7 @@ TEST(TensorboardRun, AKilledRunKeepsItsFlushedEvents) {
   const fs::path run = tmp.path("run");
   const CliResult r = dlt::testing::run_shell(fmt::format(
       "{0} train {1} --run-dir {2} --set train.steps=100000 & pid=$!; "
-      "until [ $(wc -l < {2}/metrics.jsonl 2>/dev/null || echo 0) -ge 30 ]; do sleep 0.02; done; "
+      "until [ $(wc -l < {2}/metrics.jsonl 2>/dev/null || echo 0) -ge 30 ] || ! kill -0 $pid 2>/dev/null; do sleep 0.02; done; "
       "kill -KILL $pid; wait $pid; exit 0",
       dlt::testing::dlt_program(), cfg, run.string()));
   ASSERT_EQ(r.status, 0) << r.output;
