@@ -50,12 +50,18 @@ TEST(Recipe, BadBoundsNameTheirPlace) {
   expect_error([] { bounds_of("expect: [val/loss]\n"); }, {"r.yaml:1:9:", "expected a map of metric bounds"});
 }
 
-TEST(Recipe, LoadsABaseWithOverridesAndPointsOverrideErrorsIntoTheRecipe) {
-  TempDir tmp;
+// A small experiment (by epochs) for recipes to name as their base:.
+std::string write_base(const TempDir& tmp) {
   const std::string base = tmp.path("base.yaml");
   write_file(base,
              "name: base\ndata: {file: d.h5, train: {x: a, y: b}}\nmodel: [{type: Linear, out: 2}]\n"
              "optim: {name: sgd, lr: 0.1}\ntrain: {epochs: 3}\n");
+  return base;
+}
+
+TEST(Recipe, LoadsABaseWithOverridesAndPointsOverrideErrorsIntoTheRecipe) {
+  TempDir tmp;
+  const std::string base = write_base(tmp);
   write_file(tmp.path("good.yaml"), "base: " + base +
                                         "\nset: {train.epochs: null, train.steps: 40, optim.lr: 0.5}\n"
                                         "expect:\n  train/loss: {max: 0.5}\n  resume: {interrupt_at: 10}\n");
@@ -84,10 +90,7 @@ TEST(Recipe, LoadsABaseWithOverridesAndPointsOverrideErrorsIntoTheRecipe) {
 // resume: {kill: true} asks for dlt verify-resume (tests/cli/test_cli_recipe.cpp runs one).
 TEST(Recipe, ReadsTheKillCheckAndItsMistakes) {
   TempDir tmp;
-  const std::string base = tmp.path("base.yaml");
-  write_file(base,
-             "name: base\ndata: {file: d.h5, train: {x: a, y: b}}\nmodel: [{type: Linear, out: 2}]\n"
-             "optim: {name: sgd, lr: 0.1}\ntrain: {epochs: 3}\n");
+  const std::string base = write_base(tmp);
   write_file(tmp.path("kill.yaml"), "base: " + base +
                                         "\nset: {train.epochs: null, train.steps: 40}\n"
                                         "expect: {resume: {kill: true, seed: 7}}\n");
