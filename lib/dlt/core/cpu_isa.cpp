@@ -28,14 +28,25 @@ std::optional<CpuIsa> parse_cpu_isa(std::string_view name) {
 
 bool cpu_runs(CpuIsa isa) {
 #if defined(__x86_64__)
-  // libgcc's answers include the OS check (XCR0 enables the YMM/ZMM state).
+  // The compiler runtime's answers include the OS check (XCR0 enables the
+  // YMM/ZMM state). GCC knows the x86-64 levels by name; clang's runtime
+  // (the fuzz build) knows the features that every CPU of a level has.
   __builtin_cpu_init();
+#if defined(__clang__)
+  const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+  const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512vl");
+#else
+  const bool v3 = __builtin_cpu_supports("x86-64-v3"), v4 = __builtin_cpu_supports("x86-64-v4");
+#endif
   switch (isa) {
     case CpuIsa::baseline:
     case CpuIsa::native: return true;
-    case CpuIsa::avx2: return __builtin_cpu_supports("x86-64-v3");
-    case CpuIsa::avx512: return __builtin_cpu_supports("x86-64-v4");
-    case CpuIsa::avx512_bf16: return __builtin_cpu_supports("x86-64-v4") && __builtin_cpu_supports("avx512bf16");
+    case CpuIsa::avx2: return v3;
+    case CpuIsa::avx512: return v4;
+    case CpuIsa::avx512_bf16: return v4 && __builtin_cpu_supports("avx512bf16");
   }
   return false;
 #else
