@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace dlt::cli {
 
 void add_info_command(CLI::App& app);
@@ -15,6 +17,10 @@ void add_recipe_command(CLI::App& app);
 void add_launch_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_verify_resume_command(CLI::App& app);
+
+// The dlt binary this process runs (/proc/self/exe), for commands that start
+// more dlt processes (launch, verify-resume, recipes' kill check).
+std::string dlt_executable();
 
 // The status main returns when a command succeeds: `dlt train` sets 128 +
 // the signal that stopped it after writing a checkpoint (see train/signals.h).

@@ -31,8 +31,7 @@ std::string cpu_features() {
 }
 
 // Which CPU kernel set runs, and why (lib/dlt/core/cpu_isa.h).
-std::string cpu_kernels() {
-  const std::vector<CpuIsa> compiled = ops::compiled_cpu_isas();
+std::string cpu_kernels(const std::vector<CpuIsa>& compiled) {
   CpuIsa isa;
   try {
     isa = ops::cpu_kernel_isa();
@@ -40,8 +39,7 @@ std::string cpu_kernels() {
     return fmt::format("cannot choose: {}", e.what());
   }
   if (isa == CpuIsa::native) return "native (a -DDLT_NATIVE=ON build: for the CPU that built it)";
-  std::string carried;
-  for (CpuIsa c : compiled) carried += (carried.empty() ? "" : ", ") + std::string(cpu_isa_name(c));
+  const std::string carried = cpu_isa_names(compiled);
   const CpuIsa best = choose_cpu_isa("", compiled, cpu_runs);
   if (isa != best)
     return fmt::format("{} (forced by DLT_CPU_ISA; this CPU's best of {}: {})", cpu_isa_name(isa), carried,
@@ -116,12 +114,13 @@ void run_info() {
   const bool mpi = false;
 #endif
   const dnnl_version_t* v = dnnl_version();
+  const std::vector<CpuIsa> cpu_sets = ops::compiled_cpu_isas();
   int kernels = 0, needed = 0;
   for (int i = 0; i < ops::kNumOps; ++i) {
     const auto id = static_cast<ops::OpId>(i);
     if (!ops::needs_kernel(id)) continue;
     ++needed;
-    if (ops::find_cpu_kernel(id, ops::compiled_cpu_isas().front())) ++kernels;
+    if (ops::find_cpu_kernel(id, cpu_sets.front())) ++kernels;  // the lowest set: every other falls back to it
   }
   fmt::print("dlt {}\n", DLT_VERSION);
   fmt::print("build:    {} compiler {}, native={} cuda={} hip={} mpi={}\n",
@@ -133,7 +132,7 @@ void run_info() {
              __VERSION__, on(native) ? "on" : "off", cuda ? "on" : "off", hip ? "on" : "off",
              mpi ? "on" : "off");
   fmt::print("cpu:      {}\n", cpu_features());
-  fmt::print("kernels:  {}\n", cpu_kernels());
+  fmt::print("kernels:  {}\n", cpu_kernels(cpu_sets));
   fmt::print("threads:  {} (OMP_NUM_THREADS to change)\n", num_threads());
   fmt::print("bf16:     {}\n", cpu_gemm_path(DType::bf16));
   fmt::print("oneDNN:   {}.{}.{} (cpu runtime: {})\n", v->major, v->minor, v->patch,

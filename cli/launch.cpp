@@ -14,13 +14,6 @@ namespace dlt::cli {
 
 namespace {
 
-std::string self_path() {
-  std::error_code ec;
-  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  DLT_CHECK(!ec, "dlt launch: cannot find its own executable: {}", ec.message());
-  return p.string();
-}
-
 bool mpirun_on_path() {
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "";
@@ -56,7 +49,7 @@ void add_launch_command(CLI::App& app) {
                                      "--bind-to", "none"};
     if (::geteuid() == 0) argv.push_back("--allow-run-as-root");
     argv.push_back("--oversubscribe");  // more ranks than cores is slow, not an error
-    argv.push_back(self_path());
+    argv.push_back(dlt_executable());
     argv.insert(argv.end(), rest.begin(), rest.end());
     std::vector<char*> c_argv;
     for (std::string& s : argv) c_argv.push_back(s.data());

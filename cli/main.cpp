@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -35,6 +36,13 @@ std::string known_commands(const CLI::App& app) {
 }
 
 }  // namespace
+
+std::string dlt::cli::dlt_executable() {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  DLT_CHECK(!ec, "cannot find dlt's own executable (/proc/self/exe): {}", ec.message());
+  return p.string();
+}
 
 int main(int argc, char** argv) {
   CLI::App app{"dlt: a deep-learning training toolkit driven by YAML experiment files.\n"

@@ -3,8 +3,6 @@
 // prints. Exit status: 0 all bounds pass, 1 one fails, 2 bad input.
 #include <fmt/core.h>
 
-#include <filesystem>
-
 #include "cli/commands.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/recipe.h"
@@ -31,7 +29,7 @@ void add_recipe_command(CLI::App& app) {
     std::vector<train::Recipe> recipes;
     for (const std::string& file : train::recipe_files(a->paths)) recipes.push_back(train::load_recipe(file, a->runs_dir));
     std::vector<train::RecipeResult> results;
-    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();  // for the kill check
+    const std::string self = dlt_executable();  // for the kill check
     for (const train::Recipe& r : recipes) {
       fmt::print(stderr, "recipe {}: training\n", r.name);
       results.push_back(train::run_recipe(r, self));

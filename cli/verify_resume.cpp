@@ -39,7 +39,7 @@ void add_verify_resume_command(CLI::App& app) {
     o.overrides = a->overrides;
     o.steps = a->steps;
     o.seed = a->seed;
-    o.program = fs::read_symlink("/proc/self/exe").string();
+    o.program = dlt_executable();
     const bool temporary = a->work_dir.empty();
     o.work_dir = temporary ? fs::temp_directory_path() / fmt::format("dlt-verify-resume-{}", ::getpid())
                            : fs::path(a->work_dir);

@@ -138,8 +138,12 @@ inline void narrow(const float* in, BFloat16* out, int64_t n) {
     const __m512 x = _mm512_loadu_ps(in + i);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + i), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(x)));
     const __m512i below = _mm512_sub_epi32(_mm512_and_si512(_mm512_castps_si512(x), magnitude), one);
-    if (const unsigned subnormal = _mm512_cmplt_epu32_mask(below, mantissa)) [[unlikely]]
-      for (unsigned m = subnormal; m != 0; m &= m - 1) o[i + std::countr_zero(m)] = bf16_bits_nearest_even(in[i + std::countr_zero(m)]);
+    if (const unsigned subnormal = _mm512_cmplt_epu32_mask(below, mantissa)) [[unlikely]] {
+      for (unsigned m = subnormal; m != 0; m &= m - 1) {
+        const int64_t k = i + std::countr_zero(m);
+        o[k] = bf16_bits_nearest_even(in[k]);
+      }
+    }
   }
 #endif
 #pragma omp simd

@@ -10,15 +10,15 @@ namespace {
 
 constexpr const char* kNames[kNumCpuIsas] = {"baseline", "avx2", "avx512", "avx512_bf16", "native"};
 
-std::string names_of(std::span<const CpuIsa> isas) {
+}  // namespace
+
+const char* cpu_isa_name(CpuIsa isa) { return kNames[static_cast<int>(isa)]; }
+
+std::string cpu_isa_names(std::span<const CpuIsa> isas) {
   std::string s;
   for (CpuIsa isa : isas) s += (s.empty() ? "" : ", ") + std::string(cpu_isa_name(isa));
   return s;
 }
-
-}  // namespace
-
-const char* cpu_isa_name(CpuIsa isa) { return kNames[static_cast<int>(isa)]; }
 
 std::optional<CpuIsa> parse_cpu_isa(std::string_view name) {
   for (int i = 0; i < kNumCpuIsas; ++i)
@@ -65,7 +65,7 @@ CpuIsa choose_cpu_isa(std::string_view requested, std::span<const CpuIsa> compil
   const std::optional<CpuIsa> isa = parse_cpu_isa(requested);
   DLT_CHECK(isa.has_value(), "DLT_CPU_ISA={}: expected one of baseline, avx2, avx512, avx512_bf16, native", requested);
   DLT_CHECK(std::find(compiled.begin(), compiled.end(), *isa) != compiled.end(),
-            "DLT_CPU_ISA={}: this build carries CPU kernels for {} only{}", requested, names_of(compiled),
+            "DLT_CPU_ISA={}: this build carries CPU kernels for {} only{}", requested, cpu_isa_names(compiled),
             compiled.size() == 1 && compiled.front() == CpuIsa::native
                 ? " (it was configured with -DDLT_NATIVE=ON; the default, portable build carries every set)"
                 : "");

@@ -20,6 +20,7 @@ enum class CpuIsa : uint8_t { baseline, avx2, avx512, avx512_bf16, native };
 inline constexpr int kNumCpuIsas = 5;
 
 const char* cpu_isa_name(CpuIsa isa);
+std::string cpu_isa_names(std::span<const CpuIsa> isas);  // "baseline, avx2, ..."
 std::optional<CpuIsa> parse_cpu_isa(std::string_view name);
 
 // Whether this CPU and its OS run code built for `isa` (native: always).

@@ -220,8 +220,9 @@ Recipe load_recipe(const std::string& file, const fs::path& runs_root) {
     if (resume->has("seed")) {
       if (!r.kill_resume) resume->at("seed").fail("seed picks the kill check's step: add kill: true");
       const Node seed = resume->at("seed");
-      if (seed.as<int64_t>() < 0) seed.fail(fmt::format("expected a seed >= 0, got {}", seed.as<int64_t>()));
-      r.kill_seed = uint64_t(seed.as<int64_t>());
+      const int64_t value = seed.as<int64_t>();
+      if (value < 0) seed.fail(fmt::format("expected a seed >= 0, got {}", value));
+      r.kill_seed = uint64_t(value);
     }
   }
   if (r.bounds.empty() && !r.interrupt_at && !r.kill_resume)
