@@ -53,13 +53,10 @@ print(json.dumps({"side": sys.argv[2], "row": sys.argv[3], "precision": sys.argv
 PY
 }
 
-mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
+source scripts/bench/train_rows.sh
 row() {  # row SIDE BINARY SET ROW PRECISION
-  case $4 in
-    mlp) run "$@" configs/fashion_mlp.yaml 400 50 --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}' ;;
-    cnn) run "$@" configs/fashion_cnn.yaml 200 20 --set 'data.augment={crop_padding: 0, hflip: false}' ;;
-    gpt) run "$@" configs/kjv_gpt.yaml 60 10 --set model.dropout=0 --set train.grad_clip=1.0 ;;
-  esac
+  train_row "$4"
+  run "$@" "$row_config" "$row_steps" "$row_log_every" "${row_sets[@]}"
 }
 for ((k = 0; k < rounds; ++k)); do
   for p in "${precisions[@]}"; do

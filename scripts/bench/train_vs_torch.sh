@@ -83,21 +83,17 @@ run_torch() {
       >>"$results"
 }
 
-mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
-# Fashion-MNIST has 468 batches of 128 an epoch: dlt's runs stay in the first.
+source scripts/bench/train_rows.sh
+# run_row ROW PRECISION UNIT TORCH_STEPS TORCH_WARMUP: dlt's run of the row, then torch's.
+run_row() {
+  train_row "$1"
+  run_dlt "$1" "$2" "$3" "$row_config" "$row_steps" "$row_log_every" "${row_sets[@]}"
+  run_torch "$1" "$2" "$3" "$1" "$4" "$5"
+}
 for p in "${precisions[@]}"; do
-  if want mlp; then
-    run_dlt mlp "$p" samples/s configs/fashion_mlp.yaml 400 50 --set "model=$mlp" --set 'optim={name: sgd, lr: 0.01, momentum: 0.9}'
-    run_torch mlp "$p" samples/s mlp 300 30
-  fi
-  if want cnn; then
-    run_dlt cnn "$p" samples/s configs/fashion_cnn.yaml 200 20 --set 'data.augment={crop_padding: 0, hflip: false}'
-    run_torch cnn "$p" samples/s cnn 100 10
-  fi
-  if want gpt; then
-    run_dlt gpt "$p" tokens/s configs/kjv_gpt.yaml 60 10 --set model.dropout=0 --set train.grad_clip=1.0
-    run_torch gpt "$p" tokens/s gpt 40 5
-  fi
+  if want mlp; then run_row mlp "$p" samples/s 300 30; fi
+  if want cnn; then run_row cnn "$p" samples/s 100 10; fi
+  if want gpt; then run_row gpt "$p" tokens/s 40 5; fi
 done
 
 python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" <<'PY'
