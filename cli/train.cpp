@@ -19,6 +19,7 @@ void add_train_command(CLI::App& app) {
     std::vector<std::string> overrides;
     bool resume = false;
     std::string profile, profile_steps = "10:20";
+    int64_t kill_after = 0;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -41,6 +42,10 @@ void add_train_command(CLI::App& app) {
                   "Write a Chrome trace (Perfetto, chrome://tracing) of some steps: each step, layer forward,\n"
                   "backward node and op with its shapes, data waits, optimizer, collectives, checkpoints");
   cmd->add_option("--profile-steps", a->profile_steps, "Steps A:B of the --profile trace (default 10:20)");
+  // Not in --help: dlt verify-resume's crash of a run at a chosen step.
+  cmd->add_option("--kill-after", a->kill_after, "SIGKILL this process after step N")
+      ->check(CLI::PositiveNumber)
+      ->group("");
   cmd->callback([a] {
     // Handlers first: Slurm's warning signal can come while the ranks start.
     train::install_stop_handlers();
@@ -65,7 +70,7 @@ void add_train_command(CLI::App& app) {
                                 .steps = a->dump_batches};
     else if (!a->dump_dir.empty())
       throw Error("--dump needs --dump-batches N");
-    command_exit_status = train::train_experiment(spec, a->resume, dump, 0, profile);
+    command_exit_status = train::train_experiment(spec, a->resume, dump, 0, profile, a->kill_after);
     // A run on a GPU ends with its memory high-water mark (scripts/bench/gpu.sh reads it).
     if (device_count(DeviceType::cuda) > 0 && dist::world().is_main()) {
       const Allocator::Stats s = allocator_for(DeviceType::cuda).stats();

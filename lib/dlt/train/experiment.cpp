@@ -267,7 +267,7 @@ int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
 }  // namespace
 
 int train_experiment(const ExperimentSpec& spec, bool resume, const std::optional<DumpRequest>& dump,
-                     int64_t stop_after, const std::optional<ProfileRequest>& profile) {
+                     int64_t stop_after, const std::optional<ProfileRequest>& profile, int64_t kill_after) {
   DLT_CHECK(!(dump && resume), "--dump-batches records a fresh run; it cannot be combined with --resume");
   dist::ProcessGroup& group = dist::world();
   const bool distributed = group.world_size() > 1, main_rank = group.is_main();
@@ -307,6 +307,7 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
   to.seed = uint64_t(spec.seed);
   to.config_hash = resume_hash(spec);
   to.stop_after = stop_after;
+  to.kill_after = kill_after;
   to.device = config::train_device(spec.train.device);
   to.log.tensorboard = spec.logging.tensorboard;
   to.log.histograms_every = spec.logging.histograms;

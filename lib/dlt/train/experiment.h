@@ -64,8 +64,9 @@ int64_t predict_to_file(const config::ExperimentSpec& spec, const std::filesyste
 // `dump`: record the first steps of a fresh run (batch_dump.h).
 // stop_after > 0 ends the run after that step with a checkpoint, as if interrupted.
 // `profile`: a Chrome trace of those steps (`dlt train --profile`).
+// kill_after > 0 ends the process with SIGKILL after that step (TrainerOptions::kill_after).
 int train_experiment(const config::ExperimentSpec& spec, bool resume,
                      const std::optional<DumpRequest>& dump = {}, int64_t stop_after = 0,
-                     const std::optional<ProfileRequest>& profile = {});
+                     const std::optional<ProfileRequest>& profile = {}, int64_t kill_after = 0);
 
 }  // namespace dlt::train

@@ -1,6 +1,7 @@
 #include "dlt/train/trainer.h"
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 
 #include "dlt/core/generator.h"
@@ -398,6 +399,7 @@ TrainResult Trainer::run() {
       report_eval(*result.last_eval, epoch);
     }
     if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
+    if (step_ == options_.kill_after) ::raise(SIGKILL);  // no handler runs, nothing more is written
     step_range.reset();
     if (profile && step_ == profile->last) write_profile();
     if (!dp) stop = stop_requested();

@@ -52,6 +52,9 @@ struct TrainerOptions {
   double progress_interval_s = 10;  // plain progress lines (not a terminal)
   int64_t stop_after = 0;        // > 0: stop after this step as a signal would (checkpoint
                                  // written), so a test or recipe can interrupt exactly there
+  int64_t kill_after = 0;        // > 0: SIGKILL this process once that step is logged (and
+                                 // checkpointed if due): dlt verify-resume's crash, at a step
+                                 // no outside poll of metrics.jsonl could hit on a fast run
   Device device = Device::cpu();  // the model (moved there by the trainer) and batches
   RunLogOptions log;              // TensorBoard, histograms, the config it shows
   std::optional<PeakFlops> peak;  // MFU divides by it (none: FLOP/s only)
