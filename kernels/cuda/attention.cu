@@ -38,7 +38,8 @@ struct Heads {
 Heads heads_of(const TensorArg& t) { return {t.data, t.strides[0], t.strides[1], t.strides[2]}; }
 
 struct Problem {
-  int64_t batch_heads, heads;  // B * H, H
+  int64_t batch_heads, heads;  // B * H, H (query heads)
+  int64_t group;               // query heads per key/value head (grouped-query attention)
   int len, dim;                // T, D (D <= the kernel's padded D)
   float scale2_f;              // scale * log2 e
   double scale2, scale;
@@ -178,6 +179,12 @@ __device__ inline BlockJob block_job(const Problem& p, int tiles, bool heavy_las
 template <class T> __device__ inline T* head_ptr(const Heads& t, const BlockJob& j) {
   return static_cast<T*>(t.data) + j.b * t.sb + j.h * t.sh;
 }
+// The key/value head that query head j.h reads: query heads h * group ..
+// (h + 1) * group - 1 share key/value head h, which is never repeated in memory.
+template <class T>
+__device__ inline T* kv_head_ptr(const Heads& t, const BlockJob& j, const Problem& p) {
+  return static_cast<T*>(t.data) + j.b * t.sb + j.h / p.group * t.sh;
+}
 
 // ---- forward ------------------------------------------------------------------
 
@@ -205,7 +212,7 @@ __global__ void __launch_bounds__(kThreads, 2)
   for (int kt = 0; kt <= job.tile; ++kt) {
     const int k0 = kt * B;
     __syncthreads();  // the previous tile's weights and values are consumed
-    G::load(kv, head_ptr<const T>(k, job), k.st, k0, p);
+    G::load(kv, kv_head_ptr<const T>(k, job, p), k.st, k0, p);
     __syncthreads();
     A s[R][CS] = {};
     G::dot_rows(s, qs, kv, ty, tx);
@@ -234,7 +241,7 @@ __global__ void __launch_bounds__(kThreads, 2)
       for (int c = 0; c < NC; ++c) o[r][c] *= alpha;
     }
     __syncthreads();  // weights written, keys consumed
-    G::load(kv, head_ptr<const T>(v, job), v.st, k0, p);
+    G::load(kv, kv_head_ptr<const T>(v, job, p), v.st, k0, p);
     __syncthreads();
     G::mix_rows(o, ws, kv, ty, tx);
   }
@@ -309,8 +316,8 @@ __global__ void __launch_bounds__(kThreads, 2)
   for (int kt = 0; kt <= job.tile; ++kt) {
     const int k0 = kt * B;
     __syncthreads();  // the previous tile's ds and keys are consumed
-    G::load(ks, head_ptr<const T>(k, job), k.st, k0, p);
-    G::load(vs, head_ptr<const T>(v, job), v.st, k0, p);
+    G::load(ks, kv_head_ptr<const T>(k, job, p), k.st, k0, p);
+    G::load(vs, kv_head_ptr<const T>(v, job, p), v.st, k0, p);
     __syncthreads();
     A s[R][CS] = {}, dp[R][CS] = {};
     G::dot_rows(s, qs, ks, ty, tx);
@@ -365,8 +372,8 @@ __global__ void __launch_bounds__(kThreads, 2)
   const int tiles = (p.len + B - 1) / B;
   const BlockJob job = block_job(p, tiles, false);
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16, k0 = job.tile * B;
-  G::load(ks, head_ptr<const T>(k, job), k.st, k0, p);
-  G::load(vs, head_ptr<const T>(v, job), v.st, k0, p);
+  G::load(ks, kv_head_ptr<const T>(k, job, p), k.st, k0, p);
+  G::load(vs, kv_head_ptr<const T>(v, job, p), v.st, k0, p);
   const A scale2 = scale2_of<A>(p);
   A dk_acc[R][NC] = {}, dv_acc[R][NC] = {};
 
@@ -429,10 +436,11 @@ template <class Kernel> void allow_shared_memory(Kernel kernel, size_t bytes) {
                                      int(bytes)));
 }
 
-Problem problem_of(const TensorArg& q, double scale) {
+Problem problem_of(const TensorArg& q, const TensorArg& k, double scale) {
   Problem p;
   p.batch_heads = q.shape[0] * q.shape[1];
   p.heads = q.shape[1];
+  p.group = q.shape[1] / k.shape[1];
   p.len = int(q.shape[2]);
   p.dim = int(q.shape[3]);
   p.scale = scale;
@@ -456,7 +464,7 @@ template <class F> void visit_head_dim(int dim, F&& f) {
 
 void launch_causal_attention(TensorArg out, TensorArg lse, TensorArg q, TensorArg k, TensorArg v,
                              double scale, cudaStream_t stream) {
-  const Problem p = problem_of(q, scale);
+  const Problem p = problem_of(q, k, scale);
   if (p.batch_heads == 0 || p.len == 0) return;
   visit_floating_code(q.dtype, [&]<class T>() {
     using A = compute_t<T>;
@@ -477,7 +485,7 @@ void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, 
                                       TensorArg q, TensorArg k, TensorArg v, TensorArg out,
                                       TensorArg lse, TensorArg row_dot, double scale,
                                       cudaStream_t stream) {
-  const Problem p = problem_of(q, scale);
+  const Problem p = problem_of(q, k, scale);
   if (p.batch_heads == 0 || p.len == 0) return;
   visit_floating_code(q.dtype, [&]<class T>() {
     using A = compute_t<T>;

@@ -3,6 +3,11 @@
 // have any strides over B, H and T but must be contiguous along D; D <= 128
 // (kMaxAttentionHeadDim). lse and the temporaries are contiguous (B, H, T) in
 // float32 (float64 for float64 inputs).
+//
+// Grouped-query attention: k and v may have fewer heads than q, (B, Hkv, T, D)
+// with Hkv dividing H; query head h reads key/value head h / (H / Hkv). The
+// backward then writes dk and dv per query head, (B, H, T, D), and the caller
+// sums each group.
 #pragma once
 
 #include "kernels/cuda/gpu.h"

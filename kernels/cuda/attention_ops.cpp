@@ -5,6 +5,7 @@
 
 #include "dlt/ops/attention.h"
 #include "dlt/ops/dispatch.h"
+#include "dlt/ops/ops.h"
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/tensor_arg_host.h"
 
@@ -53,11 +54,23 @@ void causal_attention_backward_kernel(const KernelCall& call) {
   for (const auto& [t, what] : operands) check_heads(call, *t, what);
   const Tensor lse = call.in[5].contiguous();
   const Tensor row_dot = empty(lse.shape(), TensorOptions(lse.dtype()).device(q.device()));
+  // Grouped-query attention: the kernel writes dk and dv per query head, and
+  // each group of query heads sums into its key/value head here.
+  const int64_t kv_heads = call.in[2].size(1), group = q.size(1) / kv_heads;
+  const auto per_query_head = [&](const Tensor& d) {
+    return group == 1 ? d : empty(q.shape(), TensorOptions(d.dtype()).device(q.device()));
+  };
+  const Tensor dk = per_query_head(call.out[1]), dv = per_query_head(call.out[2]);
   launch_causal_attention_backward(
-      tensor_arg(call.out[0]), tensor_arg(call.out[1]), tensor_arg(call.out[2]),
-      tensor_arg(call.in[0]), tensor_arg(q), tensor_arg(call.in[2]), tensor_arg(call.in[3]),
-      tensor_arg(call.in[4]), tensor_arg(lse), tensor_arg(row_dot),
-      call.attrs<ops::AttentionAttrs>().scale, stream_for(q));
+      tensor_arg(call.out[0]), tensor_arg(dk), tensor_arg(dv), tensor_arg(call.in[0]),
+      tensor_arg(q), tensor_arg(call.in[2]), tensor_arg(call.in[3]), tensor_arg(call.in[4]),
+      tensor_arg(lse), tensor_arg(row_dot), call.attrs<ops::AttentionAttrs>().scale,
+      stream_for(q));
+  if (group > 1) {
+    const Shape grouped = {q.size(0), kv_heads, group, q.size(2), q.size(3)};
+    call.out[1].copy_(sum(dk.view(grouped), {2}));
+    call.out[2].copy_(sum(dv.view(grouped), {2}));
+  }
 }
 
 }  // namespace

@@ -189,6 +189,24 @@ DLT_OP_CASES(conv) {
   rows.push_back(adaptive_case("global", {2, 3, 4, 5}, {1, 1}));
   rows.push_back(adaptive_case("noncontig", {2, 2, 5, 6}, {2, 3}, true));
   rows.push_back(adaptive_case("unbatched", {3, 7, 5}, {3, 2}));
+
+  // ---- conv1d (conv2d over a height of 1) ----
+  auto conv1d_row = [&rows](std::string label, Shape x, Shape w, bool bias, int64_t stride,
+                            int64_t padding, int64_t dilation, int64_t groups) {
+    std::vector<InputSpec> inputs = {{.shape = x}, {.shape = w}};
+    if (bias) inputs.push_back({.shape = {w[0]}});
+    rows.push_back(
+        {.op = "conv1d", .label = label, .inputs = inputs,
+         .fn = [=](const Inputs& in) {
+           return conv1d(in[0], in[1], bias ? in[2] : Tensor(), stride, padding, dilation, groups);
+         },
+         .torch = fmt::format("F.conv1d(x0, x1, {}, {}, {}, {}, {})", bias ? "x2" : "None", stride,
+                              padding, dilation, groups),
+         .tolerances = kConvTolBf16});
+  };
+  conv1d_row("bias", {2, 3, 9}, {4, 3, 3}, true, 1, 0, 1, 1);
+  conv1d_row("stride 2 padding 2 dilation 2", {2, 2, 11}, {3, 2, 3}, false, 2, 2, 2, 1);
+  conv1d_row("groups 2", {1, 4, 8}, {6, 2, 5}, true, 1, 2, 1, 2);
   return rows;
 }
 

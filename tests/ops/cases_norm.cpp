@@ -189,6 +189,45 @@ DLT_OP_CASES(norm) {
                   .fn = [](const Inputs& x) { return embedding(x[0], x[1]); },
                   .torch = "F.embedding(x1, x0)",
                   .tolerances = kCopyTol});
+
+  // ---- rms_norm (composite; torch 1.13 has no F.rms_norm: its formula) ----
+  auto rms_norm_row = [&rows](std::string label, Shape x, Shape normalized, bool weight,
+                              double eps) {
+    std::vector<InputSpec> inputs = {{.shape = x}};
+    if (weight) inputs.push_back({.shape = normalized});
+    std::string dims;
+    for (size_t d = 0; d < normalized.size(); ++d) dims += fmt::format("{}-{}", d ? ", " : "", d + 1);
+    const std::string torch = fmt::format(
+        "x0 * torch.rsqrt(x0.pow(2).mean(({},), keepdim=True) + {}){}", dims, eps,
+        weight ? " * x1" : "");
+    rows.push_back({.op = "rms_norm", .label = label, .inputs = inputs,
+                    .fn = [normalized, weight, eps](const Inputs& in) {
+                      return rms_norm(in[0], normalized, weight ? in[1] : Tensor(), eps);
+                    },
+                    .torch = torch, .tolerances = kNormTol});
+  };
+  rms_norm_row("weight", {2, 3, 8}, {8}, true, 1e-6);
+  rms_norm_row("no weight, eps 1e-5", {4, 16}, {16}, false, 1e-5);
+  rms_norm_row("two normalized dims", {3, 4, 5}, {4, 5}, true, 1e-6);
+  rms_norm_row("long rows", {2, 300}, {300}, true, 1e-6);
+
+  // ---- group_norm (composite: layer_norm over each group, then the affine) ----
+  auto group_norm_row = [&rows](std::string label, Shape x, int64_t groups, bool affine) {
+    const int64_t c = x[1];
+    std::vector<InputSpec> inputs = {{.shape = x}};
+    if (affine) inputs.insert(inputs.end(), {{.shape = {c}}, {.shape = {c}}});
+    rows.push_back({.op = "group_norm", .label = label, .inputs = inputs,
+                    .fn = [groups, affine](const Inputs& in) {
+                      return affine ? group_norm(in[0], groups, in[1], in[2])
+                                    : group_norm(in[0], groups);
+                    },
+                    .torch = affine ? fmt::format("F.group_norm(x0, {}, x1, x2)", groups)
+                                    : fmt::format("F.group_norm(x0, {})", groups),
+                    .tolerances = kNormTol});
+  };
+  group_norm_row("affine NCHW", {2, 6, 3, 4}, 3, true);
+  group_norm_row("one group, no affine", {3, 4, 5}, 1, false);
+  group_norm_row("a group per channel NCL", {4, 6, 5}, 6, true);
   return rows;
 }
 

@@ -40,8 +40,12 @@ AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, con
     return causal_attention_with_lse((*c)[0], (*c)[1], (*c)[2], scale);
   DLT_CHECK(q.dim() == 4, "causal_attention: expected q of shape (B, H, T, D), got {}",
             shape_str(q.shape()));
-  DLT_CHECK(k.shape() == q.shape() && v.shape() == q.shape(),
-            "causal_attention: q, k and v must share one shape (B, H, T, D), got q {}, k {}, v {}",
+  // Grouped-query attention: k and v may have fewer heads, Hkv dividing H.
+  DLT_CHECK(k.dim() == 4 && k.shape() == v.shape() && k.size(0) == q.size(0) &&
+                k.size(1) >= 1 && q.size(1) % k.size(1) == 0 && k.size(2) == q.size(2) &&
+                k.size(3) == q.size(3),
+            "causal_attention: expected q (B, H, T, D) and k, v (B, Hkv, T, D) with Hkv dividing "
+            "H, got q {}, k {}, v {}",
             shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
   DLT_CHECK(is_floating(q.dtype()) && k.dtype() == q.dtype() && v.dtype() == q.dtype(),
             "causal_attention expects q, k and v of one floating point dtype, got {}, {} and {}",
@@ -64,8 +68,8 @@ AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, co
   const AttentionAttrs attrs{scale};
   Tensor ins[] = {unit_inner_stride(grad.to(q.dtype())), unit_inner_stride(q), unit_inner_stride(k),
                   unit_inner_stride(v), unit_inner_stride(out), lse.contiguous()};
-  Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(q.shape(), like(q, q.dtype())),
-                   empty(q.shape(), like(q, q.dtype()))};
+  Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(k.shape(), like(q, q.dtype())),
+                   empty(v.shape(), like(q, q.dtype()))};
   run(OpId::causal_attention_backward, ins, outs, &attrs);
   return {outs[0], outs[1], outs[2]};
 }

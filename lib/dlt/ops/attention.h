@@ -24,11 +24,12 @@ AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, con
                                            std::optional<double> scale = std::nullopt);
 
 struct AttentionGrads {
-  Tensor q, k, v;  // (B, H, T, D) each
+  Tensor q, k, v;  // the shapes of q, k and v
 };
 
-// grad, q, k, v and out (B, H, T, D), lse (B, H, T) as causal_attention saved
-// them (the log of each row's softmax denominator, scores already scaled).
+// grad, q and out (B, H, T, D), k and v (B, Hkv, T, D), lse (B, H, T) as
+// causal_attention saved them (the log of each row's softmax denominator,
+// scores already scaled).
 AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
                                          const Tensor& v, const Tensor& out, const Tensor& lse,
                                          double scale);

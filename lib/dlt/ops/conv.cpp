@@ -76,6 +76,20 @@ Shape checked_output_shape(const Tensor& x, const Tensor& weight, const Tensor& 
 
 }  // namespace
 
+// Composite: conv2d over (B, Cin, 1, L) with a (Cout, Cin / groups, 1, K) filter.
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
+              int64_t padding, int64_t dilation, int64_t groups) {
+  DLT_CHECK(x.defined() && weight.defined(), "conv1d: undefined input tensor");
+  if (const auto c = ops::autocast<3>(OpId::conv1d, {x, weight, bias}))
+    return conv1d((*c)[0], (*c)[1], (*c)[2], stride, padding, dilation, groups);
+  DLT_CHECK(x.dim() == 3, "conv1d: expected input (B, Cin, L), got {}", shape_str(x.shape()));
+  DLT_CHECK(weight.dim() == 3, "conv1d: expected weight (Cout, Cin / groups, K), got {}",
+            shape_str(weight.shape()));
+  return conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, {1, stride}, {0, padding},
+                {1, dilation}, groups)
+      .squeeze(2);
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
               std::array<int64_t, 2> dilation, int64_t groups) {

@@ -65,6 +65,14 @@ Tensor gelu(const Tensor& x, bool tanh_approx) {
   return unary(OpId::gelu, x, &attrs, true);
 }
 
+// Composite: x where x > 0, else negative_slope * x (torch's gradient at 0 too).
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  DLT_CHECK(x.defined(), "leaky_relu: undefined input tensor");
+  DLT_CHECK(is_floating(x.dtype()), "leaky_relu expects a floating point input, got {}",
+            x.dtype());
+  return where(gt(x.detach(), wrap_scalar(0, x)), x, x * negative_slope);
+}
+
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   const ops::SoftplusAttrs attrs{beta, threshold};
   return unary(OpId::softplus, x, &attrs, true);

@@ -61,6 +61,57 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   return outs[0];
 }
 
+// Composite: x / sqrt(mean(x^2) + eps) * weight over the trailing dims.
+Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, double eps) {
+  DLT_CHECK(x.defined(), "rms_norm: undefined input tensor");
+  if (const auto c = ops::autocast<2>(OpId::rms_norm, {x, weight}))
+    return rms_norm((*c)[0], normalized_shape, (*c)[1], eps);
+  const int64_t k = int64_t(normalized_shape.size());
+  DLT_CHECK(k >= 1, "rms_norm: normalized_shape must have at least one dimension, got []");
+  const Shape& shape = x.shape();
+  DLT_CHECK(x.dim() >= k && std::equal(normalized_shape.begin(), normalized_shape.end(),
+                                       shape.end() - k),
+            "rms_norm: given normalized_shape {}, expected an input of shape [*, {}], but got an "
+            "input of shape {}",
+            shape_str(normalized_shape), fmt::join(normalized_shape, ", "), shape_str(shape));
+  DLT_CHECK(is_floating(x.dtype()), "rms_norm expects a floating point input, got {}", x.dtype());
+  DLT_CHECK(!weight.defined() || weight.shape() == normalized_shape,
+            "rms_norm: weight of shape {} does not match normalized_shape {}",
+            shape_str(weight.shape()), shape_str(normalized_shape));
+  DLT_CHECK(eps >= 0, "rms_norm: eps must not be negative, got {}", eps);
+  Shape dims;
+  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
+  const Tensor y = x * rsqrt(mean(x * x, dims, true) + eps);
+  return weight.defined() ? y * weight.to(x.dtype()) : y;
+}
+
+// Composite: the channels of x (N, C, *) in `groups` groups, each normalised
+// over its channels and positions (layer_norm of a (N, G, C / G * *) view),
+// then the per-channel affine.
+Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias,
+                  double eps) {
+  DLT_CHECK(x.defined(), "group_norm: undefined input tensor");
+  if (const auto c = ops::autocast<3>(OpId::group_norm, {x, weight, bias}))
+    return group_norm((*c)[0], groups, (*c)[1], (*c)[2], eps);
+  DLT_CHECK(x.dim() >= 2, "group_norm: expected an input (N, C, *), got {}", shape_str(x.shape()));
+  const int64_t n = x.size(0), c = x.size(1);
+  DLT_CHECK(groups >= 1 && c % groups == 0,
+            "group_norm: groups ({}) must divide the number of channels C = {} of input {}", groups,
+            c, shape_str(x.shape()));
+  for (const auto& [param, name] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"}})
+    DLT_CHECK(!param->defined() || param->shape() == Shape{c},
+              "group_norm: {} of shape {} does not match the {} channels of input {}", name,
+              shape_str(param->shape()), c, shape_str(x.shape()));
+  const int64_t per_group = n == 0 ? 0 : x.numel() / (n * groups);
+  Tensor y = layer_norm(x.reshape({n, groups, per_group}), {per_group}, Tensor(), Tensor(), eps)
+                 .view(x.shape());
+  Shape channel_shape(size_t(x.dim()), 1);  // (1, C, 1, ...): broadcasts over N and positions
+  channel_shape[1] = c;
+  if (weight.defined()) y = y * weight.to(x.dtype()).view(channel_shape);
+  if (bias.defined()) y = y + bias.to(x.dtype()).view(channel_shape);
+  return y;
+}
+
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {

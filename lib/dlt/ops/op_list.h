@@ -36,6 +36,7 @@
   X(relu, Compute, NoAttrs, Keep)                             \
   X(gelu, Compute, GeluAttrs, Keep)                           \
   X(silu, Compute, NoAttrs, Keep)                             \
+  X(leaky_relu, Composite, NoAttrs, Keep)                     \
   X(softplus, Compute, SoftplusAttrs, Fp32)                   \
   X(pow_scalar, Compute, ScalarAttrs, Fp32)                   \
   X(clamp, Compute, ClampAttrs, Keep)                         \
@@ -81,13 +82,17 @@
   X(bce_with_logits, Composite, LossAttrs, Fp32)              \
   X(layer_norm, Compute, LayerNormAttrs, Fp32)                \
   X(batch_norm, Compute, BatchNormAttrs, Fp32)                \
+  X(rms_norm, Composite, NoAttrs, Fp32)                       \
+  X(group_norm, Composite, NoAttrs, Fp32)                     \
   X(dropout, Compute, DropoutAttrs, Keep)                     \
   X(embedding, Compute, EmbeddingAttrs, Keep)                 \
+  X(conv1d, Composite, NoAttrs, Lower)                        \
   X(conv2d, Compute, Conv2dAttrs, Lower)                      \
   X(max_pool2d, Compute, Pool2dAttrs, Keep)                   \
   X(avg_pool2d, Compute, Pool2dAttrs, Keep)                   \
   X(adaptive_avg_pool2d, Compute, AdaptivePoolAttrs, Keep)    \
   X(causal_attention, Compute, AttentionAttrs, Lower)         \
+  X(rotary_embedding, Composite, NoAttrs, Keep)               \
   /* shape and indexing */                                    \
   X(cat, Compute, DimAttrs, Promote)                          \
   X(stack, Composite, DimAttrs, Promote)                      \

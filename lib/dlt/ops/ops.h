@@ -55,6 +55,7 @@ Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x, bool tanh_approx = false);
 Tensor silu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor softplus(const Tensor& x, double beta = 1, double threshold = 20);
 Tensor pow(const Tensor& x, Scalar exponent);
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi);
@@ -135,6 +136,14 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 // Normalises the trailing dims given by normalized_shape.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
+// x / sqrt(mean(x^2) + eps) * weight over the trailing dims given by
+// normalized_shape (torch.nn.functional.rms_norm).
+Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
+                double eps = 1e-6);
+// x (N, C, *) normalised per sample over groups of C / groups channels,
+// then weight and bias (C) per channel.
+Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), double eps = 1e-5);
 // x (B, C, ...): in training uses batch statistics and updates the running
 // ones in place (when defined); in eval uses the running statistics.
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
@@ -147,6 +156,9 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               std::array<int64_t, 2> stride = {1, 1}, std::array<int64_t, 2> padding = {0, 0},
               std::array<int64_t, 2> dilation = {1, 1}, int64_t groups = 1);
+// x (B, Cin, L), weight (Cout, Cin/groups, K), bias (Cout) or undefined.
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 Tensor max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
                   std::optional<std::array<int64_t, 2>> stride = std::nullopt,
                   std::array<int64_t, 2> padding = {0, 0},
@@ -156,11 +168,17 @@ Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
                   std::array<int64_t, 2> padding = {0, 0}, bool ceil_mode = false,
                   bool count_include_pad = true);
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
-// Causal self-attention as one op: q, k, v (B, H, T, D) ->
+// Causal self-attention as one op: q (B, H, T, D), k, v (B, Hkv, T, D) ->
 // softmax(q k^T * scale, position t attending to positions <= t) v, (B, H, T, D),
 // without forming the (T, T) weights on GPUs. scale defaults to 1 / sqrt(D).
+// Hkv < H is grouped-query attention: query head h reads key/value head
+// h / (H / Hkv), which is never repeated in memory.
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                         std::optional<double> scale = std::nullopt);
+
+// Rotary position embeddings: x (*, T, H, D), each pair (x[2i], x[2i + 1])
+// rotated by the angle with cosine cos[t, i] and sine sin[t, i], tables (T, D / 2).
+Tensor rotary_embedding(const Tensor& x, const Tensor& cos, const Tensor& sin);
 
 // ---- shape and indexing --------------------------------------------------------
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
