@@ -1,5 +1,5 @@
 """Torch twins of dlt's composite layers (MultiHeadAttention, TransformerBlock,
-GPT, ResNet), for the parity tests in test_transformer.cpp / test_resnet.cpp:
+GPT, ResNet, Llama), for the parity tests in test_transformer.cpp / test_resnet.cpp:
 torch_modules.py evaluates the cases' expressions with this module as `nn2`
 ("nn2.GPT(11, 8, 16, 4, 2, True, True, True)"). Parameter names are dlt's.
 """
@@ -112,3 +112,95 @@ class ResNet(nn.Module):
         for i in range(self.stages):
             h = getattr(self, f"layer{i + 1}")(h)
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+# ---- Llama, written after Meta's reference model.py: complex rotary
+# embeddings, K/V repeated for grouped-query attention, float64 tables.
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def precompute_freqs_cis(dim, end, theta):
+    freqs = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+    angles = torch.outer(torch.arange(end, dtype=torch.float64), freqs)
+    return torch.polar(torch.ones_like(angles), angles)  # complex128
+
+
+def apply_rotary_emb(x, freqs_cis):
+    x_ = torch.view_as_complex(x.double().reshape(*x.shape[:-1], -1, 2))
+    f = freqs_cis[: x.shape[1]].view(1, x.shape[1], 1, x_.shape[-1])
+    return torch.view_as_real(x_ * f).flatten(3).type_as(x)
+
+
+class LlamaAttention(nn.Module):
+    def __init__(self, C, heads, kv_heads):
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, C // heads
+        self.wq = nn.Linear(C, heads * self.head_dim, bias=False)
+        self.wk = nn.Linear(C, kv_heads * self.head_dim, bias=False)
+        self.wv = nn.Linear(C, kv_heads * self.head_dim, bias=False)
+        self.wo = nn.Linear(heads * self.head_dim, C, bias=False)
+
+    def forward(self, x, freqs_cis):
+        B, T, _ = x.shape
+        H, Hkv, D = self.heads, self.kv_heads, self.head_dim
+        q = apply_rotary_emb(self.wq(x).view(B, T, H, D), freqs_cis)
+        k = apply_rotary_emb(self.wk(x).view(B, T, Hkv, D), freqs_cis)
+        v = self.wv(x).view(B, T, Hkv, D)
+        k, v = (t.repeat_interleave(H // Hkv, dim=2) for t in (k, v))
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))
+        scores = q @ k.transpose(2, 3) / math.sqrt(D)
+        future = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+        y = F.softmax(scores.masked_fill(future, float("-inf")), dim=-1) @ v
+        return self.wo(y.transpose(1, 2).reshape(B, T, H * D))
+
+
+class LlamaFeedForward(nn.Module):
+    def __init__(self, C, hidden):
+        super().__init__()
+        self.w1 = nn.Linear(C, hidden, bias=False)
+        self.w2 = nn.Linear(hidden, C, bias=False)
+        self.w3 = nn.Linear(C, hidden, bias=False)
+
+    def forward(self, x):
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, C, heads, kv_heads, hidden, eps):
+        super().__init__()
+        self.attention_norm = RMSNorm(C, eps)
+        self.attention = LlamaAttention(C, heads, kv_heads)
+        self.ffn_norm = RMSNorm(C, eps)
+        self.feed_forward = LlamaFeedForward(C, hidden)
+
+    def forward(self, x, freqs_cis):
+        h = x + self.attention(self.attention_norm(x), freqs_cis)
+        return h + self.feed_forward(self.ffn_norm(h))
+
+
+class Llama(nn.Module):
+    def __init__(self, V, block_size, C, heads, kv_heads, layers, hidden, tying, eps=1e-5,
+                 theta=10000.0):
+        super().__init__()
+        self.tok_embeddings = nn.Embedding(V, C)
+        self.layers = nn.ModuleList(
+            LlamaBlock(C, heads, kv_heads, hidden, eps) for _ in range(layers))
+        self.norm = RMSNorm(C, eps)
+        self.output = nn.Linear(C, V, bias=False)
+        if tying:
+            self.output.weight = self.tok_embeddings.weight
+        self.freqs_cis = precompute_freqs_cis(C // heads, block_size, theta)
+
+    def forward(self, ids):
+        x = self.tok_embeddings(ids)
+        for layer in self.layers:
+            x = layer(x, self.freqs_cis)
+        return self.output(self.norm(x))

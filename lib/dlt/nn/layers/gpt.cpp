@@ -89,14 +89,33 @@ Tensor GPT::forward(const Tensor& ids) {
   DLT_CHECK(ids.dim() == 2 && is_integral(ids.dtype()),
             "GPT: expected integer token ids (B, T), got {} {}", dtype_name(ids.dtype()),
             shape_str(ids.shape()));
-  const int64_t t = ids.size(1);
-  DLT_CHECK(t <= options.block_size, "GPT: sequence length T = {} exceeds block_size = {}", t,
-            options.block_size);
-  const Tensor positions = arange(t, TensorOptions(DType::i64).device(ids.device()));  // (T)
+  const int64_t t = ids.size(1), first = decoded_;  // positions first .. first + T - 1
+  check_positions("GPT", first, t, options.block_size);
+  const Tensor positions =
+      arange(first, first + t, 1, TensorOptions(DType::i64).device(ids.device()));  // (T)
   Tensor x = (*tok_emb_)(ids) + (*pos_emb_)(positions);  // (B, T, C) + (T, C)
   x = dropout(x, options.dropout, training(), gen_);
   x = (*blocks_)(x);
   return (*head_)((*ln_f_)(x));  // (B, T, V)
+}
+
+void GPT::start_decoding(int64_t batch, int64_t capacity) {
+  DLT_CHECK(capacity >= 1 && capacity <= options.block_size,
+            "GPT: a decoding capacity of {} positions is outside 1 .. block_size = {}", capacity,
+            options.block_size);
+  for (const auto& block : blocks_->blocks()) block->attention().start_cache(batch, capacity);
+  decoded_ = 0;
+}
+
+Tensor GPT::decode(const Tensor& ids) {
+  Tensor logits = forward(ids);
+  decoded_ += ids.size(1);
+  return logits;
+}
+
+void GPT::stop_decoding() {
+  for (const auto& block : blocks_->blocks()) block->attention().stop_cache();
+  decoded_ = 0;
 }
 
 // - type: GPT                 # input: token ids [T]

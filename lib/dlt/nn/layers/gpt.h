@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "dlt/nn/causal_lm.h"
 #include "dlt/nn/layers/embedding.h"
 #include "dlt/nn/layers/layer.h"
 #include "dlt/nn/layers/layer_norm.h"
@@ -46,6 +47,8 @@ class TransformerStack : public Layer {
   Tensor forward(const Tensor& x) override;
   std::string type() const override { return "Sequential"; }
 
+  const std::vector<std::shared_ptr<TransformerBlock>>& blocks() const { return blocks_; }
+
  private:
   std::vector<std::shared_ptr<TransformerBlock>> blocks_;
 };
@@ -62,7 +65,7 @@ class LMHead : public Module {
   Tensor weight_;
 };
 
-class GPT : public Layer {
+class GPT : public Layer, public CausalLM {
  public:
   // input_shape: [T], token ids, with T <= block_size.
   GPT(GPTOptions options, const Shape& input_shape, BuildContext& ctx);
@@ -70,6 +73,12 @@ class GPT : public Layer {
   Tensor forward(const Tensor& ids) override;  // integer (B, T) -> (B, T, V)
   std::string type() const override { return "GPT"; }
   std::string describe() const override;
+
+  int64_t vocab_size() const override { return options.vocab_size; }
+  int64_t block_size() const override { return options.block_size; }
+  void start_decoding(int64_t batch, int64_t capacity) override;
+  Tensor decode(const Tensor& ids) override;
+  void stop_decoding() override;
 
   const GPTOptions options;
 
@@ -81,6 +90,7 @@ class GPT : public Layer {
   std::shared_ptr<LayerNorm> ln_f_;
   std::shared_ptr<LMHead> head_;
   Generator* gen_;  // dropout masks
+  int64_t decoded_ = 0;  // positions decoded since start_decoding
 };
 
 }  // namespace dlt::nn

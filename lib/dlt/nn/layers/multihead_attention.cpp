@@ -5,6 +5,7 @@
 
 #include "dlt/autograd/function.h"
 #include "dlt/core/grad_mode.h"
+#include "dlt/nn/layers/grouped_attention.h"
 #include "dlt/nn/layers/options.h"
 #include "dlt/ops/attention.h"
 #include "dlt/ops/ops.h"
@@ -66,6 +67,13 @@ std::string MultiHeadAttention::describe() const {
                      options.heads, options.causal, options.dropout, options.bias);
 }
 
+void MultiHeadAttention::start_cache(int64_t batch, int64_t capacity) {
+  DLT_CHECK(options.causal, "MultiHeadAttention: only causal attention decodes incrementally");
+  const Tensor& w = qkv_->weight;
+  cache_ = KVCache(batch, options.heads, capacity, embed_dim / options.heads,
+                   TensorOptions(w.dtype()).device(w.device()));
+}
+
 const Tensor& MultiHeadAttention::future_mask(int64_t t, Device device) {
   if (!mask_.defined() || mask_.size(0) != t || mask_.device() != device)
     mask_ = triu(ones({t, t}, TensorOptions(DType::boolean).device(device)), 1);
@@ -87,7 +95,12 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   const bool fused = x.device().type != DeviceType::cpu && options.causal &&
                      (options.dropout == 0 || !training()) && d <= ops::kMaxGpuAttentionHeadDim;
   Tensor heads;  // (B, H, T, D)
-  if (fused) {
+  if (cache_.active()) {
+    const Tensor qkv = packed.permute({2, 0, 3, 1, 4});
+    const int64_t offset = cache_.length();
+    const auto [k, v] = cache_.append(qkv.select(0, 1), qkv.select(0, 2));
+    heads = grouped_causal_attention(qkv.select(0, 0), k, v, offset);
+  } else if (fused) {
     heads = packed_causal_attention(packed, scale);
   } else {
     const Tensor qkv = packed.permute({2, 0, 3, 1, 4});

@@ -13,6 +13,7 @@
 
 #include <memory>
 
+#include "dlt/nn/causal_lm.h"
 #include "dlt/nn/layers/layer.h"
 #include "dlt/nn/layers/linear.h"
 
@@ -37,6 +38,11 @@ class MultiHeadAttention : public Layer {
   const MultiHeadAttentionOptions options;
   const int64_t embed_dim;  // C
 
+  // Incremental decoding (causal only): while a cache is held, forward()
+  // takes the positions after the cached ones and attends to all of them.
+  void start_cache(int64_t batch, int64_t capacity);
+  void stop_cache() { cache_ = KVCache(); }
+
  private:
   // (T, T) bool, true above the diagonal (the future); rebuilt when T changes.
   const Tensor& future_mask(int64_t t, Device device);
@@ -44,6 +50,7 @@ class MultiHeadAttention : public Layer {
   std::shared_ptr<Linear> qkv_, proj_;
   Generator* gen_;  // dropout masks; null: the default generator
   Tensor mask_;
+  KVCache cache_;
 };
 
 }  // namespace dlt::nn

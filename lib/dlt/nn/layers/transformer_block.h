@@ -45,6 +45,8 @@ class TransformerBlock : public Layer {
   std::string type() const override { return "TransformerBlock"; }
   std::string describe() const override;
 
+  MultiHeadAttention& attention() { return *attn_; }
+
   const TransformerBlockOptions options;
 
  private:

@@ -1,0 +1,53 @@
+#include "dlt/nn/layers/rms_norm.h"
+
+#include <algorithm>
+
+#include "dlt/nn/layers/options.h"
+#include "dlt/ops/ops.h"
+
+namespace dlt::nn {
+
+RMSNorm::RMSNorm(RMSNormOptions o, const Shape& input_shape, BuildContext& ctx) : options(o) {
+  DLT_LAYER_CHECK(!input_shape.empty(), "expected input with at least 1 dimension, got []");
+  normalized_shape = o.shape ? *o.shape : Shape{input_shape.back()};
+  DLT_LAYER_CHECK(!normalized_shape.empty() && normalized_shape.size() <= input_shape.size() &&
+                      std::equal(normalized_shape.rbegin(), normalized_shape.rend(),
+                                 input_shape.rbegin()),
+                  "normalized shape {} must match the last dims of the input, got {}",
+                  shape_str(normalized_shape), shape_str(input_shape));
+  DLT_LAYER_CHECK(o.eps >= 0, "eps must not be negative, got {}", o.eps);
+  if (o.elementwise_affine)
+    weight = register_parameter("weight", ones(normalized_shape, param_options(ctx)));
+  output_shape_ = input_shape;
+}
+
+Tensor RMSNorm::forward(const Tensor& x) {
+  return rms_norm(x, normalized_shape, weight, options.eps);
+}
+
+std::string RMSNorm::describe() const {
+  std::string s = fmt::format("shape={}, eps={}", shape_str(normalized_shape), options.eps);
+  if (!options.elementwise_affine) s += ", elementwise_affine=false";
+  return s;
+}
+
+// - type: RMSNorm
+//   shape: [64]               # normalized trailing dims; default: the last
+//   eps: 1.0e-6
+//   elementwise_affine: true
+static Built build_rms_norm(const config::Node& spec, const Shape& input_shape,
+                            BuildContext& ctx) {
+  spec.check_keys({"type", "shape", "eps", "elementwise_affine"});
+  RMSNormOptions o;
+  if (const auto s = spec.find("shape"); s && !s->is_null()) {
+    o.shape = s->as<Shape>();
+    for (int64_t d : *o.shape)
+      if (d < 1) s->fail(fmt::format("dims must be at least 1, got {}", shape_str(*o.shape)));
+  }
+  o.eps = read_double(spec, "eps", 1e-6, 0, 1);
+  o.elementwise_affine = spec.get_or("elementwise_affine", true);
+  return make_layer<RMSNorm>(o, input_shape, ctx);
+}
+DLT_REGISTER_LAYER(RMSNorm, build_rms_norm);
+
+}  // namespace dlt::nn
