@@ -1,6 +1,7 @@
 // PNG and JPEG decoding in every colour type the image import reads, the
 // decoders' reasons for damaged files, and the resize filter on known patterns.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "dlt/data/import/image_codec.h"
 #include "dlt/data/import/image_resize.h"
@@ -149,6 +150,15 @@ TEST(ImageCodec, DamagedFilesGiveTheDecodersReason) {
   EXPECT_EQ(decode_error(tmp.path("text.png")), "not a PNG or JPEG file");
   testing::write_file(tmp.path("empty.png"), "");
   EXPECT_EQ(decode_error(tmp.path("empty.png")), "empty file");
+
+  // A valid header of 20000 x 20000 pixels before the small image's data: refused before allocating.
+  std::string ihdr = std::string("IHDR") + std::string("\0\0\x4e\x20\0\0\x4e\x20\x08\x02\0\0\0", 13);
+  const uLong crc_value = crc32(0, reinterpret_cast<const Bytef*>(ihdr.data()), uInt(ihdr.size()));
+  std::string bomb = png.substr(0, 8) + std::string("\0\0\0\x0d", 4) + ihdr;
+  for (int shift = 24; shift >= 0; shift -= 8) bomb += char((crc_value >> shift) & 0xff);
+  bomb += png.substr(8 + 25);  // after the signature and the original IHDR
+  testing::write_file(tmp.path("bomb.png"), bomb);
+  EXPECT_EQ(decode_error(tmp.path("bomb.png")), "PNG: 20000 x 20000 pixels is over the limit of 134217728 pixels");
 
   testing::write_file(tmp.path("cut.jpg"), jpg.substr(0, jpg.size() / 2));
   EXPECT_THAT(decode_error(tmp.path("cut.jpg")), HasSubstr("JPEG: Premature end of JPEG file"));

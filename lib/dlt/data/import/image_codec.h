@@ -16,8 +16,9 @@ struct Image {
   std::vector<uint8_t> pixels;
 };
 
-// Images above this many pixels are refused before any memory is taken for them.
-inline constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
+// Images above this many pixels (134 M, near PIL's decompression-bomb limit)
+// are refused before any memory is taken for them.
+inline constexpr int64_t kMaxImagePixels = int64_t(1) << 27;
 
 // Decodes PNG or JPEG bytes (told apart by their signature, not the file's
 // name) into `channels` (1: gray, 3: RGB) 8-bit channels: 16-bit samples are
