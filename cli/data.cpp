@@ -93,6 +93,45 @@ void add_import(CLI::App& data) {
       report_import(a->out);
     });
   }
+  {
+    struct Args {
+      std::string dir, out, size, on_error = "fail";
+      ImageImport options;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = import->add_subcommand(
+        "images", "A folder of PNG/JPEG images, one subfolder per class -> train/{images,labels}, "
+                  "val/{images,labels}; images uint8 (N, C, H, W).\n"
+                  "Example: dlt data import images photos/ --out data/photos.h5 --size 64x64");
+    cmd->add_option("dir", a->dir, "Folder with one subfolder of .png/.jpg/.jpeg files per class")
+        ->required();
+    cmd->add_option("--out", a->out, "HDF5 file to write")->required();
+    cmd->add_option("--size", a->size,
+                    "Resize every image to HxW (area averaging to shrink, bilinear to enlarge); "
+                    "without it all images must have one size");
+    cmd->add_option("--channels", a->options.channels, "1 (gray) or 3 (RGB)")
+        ->check(CLI::IsMember({1, 3}))
+        ->capture_default_str();
+    cmd->add_option("--val-fraction", a->options.val_fraction,
+                    "Fraction of each class drawn for validation")
+        ->capture_default_str();
+    cmd->add_option("--seed", a->options.seed, "Seed of the validation draw and the stored order")
+        ->capture_default_str();
+    cmd->add_option("--on-error", a->on_error,
+                    "An unreadable image or empty class folder: fail (write nothing) or skip it")
+        ->check(CLI::IsMember({"fail", "skip"}))
+        ->capture_default_str();
+    add_layout_options(cmd, a->options.layout);
+    cmd->callback([a] {
+      if (!a->size.empty()) parse_image_size(a->size, a->options);
+      a->options.on_error = parse_on_error(a->on_error);
+      const ImageImportReport r = import_images(a->dir, a->out, a->options);
+      for (const SkippedImage& s : r.skipped) fmt::print(stderr, "skipped {}: {}\n", s.path, s.reason);
+      if (!r.skipped.empty()) fmt::print(stderr, "skipped {} in all\n", r.skipped.size());
+      fmt::print("{} classes: {} training and {} validation images\n", r.classes, r.train, r.val);
+      report_import(a->out);
+    });
+  }
 }
 
 void add_inspect(CLI::App& data) {

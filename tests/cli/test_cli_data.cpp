@@ -7,13 +7,16 @@
 
 #include "dlt/data/h5_writer.h"
 #include "tests/cli/run_dlt.h"
+#include "tests/cli/run_metrics.h"
 #include "tests/data/fixtures.h"
+#include "tests/data/image_files.h"
 
 namespace dlt::data {
 namespace {
 
 using dlt::testing::CliResult;
 using dlt::testing::run_dlt;
+namespace fs = std::filesystem;
 using testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -94,9 +97,106 @@ TEST(CliData, ImportCsv) {
                         {tmp.path("bad.csv") + ":3: column 2 ('x2'): 'four' is not a number"});
 }
 
+// Two classes a CNN tells apart: reddish images with a bright left half, and
+// bluish ones with a bright top half; PNGs and JPEGs of several sizes.
+void write_image_folder(const std::string& dir, int per_class) {
+  for (int label = 0; label < 2; ++label) {
+    const std::string class_dir = dir + (label == 0 ? "/red" : "/blue");
+    fs::create_directories(class_dir);
+    for (int i = 0; i < per_class; ++i) {
+      const int w = 12 + 4 * (i % 3), h = 12 + 2 * (i % 2);
+      std::vector<uint8_t> rgb;
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const bool bright = label == 0 ? x < w / 2 : y < h / 2;
+          const auto v = uint8_t((bright ? 160 : 40) + (x * 7 + y * 3 + i * 11) % 40);
+          rgb.insert(rgb.end(), {label == 0 ? v : uint8_t(v / 3), uint8_t(60), label == 0 ? uint8_t(v / 3) : v});
+        }
+      if (i % 2)
+        testing::write_jpeg(fmt::format("{}/{}.jpg", class_dir, i), w, h, 3, rgb);
+      else
+        testing::write_rgb_png(fmt::format("{}/{}.png", class_dir, i), w, h, rgb);
+    }
+  }
+}
+
+TEST(CliData, ImportImagesThenTrainACnn) {
+  TempDir tmp;
+  write_image_folder(tmp.path("photos"), 24);
+  const std::string out = tmp.path("photos.h5");
+  const CliResult imp = run_dlt("data import images " + tmp.path("photos") + " --out " + out +
+                                " --size 16x16 --val-fraction 0.25 --seed 3 --chunk-rows 8 --compress 1");
+  ASSERT_EQ(imp.status, 0) << imp.output;
+  EXPECT_THAT(imp.output, HasSubstr("2 classes: 36 training and 12 validation images"));
+  EXPECT_THAT(imp.output, HasSubstr("images: uint8 [36, 3, 16, 16], chunks [8, 3, 16, 16], gzip 1"));
+  EXPECT_THAT(imp.output, HasSubstr("labels: int64 [12]"));
+  EXPECT_THAT(run_dlt("data inspect " + out).output, HasSubstr("@class_names = [\"blue\", \"red\"]"));
+
+  testing::write_file(tmp.path("cnn.yaml"), fmt::format(R"(name: images_cnn
+seed: 0
+data:
+  file: {}
+  train: {{x: train/images, y: train/labels}}
+  val: {{x: val/images, y: val/labels}}
+  batch_size: 8
+  workers: 2
+  to_float: true
+model:
+  - {{type: Conv2d, out_channels: 8, kernel_size: 3, padding: 1}}
+  - {{type: ReLU}}
+  - {{type: MaxPool2d, kernel_size: 2}}
+  - {{type: Flatten}}
+  - {{type: Linear, out: 2}}
+loss: cross_entropy
+optim: {{name: adamw, lr: 0.01}}
+train: {{steps: 16, log_every: 1, eval_every: 8}}
+)", out));
+  const CliResult train = run_dlt("train " + tmp.path("cnn.yaml") + " --run-dir " + tmp.path("run"));
+  ASSERT_EQ(train.status, 0) << train.output;
+  EXPECT_THAT(train.output, HasSubstr("final: step 16 val loss"));
+  const auto losses = dlt::testing::train_losses(tmp.path("run"));
+  ASSERT_EQ(losses.size(), 16u);
+  EXPECT_LT(losses.back().second, losses.front().second);
+}
+
+TEST(CliData, ImportImagesSkipsBadFilesOnRequest) {
+  TempDir tmp;
+  write_image_folder(tmp.path("photos"), 4);
+  const std::string bad = tmp.path("photos/red/bad.png");
+  testing::write_file(bad, "\x89PNG\r\n\x1a\n truncated");
+  const std::string out = tmp.path("out.h5");
+  const std::string args = "data import images " + tmp.path("photos") + " --out " + out + " --size 8x8 --val-fraction 0.25 --seed 0";
+
+  const CliResult fail = run_dlt(args);
+  expect_one_line_error(fail, {bad + ": PNG: ", "--on-error skip"});
+  EXPECT_TRUE(testing::dir_entries(tmp.dir()) == std::vector<std::string>{"photos"});  // nothing written
+
+  const CliResult skip = run_dlt(args + " --on-error skip --channels 1");
+  ASSERT_EQ(skip.status, 0) << skip.output;
+  EXPECT_THAT(skip.output, HasSubstr("skipped " + bad + ": PNG: "));
+  EXPECT_THAT(skip.output, HasSubstr("skipped 1 in all"));
+  EXPECT_THAT(skip.output, HasSubstr("2 classes: 6 training and 2 validation images"));
+  EXPECT_THAT(skip.output, HasSubstr("images: uint8 [6, 1, 8, 8]"));
+}
+
+TEST(CliDataBadInput, ImageFolderProblems) {
+  TempDir tmp;
+  expect_one_line_error(run_dlt("data import images " + tmp.path("none") + " --out " + tmp.path("o.h5")),
+                        {tmp.path("none"), "no such folder"});
+  write_image_folder(tmp.path("photos"), 2);
+  expect_one_line_error(run_dlt("data import images " + tmp.path("photos") + " --out " + tmp.path("o.h5") +
+                                " --size 64by64"),
+                        {"image size '64by64'", "expected HxW"});
+  expect_one_line_error(run_dlt("data import images " + tmp.path("photos") + " --out " + tmp.path("o.h5") +
+                                " --val-fraction 0"),
+                        {"(HxW) but", "pass --size HxW"});
+  EXPECT_FALSE(fs::exists(tmp.path("o.h5")));
+  EXPECT_FALSE(fs::exists(tmp.path("o.h5.partial")));
+}
+
 TEST(CliData, EverySubcommandHasHelpWithAnExample) {
   for (const char* cmd : {"data", "data import", "data import fashion-mnist", "data import text",
-                          "data import csv", "data inspect", "data bench"}) {
+                          "data import csv", "data import images", "data inspect", "data bench"}) {
     const CliResult r = run_dlt(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
     EXPECT_THAT(r.output, ::testing::ContainsRegex("Example: .*dlt data")) << cmd;

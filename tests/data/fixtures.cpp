@@ -1,6 +1,8 @@
 #include "tests/data/fixtures.h"
 
+#include "dlt/data/array_dataset.h"
 #include "dlt/data/h5_writer.h"
+#include "dlt/data/loader.h"
 
 #include <zlib.h>
 
@@ -86,6 +88,18 @@ std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::vector<std::vector<double>> read_all(const std::string& path, const std::vector<std::string>& keys) {
+  auto ds = std::make_shared<ArrayDataset>(path, keys);
+  LoaderOptions o;
+  o.batch_size = ds->size();
+  o.sampler.shuffle = Shuffle::none;
+  Loader loader(ds, o);
+  const auto batch = loader.next();
+  std::vector<std::vector<double>> out;
+  for (const Tensor& t : batch->fields) out.push_back(::dlt::testing::to_vector<double>(t));
+  return out;
 }
 
 void truncate_file(const std::string& path, int64_t bytes) { fs::resize_file(path, uintmax_t(bytes)); }

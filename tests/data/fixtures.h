@@ -34,7 +34,6 @@ void write_idx_gz(const std::string& path, const Shape& shape, const std::vector
 // Overwrites the stored bytes of chunk `index` of `key` with garbage.
 void corrupt_chunk(const std::string& path, const char* key, hsize_t index);
 
-// Writes a plain file with these bytes.
 // A small classification set for training runs: "train/x" (n_train,
 // features) and "val/x" (n_val, features) f32 in [-1, 1), "train/y" and
 // "val/y" i64 = the index of the largest of the first `classes` features, so
@@ -47,7 +46,10 @@ void write_classification(const std::string& path, int64_t n_train, int64_t n_va
 void write_classification_with_large_rows(const std::string& path, int64_t n_train, int64_t n_val,
                                           int64_t features, int64_t classes, int64_t large_rows, float value);
 
+// Writes a plain file with these bytes.
 void write_file(const std::string& path, const std::string& bytes);
+// All samples of `keys` in file order, as doubles per field.
+std::vector<std::vector<double>> read_all(const std::string& path, const std::vector<std::string>& keys);
 // The names in a folder, sorted.
 std::vector<std::string> dir_entries(const std::string& dir);
 std::string read_file(const std::string& path);

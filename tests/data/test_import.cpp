@@ -4,11 +4,9 @@
 
 #include <filesystem>
 
-#include "dlt/data/array_dataset.h"
 #include "dlt/data/import/idx.h"
 #include "dlt/data/import/importers.h"
 #include "dlt/data/inspect.h"
-#include "dlt/data/loader.h"
 #include "tests/data/fixtures.h"
 #include "tests/test_util.h"
 
@@ -17,21 +15,9 @@ namespace {
 
 using dlt::testing::expect_error;
 using dlt::testing::to_vector;
+using testing::read_all;
 using testing::TempDir;
 using ::testing::HasSubstr;
-
-// All samples of `keys` in file order, as doubles per field.
-std::vector<std::vector<double>> read_all(const std::string& path, const std::vector<std::string>& keys) {
-  auto ds = std::make_shared<ArrayDataset>(path, keys);
-  LoaderOptions o;
-  o.batch_size = ds->size();
-  o.sampler.shuffle = Shuffle::none;
-  Loader loader(ds, o);
-  const auto batch = loader.next();
-  std::vector<std::vector<double>> out;
-  for (const Tensor& t : batch->fields) out.push_back(to_vector<double>(t));
-  return out;
-}
 
 // A Fashion-MNIST folder in miniature: 4x3 images, 12 for train, 5 for test.
 struct MiniMnist {

@@ -12,7 +12,10 @@
 namespace dlt::data {
 
 // Independent streams under one seed, one per use.
-enum class Stream : uint8_t { permutation = 1, chunk_order, chunk_window, augment, token_offset };
+enum class Stream : uint8_t {
+  permutation = 1, chunk_order, chunk_window, augment, token_offset,
+  image_split, image_order,  // dlt data import images: the val draw, the stored order
+};
 
 // The 4 words of draw i: key = seed, counter = (i, stream and epoch).
 inline Philox4x32::Block random_words(uint64_t seed, Stream stream, int64_t epoch, uint64_t i) {

@@ -3,8 +3,10 @@
 // when done, so a failed import leaves nothing behind.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dlt/data/h5_writer.h"
 
@@ -40,5 +42,42 @@ void import_text(const std::string& input, const std::string& out, const TextImp
 // number, else float32. Attributes feature_names, label and source.
 void import_csv(const std::string& path, const std::string& out, const std::string& label,
                 const Layout& layout = {});
+
+// What an image import does with a file it cannot use.
+enum class OnError {
+  fail,  // stop with an error naming the file; nothing is written
+  skip,  // leave the file out, list it in the report, go on
+};
+OnError parse_on_error(std::string_view name);
+
+struct ImageImport {
+  int64_t height = 0, width = 0;  // resize every image to this; 0: keep sizes (all must match)
+  int channels = 3;               // 1: gray, 3: RGB
+  double val_fraction = 0.1;      // of each class, drawn with the seed
+  uint64_t seed = 0;
+  OnError on_error = OnError::fail;
+  Layout layout;
+};
+
+// "HxW" (e.g. "64x64") -> height and width of `options`.
+void parse_image_size(std::string_view text, ImageImport& options);
+
+struct SkippedImage {
+  std::string path, reason;
+};
+
+struct ImageImportReport {
+  int64_t classes = 0, train = 0, val = 0;
+  std::vector<SkippedImage> skipped;  // files (and empty class folders) left out
+};
+
+// An image folder (one subfolder per class, sorted names give the labels;
+// .png, .jpg and .jpeg files anywhere under each, other files and hidden
+// files and folders ignored) -> train/images
+// (N, C, H, W) uint8 and train/labels (N) int64, and val/images, val/labels
+// when val_fraction > 0. Each split's rows are stored in an order shuffled
+// by the seed. Attributes class_names, source and how the import was made.
+ImageImportReport import_images(const std::string& dir, const std::string& out,
+                                const ImageImport& options);
 
 }  // namespace dlt::data
