@@ -20,6 +20,7 @@ PACKAGES=(
   libgtest-dev zlib1g-dev
   libcairo2-dev  # dlt report's PNG plots
   libpng-dev libturbojpeg0-dev  # dlt data import images
+  libsentencepiece-dev  # subword vocabularies (dlt data import text --vocab sentencepiece)
   nlohmann-json3-dev
   lmod  # the modulefile test (tests/install)
   openmpi-bin libopenmpi-dev libpmix-dev  # multi-process training (mpirun, srun --mpi=pmix)
