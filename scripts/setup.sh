@@ -19,6 +19,7 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libfmt-dev libhdf5-dev hdf5-tools libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libgtest-dev zlib1g-dev
   libcairo2-dev  # dlt report's PNG plots
+  libsentencepiece-dev  # subword vocabularies (dlt data import text --vocab sentencepiece)
   nlohmann-json3-dev
   lmod  # the modulefile test (tests/install)
   openmpi-bin libopenmpi-dev libpmix-dev  # multi-process training (mpirun, srun --mpi=pmix)

@@ -1,6 +1,7 @@
 #include "dlt/data/h5.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 namespace dlt::data::h5 {
@@ -227,6 +228,61 @@ void read_prefix(hid_t dataset, const Shape& shape, DType dtype, int64_t count, 
   std::vector<hsize_t> offset(shape.size(), 0), extent(shape.size(), 1);
   extent.back() = hsize_t(std::min(count, shape.back()));
   read_slab(dataset, dtype, offset, extent, out, "reading the first values failed");
+}
+
+}  // namespace dlt::data::h5
+
+namespace dlt::data::h5 {
+
+namespace {
+
+// The attribute `name` of `object` if it exists, scalar and of `cls`.
+std::optional<Id> open_scalar_attribute(const File& file, const std::string& object,
+                                        const std::string& name, H5T_class_t cls,
+                                        const char* what) {
+  quiet();
+  const std::string where = fmt::format("{}: attribute '{}' of '{}'", file.path, name, object);
+  if (check(hid_t(H5Aexists_by_name(file.id.get(), object.c_str(), name.c_str(), H5P_DEFAULT)), where) <= 0)
+    return std::nullopt;
+  Id attr(check(H5Aopen_by_name(file.id.get(), object.c_str(), name.c_str(), H5P_DEFAULT,
+                                H5P_DEFAULT), where),
+          H5Aclose);
+  const Id type(check(H5Aget_type(attr.get()), where), H5Tclose);
+  const Id space(check(H5Aget_space(attr.get()), where), H5Sclose);
+  DLT_CHECK(H5Tget_class(type.get()) == cls && H5Sget_simple_extent_npoints(space.get()) == 1,
+            "{} must be one {}", where, what);
+  return attr;
+}
+
+}  // namespace
+
+std::optional<std::string> read_string_attribute(const File& file, const std::string& object,
+                                                 const std::string& name) {
+  const auto attr = open_scalar_attribute(file, object, name, H5T_STRING, "string");
+  if (!attr) return std::nullopt;
+  const std::string where = fmt::format("{}: reading attribute '{}' of '{}'", file.path, name, object);
+  const Id type(check(H5Aget_type(attr->get()), where), H5Tclose);
+  if (H5Tis_variable_str(type.get()) > 0) {
+    char* p = nullptr;
+    check(H5Aread(attr->get(), type.get(), &p), where);
+    std::string value = p ? p : "";
+    H5free_memory(p);
+    return value;
+  }
+  std::string value(H5Tget_size(type.get()), '\0');
+  check(H5Aread(attr->get(), type.get(), value.data()), where);
+  value.resize(strnlen(value.data(), value.size()));  // fixed-size strings are NUL-padded
+  return value;
+}
+
+std::optional<int64_t> read_int_attribute(const File& file, const std::string& object,
+                                          const std::string& name) {
+  const auto attr = open_scalar_attribute(file, object, name, H5T_INTEGER, "integer");
+  if (!attr) return std::nullopt;
+  int64_t value = 0;
+  check(H5Aread(attr->get(), H5T_NATIVE_INT64, &value),
+        fmt::format("{}: reading attribute '{}' of '{}'", file.path, name, object));
+  return value;
 }
 
 }  // namespace dlt::data::h5

@@ -9,6 +9,7 @@
 #include <hdf5.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,5 +101,13 @@ void read_rows(const File& file, hid_t dataset, const std::string& key, const Sh
 // Reads the first min(count, last dim) values of element [0, ..., 0, :], the
 // start of the first row (a scalar gives its one value). For inspect.
 void read_prefix(hid_t dataset, const Shape& shape, DType dtype, int64_t count, void* out);
+
+// A scalar string or integer attribute of `object` ("/": the root group);
+// nullopt when there is none of that name. An attribute of another type or
+// shape is an error naming the file, object and attribute.
+std::optional<std::string> read_string_attribute(const File& file, const std::string& object,
+                                                 const std::string& name);
+std::optional<int64_t> read_int_attribute(const File& file, const std::string& object,
+                                          const std::string& name);
 
 }  // namespace dlt::data::h5
