@@ -48,6 +48,10 @@ void write_classification_with_large_rows(const std::string& path, int64_t n_tra
                                           int64_t features, int64_t classes, int64_t large_rows, float value);
 
 void write_file(const std::string& path, const std::string& bytes);
+// About `bytes` bytes of verse-like text for tokenizer tests: numbered lines
+// of words drawn from a fixed list by a fixed generator, with commas, colons,
+// a few accented and Greek words, always the same text for the same size.
+std::string sample_text(size_t bytes);
 // The names in a folder, sorted.
 std::vector<std::string> dir_entries(const std::string& dir);
 std::string read_file(const std::string& path);
