@@ -117,11 +117,10 @@ Tokens sentencepiece_tokens(const std::string& text, const TextImport& o, const 
   t.model = train_sentencepiece(train, {o.vocab_size, o.model_type}, where);
   const auto tokenizer = make_sentencepiece_tokenizer(t.model, where);
   t.vocab_size = tokenizer->vocab_size();
-  for (const std::string_view part : {train, val}) {
-    const std::vector<int64_t> ids = tokenizer->encode(part);
-    t.ids.insert(t.ids.end(), ids.begin(), ids.end());
-    if (t.n_train == 0) t.n_train = t.ids.size();
-  }
+  const std::vector<int64_t> train_ids = tokenizer->encode(train), val_ids = tokenizer->encode(val);
+  t.ids.assign(train_ids.begin(), train_ids.end());  // ids < vocab_size: int32 holds them
+  t.ids.insert(t.ids.end(), val_ids.begin(), val_ids.end());
+  t.n_train = train_ids.size();
   return t;
 }
 
