@@ -9,6 +9,8 @@ namespace dlt::cli {
 
 void add_info_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+// `dlt data decode` and `dlt data encode` (cli/data_tokens.cpp), under `dlt data`.
+void add_token_commands(CLI::App& data);
 void add_train_command(CLI::App& app);
 void add_validate_command(CLI::App& app);
 void add_eval_command(CLI::App& app);

@@ -59,18 +59,33 @@ void add_import(CLI::App& data) {
     auto a = std::make_shared<Args>();
     auto* cmd = import->add_subcommand(
         "text", "Text -> train/tokens and val/tokens for language models.\n"
-                "Example: bible -f 'Gen1:1-Rev22:21' | dlt data import text - --out data/kjv.h5");
+                "Example: bible -f 'Gen1:1-Rev22:21' | dlt data import text - --out data/kjv.h5\n"
+                "Example: dlt data import text book.txt --vocab sentencepiece --vocab-size 4096 "
+                "--out data/book.h5");
     cmd->add_option("file", a->input, "Text file, or - for stdin")->required();
     cmd->add_option("--out", a->out, "HDF5 file to write")->required();
     cmd->add_option("--val-fraction", a->options.val_fraction,
                     "Fraction of the text, from its end, kept for validation")
         ->capture_default_str();
-    cmd->add_option("--vocab", a->vocab, "bytes (256 tokens) or chars (the characters used)")
-        ->check(CLI::IsMember({"bytes", "chars"}))
+    cmd->add_option("--vocab,--tokenizer", a->vocab,
+                    "bytes (256 tokens), chars (the characters used) or sentencepiece (subwords "
+                    "trained on the train part; needs --vocab-size)")
+        ->check(CLI::IsMember({"bytes", "chars", "sentencepiece"}))
+        ->capture_default_str();
+    cmd->add_option("--vocab-size", a->options.vocab_size,
+                    "sentencepiece: token ids in all, 256 byte tokens and <unk> included (e.g. 4096)");
+    cmd->add_option("--model-type", a->options.model_type, "sentencepiece: bpe or unigram")
+        ->check(CLI::IsMember({"bpe", "unigram"}))
         ->capture_default_str();
     add_layout_options(cmd, a->options.layout);
-    cmd->callback([a] {
+    cmd->callback([a, cmd] {
       a->options.vocab = parse_vocab(a->vocab);
+      const bool subwords = a->options.vocab == Vocab::sentencepiece;
+      for (const char* option : {"--vocab-size", "--model-type"})
+        DLT_CHECK(subwords || cmd->count(option) == 0,
+                  "{} is an option of --vocab sentencepiece, not of --vocab {}", option, a->vocab);
+      DLT_CHECK(!subwords || cmd->count("--vocab-size") > 0,
+                "--vocab sentencepiece needs --vocab-size (e.g. 4096)");
       import_text(a->input, a->out, a->options);
       report_import(a->out);
     });
@@ -245,6 +260,7 @@ void add_data_command(CLI::App& app) {
   add_import(*data);
   add_inspect(*data);
   add_bench(*data);
+  add_token_commands(*data);
 }
 
 }  // namespace dlt::cli

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "dlt/data/h5_writer.h"
@@ -196,11 +197,79 @@ TEST(CliDataBadInput, ImageFolderProblems) {
 
 TEST(CliData, EverySubcommandHasHelpWithAnExample) {
   for (const char* cmd : {"data", "data import", "data import fashion-mnist", "data import text",
-                          "data import csv", "data import images", "data inspect", "data bench"}) {
+                          "data import csv", "data import images", "data inspect", "data bench",
+                          "data decode", "data encode"}) {
     const CliResult r = run_dlt(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
     EXPECT_THAT(r.output, ::testing::ContainsRegex("Example: .*dlt data")) << cmd;
   }
+}
+
+// The model trained in one process decodes the stored tokens in another:
+// the val split gives back the end of the text exactly.
+TEST(CliData, ImportSentencePieceThenDecodeAndEncode) {
+  TempDir tmp;
+  const std::string text = testing::sample_text(80'000);
+  testing::write_file(tmp.path("t.txt"), text);
+  const std::string out = tmp.path("sp.h5");
+  const CliResult r = run_dlt("data import text " + tmp.path("t.txt") + " --tokenizer sentencepiece "
+                              "--vocab-size 400 --val-fraction 0.05 --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("tokenizer: sentencepiece bpe (400)"));
+  EXPECT_THAT(run_dlt("data inspect " + out).output, HasSubstr("tokenizer: sentencepiece bpe (400)"));
+
+  const size_t split = text.size() - size_t(std::llround(double(text.size()) * 0.05));
+  const CliResult val = run_dlt("data decode " + out + " --split val > " + tmp.path("val.txt"));
+  ASSERT_EQ(val.status, 0) << val.output;
+  EXPECT_EQ(testing::read_file(tmp.path("val.txt")), text.substr(split));
+  const CliResult head = run_dlt("data decode " + out + " --split train --start 0 --count 12");
+  ASSERT_EQ(head.status, 0) << head.output;
+  EXPECT_EQ(head.output, text.substr(0, head.output.size()));
+  EXPECT_GT(head.output.size(), 12u);
+
+  const CliResult ids = run_dlt("data encode " + out + " --text 'the LORD said unto him:\tcaf\xc3\xa9 \xe6\x97\xa5'");
+  ASSERT_EQ(ids.status, 0) << ids.output;
+  const CliResult back = run_dlt("data decode " + out + " --ids '" + ids.output.substr(0, ids.output.size() - 1) + "'");
+  ASSERT_EQ(back.status, 0) << back.output;
+  EXPECT_EQ(back.output, "the LORD said unto him:\tcaf\xc3\xa9 \xe6\x97\xa5");
+}
+
+TEST(CliData, DecodeAndEncodeCharacterTokens) {
+  TempDir tmp;
+  testing::write_file(tmp.path("t.txt"), "abba cab\n");
+  const std::string out = tmp.path("c.h5");
+  ASSERT_EQ(run_dlt("data import text " + tmp.path("t.txt") + " --vocab chars --val-fraction 0 --out " + out).status, 0);
+  EXPECT_THAT(run_dlt("data inspect " + out).output, HasSubstr("tokenizer: chars (5)"));
+  EXPECT_EQ(run_dlt("data encode " + out + " --text 'cab'").output, "4 2 3\n");
+  EXPECT_EQ(run_dlt("data decode " + out + " --split train --start 5 --count 3").output, "cab");
+  expect_one_line_error(run_dlt("data encode " + out + " --text 'cad'"),
+                        {"character U+0064 'd' at byte 2", "not in the character vocabulary of " + out});
+  expect_one_line_error(run_dlt("data decode " + out + " --ids '1 2 7'"),
+                        {"token id 7 (at position 2)", "outside [0, 5)", "chars (5)"});
+  expect_one_line_error(run_dlt("data decode " + out + " --ids '1 two'"), {"--ids: 'two' is not a token id"});
+  expect_one_line_error(run_dlt("data decode " + out + " --split train --start 8 --count 2"),
+                        {out, "tokens 8..10 are outside 'train/tokens', which has 9"});
+  expect_one_line_error(run_dlt("data decode " + out), {out, "no dataset 'val/tokens'"});
+  const std::string plain = testing::write_arrays(tmp.path("a.h5"), 4);
+  expect_one_line_error(run_dlt("data decode " + plain + " --ids 1"), {plain, "no tokenizer"});
+}
+
+TEST(CliDataBadInput, SentencePieceOptions) {
+  TempDir tmp;
+  testing::write_file(tmp.path("t.txt"), testing::sample_text(20'000));
+  const std::string import = "data import text " + tmp.path("t.txt") + " --out " + tmp.path("o.h5");
+  expect_one_line_error(run_dlt(import + " --vocab-size 500"),
+                        {"--vocab-size is an option of --vocab sentencepiece, not of --vocab bytes"});
+  expect_one_line_error(run_dlt(import + " --vocab chars --model-type unigram"),
+                        {"--model-type is an option of --vocab sentencepiece, not of --vocab chars"});
+  expect_one_line_error(run_dlt(import + " --vocab sentencepiece"), {"--vocab sentencepiece needs --vocab-size"});
+  expect_one_line_error(run_dlt(import + " --vocab sentencepiece --vocab-size 280"),
+                        {tmp.path("t.txt"), "cannot train a bpe vocabulary of 280", "required_chars"});
+  expect_one_line_error(run_dlt(import + " --vocab sentencepiece --vocab-size 90000 --model-type unigram"),
+                        {tmp.path("t.txt"), "cannot train a unigram vocabulary of 90000", "too high"});
+  EXPECT_FALSE(std::filesystem::exists(tmp.path("o.h5")));
+  EXPECT_FALSE(std::filesystem::exists(tmp.path("o.h5.partial")));
+  EXPECT_EQ(run_dlt(import + " --vocab sentencepiece --vocab-size 400 --model-type wordpiece").status, 2);
 }
 
 TEST(CliDataBadInput, MissingFile) {

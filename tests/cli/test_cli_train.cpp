@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -223,6 +224,27 @@ TEST(CliTrain, OpProfileListsTheStepsKernels) {
   EXPECT_THAT(r.output, HasSubstr("op profile (DLT_PROFILE_OPS)"));
   EXPECT_THAT(r.output, HasSubstr("linear"));
   EXPECT_THAT(r.output, HasSubstr("adam_step"));
+}
+
+// The example GPT config, made small, on a subword token file: its
+// model.vocab_size is set to the file's @vocab_size.
+TEST(CliTrain, GptOnSentencePieceTokens) {
+  TempDir tmp;
+  data::testing::write_file(tmp.path("t.txt"), data::testing::sample_text(40'000));
+  const CliResult imp = run_dlt(fmt::format("data import text {} --vocab sentencepiece --vocab-size 320 --out {}",
+                                            tmp.path("t.txt"), tmp.path("sp.h5")));
+  ASSERT_EQ(imp.status, 0) << imp.output;
+  const CliResult r = run_dlt(fmt::format(
+      "train {}/configs/kjv_gpt.yaml --run-dir {} --set data.file={} --set model.vocab_size=320 "
+      "--set data.block_size=32 --set model.block_size=32 --set model.embed_dim=32 --set model.layers=1 "
+      "--set data.batch_size=4 --set train.steps=4 --set schedule.warmup_steps=1 --set train.log_every=1 "
+      "--set train.eval_every=4 --set checkpoint.every=4",
+      DLT_SOURCE_DIR, tmp.path("run"), tmp.path("sp.h5")));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("final: step 4 val loss"));
+  const auto losses = train_losses(tmp.path("run"));
+  ASSERT_EQ(losses.size(), 4u);
+  EXPECT_NEAR(losses.front().second, std::log(320.0), 1.0);  // about uniform over the vocabulary at first
 }
 
 TEST(CliTrainBadInput, OneErrorLineAndExit2) {

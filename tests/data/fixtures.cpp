@@ -79,6 +79,31 @@ void corrupt_chunk(const std::string& path, const char* key, hsize_t index) {
   write_file(path, bytes);
 }
 
+std::string sample_text(size_t bytes) {
+  static const char* const words[] = {
+      "and",   "the",    "of",     "that",  "unto",   "he",       "shall", "for",   "his",
+      "they",  "LORD",   "them",   "with",  "not",    "all",      "was",   "thou",  "which",
+      "him",   "God",    "upon",   "house", "land",   "people",   "came",  "king",  "said",
+      "earth", "heaven", "waters", "light", "darkness", "beginning", "created", "caf\xc3\xa9",
+      "na\xc3\xafve", "\xce\xbb\xcf\x8c\xce\xb3\xce\xbf\xcf\x82", "Isra\xc3\xabl"};
+  uint64_t state = 12345;  // a 64-bit LCG: the same text on every platform
+  const auto next = [&](uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  std::string text;
+  for (int line = 1; text.size() < bytes; ++line) {
+    text += fmt::format("{}:{} ", line / 30 + 1, line % 30 + 1);
+    const uint64_t n = 6 + next(25);
+    for (uint64_t w = 0; w < n; ++w) {
+      text += words[next(std::size(words))];
+      text += w + 1 == n ? "." : next(8) == 0 ? ", " : next(12) == 0 ? ": " : " ";
+    }
+    text += '\n';
+  }
+  return text;
+}
+
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }

@@ -50,6 +50,10 @@ void write_classification_with_large_rows(const std::string& path, int64_t n_tra
 void write_file(const std::string& path, const std::string& bytes);
 // All samples of `keys` in file order, as doubles per field.
 std::vector<std::vector<double>> read_all(const std::string& path, const std::vector<std::string>& keys);
+// About `bytes` bytes of verse-like text for tokenizer tests: numbered lines
+// of words drawn from a fixed list by a fixed generator, with commas, colons,
+// a few accented and Greek words, always the same text for the same size.
+std::string sample_text(size_t bytes);
 // The names in a folder, sorted.
 std::vector<std::string> dir_entries(const std::string& dir);
 std::string read_file(const std::string& path);

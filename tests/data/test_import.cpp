@@ -2,11 +2,14 @@
 // and the malformed inputs each must reject with file (and line) named.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "dlt/data/import/idx.h"
 #include "dlt/data/import/importers.h"
 #include "dlt/data/inspect.h"
+#include "dlt/data/loader.h"
+#include "dlt/data/tokenizer.h"
 #include "tests/data/fixtures.h"
 #include "tests/test_util.h"
 
@@ -158,6 +161,51 @@ TEST(ImportText, BadInput) {
                {"1 tokens cannot be split"});
   expect_error([&] { import_text(tmp.path("one.txt"), tmp.path("o.h5"), text_options(1)); },
                {"fraction must be in [0, 1)"});
+}
+
+TEST(ImportText, SentencePieceVocabulary) {
+  TempDir tmp;
+  const std::string text = testing::sample_text(60'000);
+  testing::write_file(tmp.path("t.txt"), text);
+  TextImport o = text_options(0.1, Vocab::sentencepiece);
+  o.vocab_size = 350;
+  o.model_type = "unigram";
+  import_text(tmp.path("t.txt"), tmp.path("t.h5"), o);
+  const std::string tree = inspect(tmp.path("t.h5"));
+  for (const char* piece : {"tokenizer: sentencepiece unigram (350)", "@vocab = \"sentencepiece\"",
+                            "@vocab_size = 350", "@sentencepiece_model_type = \"unigram\"",
+                            "model: uint8 [", "tokens: int32 ["})
+    EXPECT_THAT(tree, HasSubstr(piece));
+
+  // val holds the last 10% of the bytes, train the rest: each decodes exactly.
+  const auto t = load_tokenizer(tmp.path("t.h5"));
+  const size_t split = text.size() - size_t(std::llround(double(text.size()) * 0.1));
+  EXPECT_EQ(t->decode(read_token_ids(tmp.path("t.h5"), "train/tokens")), text.substr(0, split));
+  EXPECT_EQ(t->decode(read_token_ids(tmp.path("t.h5"), "val/tokens")), text.substr(split));
+
+  // The same text and options give the same model, byte for byte.
+  import_text(tmp.path("t.txt"), tmp.path("again.h5"), o);
+  EXPECT_EQ(read_token_ids(tmp.path("again.h5"), kSentencePieceModelKey),
+            read_token_ids(tmp.path("t.h5"), kSentencePieceModelKey));
+}
+
+TEST(ImportText, SentencePieceErrorsLeaveNoFile) {
+  TempDir tmp;
+  testing::write_file(tmp.path("t.txt"), testing::sample_text(20'000));
+  TextImport o = text_options(0.1, Vocab::sentencepiece);
+  o.vocab_size = 270;
+  expect_error([&] { import_text(tmp.path("t.txt"), tmp.path("o.h5"), o); },
+               {tmp.path("t.txt"), "cannot train a bpe vocabulary of 270", "required_chars"});
+  EXPECT_FALSE(std::filesystem::exists(tmp.path("o.h5")));
+  EXPECT_FALSE(std::filesystem::exists(tmp.path("o.h5.partial")));
+  testing::write_file(tmp.path("bad.txt"), "fine\nthen \xff");
+  o.vocab_size = 300;
+  expect_error([&] { import_text(tmp.path("bad.txt"), tmp.path("o.h5"), o); },
+               {tmp.path("bad.txt"), "invalid UTF-8 at byte 10"});
+  TextImport bytes = text_options(0.1);
+  bytes.vocab_size = 300;
+  expect_error([&] { import_text(tmp.path("t.txt"), tmp.path("o.h5"), bytes); },
+               {"vocabulary size is chosen for the sentencepiece vocabulary only", "bytes"});
 }
 
 TEST(ImportCsv, WholeNumberLabelsBecomeInt64) {

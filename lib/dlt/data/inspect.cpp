@@ -6,6 +6,7 @@
 
 #include "dlt/data/dataset.h"
 #include "dlt/data/h5.h"
+#include "dlt/data/tokenizer.h"
 
 namespace dlt::data {
 
@@ -190,12 +191,23 @@ struct Walker {
   }
 };
 
+// "  tokenizer: chars (73)" for token files (those with @vocab), else nothing.
+std::string tokenizer_line(const h5::File& file) {
+  try {
+    if (!h5::read_string_attribute(file, "/", "vocab")) return {};
+    return fmt::format("  tokenizer: {}\n", load_tokenizer(file.path)->describe());
+  } catch (const Error& e) {  // show the rest of the file all the same
+    return fmt::format("  tokenizer: unreadable ({})\n", e.what());
+  }
+}
+
 }  // namespace
 
 std::string inspect(const std::string& path, const InspectOptions& options) {
   const h5::FilePtr file = h5::open_file(path);
   Walker w{*file, options, fmt::format("{} ({})\n", path,
                                        human_bytes(double(std::filesystem::file_size(path))))};
+  w.out += tokenizer_line(*file);
   w.group("/", "  ");
   return w.out;
 }

@@ -21,20 +21,28 @@ void import_fashion_mnist(const std::string& src_dir, const std::string& out,
                           const Layout& layout = {});
 
 enum class Vocab {
-  bytes,  // token = byte value, vocabulary of 256
-  chars,  // token = index of the (UTF-8) character in the sorted set of those used
+  bytes,          // token = byte value, vocabulary of 256
+  chars,          // token = index of the (UTF-8) character in the sorted set of those used
+  sentencepiece,  // subwords: a SentencePiece model (bpe or unigram) trained on the text
 };
 Vocab parse_vocab(std::string_view name);
+const char* vocab_name(Vocab vocab);
 
 struct TextImport {
   double val_fraction = 0.1;  // the last part of the text becomes val/tokens
   Vocab vocab = Vocab::bytes;
+  int64_t vocab_size = 0;          // sentencepiece: ids in all (required); else 0
+  std::string model_type = "bpe";  // sentencepiece: bpe or unigram
   Layout layout;
 };
 
 // Text (a file, or "-" for stdin) -> train/tokens and val/tokens (uint8 while
 // the vocabulary fits, else int32); attributes vocab, vocab_size, source and,
-// for chars, the vocabulary itself as one string ("chars").
+// for chars, the vocabulary itself as one string ("chars"). For
+// sentencepiece, the model trained on the train part is stored as the uint8
+// dataset tokenizer/model (the bytes of its .model file) with the attribute
+// sentencepiece_model_type; val is the text's last val_fraction of bytes.
+// load_tokenizer (tokenizer.h) reads any of them back.
 void import_text(const std::string& input, const std::string& out, const TextImport& options);
 
 // A numeric CSV table with a header row -> features (N, F) float32 from every
