@@ -1,4 +1,4 @@
-// Layer and batch normalisation, forward and fused backward. Statistics are
+// Layer, RMS and batch normalisation, forward and fused backward. Statistics are
 // accumulated in double (the inputs are read once per pass, so the wider
 // accumulator is free next to the memory traffic), elementwise passes run in
 // compute_t<T>. Every reduction over rows or batch elements is split into
@@ -206,6 +206,119 @@ void layer_norm_backward_kernel(const KernelCall& c) {
                  [&]<class T>() { layer_norm_backward_typed<T>(c); });
 }
 DLT_REGISTER_KERNEL(layer_norm_backward, cpu, layer_norm_backward_kernel);
+
+// ---- RMS norm ---------------------------------------------------------------------
+// y = x rstd weight, rstd = 1 / sqrt(mean(x^2) + eps) per row: layer norm
+// without the centring and the bias.
+
+// x (M, N) rows, weight (N) or absent -> y (M, N), rstd (M).
+template <class T> void rms_norm_typed(const KernelCall& c) {
+  using C = compute_t<T>;
+  using S = stat_t<T>;
+  const Tensor& x = c.in[0];
+  const int64_t M = c.out[1].numel(), N = M > 0 ? x.numel() / M : 0;
+  if (x.numel() == 0) return;
+  const double eps = c.attrs<ops::LayerNormAttrs>().eps;
+  const T* xp = x.data_ptr<T>();
+  const T* w = data_or_null<T>(c.in[1]);
+  T* yp = c.out[0].data_ptr<T>();
+  S* rstd = c.out[1].data_ptr<S>();
+  with_affine(w != nullptr, false, [&]<bool kWeight, bool>() {
+    parallel_for(0, M, rows_grain(N), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* xr = xp + r * N;
+        T* yr = yp + r * N;
+        double s2 = 0;
+#pragma omp simd reduction(+ : s2)
+        for (int64_t j = 0; j < N; ++j) s2 += double(C(xr[j])) * double(C(xr[j]));
+        const double s = 1.0 / std::sqrt(s2 / double(N) + eps);
+        rstd[r] = S(s);
+        const C sc = C(s);
+#pragma omp simd
+        for (int64_t j = 0; j < N; ++j) {
+          C v = C(xr[j]) * sc;
+          if constexpr (kWeight) v *= C(w[j]);
+          yr[j] = T(v);
+        }
+      }
+    });
+  });
+}
+
+void rms_norm_kernel(const KernelCall& c) {
+  visit_floating(c.in[0].dtype(), "rms_norm", [&]<class T>() { rms_norm_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(rms_norm, cpu, rms_norm_kernel);
+
+// With xhat = x rstd and dy = grad * weight, per row:
+//   grad_x = rstd (dy - xhat mean(dy xhat)),  grad_weight = sum over rows of grad xhat.
+// Inputs (grad, x, rstd, weight or absent); outputs (grad_x, grad_weight),
+// each absent when not wanted.
+template <class T> void rms_norm_backward_typed(const KernelCall& c) {
+  using C = compute_t<T>;
+  using S = stat_t<T>;
+  const Tensor &grad = c.in[0], &x = c.in[1];
+  const int64_t M = c.in[2].numel(), N = M > 0 ? x.numel() / M : 0;
+  T* gx = mutable_data_or_null<T>(c.out[0]);
+  T* gw = mutable_data_or_null<T>(c.out[1]);
+  if (x.numel() == 0) {
+    if (gw) std::memset(gw, 0, c.out[1].numel() * sizeof(T));  // a sum over no rows
+    return;
+  }
+  const T* gp = grad.data_ptr<T>();
+  const T* xp = x.data_ptr<T>();
+  const S* rstd = c.in[2].data_ptr<S>();
+  const T* w = data_or_null<T>(c.in[3]);
+  const RowBlocks blocks = row_blocks(M);
+  std::vector<double> partial(gw ? size_t(blocks.count * N) : 0);  // per block: N sums of grad xhat
+
+  with_affine(w != nullptr, false, [&]<bool kWeight, bool>() {
+    parallel_for(0, blocks.count, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        double* pw = gw ? partial.data() + k * N : nullptr;
+        if (pw) std::fill(pw, pw + N, 0.0);
+        for (int64_t r = blocks.begin(k); r < blocks.end(k, M); ++r) {
+          const T* gr = gp + r * N;
+          const T* xr = xp + r * N;
+          const C s = C(rstd[r]);
+          if (gx) {
+            double sum_dy_xhat = 0;
+#pragma omp simd reduction(+ : sum_dy_xhat)
+            for (int64_t j = 0; j < N; ++j) {
+              const C dy = kWeight ? C(gr[j]) * C(w[j]) : C(gr[j]);
+              sum_dy_xhat += double(dy * C(xr[j]) * s);
+            }
+            const C proj = C(sum_dy_xhat / double(N));
+            T* gxr = gx + r * N;
+#pragma omp simd
+            for (int64_t j = 0; j < N; ++j) {
+              const C dy = kWeight ? C(gr[j]) * C(w[j]) : C(gr[j]);
+              gxr[j] = T(s * (dy - C(xr[j]) * s * proj));
+            }
+          }
+          if (pw) {
+#pragma omp simd
+            for (int64_t j = 0; j < N; ++j) pw[j] += double(C(gr[j]) * C(xr[j]) * s);
+          }
+        }
+      }
+    });
+  });
+  if (!gw) return;
+  parallel_for(0, N, 4096, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      double sw = 0;
+      for (int64_t k = 0; k < blocks.count; ++k) sw += partial[size_t(k * N + j)];
+      gw[j] = T(C(sw));
+    }
+  });
+}
+
+void rms_norm_backward_kernel(const KernelCall& c) {
+  visit_floating(c.in[1].dtype(), "rms_norm_backward",
+                 [&]<class T>() { rms_norm_backward_typed<T>(c); });
+}
+DLT_REGISTER_KERNEL(rms_norm_backward, cpu, rms_norm_backward_kernel);
 
 // ---- batch norm --------------------------------------------------------------------
 // x is viewed as (B, C, S): S is the product of the spatial dims (1 for (B, C)).

@@ -1,5 +1,5 @@
-// layer_norm / batch_norm and their backward on the GPU.
-//   layer norm: one warp (short rows) or block per row for the statistics,
+// layer_norm / rms_norm / batch_norm and their backward on the GPU.
+//   layer and RMS norm (LayerNormArgs::centered false): one warp (short rows) or block per row for the statistics,
 //     the output and grad_x; grad_weight / grad_bias are column sums over
 //     rows, reduced by fixed row blocks into partials that a second kernel
 //     adds in block order (deterministic, no atomics).
@@ -44,9 +44,12 @@ __global__ void layer_norm_kernel(T* y, compute_t<T>* mean, compute_t<T>* rstd, 
   const int64_t N = a.cols;
   const T* xr = x + t.row * N;
   T* yr = y + t.row * N;
-  C s = 0;
-  for (int64_t j = t.lane; j < N; j += t.width) s += convert<C>(xr[j]);
-  const C m = group_reduce<kWarp>(s, SumOp{}, C(0)) / C(N);
+  C m = 0;
+  if (a.centered) {
+    C s = 0;
+    for (int64_t j = t.lane; j < N; j += t.width) s += convert<C>(xr[j]);
+    m = group_reduce<kWarp>(s, SumOp{}, C(0)) / C(N);
+  }
   C s2 = 0;
   for (int64_t j = t.lane; j < N; j += t.width) {
     const C d = convert<C>(xr[j]) - m;
@@ -55,7 +58,7 @@ __global__ void layer_norm_kernel(T* y, compute_t<T>* mean, compute_t<T>* rstd, 
   const C var = group_reduce<kWarp>(s2, SumOp{}, C(0)) / C(N);
   const C r = C(1) / acc_sqrt(var + C(a.eps));
   if (t.lane == 0) {
-    mean[t.row] = m;
+    if (mean) mean[t.row] = m;
     rstd[t.row] = r;
   }
   for (int64_t j = t.lane; j < N; j += t.width) {
@@ -66,7 +69,8 @@ __global__ void layer_norm_kernel(T* y, compute_t<T>* mean, compute_t<T>* rstd, 
   }
 }
 
-// grad_x = rstd (dy - mean(dy) - xhat mean(dy xhat)), dy = grad * weight.
+// grad_x = rstd (dy - mean(dy) - xhat mean(dy xhat)), dy = grad * weight;
+// RMS norm: no mean, no mean(dy) term.
 template <class T, bool kWarp>
 __global__ void layer_norm_grad_x_kernel(T* gx, const T* g, const T* x, const compute_t<T>* mean,
                                          const compute_t<T>* rstd, const T* w, LayerNormArgs a) {
@@ -74,14 +78,14 @@ __global__ void layer_norm_grad_x_kernel(T* gx, const T* g, const T* x, const co
   const RowThread<kWarp> t;
   if (kWarp && t.row >= a.rows) return;
   const int64_t N = a.cols, off = t.row * N;
-  const C m = mean[t.row], r = rstd[t.row];
+  const C m = mean ? mean[t.row] : C(0), r = rstd[t.row];
   C sum_dy = 0, sum_dy_xhat = 0;
   for (int64_t j = t.lane; j < N; j += t.width) {
     const C dy = convert<C>(g[off + j]) * load_or(w, j, C(1));
     sum_dy += dy;
     sum_dy_xhat += dy * (convert<C>(x[off + j]) - m) * r;
   }
-  const C mean_dy = group_reduce<kWarp>(sum_dy, SumOp{}, C(0)) / C(N);
+  const C mean_dy = a.centered ? group_reduce<kWarp>(sum_dy, SumOp{}, C(0)) / C(N) : C(0);
   const C mean_dy_xhat = group_reduce<kWarp>(sum_dy_xhat, SumOp{}, C(0)) / C(N);
   for (int64_t j = t.lane; j < N; j += t.width) {
     const C dy = convert<C>(g[off + j]) * load_or(w, j, C(1));
@@ -106,7 +110,7 @@ __global__ void layer_norm_affine_partials_kernel(compute_t<T>* partial, const T
   if (j < a.cols)
     for (int64_t r = r0 + threadIdx.y; r < r1; r += kTileRows) {
       const C gv = convert<C>(g[r * a.cols + j]);
-      acc_w += gv * (convert<C>(x[r * a.cols + j]) - mean[r]) * rstd[r];
+      acc_w += gv * (convert<C>(x[r * a.cols + j]) - (mean ? mean[r] : C(0))) * rstd[r];
       acc_b += gv;
     }
   sw[threadIdx.y][threadIdx.x] = acc_w;

@@ -11,7 +11,7 @@
 
 namespace dlt::gpu {
 
-// ---- layer norm: x (M, N) rows --------------------------------------------------
+// ---- layer norm and RMS norm: x (M, N) rows --------------------------------------------------
 
 // Row blocks of the dgamma / dbeta column reduction: each block of rows sums
 // its columns into a partial, a second kernel adds the partials in order.
@@ -24,6 +24,9 @@ inline int64_t layer_norm_workspace_elements(int64_t M, int64_t N) {
 struct LayerNormArgs {
   int64_t rows = 0, cols = 0;  // M, N
   double eps = 1e-5;
+  // false: RMS norm, x rstd with rstd = 1 / sqrt(mean(x^2) + eps): no mean
+  // (its tensor has null data), no bias.
+  bool centered = true;
 };
 
 // weight / bias may have null data (absent). mean / rstd: (M) acc.

@@ -1,4 +1,4 @@
-// layer_norm / batch_norm and their backward ops on the GPU: geometry from
+// layer_norm / rms_norm / batch_norm and their backward ops on the GPU: geometry from
 // the shapes, device scratch for the column / channel partial sums, and the
 // launchers of norm.h. The op layer hands contiguous inputs.
 #include "dlt/ops/dispatch.h"
@@ -61,6 +61,42 @@ void layer_norm_backward_kernel(const KernelCall& c) {
                              stream_for(x));
 }
 DLT_REGISTER_GPU_KERNEL(layer_norm_backward, layer_norm_backward_kernel);
+
+// ---- RMS norm: layer norm's kernels, not centred ----------------------------------
+
+// ins: x, weight (optional); outs: y, rstd (M rows).
+void rms_norm_kernel(const KernelCall& c) {
+  check_dense(c);
+  check_floating(c.in[0], "rms_norm");
+  LayerNormArgs a;
+  a.rows = c.out[1].numel();
+  a.cols = a.rows > 0 ? c.in[0].numel() / a.rows : 0;
+  a.eps = c.attrs<ops::LayerNormAttrs>().eps;
+  a.centered = false;
+  launch_layer_norm(tensor_arg(c.out[0]), TensorArg{}, tensor_arg(c.out[1]), tensor_arg(c.in[0]),
+                    arg_or_null(c.in[1]), TensorArg{}, a, stream_for(c.in[0]));
+}
+DLT_REGISTER_GPU_KERNEL(rms_norm, rms_norm_kernel);
+
+// ins: grad, x, rstd, weight (optional); outs: grad_x, grad_weight, each
+// absent when not wanted.
+void rms_norm_backward_kernel(const KernelCall& c) {
+  check_dense(c);
+  const Tensor& x = c.in[1];
+  check_floating(x, "rms_norm_backward");
+  LayerNormArgs a;
+  a.rows = c.in[2].numel();
+  a.cols = a.rows > 0 ? x.numel() / a.rows : (c.out[1].defined() ? c.out[1].numel() : 0);
+  a.centered = false;
+  const Tensor workspace = c.out[1].defined() && a.rows > 0
+                               ? scratch(layer_norm_workspace_elements(a.rows, a.cols), x)
+                               : Tensor();
+  launch_layer_norm_backward(arg_or_null(c.out[0]), arg_or_null(c.out[1]), TensorArg{},
+                             tensor_arg(c.in[0]), tensor_arg(x), TensorArg{}, tensor_arg(c.in[2]),
+                             arg_or_null(c.in[3]), a,
+                             workspace.defined() ? workspace.raw_data() : nullptr, stream_for(x));
+}
+DLT_REGISTER_GPU_KERNEL(rms_norm_backward, rms_norm_backward_kernel);
 
 // ---- batch norm --------------------------------------------------------------------
 

@@ -47,11 +47,11 @@ OpCase grouped_attention_row(std::string label, Shape q, int64_t kv_heads,
           .torch = torch, .tolerances = std::move(tol)};
 }
 
-// x (B, T, H, D) and tables (T, D / 2); torch rotates the same pairs.
+// x (B, T, H, D) and tables (T, D / 2), constants; torch rotates the same pairs.
 OpCase rotary_row(std::string label, Shape x, std::vector<Tolerance> tol = kAttnTol) {
   const Shape table = {x[1], x[3] / 2};
   return {.op = "rotary_embedding", .label = std::move(label),
-          .inputs = {{.shape = x}, {.shape = table}, {.shape = table}},
+          .inputs = {{.shape = x}, {.shape = table, .grad = false}, {.shape = table, .grad = false}},
           .fn = [](const Inputs& in) { return rotary_embedding(in[0], in[1], in[2]); },
           .torch = "(lambda p, c, s: torch.stack([p[..., 0] * c - p[..., 1] * s, p[..., 0] * s + "
                    "p[..., 1] * c], -1).flatten(-2))(x0.reshape(*x0.shape[:-1], -1, 2), "

@@ -60,9 +60,12 @@ struct NllAttrs {
 struct LossAttrs {
   Reduction reduction = Reduction::mean;
 };
-struct LayerNormAttrs {
+struct LayerNormAttrs {  // layer_norm, rms_norm
   int64_t normalized_ndim = 1;  // how many trailing dims are normalised
   double eps = 1e-5;
+};
+struct RotaryAttrs {  // rotary_embedding
+  bool inverse = false;  // rotate by minus the angles (its own backward)
 };
 struct BatchNormAttrs {
   bool training = true;

@@ -61,7 +61,6 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   return outs[0];
 }
 
-// Composite: x / sqrt(mean(x^2) + eps) * weight over the trailing dims.
 Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, double eps) {
   DLT_CHECK(x.defined(), "rms_norm: undefined input tensor");
   if (const auto c = ops::autocast<2>(OpId::rms_norm, {x, weight}))
@@ -79,10 +78,12 @@ Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& we
             "rms_norm: weight of shape {} does not match normalized_shape {}",
             shape_str(weight.shape()), shape_str(normalized_shape));
   DLT_CHECK(eps >= 0, "rms_norm: eps must not be negative, got {}", eps);
-  Shape dims;
-  for (int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
-  const Tensor y = x * rsqrt(mean(x * x, dims, true) + eps);
-  return weight.defined() ? y * weight.to(x.dtype()) : y;
+  const Shape rows(shape.begin(), shape.end() - k);
+  const ops::LayerNormAttrs attrs{k, eps};
+  Tensor ins[] = {x.contiguous(), affine_param(weight, x)};
+  Tensor outs[] = {empty(shape, like(x)), empty(rows, like(x, stats_dtype(x.dtype())))};
+  ops::run(OpId::rms_norm, ins, outs, &attrs);
+  return outs[0];
 }
 
 // Composite: the channels of x (N, C, *) in `groups` groups, each normalised
@@ -182,6 +183,16 @@ AffineGrads layer_norm_backward(const Tensor& grad, const Tensor& x, const Tenso
                    empty_if(need[2], normalized, like(x))};
   run(OpId::layer_norm_backward, ins, outs, &attrs);
   return {outs[0], outs[1], outs[2]};
+}
+
+AffineGrads rms_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& rstd,
+                              const Tensor& weight, int64_t normalized_ndim, GradMask need) {
+  const Shape normalized(x.shape().end() - normalized_ndim, x.shape().end());
+  const LayerNormAttrs attrs{normalized_ndim};
+  Tensor ins[] = {grad.to(x.dtype()).contiguous(), x.contiguous(), rstd, affine_param(weight, x)};
+  Tensor outs[] = {empty_if(need[0], x.shape(), like(x)), empty_if(need[1], normalized, like(x))};
+  run(OpId::rms_norm_backward, ins, outs, &attrs);
+  return {outs[0], outs[1], Tensor()};
 }
 
 AffineGrads batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,

@@ -21,6 +21,11 @@ AffineGrads layer_norm_backward(const Tensor& grad, const Tensor& x, const Tenso
                                 const Tensor& rstd, const Tensor& weight,
                                 int64_t normalized_ndim, GradMask need);
 
+// grad and x (*, normalized dims), rstd as rms_norm saved it, weight
+// (normalized dims) or undefined; need[2] (bias) is ignored.
+AffineGrads rms_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& rstd,
+                              const Tensor& weight, int64_t normalized_ndim, GradMask need);
+
 // grad and x (B, C, ...), weight (C) or undefined, the statistics batch_norm
 // saved (batch ones in training, running ones in eval).
 AffineGrads batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,

@@ -82,7 +82,7 @@
   X(bce_with_logits, Composite, LossAttrs, Fp32)              \
   X(layer_norm, Compute, LayerNormAttrs, Fp32)                \
   X(batch_norm, Compute, BatchNormAttrs, Fp32)                \
-  X(rms_norm, Composite, NoAttrs, Fp32)                       \
+  X(rms_norm, Compute, LayerNormAttrs, Fp32)                  \
   X(group_norm, Composite, NoAttrs, Fp32)                     \
   X(dropout, Compute, DropoutAttrs, Keep)                     \
   X(embedding, Compute, EmbeddingAttrs, Keep)                 \
@@ -92,7 +92,7 @@
   X(avg_pool2d, Compute, Pool2dAttrs, Keep)                   \
   X(adaptive_avg_pool2d, Compute, AdaptivePoolAttrs, Keep)    \
   X(causal_attention, Compute, AttentionAttrs, Lower)         \
-  X(rotary_embedding, Composite, NoAttrs, Keep)               \
+  X(rotary_embedding, Compute, RotaryAttrs, Keep)             \
   /* shape and indexing */                                    \
   X(cat, Compute, DimAttrs, Promote)                          \
   X(stack, Composite, DimAttrs, Promote)                      \
@@ -129,6 +129,7 @@
   X(cross_entropy_backward, Backward, CrossEntropyAttrs, Outside)\
   X(nll_loss_backward, Backward, NllAttrs, Outside)           \
   X(layer_norm_backward, Backward, LayerNormAttrs, Outside)   \
+  X(rms_norm_backward, Backward, LayerNormAttrs, Outside)     \
   X(batch_norm_backward, Backward, BatchNormAttrs, Outside)   \
   X(embedding_backward, Backward, EmbeddingAttrs, Outside)    \
   X(index_add, Backward, DimAttrs, Outside)                   \

@@ -1,4 +1,9 @@
-// rotary_embedding: rotary position embeddings (RoPE), composite.
+// rotary_embedding: rotary position embeddings (RoPE): argument checks and
+// the kernel call.
+#include "dlt/ops/rotary.h"
+
+#include "dlt/core/grad_mode.h"
+#include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt {
@@ -7,7 +12,8 @@ namespace dlt {
 // by the angle whose cosine and sine are cos[t, i] and sin[t, i]:
 //   out[2i]     = x[2i] cos - x[2i + 1] sin
 //   out[2i + 1] = x[2i] sin + x[2i + 1] cos
-// The tables are cast to x's dtype, so the result has x's dtype.
+// The tables are cast to x's dtype, so the result has x's dtype; they are
+// constants (no gradient).
 Tensor rotary_embedding(const Tensor& x, const Tensor& cos, const Tensor& sin) {
   DLT_CHECK(x.defined() && cos.defined() && sin.defined(),
             "rotary_embedding: undefined input tensor");
@@ -21,13 +27,21 @@ Tensor rotary_embedding(const Tensor& x, const Tensor& cos, const Tensor& sin) {
             "rotary_embedding: expected cos and sin of shape (T, D / 2) = {} for x {}, got {} and {}",
             shape_str({t, half}), shape_str(x.shape()), shape_str(cos.shape()),
             shape_str(sin.shape()));
-  Shape pairs = x.shape();  // (*, T, H, D / 2, 2)
-  pairs.back() = half;
-  pairs.push_back(2);
-  const Tensor xp = x.reshape(pairs);
-  const Tensor x0 = xp.select(-1, 0), x1 = xp.select(-1, 1);  // (*, T, H, D / 2)
-  const Tensor c = cos.to(x.dtype()).view({t, 1, half}), s = sin.to(x.dtype()).view({t, 1, half});
-  return stack({x0 * c - x1 * s, x0 * s + x1 * c}, -1).view(x.shape());
+  DLT_CHECK(!GradMode::enabled() || (!cos.requires_grad() && !sin.requires_grad()),
+            "rotary_embedding: the cos and sin tables are constants and take no gradient");
+  return ops::rotate_pairs(x.contiguous(), cos.to(x.dtype()).contiguous(),
+                           sin.to(x.dtype()).contiguous(), false);
 }
 
+namespace ops {
+
+Tensor rotate_pairs(const Tensor& x, const Tensor& cos, const Tensor& sin, bool inverse) {
+  const RotaryAttrs attrs{inverse};
+  Tensor ins[] = {x, cos, sin};
+  Tensor outs[] = {empty(x.shape(), TensorOptions(x.dtype()).device(x.device()))};
+  run(OpId::rotary_embedding, ins, outs, &attrs);
+  return outs[0];
+}
+
+}  // namespace ops
 }  // namespace dlt

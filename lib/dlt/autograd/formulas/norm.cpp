@@ -1,4 +1,4 @@
-// Backward formulas of normalisation, dropout and embedding. Layer and
+// Backward formulas of normalisation, dropout and embedding. Layer, RMS and
 // batch norm call their fused backward kernels; dropout reuses its mask.
 #include "dlt/autograd/formula.h"
 #include "dlt/ops/norm_backward.h"
@@ -17,6 +17,15 @@ DLT_BACKWARD(layer_norm, (Saves{0b011, 0b110, 1})) {
       ctx.attrs<ops::LayerNormAttrs>().normalized_ndim,
       {ctx.needs(0), ctx.needs(1) && weight.defined(), ctx.needs(2) && ctx.input_defined(2)});
   return {g.input, g.weight, g.bias};
+}
+
+// Inputs (x, weight); outputs (y, rstd) of which only y is differentiable.
+DLT_BACKWARD(rms_norm, (Saves{0b11, 0b10, 1})) {
+  const Tensor weight = ctx.input_defined(1) ? ctx.input(1) : Tensor();
+  const auto g = ops::rms_norm_backward(ctx.grad(), ctx.input(0), ctx.output(1), weight,
+                                        ctx.attrs<ops::LayerNormAttrs>().normalized_ndim,
+                                        {ctx.needs(0), ctx.needs(1) && weight.defined(), false});
+  return {g.input, g.weight};
 }
 
 // Inputs (x, running_mean, running_var, weight, bias); outputs (y,
