@@ -51,6 +51,26 @@ TEST(CudaAttention, FusedMatchesUnfusedInFloat32) {
     }
 }
 
+// Grouped-query attention: k and v with fewer heads, read in place by the
+// forward and dq kernels; dk and dv summed per group after the dkdv kernel.
+TEST(CudaAttention, GroupedQueryHeadsMatchRepeatedKeysAndValues) {
+  DLT_SKIP_WITHOUT_CUDA();
+  for (const auto& [heads, kv_heads] : {std::pair{4, 2}, {8, 2}, {4, 1}})
+    for (const int64_t t : {1, 65, 129})
+      for (const DType dtype : {DType::f32, DType::f64}) {
+        Generator gen(uint64_t(heads * 100 + kv_heads * 10 + t));
+        const auto draw_on_cuda = [&](int64_t h) {
+          return randn({2, h, t, 64}, DType::f32, &gen).to(dtype).to(Device::cuda());
+        };
+        const Tensor q = draw_on_cuda(heads), k = draw_on_cuda(kv_heads), v = draw_on_cuda(kv_heads);
+        const Tensor upstream = draw_on_cuda(heads);
+        const double tol = dtype == DType::f32 ? 2e-4 : 1e-10;
+        expect_runs_close(run_attention(true, q, k, v, upstream),
+                          run_attention(false, q, k, v, upstream), tol, tol,
+                          fmt::format("H={} Hkv={} T={} {}", heads, kv_heads, t, dtype_name(dtype)));
+      }
+}
+
 // float64 runs the same kernels with 32-row tiles: agreement to rounding.
 TEST(CudaAttention, FusedMatchesUnfusedInFloat64) {
   DLT_SKIP_WITHOUT_CUDA();

@@ -10,9 +10,19 @@
 
 namespace dlt::testing {
 
-// softmax(q k^T * scale, position t attending to positions <= t) v; q, k, v (B, H, T, D).
-inline Tensor unfused_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                                       double scale) {
+// k or v (B, Hkv, T, D) repeated for each of the H / Hkv query heads that
+// share it: (B, H, T, D), head h a copy of head h / (H / Hkv).
+inline Tensor repeat_kv(const Tensor& kv, int64_t heads) {
+  const int64_t b = kv.size(0), kv_heads = kv.size(1), t = kv.size(2), d = kv.size(3);
+  if (kv_heads == heads) return kv;
+  return kv.unsqueeze(2).expand({b, kv_heads, heads / kv_heads, t, d}).reshape({b, heads, t, d});
+}
+
+// softmax(q k^T * scale, position t attending to positions <= t) v; q
+// (B, H, T, D), k and v (B, Hkv, T, D) with Hkv dividing H.
+inline Tensor unfused_causal_attention(const Tensor& q, const Tensor& k_heads,
+                                       const Tensor& v_heads, double scale) {
+  const Tensor k = repeat_kv(k_heads, q.size(1)), v = repeat_kv(v_heads, q.size(1));
   const int64_t t = q.size(2);
   const Tensor future = triu(ones({t, t}, TensorOptions(DType::boolean).device(q.device())), 1);
   const Tensor scores = masked_fill(matmul(q, k.transpose(-2, -1)) * scale, future,
