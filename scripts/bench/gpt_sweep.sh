@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# How dlt's lead over torch changes as a GPT grows: configs/kjv_gpt.yaml's
+# model (no dropout, AdamW, grad_clip 1.0) at three sizes, and its torch twin
+# (scripts/bench/gpt_sweep_torch.py) on the same shapes, one after the other
+# in one run with the same thread count. Prints a markdown table: tokens/s,
+# peak RSS, dlt/torch (> 1: dlt faster), dlt's achieved GFLOP/s and its share
+# of the f32 GEMM peak dlt measures at start-up on this machine.
+#
+#   scripts/bench/gpt_sweep.sh [THREADS]                       (default 2)
+#   TORCH_PY=../shared/peers/torch2.sh scripts/bench/gpt_sweep.sh
+#
+# Rows (C, layers, heads, T, batch): 128/4/4/128/32 (the config), 256/6/8/256/16,
+# 512/8/8/256/8. dlt reads the KJV's tokens (data/kjv.h5), torch draws random
+# ones of the same vocabulary: the values do not change the work.
+# Environment: DLT_BIN (default build/dlt), TORCH_PY (default /usr/bin/python3),
+# OMP_WAIT_POLICY (default PASSIVE; see train_vs_torch.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+threads=${1:-2}
+dlt=${DLT_BIN:-build/dlt}
+torch_py=${TORCH_PY:-/usr/bin/python3}
+export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
+[[ -n $OMP_WAIT_POLICY ]] || unset OMP_WAIT_POLICY
+[[ -x $dlt ]] || { echo "gpt_sweep.sh: no dlt binary at $dlt; build it or set DLT_BIN" >&2; exit 2; }
+[[ -f data/kjv.h5 ]] || { echo "gpt_sweep.sh: data/kjv.h5 is missing; import it first (README.md)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+results=$tmp/results.jsonl
+
+# row C LAYERS HEADS T BATCH DLT_STEPS TORCH_STEPS
+row() {
+  local c=$1 layers=$2 heads=$3 t=$4 batch=$5 steps=$6 torch_steps=$7
+  local name="$c, $layers, $t, $batch" run=$tmp/run-$c
+  echo "gpt_sweep: dlt $name" >&2
+  /usr/bin/time -v -o "$tmp/time.txt" "$dlt" train configs/kjv_gpt.yaml --run-dir "$run" \
+    --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
+    --set model.dropout=0 --set model.embed_dim="$c" --set model.layers="$layers" --set model.heads="$heads" \
+    --set data.block_size="$t" --set model.block_size="$t" --set data.batch_size="$batch" \
+    --set "train={steps: $steps, log_every: $((steps / 5)), threads: $threads, grad_clip: 1.0}" \
+    >"$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
+  echo "gpt_sweep: torch $name" >&2
+  local torch_json
+  torch_json=$("$torch_py" scripts/bench/gpt_sweep_torch.py --embed "$c" --layers "$layers" --heads "$heads" \
+    --block "$t" --batch "$batch" --threads "$threads" --steps "$torch_steps" --warmup 3)
+  python3 - "$run/metrics.jsonl" "$tmp/time.txt" "$run.log" "$name" "$t" "$torch_json" >>"$results" <<'PY'
+import json, re, sys
+metrics, time_txt, log, name, t, torch_json = sys.argv[1:]
+records = [r for r in map(json.loads, open(metrics)) if r["split"] == "train"][1:]  # after the warm-up window
+rate = len(records) / sum(1 / r["samples_per_s"] for r in records)
+tflops = sum(r["tflops"] for r in records) / len(records)
+kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(time_txt).read()).group(1))
+peak = float(re.search(r"peak of ([0-9.]+) TFLOP/s", open(log).read()).group(1))
+print(json.dumps({"row": name, "dlt_tokens_per_s": rate * int(t), "dlt_rss_mib": kib / 1024,
+                  "gflops": tflops * 1e3, "peak_gflops": peak * 1e3, "torch": json.loads(torch_json)}))
+PY
+}
+row 128 4 4 128 32 60 30
+row 256 6 8 256 16 24 12
+row 512 8 8 256 8 16 8
+
+python3 - "$results" "$threads" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+version = rows[0]["torch"]["torch"]
+print(f"threads: {sys.argv[2]}; dlt's f32 GEMM peak here: {rows[0]['peak_gflops']:.0f} GFLOP/s (1024^3)\n")
+print(f"| C, layers, T, batch | dlt tokens/s | torch {version} tokens/s | dlt/torch | dlt peak RSS | torch peak RSS | dlt GFLOP/s | share of peak |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    t = r["torch"]
+    print(f"| {r['row']} | {r['dlt_tokens_per_s']:,.0f} | {t['tokens_per_s']:,.0f} | {r['dlt_tokens_per_s'] / t['tokens_per_s']:.2f}x | "
+          f"{r['dlt_rss_mib']:,.0f} MiB | {t['peak_rss_mib']:,.0f} MiB | {r['gflops']:.0f} | {r['gflops'] / r['peak_gflops']:.0%} |")
+PY
