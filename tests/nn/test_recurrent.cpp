@@ -293,6 +293,9 @@ TEST(NN2Recurrent, YamlMistakesPointAtTheirLine) {
                {"m.yaml:4:12", "between layers", "layers: 1"});
   expect_error([&] { lstm("  hidden_size: 3\n", {8}); },
                {"m.yaml:2:3", "(LSTM)", "expected input [T, I]", "[8]"});
+  // Inside a layer list the error names the layer's path.
+  expect_error([] { build("model:\n  - {type: Flatten}\n  - {type: GRU, hidden_size: 2}\n", {4, 3}); },
+               {"m.yaml:3:5", "model[1] (GRU)", "expected input [T, I]", "[12]"});
   expect_error([] { build("model:\n  - {type: Embedding, num_embeddings: 5, dim: 4}\n  - {type: GRU, hidden_size: 2}\n  - {type: GRU, hidden_size: 2, bias: 3}\n", {6}); },
                {"m.yaml:4"});
 }
