@@ -7,7 +7,7 @@
 # function (a std:: template, a header's helper) the linker keeps the first,
 # and that must be a baseline one. tests/cpu_dispatch/check_isa_code.sh checks
 # the linked binary: no instruction beyond baseline outside the copies.
-set(DLT_ISA_KERNEL_FILES attention binary dropout fill index loss norm optim pool reduce rotary shape softmax unary)
+set(DLT_ISA_KERNEL_FILES attention binary dropout fill index loss norm optim pool recurrent reduce rotary shape softmax unary)
 set(DLT_ISA_FLAGS_avx2 -march=x86-64-v3)
 set(DLT_ISA_FLAGS_avx512 -march=x86-64-v4)
 set(DLT_ISA_FLAGS_avx512_bf16 -march=x86-64-v4 -mavx512bf16)

@@ -2,7 +2,7 @@
 # sourced by both so they time the same runs. Fashion-MNIST has 468 batches
 # of 128 an epoch: the runs stay in the first.
 #
-# train_row ROW (mlp, cnn or gpt) sets row_config, row_steps, row_log_every
+# train_row ROW (mlp, cnn, gpt or lstm) sets row_config, row_steps, row_log_every
 # and row_sets (the row's --set arguments, on top of the caller's own).
 train_row() {
   local mlp='[{type: Flatten}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 512}, {type: ReLU}, {type: Linear, out: 10}]'
@@ -13,6 +13,8 @@ train_row() {
          row_sets=(--set 'data.augment={crop_padding: 0, hflip: false}') ;;
     gpt) row_config=configs/kjv_gpt.yaml row_steps=60 row_log_every=10
          row_sets=(--set model.dropout=0 --set train.grad_clip=1.0) ;;
-    *) echo "train_row: unknown row '$1' (mlp, cnn, gpt)" >&2; return 2 ;;
+    lstm) row_config=configs/kjv_lstm.yaml row_steps=40 row_log_every=10
+          row_sets=(--set 'model[1].dropout=0' --set train.grad_clip=1.0) ;;
+    *) echo "train_row: unknown row '$1' (mlp, cnn, gpt, lstm)" >&2; return 2 ;;
   esac
 }

@@ -4,7 +4,7 @@ files loaded into memory once (not timed). Times STEPS training steps after
 WARMUP untimed ones and prints one JSON line: samples/s, tokens/s (GPT) and
 the process's peak RSS.
 
-  train_torch.py mlp|cnn|gpt --threads N --steps S --warmup W
+  train_torch.py mlp|cnn|gpt|lstm --threads N --steps S --warmup W
 """
 import argparse
 import json
@@ -70,9 +70,27 @@ def gpt():  # configs/kjv_gpt.yaml without dropout (the torch twin has none)
     return model, opt, token_batches(32, 128), 1.0
 
 
+class CharLSTM(nn.Module):
+    """configs/kjv_lstm.yaml: Embedding -> 2-layer LSTM -> Linear, dlt's names."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(73, 64)
+        self.rnn = nn.LSTM(64, 256, num_layers=2, batch_first=True)
+        self.head = nn.Linear(256, 73)
+
+    def forward(self, x):
+        return self.head(self.rnn(self.emb(x))[0])
+
+
+def lstm():  # configs/kjv_lstm.yaml without dropout between the layers
+    model = CharLSTM()
+    return model, torch.optim.Adam(model.parameters(), lr=0.002), token_batches(32, 128), 1.0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("model", choices=["mlp", "cnn", "gpt"])
+    p.add_argument("model", choices=["mlp", "cnn", "gpt", "lstm"])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--warmup", type=int, default=20)
@@ -82,7 +100,7 @@ def main():
     low = torch.bfloat16 if a.precision == "bf16" else None
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model, opt, batches, clip = {"mlp": mlp, "cnn": cnn, "gpt": gpt}[a.model]()
+    model, opt, batches, clip = {"mlp": mlp, "cnn": cnn, "gpt": gpt, "lstm": lstm}[a.model]()
     model.train()
 
     def step():
@@ -95,7 +113,7 @@ def main():
         if clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
-        return len(x), x[0].numel() if a.model == "gpt" else 1
+        return len(x), x[0].numel() if a.model in ("gpt", "lstm") else 1
 
     for _ in range(a.warmup):
         step()

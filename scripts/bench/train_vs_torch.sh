@@ -4,7 +4,7 @@
 # on this machine with the same thread count. Prints a markdown table:
 # samples/s (tokens/s for the GPT), peak RSS, and dlt/torch (> 1: dlt faster).
 #
-#   scripts/bench/train_vs_torch.sh [THREADS] [ROW...]   (default 2; rows mlp cnn gpt, default all)
+#   scripts/bench/train_vs_torch.sh [THREADS] [ROW...]   (default 2; rows mlp cnn gpt lstm, default all)
 #   PRECISIONS="f32 bf16" TORCH_PY=../shared/peers/torch2.sh scripts/bench/train_vs_torch.sh
 #
 # PRECISIONS (default f32): each row in each; bf16 is dlt's train.precision
@@ -14,7 +14,9 @@
 #
 # Rows: the Fashion-MNIST MLP 784-512-512-10 (SGD, momentum 0.9, lr 0.01),
 # the CNN of configs/fashion_cnn.yaml (AdamW, dropout 0.25) and the char-GPT
-# of configs/kjv_gpt.yaml (AdamW, grad_clip 1.0); all at a constant lr.
+# of configs/kjv_gpt.yaml (AdamW, grad_clip 1.0), the char-LSTM of
+# configs/kjv_lstm.yaml (Adam, grad_clip 1.0, no dropout between its layers);
+# all at a constant lr.
 # Both sides leave out start-up and data set-up: dlt's rate is read from
 # metrics.jsonl windows after the first (the warm-up), torch times a fixed
 # number of steps after a warm-up. Differences kept on purpose: dlt's loader
@@ -31,10 +33,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads=${1:-2}
 shift $(( $# > 0 ? 1 : 0 ))
-rows=("${@:-mlp cnn gpt}")
+rows=("${@:-mlp cnn gpt lstm}")
 rows=(${rows[*]})
 for r in "${rows[@]}"; do
-  [[ $r == mlp || $r == cnn || $r == gpt ]] || { echo "train_vs_torch.sh: unknown row '$r' (mlp, cnn, gpt)" >&2; exit 2; }
+  [[ $r == mlp || $r == cnn || $r == gpt || $r == lstm ]] || { echo "train_vs_torch.sh: unknown row '$r' (mlp, cnn, gpt, lstm)" >&2; exit 2; }
 done
 want() { [[ " ${rows[*]} " == *" $1 "* ]]; }
 dlt=${DLT_BIN:-build/dlt}
@@ -94,6 +96,7 @@ for p in "${precisions[@]}"; do
   if want mlp; then run_row mlp "$p" samples/s 300 30; fi
   if want cnn; then run_row cnn "$p" samples/s 100 10; fi
   if want gpt; then run_row gpt "$p" tokens/s 40 5; fi
+  if want lstm; then run_row lstm "$p" tokens/s 30 5; fi
 done
 
 python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" <<'PY'
@@ -103,12 +106,13 @@ version = "?"
 for r in map(json.loads, open(sys.argv[1])):
     rows.setdefault((r["row"], r["precision"]), {})[r["side"]] = r
     version = r.get("torch", version)
-names = {"mlp": "MLP 784-512-512-10, SGD", "cnn": "CNN (fashion_cnn.yaml), AdamW", "gpt": "char-GPT (kjv_gpt.yaml), AdamW"}
+names = {"mlp": "MLP 784-512-512-10, SGD", "cnn": "CNN (fashion_cnn.yaml), AdamW", "gpt": "char-GPT (kjv_gpt.yaml), AdamW",
+         "lstm": "char-LSTM (kjv_lstm.yaml), Adam"}
 print(f"threads: {sys.argv[2]}, OMP_WAIT_POLICY={sys.argv[3] or '(unset)'}\n")
 print(f"| workload | precision | unit | dlt | torch {version} | dlt/torch | dlt peak RSS | torch peak RSS |")
 print("|---|---|---|---|---|---|---|---|")
 def value(r):
-    return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT sample (block_size)
+    return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT/LSTM sample (block_size)
 for (row, precision), s in rows.items():
     d, t = s["dlt"], s["torch"]
     print(f"| {names[row]} | {precision} | {d['unit']} | {value(d):,.0f} | {value(t):,.0f} | {value(d) / value(t):.2f}x | "

@@ -15,8 +15,8 @@
 #
 # Parity needs the same arithmetic, not just the same model: every config gets
 # dropout p = 0 (the frameworks draw different masks), no evaluation, and
-# the settings below. --small shrinks the GPT and the batches (the ctest
-# entry). Exit: 0 all pass, 1 a failure, 2 bad use, 77 skipped (no torch or
+# the settings below. --small shrinks the GPT, the LSTM and the batches (the
+# ctest entry). Exit: 0 all pass, 1 a failure, 2 bad use, 77 skipped (no torch or
 # no data set; the reason is printed).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -54,6 +54,12 @@ overrides() {
       echo "model.dropout=0 schedule.warmup_steps=10"
       if [[ $small == 1 ]]; then
         echo "model.embed_dim=64 model.layers=2 model.block_size=64 data.block_size=64 data.batch_size=8"
+      fi
+      ;;
+    kjv_lstm)
+      echo "model[1].dropout=0 schedule.warmup_steps=10"
+      if [[ $small == 1 ]]; then
+        echo "model[1].hidden_size=64 data.block_size=32 data.batch_size=8"
       fi
       ;;
     *) ;;

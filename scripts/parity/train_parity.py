@@ -64,6 +64,26 @@ class Reshape(nn.Module):
         return x.reshape(x.shape[0], *self.shape)
 
 
+def recurrent_twin(kind, spec, x):
+    """dlt's LSTM / GRU in a layer list: nn.LSTM / nn.GRU (same parameter
+    names) returning the output sequence, or with `return: last` the last
+    layer's final state of each direction side by side."""
+    base = nn.LSTM if kind == "LSTM" else nn.GRU
+    last = spec.get("return", "sequence") == "last"
+
+    class Twin(base):
+        def forward(self, inputs):
+            out, state = super().forward(inputs)
+            if not last:
+                return out
+            h = state[0] if isinstance(state, tuple) else state
+            return torch.cat(list(h[-(2 if self.bidirectional else 1):]), 1)
+
+    return Twin(x.shape[-1], spec["hidden_size"], num_layers=spec.get("layers", 1),
+                bias=spec.get("bias", True), batch_first=True,
+                bidirectional=spec.get("bidirectional", False))
+
+
 def torch_layer(spec, x):
     """The torch module of one dlt layer spec, given an example input x."""
     t = spec["type"]
@@ -77,6 +97,12 @@ def torch_layer(spec, x):
         if spec.get("p", 0.5) != 0:
             fail("dropout draws different masks in dlt and torch; set its p to 0 (--set 'model[i].p=0')")
         return nn.Dropout(0.0)
+    if t == "Embedding":
+        return nn.Embedding(spec["num_embeddings"], spec["dim"], padding_idx=spec.get("padding_idx"))
+    if t in ("LSTM", "GRU"):
+        if spec.get("dropout", 0) != 0:
+            fail(f"dropout draws different masks in dlt and torch; set the {t}'s dropout to 0 (--set 'model[i].dropout=0')")
+        return recurrent_twin(t, spec, x)
     if t == "Linear":
         return nn.Linear(x.shape[-1], spec["out"], bias=spec.get("bias", True))
     if t == "Conv2d":

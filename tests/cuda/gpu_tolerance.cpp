@@ -15,7 +15,7 @@ OpClass op_class(const std::string& op) {
       m[op] = OpClass::exact;
     for (const char* op : {"add", "sub", "mul", "div", "sqrt", "copy", "dropout"}) m[op] = OpClass::arithmetic;
     for (const char* op : {"exp", "log", "log1p", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "silu",
-                           "softplus", "pow_scalar", "pow"})
+                           "softplus", "pow_scalar", "pow", "lstm_cell", "gru_cell"})
       m[op] = OpClass::transcendental;
     for (const char* op : {"matmul", "linear", "conv2d"}) m[op] = OpClass::contraction;
     return m;

@@ -204,3 +204,28 @@ class Llama(nn.Module):
         for layer in self.layers:
             x = layer(x, self.freqs_cis)
         return self.output(self.norm(x))
+
+
+class Recurrent(nn.Module):
+    """dlt's LSTM / GRU as tests/nn/test_recurrent.cpp's probe shows them: the
+    padded output sequence, then h_n (and c_n) of each sample, flattened side
+    by side. With lengths, the batch goes through pack_padded_sequence and
+    pad_packed_sequence. `rnn` is an nn.LSTM or nn.GRU with batch_first=True."""
+
+    def __init__(self, rnn, lengths=None):
+        super().__init__()
+        self.rnn = rnn
+        self.lengths = lengths
+
+    def forward(self, x):
+        if self.lengths is None:
+            out, state = self.rnn(x)
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(
+                x, torch.tensor(self.lengths), batch_first=True, enforce_sorted=False)
+            out, state = self.rnn(packed)
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True,
+                                                      total_length=x.shape[1])
+        states = state if isinstance(state, tuple) else (state,)
+        parts = [out.flatten(1)] + [s.transpose(0, 1).flatten(1) for s in states]
+        return torch.cat(parts, 1)

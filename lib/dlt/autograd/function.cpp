@@ -8,7 +8,7 @@ namespace {
 
 class FunctionNode final : public Node {
  public:
-  FunctionNode(std::string name, BackwardFn backward)
+  FunctionNode(std::string name, MultiBackwardFn backward)
       : name_(std::move(name)), backward_(std::move(backward)) {}
   std::string name() const override { return name_; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
@@ -16,7 +16,7 @@ class FunctionNode final : public Node {
               "trying to backward through the graph a second time ({}); the saved tensors were "
               "freed after the first backward. Pass retain_graph=true to the first backward.",
               name_);
-    std::vector<Tensor> out = backward_(grads.at(0));
+    std::vector<Tensor> out = backward_(grads);
     DLT_ASSERT(out.size() == next_edges.size(), "{} returned {} gradients for {} inputs", name_,
                out.size(), next_edges.size());
     return out;
@@ -25,24 +25,39 @@ class FunctionNode final : public Node {
 
  private:
   std::string name_;
-  BackwardFn backward_;
+  MultiBackwardFn backward_;
 };
 
 }  // namespace
 
 void attach_backward(Tensor& output, std::span<const Tensor> inputs, std::string name,
                      BackwardFn backward) {
-  if (!GradMode::enabled() || !is_floating(output.dtype())) return;
+  Tensor outputs[] = {output};
+  attach_backward(outputs, inputs, std::move(name),
+                  [backward = std::move(backward)](std::span<const Tensor> grads) {
+                    return backward(grads[0]);
+                  });
+  output = outputs[0];
+}
+
+void attach_backward(std::span<Tensor> outputs, std::span<const Tensor> inputs, std::string name,
+                     MultiBackwardFn backward) {
+  if (!GradMode::enabled()) return;
+  for (const Tensor& out : outputs)
+    if (!is_floating(out.dtype())) return;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
   if (!any) return;
   auto node = std::make_shared<FunctionNode>(std::move(name), std::move(backward));
   for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
-  node->outputs.push_back({output.shape(), output.dtype(), output.device()});
-  AutogradMeta& meta = output.impl()->autograd_meta();
-  meta.requires_grad = true;
-  meta.grad_fn = std::move(node);
-  meta.output_nr = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    Tensor& out = outputs[i];
+    node->outputs.push_back({out.shape(), out.dtype(), out.device()});
+    AutogradMeta& meta = out.impl()->autograd_meta();
+    meta.requires_grad = true;
+    meta.grad_fn = node;
+    meta.output_nr = uint32_t(i);
+  }
 }
 
 }  // namespace dlt::autograd

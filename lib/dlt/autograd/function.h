@@ -23,4 +23,11 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad)>;
 void attach_backward(Tensor& output, std::span<const Tensor> inputs, std::string name,
                      BackwardFn backward);
 
+// The same for several outputs (a recurrence's sequence and final states):
+// the backward gets one gradient per output, zeros for an output that
+// received none.
+using MultiBackwardFn = std::function<std::vector<Tensor>(std::span<const Tensor> grads)>;
+void attach_backward(std::span<Tensor> outputs, std::span<const Tensor> inputs, std::string name,
+                     MultiBackwardFn backward);
+
 }  // namespace dlt::autograd

@@ -12,7 +12,8 @@
 // and where it differs from PyTorch's lists: docs/ARCHITECTURE.md):
 //   Lower      floating inputs cast to the low dtype (GEMMs, convolutions)
 //   Fp32       floating inputs cast to f32, result in f32 (losses, softmax,
-//              normalisation, exp/log/pow, sums and norms)
+//              normalisation, exp/log/pow, sums and norms, the recurrent
+//              cells, whose cell/hidden state then stays f32 over the steps)
 //   Promote    inputs of mixed floating dtypes run in the widest
 //   Keep       runs in the dtype that arrives (activations, views, indexing)
 //   Outside    never runs under autocast (backward kernels, optimizer steps)
@@ -93,6 +94,8 @@
   X(adaptive_avg_pool2d, Compute, AdaptivePoolAttrs, Keep)    \
   X(causal_attention, Compute, AttentionAttrs, Lower)         \
   X(rotary_embedding, Compute, RotaryAttrs, Keep)             \
+  X(lstm_cell, Compute, NoAttrs, Fp32)                        \
+  X(gru_cell, Compute, NoAttrs, Fp32)                         \
   /* shape and indexing */                                    \
   X(cat, Compute, DimAttrs, Promote)                          \
   X(stack, Composite, DimAttrs, Promote)                      \
@@ -138,7 +141,9 @@
   X(max_pool2d_backward, Backward, Pool2dAttrs, Outside)      \
   X(avg_pool2d_backward, Backward, Pool2dAttrs, Outside)      \
   X(adaptive_avg_pool2d_backward, Backward, AdaptivePoolAttrs, Outside)\
-  X(causal_attention_backward, Backward, AttentionAttrs, Outside)
+  X(causal_attention_backward, Backward, AttentionAttrs, Outside)\
+  X(lstm_cell_backward, Backward, NoAttrs, Outside)           \
+  X(gru_cell_backward, Backward, NoAttrs, Outside)
 
 namespace dlt::ops {
 

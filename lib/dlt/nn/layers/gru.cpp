@@ -1,0 +1,76 @@
+#include "dlt/nn/layers/gru.h"
+
+#include "dlt/autograd/function.h"
+#include "dlt/core/grad_mode.h"
+#include "dlt/ops/ops.h"
+#include "dlt/ops/recurrent.h"
+
+namespace dlt::nn {
+
+GRU::GRU(RecurrentOptions o, const Shape& input_shape, BuildContext& ctx)
+    : Recurrent(o, input_shape, ctx, 3) {}
+
+// As LSTM::run_direction: the steps run without history, one backward node
+// replays them in reverse, writing d gx step by step into one tensor; d W_hh
+// is one GEMM over all steps.
+DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
+                                   const StepSchedule& schedule, bool reverse, const Tensor& h0,
+                                   const Tensor&) {
+  const int64_t B = gx.size(0), T = gx.size(1), H = options.hidden_size;
+  const std::vector<int64_t> steps = step_order(T, reverse);
+  const Tensor w_hh = p.w_hh.detach();
+  const Tensor b_hh = p.b_hh.defined() ? p.b_hh.detach() : Tensor();
+  const StepWeights step_w(w_hh, b_hh);
+  const DType state_dtype = h0.dtype();
+  Tensor out, h, h_prev;  // (B, T, H), (B, H), (B, T, H)
+  std::vector<Tensor> ws(static_cast<size_t>(T));
+  {
+    NoGradGuard no_grad;
+    const Tensor gxd = gx.detach();
+    h = h0.detach().clone();
+    out = zeros({B, T, H}, TensorOptions(h.dtype()).device(h.device()));
+    h_prev = zeros({B, T, H}, TensorOptions(h.dtype()).device(h.device()));
+    for (const int64_t t : steps) {
+      const int64_t b = schedule.active(t);  // rows past their length keep their state
+      Tensor hb = h.slice(0, 0, b);
+      h_prev.select(1, t).slice(0, 0, b).copy_(hb);
+      const GruCellOutput cell =
+          gru_cell(gxd.select(1, t).slice(0, 0, b), linear(hb, step_w.w, step_w.b), hb);
+      hb.copy_(cell.h);
+      out.select(1, t).slice(0, 0, b).copy_(cell.h);
+      ws[size_t(t)] = cell.workspace;
+    }
+  }
+  Tensor outputs[] = {out, h};
+  const Tensor inputs[] = {gx, p.w_hh, p.b_hh, h0};
+  autograd::attach_backward(
+      outputs, inputs, "GruBackward",
+      [=, ws = std::move(ws)](std::span<const Tensor> grads) {
+        const Tensor& d_out = grads[0];                // (B, T, H)
+        Tensor dh = grads[1].to(state_dtype).clone();  // (B, H): d of the state before the step
+        const TensorOptions o = TensorOptions(dh.dtype()).device(dh.device());
+        Tensor d_input_gates = zeros({B, T, 3 * H}, o), d_hidden_gates = zeros({B, T, 3 * H}, o);
+        for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+          const int64_t t = *it, b = schedule.active(t);
+          Tensor dhb = dh.slice(0, 0, b);
+          const auto g = ops::gru_cell_backward(dhb + d_out.select(1, t).slice(0, 0, b),
+                                                ws[size_t(t)], h_prev.select(1, t).slice(0, 0, b));
+          d_input_gates.select(1, t).slice(0, 0, b).copy_(g.input_gates);
+          d_hidden_gates.select(1, t).slice(0, 0, b).copy_(g.hidden_gates);
+          dhb.copy_(g.h_prev + matmul(g.hidden_gates, w_hh));  // (b, 3H) @ (3H, H)
+        }
+        // Rows past their length have zero gate gradients: they add nothing.
+        const Tensor flat_hidden = d_hidden_gates.reshape({B * T, 3 * H});
+        const Tensor d_w_hh = matmul(flat_hidden.t(), h_prev.reshape({B * T, H}));
+        const Tensor d_b_hh = b_hh.defined() ? flat_hidden.sum({0}) : Tensor();
+        return std::vector<Tensor>{d_input_gates, d_w_hh, d_b_hh, dh};
+      });
+  return {outputs[0], outputs[1], Tensor()};
+}
+
+static Built build_gru(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
+  return make_layer<GRU>(read_recurrent_options(spec), input_shape, ctx);
+}
+DLT_REGISTER_LAYER(GRU, build_gru);
+
+}  // namespace dlt::nn
