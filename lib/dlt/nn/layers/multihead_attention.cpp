@@ -117,20 +117,26 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   return dropout((*proj_)(y), options.dropout, training(), gen_);
 }
 
-// - type: MultiHeadAttention
-//   heads: 4          # required; divides the input's C
-//   causal: true
-//   dropout: 0.1
-//   bias: true
+static const LayerInfo kMultiHeadAttentionInfo{
+    .summary = "multi-head self-attention (one qkv projection, softmax(q k^T / sqrt(D)) v, "
+               "proj): [T, C] -> [T, C]",
+    .options = {
+        {"heads", "", "attention heads; divides C"},
+        {"causal", "true", "position t attends only to positions <= t"},
+        {"dropout", "0", "dropout on the attention weights and the output"},
+        {"bias", "true", "biases of qkv and proj"}},
+    .example = "{type: MultiHeadAttention, heads: 2}",
+    .example_input = {3, 4}};
+
 static Built build_multihead_attention(const config::Node& spec, const Shape& input_shape,
                                        BuildContext& ctx) {
-  spec.check_keys({"type", "heads", "causal", "dropout", "bias"});
+  check_options(spec, kMultiHeadAttentionInfo);
   const MultiHeadAttentionOptions o{.heads = read_positive(spec, "heads"),
                                     .causal = spec.get_or("causal", true),
                                     .dropout = read_double(spec, "dropout", 0, 0, 1),
                                     .bias = spec.get_or("bias", true)};
   return make_layer<MultiHeadAttention>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(MultiHeadAttention, build_multihead_attention);
+DLT_REGISTER_LAYER(MultiHeadAttention, build_multihead_attention, kMultiHeadAttentionInfo);
 
 }  // namespace dlt::nn
