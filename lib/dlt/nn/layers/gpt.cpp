@@ -8,20 +8,6 @@
 
 namespace dlt::nn {
 
-TransformerStack::TransformerStack(const TransformerBlockOptions& options, int64_t layers,
-                                   const Shape& input_shape, BuildContext& ctx) {
-  for (int64_t i = 0; i < layers; ++i)
-    blocks_.push_back(register_module(
-        std::to_string(i), std::make_shared<TransformerBlock>(options, input_shape, ctx)));
-  output_shape_ = input_shape;
-}
-
-Tensor TransformerStack::forward(const Tensor& x) {
-  Tensor h = x;
-  for (const auto& block : blocks_) h = (*block)(h);
-  return h;
-}
-
 Tensor LMHead::forward(const Tensor& x) { return linear(x, weight_); }
 
 GPT::GPT(GPTOptions o, const Shape& input_shape, BuildContext& ctx) : options(o), gen_(ctx.gen) {

@@ -68,14 +68,6 @@ Tensor ResNetStage::forward(const Tensor& x) {
   return h;
 }
 
-static Shape image_shape(const Shape& input_shape) {
-  DLT_LAYER_CHECK(input_shape.size() == 2 || input_shape.size() == 3,
-                  "expected input [C, H, W] or [H, W], got {}", shape_str(input_shape));
-  Shape chw = input_shape;
-  if (chw.size() == 2) chw.insert(chw.begin(), 1);
-  return chw;
-}
-
 ResNet::ResNet(ResNetOptions o, const Shape& input_shape, BuildContext& ctx)
     : options(std::move(o)) {
   const ResNetOptions& opt = options;

@@ -40,9 +40,26 @@ std::string TransformerBlock::describe() const {
                      options.dropout);
 }
 
-Tensor TransformerBlock::forward(const Tensor& x) {
-  const Tensor h = x + (*attn_)((*ln1_)(x));
+Tensor TransformerBlock::forward(const Tensor& x, const Tensor& key_padding_mask) {
+  const Tensor normed = (*ln1_)(x);
+  // operator() (the profiler's "forward" range) takes one tensor.
+  const Tensor h = x + (key_padding_mask.defined() ? attn_->forward(normed, key_padding_mask)
+                                                   : (*attn_)(normed));
   return h + (*mlp_)((*ln2_)(h));
+}
+
+TransformerStack::TransformerStack(const TransformerBlockOptions& options, int64_t layers,
+                                   const Shape& input_shape, BuildContext& ctx) {
+  for (int64_t i = 0; i < layers; ++i)
+    blocks_.push_back(register_module(
+        std::to_string(i), std::make_shared<TransformerBlock>(options, input_shape, ctx)));
+  output_shape_ = input_shape;
+}
+
+Tensor TransformerStack::forward(const Tensor& x) {
+  Tensor h = x;
+  for (const auto& block : blocks_) h = (*block)(h);
+  return h;
 }
 
 bool read_gelu_tanh(const config::Node& spec, const char* fallback) {
