@@ -13,6 +13,7 @@ void add_data_command(CLI::App& app);
 void add_token_commands(CLI::App& data);
 void add_train_command(CLI::App& app);
 void add_validate_command(CLI::App& app);
+void add_layers_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_recipe_command(CLI::App& app);

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   dlt::cli::add_data_command(app);
   dlt::cli::add_train_command(app);
   dlt::cli::add_validate_command(app);
+  dlt::cli::add_layers_command(app);
   dlt::cli::add_eval_command(app);
   dlt::cli::add_predict_command(app);
   dlt::cli::add_recipe_command(app);

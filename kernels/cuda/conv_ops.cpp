@@ -1,4 +1,5 @@
-// conv2d and its backward passes on a GPU through cuDNN's convolution API
+// conv2d, its backward passes and conv_transpose2d (conv2d's input gradient
+// plus a bias) on a GPU through cuDNN's convolution API
 // (plans in cudnn.cpp), with the bias and its gradient in conv_bias.cu. The
 // op layer hands over contiguous tensors of one dtype (ops/conv.cpp); an
 // unbatched (C, H, W) input is a batch of one.
@@ -66,15 +67,12 @@ void conv2d_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_GPU_KERNEL(conv2d, conv2d_kernel);
 
-// in: dy (B, Cout, Ho, Wo), weight; out: dx (B, Cin, H, W)
-void conv2d_backward_input_kernel(const KernelCall& c) {
-  const Tensor &dy = c.in[0], &weight = c.in[1];
-  Tensor& dx = c.out[0];
+// dx (B, Cin, H, W) of conv2d from dy (B, Cout, Ho, Wo) and the weight.
+void backward_input(const Tensor& dy, const Tensor& weight, const Conv2dAttrs& attrs, Tensor& dx) {
   if (dx.numel() == 0) return;
   const cudaStream_t stream = stream_for(dx);
   if (dy.numel() == 0) return zero_fill(dx, stream);  // no output channels
-  const ConvShape s = conv_shape(dx.shape(), weight.shape(), dy.shape(), dy.dtype(),
-                                 c.attrs<Conv2dAttrs>());
+  const ConvShape s = conv_shape(dx.shape(), weight.shape(), dy.shape(), dy.dtype(), attrs);
   const int device = dx.device().index;
   const ConvPlan& p = conv_plan(device, stream, s, ConvPass::backward_data);
   Tensor ws = workspace(p, dx);
@@ -83,7 +81,26 @@ void conv2d_backward_input_kernel(const KernelCall& c) {
       p.conv, cudnnConvolutionBwdDataAlgo_t(p.algo), data_or_null(ws), p.workspace_bytes,
       kZero.of(s.dtype), p.x, dx.raw_data()));
 }
+
+// in: dy (B, Cout, Ho, Wo), weight; out: dx (B, Cin, H, W)
+void conv2d_backward_input_kernel(const KernelCall& c) {
+  backward_input(c.in[0], c.in[1], c.attrs<Conv2dAttrs>(), c.out[0]);
+}
 DLT_REGISTER_GPU_KERNEL(conv2d_backward_input, conv2d_backward_input_kernel);
+
+// The transpose of conv2d is conv2d's input gradient with x as the output
+// gradient: in: x (B, Cin, H, W), weight (Cin, Cout/G, kH, kW), bias (Cout)
+// or undefined; out: y (B, Cout, Ho, Wo)
+void conv_transpose2d_kernel(const KernelCall& c) {
+  const Tensor &x = c.in[0], &weight = c.in[1], &bias = c.in[2];
+  Tensor& y = c.out[0];
+  backward_input(x, weight, c.attrs<ops::ConvTranspose2dAttrs>().conv(), y);
+  if (!bias.defined() || y.numel() == 0) return;
+  const int64_t B = y.dim() == 4 ? y.size(0) : 1, C = bias.size(0);
+  launch_add_channel_bias(y.raw_data(), bias.raw_data(), dtype_code(y.dtype()), B, C,
+                          y.numel() / (B * C), stream_for(y));
+}
+DLT_REGISTER_GPU_KERNEL(conv_transpose2d, conv_transpose2d_kernel);
 
 // in: dy (B, Cout, Ho, Wo), x (B, Cin, H, W)
 // out: dweight (Cout, Cin/G, kH, kW) and, when asked for, dbias (Cout)

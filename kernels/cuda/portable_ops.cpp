@@ -1,9 +1,10 @@
 // The host half of the portable GEMM and convolution: plans the strided,
 // broadcast-batched problem from tensors and, in the HIP build, registers
-// the matmul, linear and conv2d kernels.
+// the matmul, linear, conv2d and conv_transpose2d kernels.
 #include "kernels/cuda/portable_ops.h"
 
 #include "dlt/ops/dispatch.h"
+#include "kernels/cuda/conv_bias.h"
 #include "kernels/cuda/portable_conv.h"
 #include "kernels/cuda/portable_gemm.h"
 #include "kernels/cuda/tensor_arg_host.h"
@@ -160,6 +161,17 @@ void conv2d_kernel(const KernelCall& c) {
 void conv2d_backward_input_kernel(const KernelCall& c) {
   portable_conv2d_backward_input(c.in[0], c.in[1], c.attrs<Conv2dAttrs>(), c.out[0]);
 }
+// ins: x, weight, bias (or undefined); out: y, conv2d's input gradient plus the bias
+void conv_transpose2d_kernel(const KernelCall& c) {
+  const Tensor& bias = c.in[2];
+  Tensor& y = c.out[0];
+  portable_conv2d_backward_input(c.in[0], c.in[1], c.attrs<ops::ConvTranspose2dAttrs>().conv(), y);
+  if (!bias.defined() || y.numel() == 0) return;
+  const int64_t B = y.dim() == 4 ? y.size(0) : 1, C = bias.size(0);
+  const Tensor bc = bias.contiguous();
+  launch_add_channel_bias(y.raw_data(), bc.raw_data(), dtype_code(y.dtype()), B, C,
+                          y.numel() / (B * C), stream_for(y));
+}
 // ins: dy, x; out: dweight and, when asked for, dbias
 void conv2d_backward_weight_kernel(const KernelCall& c) {
   Tensor no_bias;
@@ -171,6 +183,7 @@ DLT_REGISTER_GPU_KERNEL(matmul, matmul_kernel);
 DLT_REGISTER_GPU_KERNEL(linear, linear_kernel);
 DLT_REGISTER_GPU_KERNEL(conv2d, conv2d_kernel);
 DLT_REGISTER_GPU_KERNEL(conv2d_backward_input, conv2d_backward_input_kernel);
+DLT_REGISTER_GPU_KERNEL(conv_transpose2d, conv_transpose2d_kernel);
 DLT_REGISTER_GPU_KERNEL(conv2d_backward_weight, conv2d_backward_weight_kernel);
 
 }  // namespace

@@ -17,7 +17,7 @@ OpClass op_class(const std::string& op) {
     for (const char* op : {"exp", "log", "log1p", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "silu",
                            "softplus", "pow_scalar", "pow", "lstm_cell", "gru_cell"})
       m[op] = OpClass::transcendental;
-    for (const char* op : {"matmul", "linear", "conv2d"}) m[op] = OpClass::contraction;
+    for (const char* op : {"matmul", "linear", "conv2d", "conv_transpose2d"}) m[op] = OpClass::contraction;
     return m;
   }();
   const auto it = classes.find(op);

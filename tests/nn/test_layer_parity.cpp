@@ -10,16 +10,23 @@
 #include "dlt/nn/layers/adaptive_avg_pool2d.h"
 #include "dlt/nn/layers/avg_pool2d.h"
 #include "dlt/nn/layers/batch_norm.h"
+#include "dlt/nn/layers/conv1d.h"
 #include "dlt/nn/layers/conv2d.h"
+#include "dlt/nn/layers/conv_transpose2d.h"
 #include "dlt/nn/layers/dropout.h"
 #include "dlt/nn/layers/embedding.h"
 #include "dlt/nn/layers/flatten.h"
+#include "dlt/nn/layers/group_norm.h"
+#include "dlt/nn/layers/identity.h"
+#include "dlt/nn/layers/leaky_relu.h"
 #include "dlt/nn/layers/layer_norm.h"
 #include "dlt/nn/layers/linear.h"
 #include "dlt/nn/layers/max_pool2d.h"
 #include "dlt/nn/layers/reshape.h"
 #include "dlt/nn/layers/residual.h"
 #include "dlt/nn/layers/sequential.h"
+#include "dlt/nn/layers/softmax.h"
+#include "dlt/nn/layers/upsample.h"
 #include "tests/nn/torch_module_parity.h"
 
 namespace dlt::testing {
@@ -225,6 +232,81 @@ std::vector<ModuleCase> cases() {
                  "Residual(nn.Sequential(nn.Conv2d(3, 5, 3, stride=2, padding=1), nn.ReLU()), "
                  "nn.Conv2d(3, 5, 1, stride=2))"});
   }
+
+  // ---- Conv1d, ConvTranspose2d, GroupNorm, LeakyReLU, Identity, Softmax, Upsample ----
+  c.push_back({"conv1d", layer<Conv1d>(Conv1dOptions{.out_channels = 4, .kernel_size = 3,
+                                                     .stride = 2, .padding = 1},
+                                       {3, 9}),
+               input({2, 3, 9}, 50), "nn.Conv1d(3, 4, 3, stride=2, padding=1)"});
+  c.push_back({"conv1d_groups_dilation",
+               layer<Conv1d>(Conv1dOptions{.out_channels = 6, .kernel_size = 3, .dilation = 2,
+                                           .groups = 2, .bias = false},
+                             {4, 10}),
+               input({2, 4, 10}, 51), "nn.Conv1d(4, 6, 3, dilation=2, groups=2, bias=False)"});
+  c.push_back({"conv_transpose2d",
+               layer<ConvTranspose2d>(
+                   ConvTranspose2dOptions{.out_channels = 4, .kernel_size = {3, 3},
+                                          .stride = {2, 2}, .padding = {1, 1},
+                                          .output_padding = {1, 1}},
+                   {3, 4, 5}),
+               input({2, 3, 4, 5}, 52),
+               "nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1)"});
+  c.push_back({"conv_transpose2d_groups_dilation",
+               layer<ConvTranspose2d>(
+                   ConvTranspose2dOptions{.out_channels = 6, .kernel_size = {3, 2},
+                                          .stride = {2, 1}, .dilation = {1, 2}, .groups = 2,
+                                          .bias = false},
+                   {4, 3, 4}),
+               input({2, 4, 3, 4}, 53),
+               "nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 1), dilation=(1, 2), groups=2, "
+               "bias=False)"});
+  auto gn = layer<GroupNorm>(GroupNormOptions{.num_groups = 2}, {4, 3, 5});
+  randomize(*gn, 54);
+  c.push_back({"group_norm", gn, input({2, 4, 3, 5}, 55), "nn.GroupNorm(2, 4)"});
+  c.push_back({"group_norm_no_affine",
+               layer<GroupNorm>(GroupNormOptions{.num_groups = 3, .eps = 1e-3, .affine = false},
+                                {6, 7}),
+               input({2, 6, 7}, 56), "nn.GroupNorm(3, 6, eps=1e-3, affine=False)"});
+  c.push_back({"leaky_relu", layer<LeakyReLU>(LeakyReLUOptions{.negative_slope = 0.2}, {3, 4}),
+               input({2, 3, 4}, 57), "nn.LeakyReLU(0.2)"});
+  {
+    BuildContext ctx = f64_context();
+    c.push_back({"identity", std::make_shared<Identity>(Shape{3, 4}, ctx), input({2, 3, 4}, 58),
+                 "nn.Identity()"});
+  }
+  c.push_back({"softmax_dim1", layer<Softmax>(SoftmaxOptions{.dim = 1}, {3, 4}),
+               input({2, 3, 4}, 59), "nn.Softmax(dim=1)"});
+  c.push_back({"log_softmax", layer<Softmax>(SoftmaxOptions{.dim = -1, .log = true}, {3, 4}),
+               input({2, 3, 4}, 60), "nn.LogSoftmax(dim=-1)"});
+  c.push_back({"upsample_nearest_scale2",
+               layer<Upsample>(UpsampleOptions{.scale_factor = std::array<double, 2>{2, 2}},
+                               {3, 4, 5}),
+               input({2, 3, 4, 5}, 61), "nn.Upsample(scale_factor=2, mode='nearest')"});
+  c.push_back({"upsample_nearest_size",
+               layer<Upsample>(UpsampleOptions{.size = std::array<int64_t, 2>{7, 3}}, {2, 5, 4}),
+               input({2, 2, 5, 4}, 62), "nn.Upsample(size=(7, 3), mode='nearest')"});
+  c.push_back({"upsample_bilinear_scale1_5",
+               layer<Upsample>(UpsampleOptions{.scale_factor = std::array<double, 2>{1.5, 1.5},
+                                               .mode = UpsampleMode::bilinear},
+                               {2, 4, 6}),
+               input({2, 2, 4, 6}, 63), "nn.Upsample(scale_factor=1.5, mode='bilinear')"});
+  c.push_back({"upsample_bilinear_align_corners",
+               layer<Upsample>(UpsampleOptions{.size = std::array<int64_t, 2>{7, 3},
+                                               .mode = UpsampleMode::bilinear,
+                                               .align_corners = true},
+                               {2, 5, 4}),
+               input({2, 2, 5, 4}, 64),
+               "nn.Upsample(size=(7, 3), mode='bilinear', align_corners=True)"});
+  {  // float32: oneDNN's backward-data convolution against torch's.
+    Generator gen(65);
+    BuildContext ctx{.gen = &gen, .dtype = DType::f32};
+    auto up = make_layer<ConvTranspose2d>(
+        ConvTranspose2dOptions{.out_channels = 4, .kernel_size = {2, 2}, .stride = {2, 2}},
+        {2, 5, 5}, ctx);
+    c.push_back({.name = "conv_transpose2d_f32", .module = up.module,
+                 .input = input({2, 2, 5, 5}, 66).to(DType::f32),
+                 .torch = "nn.ConvTranspose2d(2, 4, 2, stride=2)", .rtol = 1e-5, .atol = 1e-6});
+  }
   return c;
 }
 
@@ -247,7 +329,11 @@ std::vector<std::string> case_names() {
           "batch_norm2d_no_affine", "layer_norm", "layer_norm_two_dims", "layer_norm_no_affine",
           "dropout_eval", "dropout_p0_train", "embedding", "activation_0", "activation_1",
           "activation_2", "activation_3", "activation_4", "activation_5", "flatten",
-          "flatten_middle", "reshape", "mlp", "cnn", "residual_identity", "residual_projection"};
+          "flatten_middle", "reshape", "mlp", "cnn", "residual_identity", "residual_projection", "conv1d", "conv1d_groups_dilation",
+          "conv_transpose2d", "conv_transpose2d_groups_dilation", "conv_transpose2d_f32",
+          "group_norm", "group_norm_no_affine", "leaky_relu", "identity", "softmax_dim1",
+          "log_softmax", "upsample_nearest_scale2", "upsample_nearest_size",
+          "upsample_bilinear_scale1_5", "upsample_bilinear_align_corners"};
 }
 
 // The parameterised list above is written out (gtest needs it before main);

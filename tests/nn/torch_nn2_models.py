@@ -1,5 +1,5 @@
 """Torch twins of dlt's composite layers (MultiHeadAttention, TransformerBlock,
-GPT, ResNet, Llama), for the parity tests in test_transformer.cpp / test_resnet.cpp:
+GPT, ResNet, Llama, ViT), for the parity tests in test_transformer.cpp / test_resnet.cpp:
 torch_modules.py evaluates the cases' expressions with this module as `nn2`
 ("nn2.GPT(11, 8, 16, 4, 2, True, True, True)"). Parameter names are dlt's.
 """
@@ -16,7 +16,7 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(C, 3 * C, bias=bias)
         self.proj = nn.Linear(C, C, bias=bias)
 
-    def forward(self, x):
+    def forward(self, x, key_padding_mask=None):
         B, T, C = x.shape
         H, D = self.heads, C // self.heads
         q, k, v = self.qkv(x).split(C, dim=2)
@@ -25,6 +25,8 @@ class MultiHeadAttention(nn.Module):
         if self.causal:
             future = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
             att = att.masked_fill(future, float("-inf"))
+        if key_padding_mask is not None:  # (B, T), True = padding
+            att = att.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
         y = F.softmax(att, dim=-1) @ v
         return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
 
@@ -48,8 +50,8 @@ class TransformerBlock(nn.Module):
         self.ln2 = nn.LayerNorm(C)
         self.mlp = MLP(C, ratio, bias, gelu_tanh)
 
-    def forward(self, x):
-        x = x + self.attn(self.ln1(x))
+    def forward(self, x, key_padding_mask=None):
+        x = x + self.attn(self.ln1(x), key_padding_mask)
         return x + self.mlp(self.ln2(x))
 
 
@@ -229,3 +231,76 @@ class Recurrent(nn.Module):
         states = state if isinstance(state, tuple) else (state,)
         parts = [out.flatten(1)] + [s.transpose(0, 1).flatten(1) for s in states]
         return torch.cat(parts, 1)
+
+
+def padding_mask(lengths, T):
+    """(B, T) bool, True at the positions at or past each sequence's length."""
+    return torch.arange(T)[None, :] >= torch.tensor(lengths)[:, None]
+
+
+class Padded(nn.Module):
+    """`inner` (a block or attention twin above) called with the key padding
+    mask of per-sequence lengths, as the dlt test's wrapper calls its child."""
+
+    def __init__(self, inner, lengths):
+        super().__init__()
+        self.inner, self.lengths = inner, lengths
+
+    def forward(self, x):
+        return self.inner(x, padding_mask(self.lengths, x.shape[1]))
+
+
+class TorchPaddedAttention(nn.Module):
+    """dlt's non-causal MultiHeadAttention parameters (inner.qkv, inner.proj)
+    run through torch's own F.multi_head_attention_forward, the math of
+    nn.MultiheadAttention(batch_first=True) with key_padding_mask: qkv.weight
+    is in_proj_weight (q, k, v stacked), proj is out_proj."""
+
+    def __init__(self, C, heads, lengths, bias=True):
+        super().__init__()
+        self.inner = MultiHeadAttention(C, heads, False, bias)
+        self.heads, self.lengths = heads, lengths
+
+    def forward(self, x):
+        B, T, C = x.shape
+        seq_first = x.transpose(0, 1)  # (T, B, C)
+        y, _ = F.multi_head_attention_forward(
+            seq_first, seq_first, seq_first, C, self.heads, self.inner.qkv.weight,
+            self.inner.qkv.bias, None, None, False, 0.0, self.inner.proj.weight,
+            self.inner.proj.bias, training=False, key_padding_mask=padding_mask(self.lengths, T),
+            need_weights=False)
+        return y.transpose(0, 1)
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, C, E, P):
+        super().__init__()
+        self.proj = nn.Conv2d(C, E, P, stride=P)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)  # (B, N, E)
+
+
+class ViT(nn.Module):
+    """timm's VisionTransformer layout (class token, learned position
+    embeddings, pre-norm blocks, final norm, head on the class token) with
+    dlt's block names."""
+
+    def __init__(self, C, H, W, P, E, heads, layers, classes, ratio=4):
+        super().__init__()
+        self.patch_embed = PatchEmbed(C, E, P)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, E))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (H // P) * (W // P) + 1, E))
+        self.blocks = nn.ModuleList(
+            TransformerBlock(E, heads, False, True, ratio, False) for _ in range(layers))
+        self.norm = nn.LayerNorm(E)
+        self.head = nn.Linear(E, classes)
+
+    def forward(self, x):
+        if x.dim() == 3:  # (B, H, W) grey images
+            x = x.unsqueeze(1)
+        x = self.patch_embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x)[:, 0])

@@ -1,6 +1,6 @@
-// Test rows for conv2d and the 2-D pooling ops. Every row is gradchecked in
+// Test rows for conv2d, conv1d, conv_transpose2d and the 2-D pooling ops. Every row is gradchecked in
 // float64, so shapes stay tiny. Tolerances:
-//   conv2d f32 (oneDNN, its own accumulation order and blocking): rtol = atol = 1e-4
+//   conv2d, conv_transpose2d f32 (oneDNN, its own accumulation order and blocking): rtol = atol = 1e-4
 //   conv2d bf16 (oneDNN bf16 or f32 compute, bf16 in/out): 2e-2
 //   conv2d f64 (the direct-loop reference vs torch's): 1e-10
 //   pooling f32: 1e-5 (same windows and order as torch; only the final divide differs)
@@ -15,6 +15,14 @@ const std::vector<Tolerance> kConvTol = {{DType::f32, 1e-4, 1e-4}, {DType::f64, 
 const std::vector<Tolerance> kConvTolBf16 = {{DType::f32, 1e-4, 1e-4},
                                              {DType::f64, 1e-10, 1e-10},
                                              {DType::bf16, 2e-2, 2e-2}};
+// conv_transpose2d bf16: against the float64 result of the same inputs. In
+// bf16 the inputs are bf16 already and oneDNN rounds once (2e-2); under
+// autocast dlt runs in bf16 (Lower, as conv2d and torch's CUDA autocast)
+// while the f32 inputs reach the oracle unrounded, so the difference is the
+// bf16 rounding of x and w, about 2^-8 sqrt(K) |x| |w| for K products per
+// output: 5e-2 here, 0.15 for the 64-product outputs of the blocked row.
+const std::vector<Tolerance> kConvTransposeTol = {
+    {DType::f32, 1e-4, 1e-4}, {DType::f64, 1e-10, 1e-10}, {DType::bf16, 2e-2, 5e-2}};
 const std::vector<Tolerance> kPoolTol = {{DType::f32, 1e-5, 1e-5}, {DType::f64, 1e-10, 1e-10}};
 const std::vector<Tolerance> kPoolTolBf16 = {{DType::f32, 1e-5, 1e-5},
                                              {DType::f64, 1e-10, 1e-10},
@@ -47,6 +55,36 @@ OpCase conv_case(const ConvRow& r, std::vector<Tolerance> tol = kConvTol) {
               "F.conv2d(x0, x1, {}, stride={}, padding={}, dilation={}, groups={})",
               r.bias ? "x2" : "None", tuple(r.stride), tuple(r.padding), tuple(r.dilation),
               r.groups),
+          .tolerances = tol};
+}
+
+struct ConvTransposeRow {
+  std::string label;
+  Shape x, weight;  // weight (Cin, Cout / groups, kH, kW)
+  bool bias = true;
+  A2 stride{1, 1}, padding{0, 0}, output_padding{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+  bool noncontig = false;
+};
+
+OpCase conv_transpose_case(const ConvTransposeRow& r,
+                           std::vector<Tolerance> tol = kConvTransposeTol) {
+  std::vector<InputSpec> inputs = {{.shape = r.x, .noncontig = r.noncontig}, {.shape = r.weight}};
+  if (r.bias) inputs.push_back({.shape = {r.weight[1] * r.groups}});
+  return {.op = "conv_transpose2d",
+          .label = r.label,
+          .inputs = inputs,
+          .fn = [r](const Inputs& x) {
+            return conv_transpose2d(x[0], x[1], r.bias ? x[2] : Tensor(), r.stride, r.padding,
+                                    r.output_padding, r.dilation, r.groups);
+          },
+          // torch 1.13 has no bfloat16 conv_transpose2d on the CPU (it raises), and
+          // its CPU autocast runs the op in f32: the oracle computes in float64
+          // and returns the input's dtype.
+          .torch = fmt::format("F.conv_transpose2d(x0.double(), x1.double(), {}, stride={}, "
+                               "padding={}, output_padding={}, groups={}, dilation={}).to(x0.dtype)",
+                               r.bias ? "x2.double()" : "None", tuple(r.stride), tuple(r.padding),
+                               tuple(r.output_padding), r.groups, tuple(r.dilation)),
           .tolerances = tol};
 }
 
@@ -207,6 +245,35 @@ DLT_OP_CASES(conv) {
   conv1d_row("bias", {2, 3, 9}, {4, 3, 3}, true, 1, 0, 1, 1);
   conv1d_row("stride 2 padding 2 dilation 2", {2, 2, 11}, {3, 2, 3}, false, 2, 2, 2, 1);
   conv1d_row("groups 2", {1, 4, 8}, {6, 2, 5}, true, 1, 2, 1, 2);
+
+  // ---- conv_transpose2d (conv2d's input gradient plus a bias) ----
+  for (const ConvTransposeRow& r : std::initializer_list<ConvTransposeRow>{
+           {.label = "bias", .x = {2, 3, 4, 4}, .weight = {3, 4, 3, 3}},
+           {.label = "no bias", .x = {2, 3, 4, 5}, .weight = {3, 2, 2, 3}, .bias = false},
+           {.label = "stride 2 padding 1 output_padding 1", .x = {2, 3, 4, 4},
+            .weight = {3, 2, 3, 3}, .stride = {2, 2}, .padding = {1, 1},
+            .output_padding = {1, 1}},
+           {.label = "stride 2 kernel 2 (the upsampling block)", .x = {1, 4, 3, 3},
+            .weight = {4, 2, 2, 2}, .stride = {2, 2}},
+           {.label = "non-square stride padding output_padding dilation", .x = {1, 2, 4, 3},
+            .weight = {2, 3, 3, 2}, .stride = {3, 2}, .padding = {1, 0},
+            .output_padding = {2, 1}, .dilation = {1, 2}},
+           {.label = "dilation 2", .x = {2, 2, 4, 4}, .weight = {2, 2, 3, 3},
+            .padding = {1, 1}, .dilation = {2, 2}},
+           {.label = "groups 2", .x = {2, 4, 3, 3}, .weight = {4, 3, 3, 3}, .stride = {2, 2},
+            .groups = 2},
+           {.label = "noncontig", .x = {2, 3, 4, 4}, .weight = {3, 2, 3, 3}, .noncontig = true},
+           {.label = "unbatched", .x = {3, 4, 4}, .weight = {3, 2, 3, 3}, .stride = {2, 2},
+            .padding = {1, 1}},
+       })
+    rows.push_back(conv_transpose_case(r));
+  // Channel counts where oneDNN picks blocked layouts; parity only.
+  OpCase blocked_t = conv_transpose_case(
+      {.label = "blocked layouts", .x = {2, 16, 6, 6}, .weight = {16, 32, 4, 4},
+       .stride = {2, 2}, .padding = {1, 1}},
+      {{DType::f32, 1e-4, 1e-4}, {DType::f64, 1e-10, 1e-10}, {DType::bf16, 2e-2, 0.15}});
+  blocked_t.gradcheck = false;
+  rows.push_back(blocked_t);
   return rows;
 }
 

@@ -41,6 +41,21 @@ void normal_(Tensor& t, double mean, double std, Generator* gen) {
   overwrite(t, normal(t.shape(), mean, std, TensorOptions(t.dtype()).device(t.device()), gen));
 }
 
+void trunc_normal_(Tensor& t, double mean, double std, double a, double b, Generator* gen) {
+  const auto cdf = [&](double x) { return 0.5 * std::erfc(-(x - mean) / (std * std::sqrt(2.0))); };
+  DLT_CHECK(std > 0 && a < b && cdf(b) - cdf(a) >= 0.01,
+            "trunc_normal_: the interval [{}, {}] holds less than 1% of N({}, {})", a, b, mean, std);
+  const TensorOptions f64 = TensorOptions(DType::f64).device(t.device());
+  const Tensor lo = full({1}, a, f64), hi = full({1}, b, f64);
+  Tensor x = normal(t.shape(), mean, std, f64, gen);
+  // Rejection: each round redraws the values outside [a, b] (about 5% for +-2 std).
+  while (t.numel() > 0 && (amin(x).item<double>() < a || amax(x).item<double>() > b)) {
+    x = where(lt(x, lo), normal(t.shape(), mean, std, f64, gen), x);
+    x = where(gt(x, hi), normal(t.shape(), mean, std, f64, gen), x);
+  }
+  overwrite(t, x);
+}
+
 void zeros_(Tensor& t) {
   NoGradGuard no_grad;
   t.zero_();

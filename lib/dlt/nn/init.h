@@ -26,6 +26,12 @@ double calculate_gain(std::string_view nonlinearity, double param = 0.01);
 
 void uniform_(Tensor& t, double low, double high, Generator* gen = nullptr);
 void normal_(Tensor& t, double mean, double std, Generator* gen = nullptr);
+// N(mean, std) redrawn until every value lies in [a, b] (torch.nn.init.trunc_normal_:
+// a and b are values, not multiples of std, so timm's ViT initialisation,
+// std 0.02 in [-2, 2], is in effect N(0, 0.02)). [a, b] must hold at least
+// 1% of the distribution.
+void trunc_normal_(Tensor& t, double mean, double std, double a = -2, double b = 2,
+                   Generator* gen = nullptr);
 void zeros_(Tensor& t);
 void ones_(Tensor& t);
 

@@ -12,23 +12,39 @@ namespace {
 
 // Filled by static initialisers of the layer files; a function-local static
 // so it exists before the first of them runs.
-std::map<std::string, LayerBuilder>& builders() {
-  static std::map<std::string, LayerBuilder> map;
+struct Registration {
+  LayerBuilder builder;
+  const LayerInfo* info;
+};
+
+std::map<std::string, Registration>& builders() {
+  static std::map<std::string, Registration> map;
   return map;
 }
 
 }  // namespace
 
-bool register_layer(const char* type, LayerBuilder builder) {
-  const bool inserted = builders().emplace(type, builder).second;
+bool register_layer(const char* type, LayerBuilder builder, const LayerInfo* info) {
+  const bool inserted = builders().emplace(type, Registration{builder, info}).second;
   DLT_ASSERT(inserted, "layer type '{}' is registered twice", type);
   return true;
 }
 
 std::vector<std::string> registered_layers() {
   std::vector<std::string> out;
-  for (const auto& [type, builder] : builders()) out.push_back(type);
+  for (const auto& [type, registration] : builders()) out.push_back(type);
   return out;
+}
+
+const LayerInfo* layer_info(const std::string& type) {
+  const auto it = builders().find(type);
+  return it == builders().end() ? nullptr : it->second.info;
+}
+
+void check_options(const config::Node& spec, const LayerInfo& info) {
+  std::vector<std::string> allowed{"type"};
+  for (const LayerOption& o : info.options) allowed.emplace_back(o.key);
+  spec.check_keys(allowed);
 }
 
 Built build_layer(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
@@ -52,7 +68,7 @@ Built build_layer(const config::Node& spec, const Shape& input_shape, BuildConte
   Built built;
   ++ctx.depth;
   try {
-    built = it->second(spec, input_shape, ctx);
+    built = it->second.builder(spec, input_shape, ctx);
   } catch (const LayerError& e) {
     --ctx.depth;
     // The layer's options do not fit its input: name the layer and where it is.

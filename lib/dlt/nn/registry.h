@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dlt/config/yaml_reader.h"
@@ -40,8 +41,36 @@ struct Built {
 using LayerBuilder = Built (*)(const config::Node& spec, const Shape& input_shape,
                                BuildContext& ctx);
 
-bool register_layer(const char* type, LayerBuilder builder);
+// One YAML option of a layer, as `dlt layers` lists it. The table of a layer
+// is the one place its keys are declared: its builder checks the keys of a
+// spec against it (check_options), so a key cannot be accepted and not listed.
+struct LayerOption {
+  std::string_view key;
+  // The value when the key is absent: YAML text ("1", "true", "null") that the
+  // builder's reader falls back to as well (tests/nn/test_layer_options.cpp
+  // checks each against the builder), or words for a value derived from the
+  // input ("the input's C"); empty when the option is required.
+  std::string_view default_value;
+  std::string_view meaning;  // one line
+};
+
+struct LayerInfo {
+  std::string_view summary;  // one line: what the layer computes, its input and output
+  std::vector<LayerOption> options;  // every key but `type`
+  // A small valid spec of this layer (a YAML flow map) and a sample shape it
+  // builds on: printed by `dlt layers TYPE` and used by the option tests.
+  std::string_view example;
+  Shape example_input;
+};
+
+bool register_layer(const char* type, LayerBuilder builder, const LayerInfo* info = nullptr);
 std::vector<std::string> registered_layers();  // sorted
+// The option table a layer registered with, or null (a layer registered without one).
+const LayerInfo* layer_info(const std::string& type);
+
+// Every key of `spec` must be `type` or one of `info`'s options; an unknown
+// key is an error naming the closest.
+void check_options(const config::Node& spec, const LayerInfo& info);
 
 // Builds one layer. An unknown type lists the known ones and the closest
 // match; a shape mismatch names the layer's path and both shapes:
@@ -52,5 +81,8 @@ Built build_model(const config::Node& spec, const Shape& input_shape, BuildConte
 
 }  // namespace dlt::nn
 
-#define DLT_REGISTER_LAYER(type, builder) \
-  static const bool dlt_layer_registered_##type = ::dlt::nn::register_layer(#type, builder)
+// DLT_REGISTER_LAYER(Conv2d, build_conv2d, kConv2dInfo): the option table
+// (a LayerInfo defined above it in the same file) is what `dlt layers` prints.
+#define DLT_REGISTER_LAYER(type, builder, ...)                        \
+  static const bool dlt_layer_registered_##type =                     \
+      ::dlt::nn::register_layer(#type, builder __VA_OPT__(, &__VA_ARGS__))

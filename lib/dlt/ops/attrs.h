@@ -84,6 +84,14 @@ struct Conv2dAttrs {
   std::array<int64_t, 2> stride{1, 1}, padding{0, 0}, dilation{1, 1};
   int64_t groups = 1;
 };
+// conv_transpose2d: the adjoint of conv2d with the same stride, padding,
+// dilation and groups; output_padding (< stride) adds rows/columns at the
+// bottom/right that the strided convolution would drop.
+struct ConvTranspose2dAttrs {
+  std::array<int64_t, 2> stride{1, 1}, padding{0, 0}, output_padding{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+  Conv2dAttrs conv() const { return {stride, padding, dilation, groups}; }
+};
 struct Pool2dAttrs {
   std::array<int64_t, 2> kernel{2, 2}, stride{2, 2}, padding{0, 0}, dilation{1, 1};
   bool ceil_mode = false;

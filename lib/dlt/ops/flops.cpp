@@ -23,6 +23,7 @@ int64_t op_flops(OpId op, std::span<const Tensor> in, std::span<const Tensor> ou
     case OpId::conv2d:  // out (N, Cout, Ho, Wo), weight (Cout, Cin / g, kh, kw)
       return 2 * out[0].numel() * filter_size(in[1].shape());
     case OpId::conv2d_backward_input:  // grad (N, Cout, Ho, Wo), weight
+    case OpId::conv_transpose2d:       // x (N, Cin, H, W), weight (Cin, Cout / g, kh, kw)
       return 2 * in[0].numel() * filter_size(in[1].shape());
     case OpId::conv2d_backward_weight:  // grad (N, Cout, Ho, Wo) -> weight (Cout, Cin / g, kh, kw)
       return 2 * in[0].numel() * filter_size(out[0].shape());

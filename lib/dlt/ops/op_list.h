@@ -89,9 +89,12 @@
   X(embedding, Compute, EmbeddingAttrs, Keep)                 \
   X(conv1d, Composite, NoAttrs, Lower)                        \
   X(conv2d, Compute, Conv2dAttrs, Lower)                      \
+  X(conv_transpose2d, Compute, ConvTranspose2dAttrs, Lower)   \
   X(max_pool2d, Compute, Pool2dAttrs, Keep)                   \
   X(avg_pool2d, Compute, Pool2dAttrs, Keep)                   \
   X(adaptive_avg_pool2d, Compute, AdaptivePoolAttrs, Keep)    \
+  X(upsample_nearest2d, Composite, NoAttrs, Keep)             \
+  X(upsample_bilinear2d, Composite, NoAttrs, Keep)            \
   X(causal_attention, Compute, AttentionAttrs, Lower)         \
   X(rotary_embedding, Compute, RotaryAttrs, Keep)             \
   X(lstm_cell, Compute, NoAttrs, Fp32)                        \

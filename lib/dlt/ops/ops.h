@@ -159,6 +159,26 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 // x (B, Cin, L), weight (Cout, Cin/groups, K), bias (Cout) or undefined.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
+// The transpose (adjoint) of conv2d: x (B, Cin, H, W) or (Cin, H, W), weight
+// (Cin, Cout/groups, kH, kW), bias (Cout) or undefined -> (B, Cout, Ho, Wo) with
+// Ho = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+// output_padding must be smaller than stride (torch also allows < dilation).
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                        std::array<int64_t, 2> stride = {1, 1},
+                        std::array<int64_t, 2> padding = {0, 0},
+                        std::array<int64_t, 2> output_padding = {0, 0},
+                        std::array<int64_t, 2> dilation = {1, 1}, int64_t groups = 1);
+// x (B, C, H, W) resized to output_size (Ho, Wo), torch's upsample_*2d. With
+// `scales` (the scale_factor a size was computed from) source positions are
+// dst / scale as in torch; without, dst * H / Ho.
+// nearest: out[i, j] = x[floor(i * H / Ho), floor(j * W / Wo)] (torch's "nearest").
+Tensor upsample_nearest2d(const Tensor& x, std::array<int64_t, 2> output_size,
+                          std::optional<std::array<double, 2>> scales = std::nullopt);
+// bilinear: each output a weighted sum of its 2x2 nearest inputs, by pixel
+// centres (align_corners false) or by corners (true), as torch.
+Tensor upsample_bilinear2d(const Tensor& x, std::array<int64_t, 2> output_size,
+                           bool align_corners = false,
+                           std::optional<std::array<double, 2>> scales = std::nullopt);
 Tensor max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
                   std::optional<std::array<int64_t, 2>> stride = std::nullopt,
                   std::array<int64_t, 2> padding = {0, 0},

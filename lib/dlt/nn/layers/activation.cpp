@@ -36,15 +36,37 @@ std::string Activation::describe() const {
   return kind == ActivationKind::gelu_tanh ? "approximate=tanh" : "";
 }
 
-template <ActivationKind kind>
+static const LayerInfo kReLUInfo{.summary = "max(x, 0) elementwise (torch.nn.ReLU)",
+                                 .options = {},
+                                 .example = "{type: ReLU}",
+                                 .example_input = {4}};
+static const LayerInfo kSiLUInfo{.summary = "x * sigmoid(x) elementwise (torch.nn.SiLU)",
+                                 .options = {},
+                                 .example = "{type: SiLU}",
+                                 .example_input = {4}};
+static const LayerInfo kTanhInfo{.summary = "tanh(x) elementwise (torch.nn.Tanh)",
+                                 .options = {},
+                                 .example = "{type: Tanh}",
+                                 .example_input = {4}};
+static const LayerInfo kSigmoidInfo{.summary = "1 / (1 + exp(-x)) elementwise (torch.nn.Sigmoid)",
+                                    .options = {},
+                                    .example = "{type: Sigmoid}",
+                                    .example_input = {4}};
+static const LayerInfo kGELUInfo{
+    .summary = "x * Phi(x) elementwise (torch.nn.GELU)",
+    .options = {{"approximate", "none", "none (exact, by erf) or tanh"}},
+    .example = "{type: GELU}",
+    .example_input = {4}};
+
+template <ActivationKind kind, const LayerInfo& info>
 static Built build_activation(const config::Node& spec, const Shape& input_shape,
                               BuildContext& ctx) {
-  spec.check_keys({"type"});
+  check_options(spec, info);
   return make_layer<Activation>(kind, input_shape, ctx);
 }
 
 static Built build_gelu(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "approximate"});
+  check_options(spec, kGELUInfo);
   const std::string approximate = spec.get_or<std::string>("approximate", "none");
   if (approximate != "none" && approximate != "tanh")
     spec.at("approximate").fail(fmt::format("expected 'none' or 'tanh', got '{}'", approximate));
@@ -53,10 +75,11 @@ static Built build_gelu(const config::Node& spec, const Shape& input_shape, Buil
                                 input_shape, ctx);
 }
 
-DLT_REGISTER_LAYER(ReLU, build_activation<ActivationKind::relu>);
-DLT_REGISTER_LAYER(GELU, build_gelu);
-DLT_REGISTER_LAYER(SiLU, build_activation<ActivationKind::silu>);
-DLT_REGISTER_LAYER(Tanh, build_activation<ActivationKind::tanh>);
-DLT_REGISTER_LAYER(Sigmoid, build_activation<ActivationKind::sigmoid>);
+DLT_REGISTER_LAYER(ReLU, (build_activation<ActivationKind::relu, kReLUInfo>), kReLUInfo);
+DLT_REGISTER_LAYER(GELU, build_gelu, kGELUInfo);
+DLT_REGISTER_LAYER(SiLU, (build_activation<ActivationKind::silu, kSiLUInfo>), kSiLUInfo);
+DLT_REGISTER_LAYER(Tanh, (build_activation<ActivationKind::tanh, kTanhInfo>), kTanhInfo);
+DLT_REGISTER_LAYER(Sigmoid, (build_activation<ActivationKind::sigmoid, kSigmoidInfo>),
+                   kSigmoidInfo);
 
 }  // namespace dlt::nn

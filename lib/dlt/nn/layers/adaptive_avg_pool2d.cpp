@@ -22,12 +22,20 @@ std::string AdaptiveAvgPool2d::describe() const {
   return "output_size=" + pair_str(options.output_size);
 }
 
+static const LayerInfo kAdaptiveAvgPool2dInfo{
+    .summary = "average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d): "
+               "[C, H, W] -> [C, oH, oW]",
+    .options = {
+        {"output_size", "1", "output size: an integer or [oH, oW]"}},
+    .example = "{type: AdaptiveAvgPool2d, output_size: 2}",
+    .example_input = {2, 5, 5}};
+
 static Built build_adaptive_avg_pool2d(const config::Node& spec, const Shape& input_shape,
                                        BuildContext& ctx) {
-  spec.check_keys({"type", "output_size"});
+  check_options(spec, kAdaptiveAvgPool2dInfo);
   const AdaptiveAvgPool2dOptions o{.output_size = read_pair(spec, "output_size", {1, 1}, 1)};
   return make_layer<AdaptiveAvgPool2d>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(AdaptiveAvgPool2d, build_adaptive_avg_pool2d);
+DLT_REGISTER_LAYER(AdaptiveAvgPool2d, build_adaptive_avg_pool2d, kAdaptiveAvgPool2dInfo);
 
 }  // namespace dlt::nn

@@ -37,9 +37,20 @@ std::string AvgPool2d::describe() const {
   return s;
 }
 
+static const LayerInfo kAvgPool2dInfo{
+    .summary = "2-D average pooling (torch.nn.AvgPool2d): [C, H, W] -> [C, Ho, Wo]",
+    .options = {
+        {"kernel_size", "", "window size: an integer or [kH, kW]"},
+        {"stride", "(kernel_size)", "step of the window"},
+        {"padding", "0", "zeros added on each side"},
+        {"ceil_mode", "false", "round the output size up instead of down"},
+        {"count_include_pad", "true", "count padding zeros in the average"}},
+    .example = "{type: AvgPool2d, kernel_size: 2}",
+    .example_input = {2, 6, 6}};
+
 static Built build_avg_pool2d(const config::Node& spec, const Shape& input_shape,
                               BuildContext& ctx) {
-  spec.check_keys({"type", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"});
+  check_options(spec, kAvgPool2dInfo);
   const auto kernel = read_pair(spec, "kernel_size", 1);
   const AvgPool2dOptions o{.kernel_size = kernel,
                            .stride = read_pair(spec, "stride", kernel, 1),
@@ -48,6 +59,6 @@ static Built build_avg_pool2d(const config::Node& spec, const Shape& input_shape
                            .count_include_pad = spec.get_or("count_include_pad", true)};
   return make_layer<AvgPool2d>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(AvgPool2d, build_avg_pool2d);
+DLT_REGISTER_LAYER(AvgPool2d, build_avg_pool2d, kAvgPool2dInfo);
 
 }  // namespace dlt::nn

@@ -60,8 +60,25 @@ BatchNorm1d::BatchNorm1d(BatchNormOptions o, const Shape& input_shape, BuildCont
 BatchNorm2d::BatchNorm2d(BatchNormOptions o, const Shape& input_shape, BuildContext& ctx)
     : BatchNorm("BatchNorm2d", o, check_2d(input_shape), ctx) {}
 
-static BatchNormOptions read_batch_norm(const config::Node& spec) {
-  spec.check_keys({"type", "momentum", "eps", "affine"});
+static const std::vector<LayerOption> kBatchNormOptions = {
+    {"momentum", "0.1", "weight of each batch in the running statistics; null: cumulative average"},
+    {"eps", "1.0e-5", "added to the variance"},
+    {"affine", "true", "learn a weight and a bias per channel"}};
+
+static const LayerInfo kBatchNorm1dInfo{
+    .summary = "batch normalisation per channel (torch.nn.BatchNorm1d): [C] or [C, L] -> same",
+    .options = kBatchNormOptions,
+    .example = "{type: BatchNorm1d}",
+    .example_input = {3}};
+
+static const LayerInfo kBatchNorm2dInfo{
+    .summary = "batch normalisation per channel (torch.nn.BatchNorm2d): [C, H, W] -> same",
+    .options = kBatchNormOptions,
+    .example = "{type: BatchNorm2d}",
+    .example_input = {3, 2, 2}};
+
+static BatchNormOptions read_batch_norm(const config::Node& spec, const LayerInfo& info) {
+  check_options(spec, info);
   BatchNormOptions o;
   // `momentum: null` asks for torch's cumulative average (momentum=None).
   if (const auto m = spec.find("momentum"))
@@ -74,13 +91,13 @@ static BatchNormOptions read_batch_norm(const config::Node& spec) {
 
 static Built build_batch_norm1d(const config::Node& spec, const Shape& input_shape,
                                 BuildContext& ctx) {
-  return make_layer<BatchNorm1d>(read_batch_norm(spec), input_shape, ctx);
+  return make_layer<BatchNorm1d>(read_batch_norm(spec, kBatchNorm1dInfo), input_shape, ctx);
 }
 static Built build_batch_norm2d(const config::Node& spec, const Shape& input_shape,
                                 BuildContext& ctx) {
-  return make_layer<BatchNorm2d>(read_batch_norm(spec), input_shape, ctx);
+  return make_layer<BatchNorm2d>(read_batch_norm(spec, kBatchNorm2dInfo), input_shape, ctx);
 }
-DLT_REGISTER_LAYER(BatchNorm1d, build_batch_norm1d);
-DLT_REGISTER_LAYER(BatchNorm2d, build_batch_norm2d);
+DLT_REGISTER_LAYER(BatchNorm1d, build_batch_norm1d, kBatchNorm1dInfo);
+DLT_REGISTER_LAYER(BatchNorm2d, build_batch_norm2d, kBatchNorm2dInfo);
 
 }  // namespace dlt::nn

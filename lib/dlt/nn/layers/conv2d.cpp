@@ -63,9 +63,21 @@ std::string Conv2d::describe() const {
   return s;
 }
 
+static const LayerInfo kConv2dInfo{
+    .summary = "2-D convolution (torch.nn.Conv2d): [C, H, W] -> [out_channels, Ho, Wo]",
+    .options = {
+        {"out_channels", "", "output channels"},
+        {"kernel_size", "", "window size: an integer or [kH, kW]"},
+        {"stride", "1", "step of the window: an integer or a pair"},
+        {"padding", "0", "zeros added on each side: an integer or a pair"},
+        {"dilation", "1", "spacing between the window's taps"},
+        {"groups", "1", "channel groups; divides in and out channels"},
+        {"bias", "true", "learn a bias per output channel"}},
+    .example = "{type: Conv2d, out_channels: 4, kernel_size: 3}",
+    .example_input = {2, 6, 6}};
+
 static Built build_conv2d(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
-                   "bias"});
+  check_options(spec, kConv2dInfo);
   const Conv2dOptions o{.out_channels = read_positive(spec, "out_channels"),
                         .kernel_size = read_pair(spec, "kernel_size", 1),
                         .stride = read_pair(spec, "stride", {1, 1}, 1),
@@ -75,6 +87,6 @@ static Built build_conv2d(const config::Node& spec, const Shape& input_shape, Bu
                         .bias = spec.get_or("bias", true)};
   return make_layer<Conv2d>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Conv2d, build_conv2d);
+DLT_REGISTER_LAYER(Conv2d, build_conv2d, kConv2dInfo);
 
 }  // namespace dlt::nn

@@ -15,11 +15,19 @@ Tensor Dropout::forward(const Tensor& x) { return dropout(x, options.p, training
 
 std::string Dropout::describe() const { return fmt::format("p={}", options.p); }
 
+static const LayerInfo kDropoutInfo{
+    .summary = "zeroes elements with probability p in training, scales the rest by "
+               "1 / (1 - p) (torch.nn.Dropout)",
+    .options = {
+        {"p", "0.5", "probability of zeroing an element"}},
+    .example = "{type: Dropout, p: 0.1}",
+    .example_input = {6}};
+
 static Built build_dropout(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "p"});
+  check_options(spec, kDropoutInfo);
   return make_layer<Dropout>(DropoutOptions{.p = read_double(spec, "p", 0.5, 0, 1)}, input_shape,
                              ctx);
 }
-DLT_REGISTER_LAYER(Dropout, build_dropout);
+DLT_REGISTER_LAYER(Dropout, build_dropout, kDropoutInfo);
 
 }  // namespace dlt::nn

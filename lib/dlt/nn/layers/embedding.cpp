@@ -36,9 +36,19 @@ std::string Embedding::describe() const {
   return s;
 }
 
+static const LayerInfo kEmbeddingInfo{
+    .summary = "a learned vector per token id (torch.nn.Embedding): [T] ids -> [T, dim]",
+    .options = {
+        {"num_embeddings", "", "vocabulary size"},
+        {"dim", "", "size of each vector"},
+        {"padding_idx", "null",
+         "a row that stays zero and gets no gradient; negative counts from the end"}},
+    .example = "{type: Embedding, num_embeddings: 10, dim: 4}",
+    .example_input = {5}};
+
 static Built build_embedding(const config::Node& spec, const Shape& input_shape,
                              BuildContext& ctx) {
-  spec.check_keys({"type", "num_embeddings", "dim", "padding_idx"});
+  check_options(spec, kEmbeddingInfo);
   EmbeddingOptions o{.num_embeddings = read_positive(spec, "num_embeddings"),
                      .dim = read_positive(spec, "dim"),
                      .padding_idx = std::nullopt};
@@ -46,6 +56,6 @@ static Built build_embedding(const config::Node& spec, const Shape& input_shape,
     o.padding_idx = read_int(spec, "padding_idx", 0, -o.num_embeddings, o.num_embeddings - 1);
   return make_layer<Embedding>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Embedding, build_embedding);
+DLT_REGISTER_LAYER(Embedding, build_embedding, kEmbeddingInfo);
 
 }  // namespace dlt::nn

@@ -27,12 +27,21 @@ std::string Flatten::describe() const {
   return fmt::format("start_dim={}, end_dim={}", options.start_dim, options.end_dim);
 }
 
+static const LayerInfo kFlattenInfo{
+    .summary = "merges dims start_dim..end_dim into one (torch.nn.Flatten; dims counted with "
+               "the batch)",
+    .options = {
+        {"start_dim", "1", "first dim merged (0 is the batch)"},
+        {"end_dim", "-1", "last dim merged"}},
+    .example = "{type: Flatten}",
+    .example_input = {2, 3, 4}};
+
 static Built build_flatten(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "start_dim", "end_dim"});
+  check_options(spec, kFlattenInfo);
   const FlattenOptions o{.start_dim = spec.get_or<int64_t>("start_dim", 1),
                          .end_dim = spec.get_or<int64_t>("end_dim", -1)};
   return make_layer<Flatten>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Flatten, build_flatten);
+DLT_REGISTER_LAYER(Flatten, build_flatten, kFlattenInfo);
 
 }  // namespace dlt::nn

@@ -8,20 +8,6 @@
 
 namespace dlt::nn {
 
-TransformerStack::TransformerStack(const TransformerBlockOptions& options, int64_t layers,
-                                   const Shape& input_shape, BuildContext& ctx) {
-  for (int64_t i = 0; i < layers; ++i)
-    blocks_.push_back(register_module(
-        std::to_string(i), std::make_shared<TransformerBlock>(options, input_shape, ctx)));
-  output_shape_ = input_shape;
-}
-
-Tensor TransformerStack::forward(const Tensor& x) {
-  Tensor h = x;
-  for (const auto& block : blocks_) h = (*block)(h);
-  return h;
-}
-
 Tensor LMHead::forward(const Tensor& x) { return linear(x, weight_); }
 
 GPT::GPT(GPTOptions o, const Shape& input_shape, BuildContext& ctx) : options(o), gen_(ctx.gen) {
@@ -118,20 +104,25 @@ void GPT::stop_decoding() {
   decoded_ = 0;
 }
 
-// - type: GPT                 # input: token ids [T]
-//   vocab_size: 65            # required
-//   embed_dim: 128            # required
-//   block_size: 256           # longest sequence; default: the input's T
-//   heads: 4
-//   layers: 4
-//   mlp_ratio: 4
-//   dropout: 0.1
-//   bias: true
-//   gelu_approximate: tanh    # or none
-//   weight_tying: true
+static const LayerInfo kGPTInfo{
+    .summary = "GPT-2 decoder: token and position embeddings, pre-norm causal blocks, ln_f, "
+               "head: [T] ids -> [T, vocab_size]",
+    .options = {
+        {"vocab_size", "", "number of token ids"},
+        {"embed_dim", "", "C, the width of the residual stream"},
+        {"block_size", "(the input's T)", "longest sequence (position embeddings)"},
+        {"heads", "1", "attention heads; divides embed_dim"},
+        {"layers", "1", "transformer blocks"},
+        {"mlp_ratio", "4", "hidden width of the MLP as a multiple of C"},
+        {"dropout", "0", "embedding, attention, residual and MLP dropout"},
+        {"bias", "true", "biases of every Linear but the head"},
+        {"gelu_approximate", "tanh", "GELU of the MLP: tanh (GPT-2) or none"},
+        {"weight_tying", "true", "the head shares tok_emb.weight"}},
+    .example = "{type: GPT, vocab_size: 11, embed_dim: 8, heads: 2}",
+    .example_input = {5}};
+
 static Built build_gpt(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "vocab_size", "embed_dim", "block_size", "heads", "layers", "mlp_ratio",
-                   "dropout", "bias", "gelu_approximate", "weight_tying"});
+  check_options(spec, kGPTInfo);
   const int64_t t = input_shape.size() == 1 ? input_shape[0] : 1;  // GPT checks the rank
   GPTOptions o{.vocab_size = read_positive(spec, "vocab_size"),
                .block_size = read_int(spec, "block_size", t, 1, int64_t(1) << 30),
@@ -145,6 +136,6 @@ static Built build_gpt(const config::Node& spec, const Shape& input_shape, Build
                .weight_tying = spec.get_or("weight_tying", true)};
   return make_layer<GPT>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(GPT, build_gpt);
+DLT_REGISTER_LAYER(GPT, build_gpt, kGPTInfo);
 
 }  // namespace dlt::nn

@@ -39,20 +39,6 @@ struct GPTOptions {
   bool weight_tying = true;
 };
 
-// The blocks in order, named "0", "1", ... like torch's ModuleList.
-class TransformerStack : public Layer {
- public:
-  TransformerStack(const TransformerBlockOptions& options, int64_t layers, const Shape& input_shape,
-                   BuildContext& ctx);
-  Tensor forward(const Tensor& x) override;
-  std::string type() const override { return "Sequential"; }
-
-  const std::vector<std::shared_ptr<TransformerBlock>>& blocks() const { return blocks_; }
-
- private:
-  std::vector<std::shared_ptr<TransformerBlock>> blocks_;
-};
-
 // The output projection (B, T, C) -> (B, T, V) by a weight (V, C) that may
 // be the token embedding's.
 class LMHead : public Module {

@@ -68,9 +68,15 @@ DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
   return {outputs[0], outputs[1], Tensor()};
 }
 
+static const LayerInfo kGRUInfo{
+    .summary = "GRU (gated recurrent unit, torch's gate order and names): [T, I] -> [T, D H] or [D H]",
+    .options = recurrent_options(),
+    .example = "{type: GRU, hidden_size: 4}",
+    .example_input = {5, 3}};
+
 static Built build_gru(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  return make_layer<GRU>(read_recurrent_options(spec), input_shape, ctx);
+  return make_layer<GRU>(read_recurrent_options(spec, kGRUInfo), input_shape, ctx);
 }
-DLT_REGISTER_LAYER(GRU, build_gru);
+DLT_REGISTER_LAYER(GRU, build_gru, kGRUInfo);
 
 }  // namespace dlt::nn

@@ -2,6 +2,14 @@
 
 namespace dlt::nn {
 
+Shape image_shape(const Shape& input_shape) {
+  DLT_LAYER_CHECK(input_shape.size() == 2 || input_shape.size() == 3,
+                  "expected input [C, H, W] or [H, W], got {}", shape_str(input_shape));
+  Shape chw = input_shape;
+  if (chw.size() == 2) chw.insert(chw.begin(), 1);
+  return chw;
+}
+
 int64_t window_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
                            int64_t dilation, bool ceil_mode) {
   const int64_t span = in + 2 * padding - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);

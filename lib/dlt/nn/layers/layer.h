@@ -52,6 +52,10 @@ inline void check_rank(const Shape& input_shape, size_t rank, const char* expect
                   shape_str(input_shape));
 }
 
+// An image sample as [C, H, W]: [H, W] (a grey image such as Fashion-MNIST's
+// (N, 28, 28)) becomes [1, H, W]; other ranks are a LayerError.
+Shape image_shape(const Shape& input_shape);
+
 // Output length of a pooled or convolved dim, as torch's pooling_output_shape.
 int64_t window_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
                            int64_t dilation, bool ceil_mode);

@@ -34,9 +34,19 @@ std::string LayerNorm::describe() const {
   return s;
 }
 
+static const LayerInfo kLayerNormInfo{
+    .summary = "normalises the trailing dims to zero mean and unit variance, then scales and "
+               "shifts (torch.nn.LayerNorm)",
+    .options = {
+        {"shape", "(the input's last dim)", "normalised trailing dims"},
+        {"eps", "1.0e-5", "added to the variance"},
+        {"elementwise_affine", "true", "learn a weight and a bias"}},
+    .example = "{type: LayerNorm}",
+    .example_input = {3, 4}};
+
 static Built build_layer_norm(const config::Node& spec, const Shape& input_shape,
                               BuildContext& ctx) {
-  spec.check_keys({"type", "shape", "eps", "elementwise_affine"});
+  check_options(spec, kLayerNormInfo);
   LayerNormOptions o;
   if (const auto s = spec.find("shape"); s && !s->is_null()) {
     o.shape = s->as<Shape>();
@@ -48,6 +58,6 @@ static Built build_layer_norm(const config::Node& spec, const Shape& input_shape
   o.elementwise_affine = spec.get_or("elementwise_affine", true);
   return make_layer<LayerNorm>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(LayerNorm, build_layer_norm);
+DLT_REGISTER_LAYER(LayerNorm, build_layer_norm, kLayerNormInfo);
 
 }  // namespace dlt::nn

@@ -33,11 +33,19 @@ std::string Linear::describe() const {
   return fmt::format("in={}, out={}, bias={}", in_features, options.out, options.bias);
 }
 
+static const LayerInfo kLinearInfo{
+    .summary = "x W^T + b over the last dim (torch.nn.Linear): [*, in] -> [*, out]",
+    .options = {
+        {"out", "", "output features"},
+        {"bias", "true", "learn a bias"}},
+    .example = "{type: Linear, out: 3}",
+    .example_input = {4}};
+
 static Built build_linear(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "out", "bias"});
+  check_options(spec, kLinearInfo);
   const LinearOptions o{.out = read_positive(spec, "out"), .bias = spec.get_or("bias", true)};
   return make_layer<Linear>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Linear, build_linear);
+DLT_REGISTER_LAYER(Linear, build_linear, kLinearInfo);
 
 }  // namespace dlt::nn

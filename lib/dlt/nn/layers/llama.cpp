@@ -216,23 +216,27 @@ void Llama::stop_decoding() {
   decoded_ = 0;
 }
 
-// - type: Llama               # input: token ids [T]
-//   vocab_size: 4096          # required
-//   embed_dim: 256            # required; C
-//   block_size: 256           # longest sequence; default: the input's T
-//   heads: 8
-//   kv_heads: 2               # grouped-query attention; default: heads
-//   layers: 6
-//   ffn_dim: 688              # default: 2/3 of 4C rounded up to multiple_of
-//   multiple_of: 256
-//   norm_eps: 1.0e-5
-//   rope_theta: 10000
-//   dropout: 0.0
-//   weight_tying: false
+static const LayerInfo kLlamaInfo{
+    .summary = "Llama decoder: RMSNorm, rotary embeddings, SwiGLU, grouped-query attention: "
+               "[T] ids -> [T, vocab_size]",
+    .options = {
+        {"vocab_size", "", "number of token ids"},
+        {"embed_dim", "", "C, the width of the residual stream"},
+        {"block_size", "(the input's T)", "longest sequence (rotary tables)"},
+        {"heads", "1", "query heads; divides embed_dim into an even head size"},
+        {"kv_heads", "(heads)", "key/value heads (grouped-query attention); divides heads"},
+        {"layers", "1", "transformer blocks"},
+        {"ffn_dim", "(2/3 of 4 embed_dim rounded up to multiple_of)", "hidden width of the SwiGLU"},
+        {"multiple_of", "256", "rounding of the default ffn_dim"},
+        {"norm_eps", "1.0e-5", "eps of every RMSNorm"},
+        {"rope_theta", "10000", "base of the rotary frequencies"},
+        {"dropout", "0", "residual dropout"},
+        {"weight_tying", "false", "the output head shares tok_embeddings.weight"}},
+    .example = "{type: Llama, vocab_size: 11, embed_dim: 8, heads: 2}",
+    .example_input = {5}};
+
 static Built build_llama(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "vocab_size", "embed_dim", "block_size", "heads", "kv_heads", "layers",
-                   "ffn_dim", "multiple_of", "norm_eps", "rope_theta", "dropout",
-                   "weight_tying"});
+  check_options(spec, kLlamaInfo);
   const int64_t t = input_shape.size() == 1 ? input_shape[0] : 1;  // Llama checks the rank
   const int64_t heads = read_int(spec, "heads", 1, 1, 1024);
   const LlamaOptions o{.vocab_size = read_positive(spec, "vocab_size"),
@@ -249,6 +253,6 @@ static Built build_llama(const config::Node& spec, const Shape& input_shape, Bui
                        .weight_tying = spec.get_or("weight_tying", false)};
   return make_layer<Llama>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Llama, build_llama);
+DLT_REGISTER_LAYER(Llama, build_llama, kLlamaInfo);
 
 }  // namespace dlt::nn

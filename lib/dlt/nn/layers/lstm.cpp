@@ -76,9 +76,15 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
   return {outputs[0], outputs[1], outputs[2]};
 }
 
+static const LayerInfo kLSTMInfo{
+    .summary = "LSTM (long short-term memory, torch's gate order and names): [T, I] -> [T, D H] or [D H]",
+    .options = recurrent_options(),
+    .example = "{type: LSTM, hidden_size: 4}",
+    .example_input = {5, 3}};
+
 static Built build_lstm(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  return make_layer<LSTM>(read_recurrent_options(spec), input_shape, ctx);
+  return make_layer<LSTM>(read_recurrent_options(spec, kLSTMInfo), input_shape, ctx);
 }
-DLT_REGISTER_LAYER(LSTM, build_lstm);
+DLT_REGISTER_LAYER(LSTM, build_lstm, kLSTMInfo);
 
 }  // namespace dlt::nn

@@ -40,9 +40,20 @@ std::string MaxPool2d::describe() const {
   return s;
 }
 
+static const LayerInfo kMaxPool2dInfo{
+    .summary = "2-D max pooling (torch.nn.MaxPool2d): [C, H, W] -> [C, Ho, Wo]",
+    .options = {
+        {"kernel_size", "", "window size: an integer or [kH, kW]"},
+        {"stride", "(kernel_size)", "step of the window"},
+        {"padding", "0", "-inf added on each side"},
+        {"dilation", "1", "spacing between the window's taps"},
+        {"ceil_mode", "false", "round the output size up instead of down"}},
+    .example = "{type: MaxPool2d, kernel_size: 2}",
+    .example_input = {2, 6, 6}};
+
 static Built build_max_pool2d(const config::Node& spec, const Shape& input_shape,
                               BuildContext& ctx) {
-  spec.check_keys({"type", "kernel_size", "stride", "padding", "dilation", "ceil_mode"});
+  check_options(spec, kMaxPool2dInfo);
   const auto kernel = read_pair(spec, "kernel_size", 1);
   const MaxPool2dOptions o{.kernel_size = kernel,
                            .stride = read_pair(spec, "stride", kernel, 1),
@@ -51,6 +62,6 @@ static Built build_max_pool2d(const config::Node& spec, const Shape& input_shape
                            .ceil_mode = spec.get_or("ceil_mode", false)};
   return make_layer<MaxPool2d>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(MaxPool2d, build_max_pool2d);
+DLT_REGISTER_LAYER(MaxPool2d, build_max_pool2d, kMaxPool2dInfo);
 
 }  // namespace dlt::nn

@@ -80,11 +80,33 @@ const Tensor& MultiHeadAttention::future_mask(int64_t t, Device device) {
   return mask_;
 }
 
-Tensor MultiHeadAttention::forward(const Tensor& x) {
+// scores (B, H, T, T) -> attention weights (B, H, T, T), softmax over the
+// keys. A row whose keys are all masked (-inf) is set to 0 before the softmax,
+// which keeps it finite (torch's would be NaN), and to 0 after it: that query
+// attends to nothing, and masked_fill's backward stops its gradient.
+static Tensor masked_softmax(const Tensor& scores) {
+  const Tensor minus_inf =
+      full({1}, -std::numeric_limits<double>::infinity(),
+           TensorOptions(scores.dtype()).device(scores.device()));
+  const Tensor no_key = eq(amax(scores.detach(), {-1}, true), minus_inf);  // (B, H, T, 1)
+  return masked_fill(softmax(masked_fill(scores, no_key, 0), -1), no_key, 0);
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_mask) {
   const int64_t c = embed_dim, h = options.heads, d = c / h;
   DLT_CHECK(x.dim() == 3 && x.size(2) == c, "MultiHeadAttention: expected input (B, T, {}), got {}",
             c, shape_str(x.shape()));
   const int64_t b = x.size(0), t = x.size(1);
+  const bool padded = key_padding_mask.defined();
+  if (padded) {
+    DLT_CHECK(key_padding_mask.dtype() == DType::boolean && key_padding_mask.shape() == Shape({b, t}),
+              "MultiHeadAttention: expected a bool key_padding_mask (B, T) = {} for input {}, got "
+              "{} {}",
+              shape_str({b, t}), shape_str(x.shape()), dtype_name(key_padding_mask.dtype()),
+              shape_str(key_padding_mask.shape()));
+    DLT_CHECK(!cache_.active(), "MultiHeadAttention: a key_padding_mask is not supported while "
+                                "decoding incrementally with a KV cache");
+  }
 
   // (B, T, 3C) -> (B, T, 3, H, D): a view, no copy.
   const Tensor packed = (*qkv_)(x).view({b, t, 3, h, d});
@@ -92,7 +114,7 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   // On accelerators causal attention without dropout on its weights is one
   // fused op that never forms the (T, T) weights; the CPU keeps the unfused
   // reference path below.
-  const bool fused = x.device().type != DeviceType::cpu && options.causal &&
+  const bool fused = x.device().type != DeviceType::cpu && options.causal && !padded &&
                      (options.dropout == 0 || !training()) && d <= ops::kMaxGpuAttentionHeadDim;
   Tensor heads;  // (B, H, T, D)
   if (cache_.active()) {
@@ -106,9 +128,13 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
     const Tensor qkv = packed.permute({2, 0, 3, 1, 4});
     const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
     Tensor att = matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
-    if (options.causal)
-      att = masked_fill(att, future_mask(t, x.device()), -std::numeric_limits<double>::infinity());
-    att = dropout(softmax(att, -1), options.dropout, training(), gen_);
+    constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+    if (options.causal) att = masked_fill(att, future_mask(t, x.device()), kMinusInf);
+    // Padding: every head and query of sequence b ignores b's padded keys.
+    if (padded) att = masked_fill(att, key_padding_mask.view({b, 1, 1, t}), kMinusInf);
+    // Causal rows always keep their own position; only padding can empty a row.
+    att = padded ? masked_softmax(att) : softmax(att, -1);
+    att = dropout(att, options.dropout, training(), gen_);
     heads = matmul(att, v);
   }
 
@@ -117,20 +143,26 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
   return dropout((*proj_)(y), options.dropout, training(), gen_);
 }
 
-// - type: MultiHeadAttention
-//   heads: 4          # required; divides the input's C
-//   causal: true
-//   dropout: 0.1
-//   bias: true
+static const LayerInfo kMultiHeadAttentionInfo{
+    .summary = "multi-head self-attention (one qkv projection, softmax(q k^T / sqrt(D)) v, "
+               "proj): [T, C] -> [T, C]",
+    .options = {
+        {"heads", "", "attention heads; divides C"},
+        {"causal", "true", "position t attends only to positions <= t"},
+        {"dropout", "0", "dropout on the attention weights and the output"},
+        {"bias", "true", "biases of qkv and proj"}},
+    .example = "{type: MultiHeadAttention, heads: 2}",
+    .example_input = {3, 4}};
+
 static Built build_multihead_attention(const config::Node& spec, const Shape& input_shape,
                                        BuildContext& ctx) {
-  spec.check_keys({"type", "heads", "causal", "dropout", "bias"});
+  check_options(spec, kMultiHeadAttentionInfo);
   const MultiHeadAttentionOptions o{.heads = read_positive(spec, "heads"),
                                     .causal = spec.get_or("causal", true),
                                     .dropout = read_double(spec, "dropout", 0, 0, 1),
                                     .bias = spec.get_or("bias", true)};
   return make_layer<MultiHeadAttention>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(MultiHeadAttention, build_multihead_attention);
+DLT_REGISTER_LAYER(MultiHeadAttention, build_multihead_attention, kMultiHeadAttentionInfo);
 
 }  // namespace dlt::nn

@@ -7,8 +7,16 @@
 //
 // H heads of size D = C / H; C is the last dim of the input shape [T, C].
 // On the CPU every step is an autograd op (the unfused reference path); on
-// accelerators causal attention without attention dropout runs as the fused
-// causal_attention op.
+// accelerators causal attention without attention dropout or a padding mask
+// runs as the fused causal_attention op, and everything else (encoder
+// attention, padding masks) takes the reference path there too.
+//
+// key_padding_mask (B, T) bool, true = a padding position (torch's
+// key_padding_mask): no query attends to it. A query left with no key at all
+// (a sequence of padding only, or, when causal, padding up to and including
+// its own position) gets a zero attention output, so the layer returns proj's
+// bias there, and passes no gradient back through attention; torch's
+// nn.MultiheadAttention returns NaN for such rows instead.
 #pragma once
 
 #include <memory>
@@ -31,7 +39,9 @@ class MultiHeadAttention : public Layer {
   MultiHeadAttention(MultiHeadAttentionOptions options, const Shape& input_shape,
                      BuildContext& ctx);
 
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return forward(x, Tensor()); }
+  // x (B, T, C), key_padding_mask (B, T) bool or undefined -> (B, T, C)
+  Tensor forward(const Tensor& x, const Tensor& key_padding_mask);
   std::string type() const override { return "MultiHeadAttention"; }
   std::string describe() const override;
 

@@ -185,9 +185,18 @@ std::string Recurrent::describe() const {
 
 // ---- YAML ------------------------------------------------------------------------------
 
-RecurrentOptions read_recurrent_options(const config::Node& spec) {
-  spec.check_keys({"type", "hidden_size", "layers", "bidirectional", "dropout", "bias",
-                   "batch_first", "return"});
+std::vector<LayerOption> recurrent_options() {
+  return {{"hidden_size", "", "H, the width of the hidden state"},
+          {"layers", "1", "stacked recurrent layers"},
+          {"bidirectional", "false", "a second direction from the end; outputs side by side"},
+          {"dropout", "0", "dropout between layers (needs layers >= 2)"},
+          {"bias", "true", "bias_ih and bias_hh of every layer"},
+          {"batch_first", "true", "inputs are (B, T, I); only true"},
+          {"return", "sequence", "sequence: (B, T, D H); last: each direction's final state (D H)"}};
+}
+
+RecurrentOptions read_recurrent_options(const config::Node& spec, const LayerInfo& info) {
+  check_options(spec, info);
   RecurrentOptions o;
   o.hidden_size = read_positive(spec, "hidden_size");
   o.layers = read_int(spec, "layers", 1, 1, 64);

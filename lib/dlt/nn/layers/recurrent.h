@@ -111,7 +111,10 @@ struct StepWeights {
 };
 
 // The YAML options of LSTM and GRU, with errors at the value's file:line:col.
-RecurrentOptions read_recurrent_options(const config::Node& spec);
+// The YAML options both recurrent layers take, checked against their table
+// (recurrent_options(): the same keys for LSTM and GRU, with its summary).
+RecurrentOptions read_recurrent_options(const config::Node& spec, const LayerInfo& info);
+std::vector<LayerOption> recurrent_options();
 
 // Steps of one direction in the order they run.
 std::vector<int64_t> step_order(int64_t steps, bool reverse);

@@ -31,10 +31,17 @@ Tensor Reshape::forward(const Tensor& x) {
 
 std::string Reshape::describe() const { return "shape=" + shape_str(options.shape); }
 
+static const LayerInfo kReshapeInfo{
+    .summary = "views each sample as `shape` (one dim may be -1)",
+    .options = {
+        {"shape", "", "the new sample shape, without the batch dim"}},
+    .example = "{type: Reshape, shape: [1, 2, 3]}",
+    .example_input = {6}};
+
 static Built build_reshape(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "shape"});
+  check_options(spec, kReshapeInfo);
   return make_layer<Reshape>(ReshapeOptions{.shape = spec.get<Shape>("shape")}, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Reshape, build_reshape);
+DLT_REGISTER_LAYER(Reshape, build_reshape, kReshapeInfo);
 
 }  // namespace dlt::nn

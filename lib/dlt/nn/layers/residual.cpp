@@ -23,16 +23,24 @@ Tensor Residual::forward(const Tensor& x) {
 
 std::string Residual::describe() const { return projection ? "projection" : "identity skip"; }
 
+static const LayerInfo kResidualInfo{
+    .summary = "body(x) + x, or body(x) + projection(x) when the shapes differ",
+    .options = {
+        {"body", "", "a layer or a list of layers"},
+        {"projection", "null", "a layer or list mapping x to the body's output shape"}},
+    .example = "{type: Residual, body: [{type: Linear, out: 4}, {type: ReLU}]}",
+    .example_input = {4}};
+
 // body: a list of layers (a Sequential) or one layer; projection likewise.
 static Built build_residual(const config::Node& spec, const Shape& input_shape,
                             BuildContext& ctx) {
-  spec.check_keys({"type", "body", "projection"});
+  check_options(spec, kResidualInfo);
   ResidualParts parts{.body = build_model(spec.at("body"), input_shape, ctx),
                       .projection = std::nullopt};
   if (const auto p = spec.find("projection"); p && !p->is_null())
     parts.projection = build_model(*p, input_shape, ctx);
   return make_layer<Residual>(std::move(parts), input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Residual, build_residual);
+DLT_REGISTER_LAYER(Residual, build_residual, kResidualInfo);
 
 }  // namespace dlt::nn

@@ -68,14 +68,6 @@ Tensor ResNetStage::forward(const Tensor& x) {
   return h;
 }
 
-static Shape image_shape(const Shape& input_shape) {
-  DLT_LAYER_CHECK(input_shape.size() == 2 || input_shape.size() == 3,
-                  "expected input [C, H, W] or [H, W], got {}", shape_str(input_shape));
-  Shape chw = input_shape;
-  if (chw.size() == 2) chw.insert(chw.begin(), 1);
-  return chw;
-}
-
 ResNet::ResNet(ResNetOptions o, const Shape& input_shape, BuildContext& ctx)
     : options(std::move(o)) {
   const ResNetOptions& opt = options;
@@ -132,17 +124,23 @@ Tensor ResNet::forward(const Tensor& x) {
   return (*fc_)(h);
 }
 
-// - type: ResNet              # input [C, H, W] or [H, W]
-//   classes: 10               # required
-//   widths: [16, 32, 64]      # channels per stage
-//   blocks: [2, 2, 2]         # BasicBlocks per stage
+static const LayerInfo kResNetInfo{
+    .summary = "torchvision-style ResNet of BasicBlocks with a 3x3 stem for small images: "
+               "[C, H, W] or [H, W] -> [classes]",
+    .options = {
+        {"classes", "", "outputs of the final Linear"},
+        {"widths", "[16, 32, 64]", "channels per stage"},
+        {"blocks", "[2, 2, 2]", "BasicBlocks per stage"}},
+    .example = "{type: ResNet, classes: 3, widths: [4, 8], blocks: [1, 1]}",
+    .example_input = {8, 8}};
+
 static Built build_resnet(const config::Node& spec, const Shape& input_shape, BuildContext& ctx) {
-  spec.check_keys({"type", "classes", "widths", "blocks"});
+  check_options(spec, kResNetInfo);
   ResNetOptions o{.classes = read_positive(spec, "classes")};
   o.widths = spec.get_or<Shape>("widths", o.widths);
   o.blocks = spec.get_or<Shape>("blocks", o.blocks);
   return make_layer<ResNet>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(ResNet, build_resnet);
+DLT_REGISTER_LAYER(ResNet, build_resnet, kResNetInfo);
 
 }  // namespace dlt::nn

@@ -31,13 +31,18 @@ std::string RMSNorm::describe() const {
   return s;
 }
 
-// - type: RMSNorm
-//   shape: [64]               # normalized trailing dims; default: the last
-//   eps: 1.0e-6
-//   elementwise_affine: true
+static const LayerInfo kRMSNormInfo{
+    .summary = "x / sqrt(mean(x^2) + eps) * weight over the trailing dims (torch.nn.RMSNorm)",
+    .options = {
+        {"shape", "(the input's last dim)", "normalised trailing dims"},
+        {"eps", "1.0e-6", "added to the mean square"},
+        {"elementwise_affine", "true", "learn a weight"}},
+    .example = "{type: RMSNorm}",
+    .example_input = {3, 4}};
+
 static Built build_rms_norm(const config::Node& spec, const Shape& input_shape,
                             BuildContext& ctx) {
-  spec.check_keys({"type", "shape", "eps", "elementwise_affine"});
+  check_options(spec, kRMSNormInfo);
   RMSNormOptions o;
   if (const auto s = spec.find("shape"); s && !s->is_null()) {
     o.shape = s->as<Shape>();
@@ -48,6 +53,6 @@ static Built build_rms_norm(const config::Node& spec, const Shape& input_shape,
   o.elementwise_affine = spec.get_or("elementwise_affine", true);
   return make_layer<RMSNorm>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(RMSNorm, build_rms_norm);
+DLT_REGISTER_LAYER(RMSNorm, build_rms_norm, kRMSNormInfo);
 
 }  // namespace dlt::nn

@@ -19,13 +19,20 @@ Tensor Sequential::forward(const Tensor& x) {
 
 std::string Sequential::describe() const { return fmt::format("{} layers", layers_.size()); }
 
+static const LayerInfo kSequentialInfo{
+    .summary = "layers applied in order; children named 0, 1, ...",
+    .options = {
+        {"layers", "", "the list of layers"}},
+    .example = "{type: Sequential, layers: [{type: Linear, out: 3}]}",
+    .example_input = {4}};
+
 static Built build_sequential(const config::Node& spec, const Shape& input_shape,
                               BuildContext& ctx) {
-  spec.check_keys({"type", "layers"});
+  check_options(spec, kSequentialInfo);
   const config::Node layers = spec.at("layers");
   if (!layers.is_sequence()) layers.fail("expected a list of layers");
   return build_model(layers, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(Sequential, build_sequential);
+DLT_REGISTER_LAYER(Sequential, build_sequential, kSequentialInfo);
 
 }  // namespace dlt::nn

@@ -40,9 +40,26 @@ std::string TransformerBlock::describe() const {
                      options.dropout);
 }
 
-Tensor TransformerBlock::forward(const Tensor& x) {
-  const Tensor h = x + (*attn_)((*ln1_)(x));
+Tensor TransformerBlock::forward(const Tensor& x, const Tensor& key_padding_mask) {
+  const Tensor normed = (*ln1_)(x);
+  // operator() (the profiler's "forward" range) takes one tensor.
+  const Tensor h = x + (key_padding_mask.defined() ? attn_->forward(normed, key_padding_mask)
+                                                   : (*attn_)(normed));
   return h + (*mlp_)((*ln2_)(h));
+}
+
+TransformerStack::TransformerStack(const TransformerBlockOptions& options, int64_t layers,
+                                   const Shape& input_shape, BuildContext& ctx) {
+  for (int64_t i = 0; i < layers; ++i)
+    blocks_.push_back(register_module(
+        std::to_string(i), std::make_shared<TransformerBlock>(options, input_shape, ctx)));
+  output_shape_ = input_shape;
+}
+
+Tensor TransformerStack::forward(const Tensor& x) {
+  Tensor h = x;
+  for (const auto& block : blocks_) h = (*block)(h);
+  return h;
 }
 
 bool read_gelu_tanh(const config::Node& spec, const char* fallback) {
@@ -53,16 +70,21 @@ bool read_gelu_tanh(const config::Node& spec, const char* fallback) {
   return approximate == "tanh";
 }
 
-// - type: TransformerBlock
-//   heads: 4                  # required; divides the input's C
-//   mlp_ratio: 4
-//   causal: true
-//   dropout: 0.1
-//   bias: true
-//   gelu_approximate: none    # or tanh
+static const LayerInfo kTransformerBlockInfo{
+    .summary = "pre-norm block: x + attn(ln1(x)), then + mlp(ln2(x)): [T, C] -> [T, C]",
+    .options = {
+        {"heads", "", "attention heads; divides C"},
+        {"mlp_ratio", "4", "hidden width of the MLP as a multiple of C"},
+        {"causal", "true", "position t attends only to positions <= t"},
+        {"dropout", "0", "attention, residual and MLP dropout"},
+        {"bias", "true", "biases of every Linear"},
+        {"gelu_approximate", "none", "GELU of the MLP: none (exact) or tanh"}},
+    .example = "{type: TransformerBlock, heads: 2}",
+    .example_input = {3, 4}};
+
 static Built build_transformer_block(const config::Node& spec, const Shape& input_shape,
                                      BuildContext& ctx) {
-  spec.check_keys({"type", "heads", "mlp_ratio", "causal", "dropout", "bias", "gelu_approximate"});
+  check_options(spec, kTransformerBlockInfo);
   const TransformerBlockOptions o{.heads = read_positive(spec, "heads"),
                                   .mlp_ratio = read_int(spec, "mlp_ratio", 4, 1, 64),
                                   .causal = spec.get_or("causal", true),
@@ -71,6 +93,6 @@ static Built build_transformer_block(const config::Node& spec, const Shape& inpu
                                   .gelu_tanh = read_gelu_tanh(spec, "none")};
   return make_layer<TransformerBlock>(o, input_shape, ctx);
 }
-DLT_REGISTER_LAYER(TransformerBlock, build_transformer_block);
+DLT_REGISTER_LAYER(TransformerBlock, build_transformer_block, kTransformerBlockInfo);
 
 }  // namespace dlt::nn

@@ -1,10 +1,12 @@
-// A pre-norm transformer block (GPT-2): x (B, T, C) -> (B, T, C).
+// A pre-norm transformer block (GPT-2, or a ViT encoder block with causal
+// false): x (B, T, C) -> (B, T, C).
 //
 //   x = x + attn(ln1(x))
 //   x = x + mlp(ln2(x)),   mlp = fc (C -> 4C), GELU, proj (4C -> C), dropout
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "dlt/nn/layers/layer.h"
 #include "dlt/nn/layers/layer_norm.h"
@@ -41,7 +43,9 @@ class TransformerBlock : public Layer {
   // input_shape: [T, C].
   TransformerBlock(TransformerBlockOptions options, const Shape& input_shape, BuildContext& ctx);
 
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return forward(x, Tensor()); }
+  // x (B, T, C), key_padding_mask (B, T) bool, true = padding (MultiHeadAttention)
+  Tensor forward(const Tensor& x, const Tensor& key_padding_mask);
   std::string type() const override { return "TransformerBlock"; }
   std::string describe() const override;
 
@@ -53,6 +57,20 @@ class TransformerBlock : public Layer {
   std::shared_ptr<LayerNorm> ln1_, ln2_;
   std::shared_ptr<MultiHeadAttention> attn_;
   std::shared_ptr<TransformerMLP> mlp_;
+};
+
+// The blocks in order, named "0", "1", ... like torch's ModuleList.
+class TransformerStack : public Layer {
+ public:
+  TransformerStack(const TransformerBlockOptions& options, int64_t layers, const Shape& input_shape,
+                   BuildContext& ctx);
+  Tensor forward(const Tensor& x) override;
+  std::string type() const override { return "Sequential"; }
+
+  const std::vector<std::shared_ptr<TransformerBlock>>& blocks() const { return blocks_; }
+
+ private:
+  std::vector<std::shared_ptr<TransformerBlock>> blocks_;
 };
 
 // The YAML key `gelu_approximate: none | tanh` (torch's GELU `approximate`).
