@@ -20,16 +20,6 @@ nn::LlamaOptions small_llama(int64_t kv_heads, bool tying) {
           .layers = 2, .ffn_dim = 24, .weight_tying = tying};
 }
 
-// Random values everywhere (norm weights start at one), so the parity covers
-// how every parameter enters.
-template <class M>
-std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
-  Generator gen(seed);
-  NoGradGuard no_grad;
-  for (auto& [name, p] : m->named_parameters()) p.copy_(randn(p.shape(), p.dtype(), &gen) * 0.5);
-  return m;
-}
-
 Tensor token_ids(const Shape& shape, int64_t vocab, uint64_t seed) {
   Generator gen(seed);
   return randint(0, vocab, shape, DType::i64, &gen);

@@ -28,16 +28,6 @@ nn::GPTOptions small_gpt(bool tying) {
           .weight_tying = tying};
 }
 
-// GPT-2 init leaves biases zero and norms at one; random values make the
-// parity cover how every parameter enters.
-template <class M>
-std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
-  Generator gen(seed);
-  NoGradGuard no_grad;
-  for (auto& [name, p] : m->named_parameters()) p.copy_(randn(p.shape(), p.dtype(), &gen) * 0.5);
-  return m;
-}
-
 Tensor values(const Shape& shape, uint64_t seed) {
   Generator gen(seed);
   return randn(shape, DType::f64, &gen);

@@ -40,14 +40,6 @@ class Padded : public nn::Module {
   std::vector<int64_t> lengths_;
 };
 
-template <class M>
-std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
-  Generator gen(seed);
-  NoGradGuard no_grad;
-  for (auto& [name, p] : m->named_parameters()) p.copy_(randn(p.shape(), p.dtype(), &gen) * 0.5);
-  return m;
-}
-
 Tensor values(const Shape& shape, uint64_t seed) {
   Generator gen(seed);
   return randn(shape, DType::f64, &gen);

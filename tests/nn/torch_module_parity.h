@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "dlt/core/grad_mode.h"
 #include "dlt/nn/module.h"
+#include "dlt/ops/ops.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
@@ -65,6 +67,17 @@ class TorchModuleParity {
   std::map<std::string, std::string> torch_errors_;  // name -> error ("" when ok)
   std::map<std::string, std::string> torch_shapes_;  // name -> output shape
 };
+
+// The module with every parameter drawn from N(0, 0.25): initialisations
+// leave biases zero and norms at one, and random values make a parity cover
+// how every parameter enters.
+template <class M>
+std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
+  Generator gen(seed);
+  NoGradGuard no_grad;
+  for (auto& [name, p] : m->named_parameters()) p.copy_(randn(p.shape(), p.dtype(), &gen) * 0.5);
+  return m;
+}
 
 }  // namespace dlt::testing
 

@@ -51,4 +51,13 @@ std::array<int64_t, 2> read_pair(const config::Node& spec, std::string_view key,
   return n && !n->is_null() ? pair_of(*n, min) : fallback;
 }
 
+std::optional<Shape> read_normalized_shape(const config::Node& spec) {
+  const auto s = spec.find("shape");
+  if (!s || s->is_null()) return std::nullopt;
+  const Shape shape = s->as<Shape>();
+  for (int64_t d : shape)
+    if (d < 1) s->fail(fmt::format("dims must be at least 1, got {}", shape_str(shape)));
+  return shape;
+}
+
 }  // namespace dlt::nn

@@ -44,11 +44,7 @@ static Built build_rms_norm(const config::Node& spec, const Shape& input_shape,
                             BuildContext& ctx) {
   check_options(spec, kRMSNormInfo);
   RMSNormOptions o;
-  if (const auto s = spec.find("shape"); s && !s->is_null()) {
-    o.shape = s->as<Shape>();
-    for (int64_t d : *o.shape)
-      if (d < 1) s->fail(fmt::format("dims must be at least 1, got {}", shape_str(*o.shape)));
-  }
+  o.shape = read_normalized_shape(spec);
   o.eps = read_double(spec, "eps", 1e-6, 0, 1);
   o.elementwise_affine = spec.get_or("elementwise_affine", true);
   return make_layer<RMSNorm>(o, input_shape, ctx);
