@@ -2,7 +2,7 @@
 // through `dlt train`, and greedy generation continues it past the model's
 // block_size (the KV cache restarts from its last half); seeded sampling
 // repeats; several samples print side by side; bad input exits 2 with one
-// line naming the option, character or config.
+// line naming the option, character, sizes or config.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -100,7 +100,7 @@ TEST(CliGenerate, ALlamaWithGroupedHeadsContinuesWhatItLearned) {
   expect_error_line(run.generate("--prompt the --temperature -1"), {"--temperature"});
   expect_error_line(run.generate("--prompt ''"), {"--prompt must not be empty"});
   expect_error_line(run.generate("--prompt the --set model.vocab_size=5"),
-                    {"chars (11)", "vocab_size (5)"});
+                    {"predicts 5 token ids", "vocabulary of 11"});
   expect_error_line(run_dlt(fmt::format("generate {}/configs/fashion_mlp.yaml --checkpoint {} "
                                         "--prompt x",
                                         DLT_SOURCE_DIR, run.tmp.path("run"))),

@@ -245,6 +245,14 @@ TEST(CliTrain, GptOnSentencePieceTokens) {
   const auto losses = train_losses(tmp.path("run"));
   ASSERT_EQ(losses.size(), 4u);
   EXPECT_NEAR(losses.front().second, std::log(320.0), 1.0);  // about uniform over the vocabulary at first
+
+  // A model with fewer outputs than the file's vocabulary is stopped before
+  // training, naming both sizes.
+  const CliResult small = run_dlt(fmt::format(
+      "train {}/configs/kjv_gpt.yaml --run-dir {} --set data.file={} --set model.vocab_size=100",
+      DLT_SOURCE_DIR, tmp.path("small"), tmp.path("sp.h5")));
+  expect_one_line_error(small, {"kjv_gpt.yaml", "predicts 100 token ids", "vocabulary of 320"});
+  EXPECT_FALSE(fs::exists(tmp.path("small/checkpoints")));
 }
 
 TEST(CliTrainBadInput, OneErrorLineAndExit2) {

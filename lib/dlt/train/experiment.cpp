@@ -6,6 +6,7 @@
 #include "dlt/core/math_mode.h"
 #include "dlt/core/parallel.h"
 #include "dlt/data/array_dataset.h"
+#include "dlt/data/h5.h"
 #include "dlt/data/h5_writer.h"
 #include "dlt/data/token_dataset.h"
 #include "dlt/dist/requeue.h"
@@ -93,6 +94,26 @@ ExperimentData open_data(const ExperimentSpec& spec) {
   return out;
 }
 
+namespace {
+
+// A language model with fewer outputs than its token file's vocabulary would
+// stop at the first out-of-range id, inside the first step: say so before,
+// naming both sizes.
+void check_vocabulary(const ExperimentSpec& spec, const Shape& output_shape) {
+  if (spec.data.kind != config::DataKind::tokens || output_shape.empty() ||
+      !fs::exists(spec.data.file))
+    return;
+  const auto vocab =
+      data::h5::read_int_attribute(*data::h5::open_file(spec.data.file), "/", "vocab_size");
+  if (!vocab || output_shape.back() >= *vocab) return;
+  throw Error(fmt::format(
+      "{}: the model predicts {} token ids, but {} has a vocabulary of {} (@vocab_size): set the "
+      "model's vocab_size (or its last layer's out) to {}",
+      spec.source, output_shape.back(), spec.data.file, *vocab, *vocab));
+}
+
+}  // namespace
+
 BuiltModel build_model(const ExperimentSpec& spec, const Shape& input_shape) {
   BuiltModel m;
   m.gen = std::make_unique<Generator>(uint64_t(spec.seed));
@@ -102,6 +123,7 @@ BuiltModel build_model(const ExperimentSpec& spec, const Shape& input_shape) {
   nn::Built built = nn::build_model(spec.model, input_shape, ctx);
   m.module = std::move(built.module);
   m.output_shape = std::move(built.output_shape);
+  check_vocabulary(spec, m.output_shape);
   return m;
 }
 
