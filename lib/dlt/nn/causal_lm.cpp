@@ -21,6 +21,25 @@ std::pair<Tensor, Tensor> KVCache::append(const Tensor& k_new, const Tensor& v_n
   return {k_.slice(2, 0, length_), v_.slice(2, 0, length_)};
 }
 
+void CausalLM::start_decoding(int64_t batch, int64_t capacity) {
+  DLT_CHECK(capacity >= 1 && capacity <= block_size(),
+            "a decoding capacity of {} positions is outside 1 .. block_size = {}", capacity,
+            block_size());
+  start_caches(batch, capacity);
+  decoded_ = 0;
+}
+
+Tensor CausalLM::decode(const Tensor& ids) {
+  Tensor out = logits(ids);
+  decoded_ += ids.size(1);
+  return out;
+}
+
+void CausalLM::stop_decoding() {
+  stop_caches();
+  decoded_ = 0;
+}
+
 void check_positions(const char* model, int64_t first, int64_t len, int64_t block_size) {
   if (first + len <= block_size) return;
   if (first == 0)

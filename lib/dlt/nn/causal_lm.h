@@ -37,11 +37,24 @@ class CausalLM {
 
   // Empties the caches and makes room for `capacity` positions of `batch`
   // sequences; decode() then continues from position 0.
-  virtual void start_decoding(int64_t batch, int64_t capacity) = 0;
+  void start_decoding(int64_t batch, int64_t capacity);
   // ids (B, Tn) at the positions after those decoded so far -> logits
   // (B, Tn, V). Call without grad mode, in eval mode.
-  virtual Tensor decode(const Tensor& ids) = 0;
-  virtual void stop_decoding() = 0;  // frees the caches
+  Tensor decode(const Tensor& ids);
+  void stop_decoding();  // frees the caches
+
+ protected:
+  // Where the next ids sit: positions decoded since start_decoding, 0 when
+  // not decoding.
+  int64_t decoded() const { return decoded_; }
+
+ private:
+  // The model's part: its attention layers' caches and its forward pass.
+  virtual void start_caches(int64_t batch, int64_t capacity) = 0;
+  virtual void stop_caches() = 0;
+  virtual Tensor logits(const Tensor& ids) = 0;
+
+  int64_t decoded_ = 0;
 };
 
 // The error when positions first .. first + len - 1 do not fit a model's

@@ -75,7 +75,7 @@ Tensor GPT::forward(const Tensor& ids) {
   DLT_CHECK(ids.dim() == 2 && is_integral(ids.dtype()),
             "GPT: expected integer token ids (B, T), got {} {}", dtype_name(ids.dtype()),
             shape_str(ids.shape()));
-  const int64_t t = ids.size(1), first = decoded_;  // positions first .. first + T - 1
+  const int64_t t = ids.size(1), first = decoded();  // positions first .. first + T - 1
   check_positions("GPT", first, t, options.block_size);
   const Tensor positions =
       arange(first, first + t, 1, TensorOptions(DType::i64).device(ids.device()));  // (T)
@@ -85,23 +85,12 @@ Tensor GPT::forward(const Tensor& ids) {
   return (*head_)((*ln_f_)(x));  // (B, T, V)
 }
 
-void GPT::start_decoding(int64_t batch, int64_t capacity) {
-  DLT_CHECK(capacity >= 1 && capacity <= options.block_size,
-            "GPT: a decoding capacity of {} positions is outside 1 .. block_size = {}", capacity,
-            options.block_size);
+void GPT::start_caches(int64_t batch, int64_t capacity) {
   for (const auto& block : blocks_->blocks()) block->attention().start_cache(batch, capacity);
-  decoded_ = 0;
 }
 
-Tensor GPT::decode(const Tensor& ids) {
-  Tensor logits = forward(ids);
-  decoded_ += ids.size(1);
-  return logits;
-}
-
-void GPT::stop_decoding() {
+void GPT::stop_caches() {
   for (const auto& block : blocks_->blocks()) block->attention().stop_cache();
-  decoded_ = 0;
 }
 
 static const LayerInfo kGPTInfo{

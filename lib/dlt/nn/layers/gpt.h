@@ -62,13 +62,14 @@ class GPT : public Layer, public CausalLM {
 
   int64_t vocab_size() const override { return options.vocab_size; }
   int64_t block_size() const override { return options.block_size; }
-  void start_decoding(int64_t batch, int64_t capacity) override;
-  Tensor decode(const Tensor& ids) override;
-  void stop_decoding() override;
 
   const GPTOptions options;
 
  private:
+  void start_caches(int64_t batch, int64_t capacity) override;
+  void stop_caches() override;
+  Tensor logits(const Tensor& ids) override { return forward(ids); }
+
   void init_gpt2(Generator* gen);
 
   std::shared_ptr<Embedding> tok_emb_, pos_emb_;
@@ -76,7 +77,6 @@ class GPT : public Layer, public CausalLM {
   std::shared_ptr<LayerNorm> ln_f_;
   std::shared_ptr<LMHead> head_;
   Generator* gen_;  // dropout masks
-  int64_t decoded_ = 0;  // positions decoded since start_decoding
 };
 
 }  // namespace dlt::nn

@@ -192,28 +192,17 @@ Tensor Llama::forward(const Tensor& ids) {
   DLT_CHECK(ids.dim() == 2 && is_integral(ids.dtype()),
             "Llama: expected integer token ids (B, T), got {} {}", dtype_name(ids.dtype()),
             shape_str(ids.shape()));
-  check_positions("Llama", decoded_, ids.size(1), options.block_size);
+  check_positions("Llama", decoded(), ids.size(1), options.block_size);
   const Tensor x = (*layers_)((*tok_embeddings_)(ids));  // (B, T, C)
   return (*output_)((*norm_)(x));                         // (B, T, V)
 }
 
-void Llama::start_decoding(int64_t batch, int64_t capacity) {
-  DLT_CHECK(capacity >= 1 && capacity <= options.block_size,
-            "Llama: a decoding capacity of {} positions is outside 1 .. block_size = {}", capacity,
-            options.block_size);
+void Llama::start_caches(int64_t batch, int64_t capacity) {
   for (const auto& block : layers_->blocks) block->attention().start_cache(batch, capacity);
-  decoded_ = 0;
 }
 
-Tensor Llama::decode(const Tensor& ids) {
-  Tensor logits = forward(ids);
-  decoded_ += ids.size(1);
-  return logits;
-}
-
-void Llama::stop_decoding() {
+void Llama::stop_caches() {
   for (const auto& block : layers_->blocks) block->attention().stop_cache();
-  decoded_ = 0;
 }
 
 static const LayerInfo kLlamaInfo{

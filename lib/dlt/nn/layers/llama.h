@@ -131,18 +131,18 @@ class Llama : public Layer, public CausalLM {
 
   int64_t vocab_size() const override { return options.vocab_size; }
   int64_t block_size() const override { return options.block_size; }
-  void start_decoding(int64_t batch, int64_t capacity) override;
-  Tensor decode(const Tensor& ids) override;
-  void stop_decoding() override;
 
   const LlamaOptions options;
 
  private:
+  void start_caches(int64_t batch, int64_t capacity) override;
+  void stop_caches() override;
+  Tensor logits(const Tensor& ids) override { return forward(ids); }
+
   std::shared_ptr<Embedding> tok_embeddings_;
   std::shared_ptr<LlamaLayers> layers_;
   std::shared_ptr<RMSNorm> norm_;
   std::shared_ptr<LMHead> output_;
-  int64_t decoded_ = 0;  // positions decoded since start_decoding
 };
 
 // Meta's feed-forward width: 2/3 of 4C rounded up to a multiple of multiple_of.
