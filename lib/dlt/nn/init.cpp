@@ -80,4 +80,11 @@ double default_bias_bound(const Shape& weight_shape) {
   return fan_in > 0 ? 1.0 / std::sqrt(double(fan_in)) : 0.0;
 }
 
+void linear_default_(Tensor& weight, Tensor& bias, Generator* gen) {
+  kaiming_uniform_(weight, std::sqrt(5.0), FanMode::fan_in, "leaky_relu", gen);
+  if (!bias.defined()) return;
+  const double bound = default_bias_bound(weight.shape());
+  uniform_(bias, -bound, bound, gen);
+}
+
 }  // namespace dlt::nn::init

@@ -45,4 +45,9 @@ void kaiming_uniform_(Tensor& t, double a = 0, FanMode mode = FanMode::fan_in,
 // 1 / sqrt(fan_in) of the weight, or 0 when fan_in is 0.
 double default_bias_bound(const Shape& weight_shape);
 
+// torch's reset_parameters of Linear and the convolutions: the weight by
+// kaiming_uniform_(sqrt(5)), then the bias (when defined) by
+// U(-default_bias_bound, default_bias_bound), drawn in that order.
+void linear_default_(Tensor& weight, Tensor& bias, Generator* gen = nullptr);
+
 }  // namespace dlt::nn::init

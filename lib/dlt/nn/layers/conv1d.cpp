@@ -12,14 +12,8 @@ namespace dlt::nn {
 Conv1d::Conv1d(Conv1dOptions o, const Shape& input_shape, BuildContext& ctx) : options(o) {
   check_rank(input_shape, 2, "[C, L]");
   in_channels = input_shape[0];
-  DLT_LAYER_CHECK(o.out_channels >= 1, "out_channels must be at least 1, got {}", o.out_channels);
-  DLT_LAYER_CHECK(o.kernel_size >= 1 && o.stride >= 1 && o.dilation >= 1 && o.padding >= 0,
-                  "kernel_size, stride and dilation must be positive and padding non-negative, "
-                  "got kernel_size {}, stride {}, padding {}, dilation {}",
-                  o.kernel_size, o.stride, o.padding, o.dilation);
-  DLT_LAYER_CHECK(o.groups >= 1 && in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
-                  "groups ({}) must divide both in_channels ({}) and out_channels ({})", o.groups,
-                  in_channels, o.out_channels);
+  check_conv_options(in_channels, o.out_channels, o.groups, o.kernel_size, o.stride, o.padding,
+                     o.dilation);
   const int64_t length =
       window_output_size(input_shape[1], o.kernel_size, o.stride, o.padding, o.dilation, false);
   DLT_LAYER_CHECK(length >= 1,
@@ -29,12 +23,8 @@ Conv1d::Conv1d(Conv1dOptions o, const Shape& input_shape, BuildContext& ctx) : o
 
   weight = register_parameter(
       "weight", empty({o.out_channels, in_channels / o.groups, o.kernel_size}, param_options(ctx)));
-  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", ctx.gen);
-  if (o.bias) {
-    bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
-    const double bound = init::default_bias_bound(weight.shape());
-    init::uniform_(bias, -bound, bound, ctx.gen);
-  }
+  if (o.bias) bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
+  init::linear_default_(weight, bias, ctx.gen);
 }
 
 Tensor Conv1d::forward(const Tensor& x) {

@@ -12,18 +12,8 @@ namespace dlt::nn {
 Conv2d::Conv2d(Conv2dOptions o, const Shape& input_shape, BuildContext& ctx) : options(o) {
   check_rank(input_shape, 3, "[C, H, W]");
   in_channels = input_shape[0];
-  DLT_LAYER_CHECK(o.out_channels >= 1, "out_channels must be at least 1, got {}", o.out_channels);
-  for (int i = 0; i < 2; ++i) {
-    DLT_LAYER_CHECK(o.kernel_size[i] >= 1 && o.stride[i] >= 1 && o.dilation[i] >= 1 &&
-                        o.padding[i] >= 0,
-                    "kernel_size, stride and dilation must be positive and padding non-negative, "
-                    "got kernel_size {}, stride {}, padding {}, dilation {}",
-                    pair_str(o.kernel_size), pair_str(o.stride), pair_str(o.padding),
-                    pair_str(o.dilation));
-  }
-  DLT_LAYER_CHECK(o.groups >= 1 && in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
-                  "groups ({}) must divide both in_channels ({}) and out_channels ({})", o.groups,
-                  in_channels, o.out_channels);
+  check_conv_options(in_channels, o.out_channels, o.groups, o.kernel_size, o.stride, o.padding,
+                     o.dilation);
   Shape out{o.out_channels, 0, 0};
   for (int i = 0; i < 2; ++i) {
     out[i + 1] = window_output_size(input_shape[i + 1], o.kernel_size[i], o.stride[i],
@@ -38,12 +28,8 @@ Conv2d::Conv2d(Conv2dOptions o, const Shape& input_shape, BuildContext& ctx) : o
   weight = register_parameter(
       "weight", empty({o.out_channels, in_channels / o.groups, o.kernel_size[0], o.kernel_size[1]},
                       param_options(ctx)));
-  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", ctx.gen);
-  if (o.bias) {
-    bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
-    const double bound = init::default_bias_bound(weight.shape());
-    init::uniform_(bias, -bound, bound, ctx.gen);
-  }
+  if (o.bias) bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
+  init::linear_default_(weight, bias, ctx.gen);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {

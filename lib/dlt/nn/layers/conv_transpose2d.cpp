@@ -14,21 +14,12 @@ ConvTranspose2d::ConvTranspose2d(ConvTranspose2dOptions o, const Shape& input_sh
     : options(o) {
   check_rank(input_shape, 3, "[C, H, W]");
   in_channels = input_shape[0];
-  DLT_LAYER_CHECK(o.out_channels >= 1, "out_channels must be at least 1, got {}", o.out_channels);
-  for (int i = 0; i < 2; ++i) {
-    DLT_LAYER_CHECK(o.kernel_size[i] >= 1 && o.stride[i] >= 1 && o.dilation[i] >= 1 &&
-                        o.padding[i] >= 0,
-                    "kernel_size, stride and dilation must be positive and padding non-negative, "
-                    "got kernel_size {}, stride {}, padding {}, dilation {}",
-                    pair_str(o.kernel_size), pair_str(o.stride), pair_str(o.padding),
-                    pair_str(o.dilation));
+  check_conv_options(in_channels, o.out_channels, o.groups, o.kernel_size, o.stride, o.padding,
+                     o.dilation);
+  for (int i = 0; i < 2; ++i)
     DLT_LAYER_CHECK(o.output_padding[i] >= 0 && o.output_padding[i] < o.stride[i],
                     "output_padding {} must be non-negative and smaller than the stride {}",
                     pair_str(o.output_padding), pair_str(o.stride));
-  }
-  DLT_LAYER_CHECK(o.groups >= 1 && in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
-                  "groups ({}) must divide both in_channels ({}) and out_channels ({})", o.groups,
-                  in_channels, o.out_channels);
   Shape out{o.out_channels, 0, 0};
   for (int i = 0; i < 2; ++i) {
     out[i + 1] = (input_shape[i + 1] - 1) * o.stride[i] - 2 * o.padding[i] +
@@ -41,12 +32,8 @@ ConvTranspose2d::ConvTranspose2d(ConvTranspose2dOptions o, const Shape& input_sh
   weight = register_parameter(
       "weight", empty({in_channels, o.out_channels / o.groups, o.kernel_size[0], o.kernel_size[1]},
                       param_options(ctx)));
-  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", ctx.gen);
-  if (o.bias) {
-    bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
-    const double bound = init::default_bias_bound(weight.shape());
-    init::uniform_(bias, -bound, bound, ctx.gen);
-  }
+  if (o.bias) bias = register_parameter("bias", empty({o.out_channels}, param_options(ctx)));
+  init::linear_default_(weight, bias, ctx.gen);
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& x) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "dlt/core/error.h"
 #include "dlt/nn/module.h"
@@ -61,5 +62,33 @@ int64_t window_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t p
                            int64_t dilation, bool ceil_mode);
 
 std::string pair_str(const std::array<int64_t, 2>& p);  // "3" or "(3, 5)"
+
+// What every convolution layer checks of its options, sizes being an integer
+// (Conv1d) or a pair (Conv2d, ConvTranspose2d): out_channels >= 1; kernel_size,
+// stride and dilation positive and padding non-negative; groups dividing
+// both channel counts.
+template <class Size>
+void check_conv_options(int64_t in_channels, int64_t out_channels, int64_t groups,
+                        const Size& kernel_size, const Size& stride, const Size& padding,
+                        const Size& dilation) {
+  const auto all = [](const Size& s, auto ok) {
+    if constexpr (std::is_integral_v<Size>) return ok(s);
+    else return ok(s[0]) && ok(s[1]);
+  };
+  const auto str = [](const Size& s) {
+    if constexpr (std::is_integral_v<Size>) return std::to_string(s);
+    else return pair_str(s);
+  };
+  const auto positive = [](int64_t v) { return v >= 1; };
+  DLT_LAYER_CHECK(out_channels >= 1, "out_channels must be at least 1, got {}", out_channels);
+  DLT_LAYER_CHECK(all(kernel_size, positive) && all(stride, positive) &&
+                      all(dilation, positive) && all(padding, [](int64_t v) { return v >= 0; }),
+                  "kernel_size, stride and dilation must be positive and padding non-negative, "
+                  "got kernel_size {}, stride {}, padding {}, dilation {}",
+                  str(kernel_size), str(stride), str(padding), str(dilation));
+  DLT_LAYER_CHECK(groups >= 1 && in_channels % groups == 0 && out_channels % groups == 0,
+                  "groups ({}) must divide both in_channels ({}) and out_channels ({})", groups,
+                  in_channels, out_channels);
+}
 
 }  // namespace dlt::nn

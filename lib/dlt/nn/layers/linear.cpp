@@ -17,12 +17,8 @@ Linear::Linear(LinearOptions o, const Shape& input_shape, BuildContext& ctx)
     : options(o), in_features(last_dim(input_shape)) {
   DLT_LAYER_CHECK(o.out >= 1, "out must be at least 1, got {}", o.out);
   weight = register_parameter("weight", empty({o.out, in_features}, param_options(ctx)));
-  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", ctx.gen);
-  if (o.bias) {
-    bias = register_parameter("bias", empty({o.out}, param_options(ctx)));
-    const double bound = init::default_bias_bound(weight.shape());
-    init::uniform_(bias, -bound, bound, ctx.gen);
-  }
+  if (o.bias) bias = register_parameter("bias", empty({o.out}, param_options(ctx)));
+  init::linear_default_(weight, bias, ctx.gen);
   output_shape_ = input_shape;
   output_shape_.back() = o.out;
 }
