@@ -1,6 +1,18 @@
 #include "dlt/nn/layers/layer.h"
 
+#include <algorithm>
+
 namespace dlt::nn {
+
+Shape normalized_trailing_dims(const std::optional<Shape>& shape, const Shape& input_shape) {
+  DLT_LAYER_CHECK(!input_shape.empty(), "expected input with at least 1 dimension, got []");
+  Shape dims = shape ? *shape : Shape{input_shape.back()};
+  DLT_LAYER_CHECK(!dims.empty() && dims.size() <= input_shape.size() &&
+                      std::equal(dims.rbegin(), dims.rend(), input_shape.rbegin()),
+                  "normalized shape {} must match the last dims of the input, got {}",
+                  shape_str(dims), shape_str(input_shape));
+  return dims;
+}
 
 Shape image_shape(const Shape& input_shape) {
   DLT_LAYER_CHECK(input_shape.size() == 2 || input_shape.size() == 3,

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -52,6 +53,10 @@ inline void check_rank(const Shape& input_shape, size_t rank, const char* expect
   DLT_LAYER_CHECK(input_shape.size() == rank, "expected input {}, got {}", expected,
                   shape_str(input_shape));
 }
+
+// The trailing dims a normalisation layer normalises: `shape`, or the input's
+// last dim without one; a LayerError unless they end the input's shape.
+Shape normalized_trailing_dims(const std::optional<Shape>& shape, const Shape& input_shape);
 
 // An image sample as [C, H, W]: [H, W] (a grey image such as Fashion-MNIST's
 // (N, 28, 28)) becomes [1, H, W]; other ranks are a LayerError.

@@ -8,13 +8,7 @@
 namespace dlt::nn {
 
 RMSNorm::RMSNorm(RMSNormOptions o, const Shape& input_shape, BuildContext& ctx) : options(o) {
-  DLT_LAYER_CHECK(!input_shape.empty(), "expected input with at least 1 dimension, got []");
-  normalized_shape = o.shape ? *o.shape : Shape{input_shape.back()};
-  DLT_LAYER_CHECK(!normalized_shape.empty() && normalized_shape.size() <= input_shape.size() &&
-                      std::equal(normalized_shape.rbegin(), normalized_shape.rend(),
-                                 input_shape.rbegin()),
-                  "normalized shape {} must match the last dims of the input, got {}",
-                  shape_str(normalized_shape), shape_str(input_shape));
+  normalized_shape = normalized_trailing_dims(o.shape, input_shape);
   DLT_LAYER_CHECK(o.eps >= 0, "eps must not be negative, got {}", o.eps);
   if (o.elementwise_affine)
     weight = register_parameter("weight", ones(normalized_shape, param_options(ctx)));
