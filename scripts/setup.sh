@@ -22,6 +22,7 @@ PACKAGES=(
   libpng-dev libturbojpeg0-dev  # dlt data import images
   libsentencepiece-dev  # subword vocabularies (dlt data import text --vocab sentencepiece)
   nlohmann-json3-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler  # dlt export and dlt onnx (ONNX messages, checker)
   lmod  # the modulefile test (tests/install)
   openmpi-bin libopenmpi-dev libpmix-dev  # multi-process training (mpirun, srun --mpi=pmix)
   python3-torch python3-h5py python3-numpy
