@@ -1,12 +1,14 @@
 # `cmake --install build --prefix P`:
 #   P/bin/dlt                              the command
 #   P/lib/libdlt.so*, P/include/dlt/...    the library and its headers
+#   P/lib/libdlt_sentencepiece.so          SentencePiece, opened on first use
 #   P/lib/cmake/dlt/                       find_package(dlt) -> dlt::dlt
 #   P/share/modulefiles/dlt/<version>.lua  an Lmod modulefile (relocatable)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS dlt_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS dlt_sentencepiece LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})  # opened by dlopen
 install(TARGETS dlt EXPORT dltTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

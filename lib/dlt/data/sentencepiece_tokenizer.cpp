@@ -1,10 +1,10 @@
 // The SentencePiece tokenizer: a model trained by `dlt data import text
 // --vocab sentencepiece`, loaded from the bytes stored in the token file.
-#include <sentencepiece_processor.h>
 
 #include <optional>
 
 #include "dlt/core/error.h"
+#include "dlt/data/sentencepiece_shim.h"
 #include "dlt/data/tokenizer.h"
 #include "dlt/data/utf8.h"
 
@@ -77,12 +77,17 @@ constexpr size_t kCutAfterBytes = 4096;  // below this a line is not cut at spac
 
 class SentencePieceTokenizer final : public Tokenizer {
  public:
-  SentencePieceTokenizer(std::string_view model, const std::string& where) : where_(where) {
-    const auto status = sp_.LoadFromSerializedProto(model);
-    DLT_CHECK(status.ok(), "{}: the SentencePiece model ({} bytes) does not load: {}", where,
-              model.size(), status.ToString());
+  SentencePieceTokenizer(std::string_view model, const std::string& where)
+      : shim_(sentencepiece_shim()), where_(where) {
+    std::string error;
+    sp_ = shim_.load(model, &error);
+    DLT_CHECK(sp_, "{}: the SentencePiece model ({} bytes) does not load: {}", where, model.size(),
+              error);
     type_ = model_type_name(model);
   }
+  ~SentencePieceTokenizer() override { shim_.release(sp_); }
+  SentencePieceTokenizer(const SentencePieceTokenizer&) = delete;
+  SentencePieceTokenizer& operator=(const SentencePieceTokenizer&) = delete;
 
   std::vector<int64_t> encode(std::string_view text) const override {
     // SentencePiece would replace malformed UTF-8 with U+FFFD; refuse it instead.
@@ -94,9 +99,9 @@ class SentencePieceTokenizer final : public Tokenizer {
       while (end < text.size() && text[end] != '\n' && !(text[end] == ' ' && end - start >= kCutAfterBytes))
         ++end;
       if (end < text.size() && text[end] == '\n') ++end;
-      const auto status = sp_.Encode(text.substr(start, end - start), &part);
-      DLT_CHECK(status.ok(), "{}: SentencePiece cannot encode the text at byte {}: {}", where_, start,
-                status.ToString());
+      std::string error;
+      DLT_CHECK(shim_.encode(sp_, text.substr(start, end - start), &part, &error),
+                "{}: SentencePiece cannot encode the text at byte {}: {}", where_, start, error);
       ids.insert(ids.end(), part.begin(), part.end());
       start = end;
     }
@@ -107,18 +112,20 @@ class SentencePieceTokenizer final : public Tokenizer {
     check_ids(ids);
     const std::vector<int> narrow(ids.begin(), ids.end());
     std::string text;
-    const auto status = sp_.Decode(narrow, &text);
-    DLT_CHECK(status.ok(), "{}: SentencePiece cannot decode: {}", where_, status.ToString());
+    std::string error;
+    DLT_CHECK(shim_.decode(sp_, narrow, &text, &error), "{}: SentencePiece cannot decode: {}", where_,
+              error);
     return text;
   }
 
-  int64_t vocab_size() const override { return sp_.GetPieceSize(); }
+  int64_t vocab_size() const override { return shim_.piece_size(sp_); }
   std::string describe() const override {
     return fmt::format("sentencepiece {} ({})", type_, vocab_size());
   }
 
  private:
-  sentencepiece::SentencePieceProcessor sp_;
+  const SentencePieceShim& shim_;
+  void* sp_ = nullptr;  // the shim's processor
   std::string where_, type_;
 };
 

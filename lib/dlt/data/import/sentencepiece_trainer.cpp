@@ -1,36 +1,14 @@
 #include "dlt/data/import/sentencepiece_trainer.h"
 
-#include <sentencepiece_trainer.h>
-
 #include <limits>
 #include <unordered_map>
 
 #include "dlt/core/error.h"
+#include "dlt/data/sentencepiece_shim.h"
 
 namespace dlt::data {
 
 namespace {
-
-// Feeds the training sentences to the trainer without copying the text.
-class Sentences final : public sentencepiece::SentenceIterator {
- public:
-  explicit Sentences(std::vector<std::string_view> sentences) : sentences_(std::move(sentences)) {
-    load();
-  }
-  bool done() const override { return next_ > sentences_.size(); }
-  void Next() override { load(); }
-  const std::string& value() const override { return value_; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  void load() {
-    if (next_ < sentences_.size()) value_.assign(sentences_[next_]);
-    ++next_;
-  }
-  std::vector<std::string_view> sentences_;
-  size_t next_ = 0;
-  std::string value_;
-};
 
 // Fixed, not the machine's core count: the count is stored in the model,
 // and the unigram trainer's sums depend on it, so the same text gives the
@@ -44,8 +22,7 @@ constexpr unsigned kSeed = 1;
 
 // SentencePiece's message without the source location and failed condition
 // it starts with: "Internal: ./src/x.cc(580) [a <= b] Vocabulary size ...".
-std::string reason(const sentencepiece::util::Status& status) {
-  const std::string full = status.ToString();
+std::string reason(const std::string& full) {
   const size_t bracket = full.find(") [");
   const size_t end = bracket == std::string::npos ? bracket : full.find("] ", bracket);
   return end == std::string::npos ? full : full.substr(end + 2);
@@ -82,7 +59,7 @@ std::string train_sentencepiece(std::string_view text, const SentencePieceTraini
             "a SentencePiece vocabulary of {} ids is impossible: it needs more than 257 (the "
             "unknown token and 256 byte tokens come first)",
             o.vocab_size);
-  Sentences sentences(training_sentences(text));
+  const std::vector<std::string_view> sentences = training_sentences(text);
   const std::unordered_map<std::string, std::string> options{
       {"model_type", o.model_type},
       {"vocab_size", std::to_string(o.vocab_size)},
@@ -102,11 +79,10 @@ std::string train_sentencepiece(std::string_view text, const SentencePieceTraini
       {"num_threads", std::to_string(kTrainThreads)},
       {"minloglevel", "2"},  // errors only: they come back as the status too
   };
-  sentencepiece::SetRandomGeneratorSeed(kSeed);
-  std::string model;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(options, &sentences, &model);
-  DLT_CHECK(status.ok(), "{}: SentencePiece cannot train a {} vocabulary of {}: {}", where,
-            o.model_type, o.vocab_size, reason(status));
+  std::string model, error;
+  DLT_CHECK(sentencepiece_shim().train(options, sentences, kSeed, &model, &error),
+            "{}: SentencePiece cannot train a {} vocabulary of {}: {}", where, o.model_type,
+            o.vocab_size, reason(error));
   return model;
 }
 
