@@ -13,10 +13,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 
 # The reference readers our files are checked with (PyPI, for plain python3).
-if ! python3 -c "import safetensors, numpy, tensorboard" >/dev/null 2>&1; then
-  echo "test: installing the safetensors and tensorboard Python packages for the interop tests"
-  python3 -m pip install --quiet safetensors numpy tensorboard ||
-    echo "test: could not install safetensors/tensorboard: their interop tests will be skipped"
+# onnx 1.22.0: the last release with ONNX's node test files (scripts/onnx/node_tests.sh).
+if ! python3 -c "import safetensors, numpy, tensorboard, onnxruntime, onnx
+assert onnx.__version__ == '1.22.0'" >/dev/null 2>&1; then
+  echo "test: installing safetensors, tensorboard, onnx and onnxruntime for the interop tests"
+  python3 -m pip install --quiet safetensors numpy tensorboard onnx==1.22.0 onnxruntime ||
+    echo "test: could not install the Python packages: their interop tests will be skipped"
 fi
 
 build_dir="${DLT_BUILD_DIR:-build}"

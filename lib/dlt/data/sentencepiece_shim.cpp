@@ -27,8 +27,16 @@ std::vector<std::filesystem::path> shim_folders() {
   return folders;
 }
 
-const SentencePieceShim* open_shim() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define DLT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define DLT_SANITIZED 1
+#endif
+#endif
+
+const SentencePieceShim* open_shim() {
+#ifdef DLT_SANITIZED
   // The sanitizers' runtimes refuse RTLD_DEEPBIND, and without it the two
   // protobuf copies would bind each other's functions.
   throw Error("SentencePiece tokenizers are not available in sanitizer builds (they need "
