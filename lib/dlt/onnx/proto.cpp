@@ -105,9 +105,39 @@ Tensor from_field(const Field& field, DType dtype, const Shape& shape, const std
 
 }  // namespace
 
-Tensor tensor_from_proto(const TensorProto& proto, const std::string& what) {
-  DLT_CHECK(proto.data_location() != TensorProto::EXTERNAL,
-            "{}: stored as external data, which dlt does not read", what);
+namespace {
+
+// The bytes of an external tensor: `location` (relative to the model's
+// folder), from `offset`, `length` bytes (default: to the end).
+std::string external_bytes(const TensorProto& proto, const std::string& what, const std::string& model_dir) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : proto.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") offset = std::stoll(kv.value());
+    else if (kv.key() == "length") length = std::stoll(kv.value());
+  }
+  DLT_CHECK(!location.empty(), "{}: external data without a location", what);
+  const std::filesystem::path rel(location);
+  DLT_CHECK(rel.is_relative() && rel.lexically_normal().string().rfind("..", 0) != 0,
+            "{}: external data location '{}' must stay inside the model's folder", what, location);
+  const auto path = std::filesystem::path(model_dir) / rel;
+  std::ifstream in(path, std::ios::binary);
+  DLT_CHECK(in, "{}: cannot open its external data file {}", what, path.string());
+  in.seekg(0, std::ios::end);
+  const int64_t size = in.tellg();
+  if (length < 0) length = size - offset;
+  DLT_CHECK(offset >= 0 && offset + length <= size, "{}: bytes [{}, {}) of {} ({} bytes)", what, offset,
+            offset + length, path.string(), size);
+  std::string bytes(static_cast<size_t>(length), '\0');
+  in.seekg(offset);
+  DLT_CHECK(in.read(bytes.data(), length), "{}: reading {} failed", what, path.string());
+  return bytes;
+}
+
+}  // namespace
+
+Tensor tensor_from_proto(const TensorProto& proto, const std::string& what, const std::string& model_dir) {
   DLT_CHECK(!proto.has_segment(), "{}: a segmented tensor, which dlt does not read", what);
   const auto dtype = dtype_from_onnx(proto.data_type());
   DLT_CHECK(dtype, "{}: data type {} has no dlt tensor type", what,
@@ -115,8 +145,9 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& what) {
   Shape shape(proto.dims().begin(), proto.dims().end());
   for (int64_t d : shape) DLT_CHECK(d >= 0, "{}: negative dim in {}", what, shape_str(shape));
   const int64_t n = numel_of(shape);
-  if (proto.has_raw_data()) {
-    const std::string& raw = proto.raw_data();
+  const bool external = proto.data_location() == TensorProto::EXTERNAL;
+  if (proto.has_raw_data() || external) {
+    const std::string raw = external ? external_bytes(proto, what, model_dir) : proto.raw_data();
     const size_t bytes = static_cast<size_t>(n) * dtype_size(*dtype);
     DLT_CHECK(raw.size() == bytes, "{}: {} bytes of raw data for shape {} of {} ({} bytes)", what,
               raw.size(), shape_str(shape), dtype_name(*dtype), bytes);

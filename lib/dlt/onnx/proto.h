@@ -33,10 +33,12 @@ int32_t onnx_dtype(DType dtype);
 // "FLOAT", "INT64", "FLOAT8E4M3FN", ...: for messages.
 std::string onnx_dtype_name(int32_t elem_type);
 
-// A TensorProto as a dlt tensor on the CPU (raw_data or the typed fields).
-// `what` names the tensor in errors ("initializer fc.weight"); external data,
-// segments and types dlt has no tensors of are errors.
-Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what);
+// A TensorProto as a dlt tensor on the CPU (raw_data, the typed fields, or
+// external data: a file named relative to `model_dir`, as torch's exporter
+// writes for its weights). `what` names the tensor in errors ("initializer
+// fc.weight"); segments and types dlt has no tensors of are errors.
+Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& what,
+                         const std::string& model_dir = "");
 // Fills `proto` with t's dims, data type and little-endian raw_data.
 void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto* proto);
 

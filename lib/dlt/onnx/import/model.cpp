@@ -1,6 +1,7 @@
 #include "dlt/onnx/import/model.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "dlt/onnx/import/op_registry.h"
@@ -88,7 +89,8 @@ const std::map<std::string, Tensor>& Model::initializers(Device device) const {
       if (!onnx_io::dtype_from_onnx(t.data_type()))
         throw UnsupportedError(fmt::format("{}: data type {} has no dlt tensor type", what,
                                            onnx_io::onnx_dtype_name(t.data_type())));
-      it->second[t.name()] = onnx_io::tensor_from_proto(t, what).to(device);
+      const std::string dir = std::filesystem::path(source_).parent_path().string();
+      it->second[t.name()] = onnx_io::tensor_from_proto(t, what, dir).to(device);
     }
   }
   return it->second;
