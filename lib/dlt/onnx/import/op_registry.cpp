@@ -36,10 +36,10 @@ NodeContext::NodeContext(const onnx::NodeProto& node, int64_t opset, std::vector
 }
 
 std::string NodeContext::where() const {
-  return node_.name().empty()
-             ? fmt::format("node with output '{}' ({})", node_.output_size() ? node_.output(0) : "",
-                           node_.op_type())
-             : fmt::format("node '{}' ({})", node_.name(), node_.op_type());
+  if (!node_.name().empty()) return fmt::format("node '{}' ({})", node_.name(), node_.op_type());
+  for (const auto& out : node_.output())
+    if (!out.empty()) return fmt::format("node with output '{}' ({})", out, node_.op_type());
+  return fmt::format("a node without outputs ({})", node_.op_type());
 }
 
 const Tensor& NodeContext::input(size_t i) const {
