@@ -140,7 +140,15 @@ std::vector<std::pair<std::string, Tensor>> Model::run(const std::map<std::strin
   for (const auto& [name, t] : feeds)
     DLT_CHECK(std::any_of(inputs_.begin(), inputs_.end(), [&](const auto& i) { return i.name == name; }),
               "{}: the model has no input '{}'", source_, name);
-  for (const auto& node : proto_.graph().node()) {
+  // A value is dropped after the last node that reads it (graph outputs are
+  // kept), so a run holds the live activations only.
+  std::map<std::string, int> last_use;
+  const auto& nodes = proto_.graph().node();
+  for (int i = 0; i < nodes.size(); ++i)
+    for (const auto& name : nodes[i].input()) last_use[name] = i;
+  for (const auto& out : outputs_) last_use[out.name] = nodes.size();
+  for (int index = 0; index < nodes.size(); ++index) {
+    const auto& node = nodes[index];
     std::vector<Tensor> inputs;
     for (const auto& name : node.input()) {
       if (name.empty()) {
@@ -171,6 +179,8 @@ std::vector<std::pair<std::string, Tensor>> Model::run(const std::map<std::strin
                 context.where(), results.size(), node.output_size());
       values[node.output(static_cast<int>(i))] = results[i];
     }
+    for (const auto& name : node.input())
+      if (!name.empty() && last_use[name] == index) values.erase(name);
   }
   std::vector<std::pair<std::string, Tensor>> outputs;
   for (const ValueInfo& info : outputs_) {
