@@ -127,7 +127,9 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_ma
   } else {
     const Tensor qkv = packed.permute({2, 0, 3, 1, 4});
     const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
-    Tensor att = matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
+    // The scale goes on q (B, H, T, D), not on the (B, H, T, T) scores: a
+    // pass over D values per row instead of T.
+    Tensor att = matmul(q * scale, k.transpose(-2, -1));  // (B, H, T, T)
     constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
     if (options.causal) att = masked_fill(att, future_mask(t, x.device()), kMinusInf);
     // Padding: every head and query of sequence b ignores b's padded keys.
