@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Data loading: `dlt data bench` and an h5py + torch 1.13 DataLoader script
-# (scripts/bench/data_torch.py) doing the same work, in one run on this
-# machine. Prints a markdown table; "dlt x" is dlt's samples/s over the row's.
+# Data loading: `dlt data bench` and an h5py + torch DataLoader script
+# (scripts/bench/data_torch.py) under each torch peer (scripts/bench/peers.sh)
+# doing the same work, in one run on this machine. Prints a markdown table; "dlt x" is dlt's samples/s over the row's.
 #
 #   scripts/bench/data.sh [WORKERS...]     (default: 1 2)
 #
@@ -22,7 +22,8 @@ if [[ -z ${DLT_BIN:-} ]]; then
   cmake --build "$build" --target dlt_cli -j "${DLT_JOBS:-2}" >/dev/null
   DLT_BIN=$build/dlt
 fi
-py=/usr/bin/python3  # the interpreter with torch and h5py
+py=/usr/bin/python3  # numpy and h5py, for the synthetic file
+source scripts/bench/peers.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 results=$tmp/results.jsonl
@@ -45,12 +46,14 @@ for w in "${workers[@]}"; do
   echo "data: Fashion-MNIST, $w worker(s)" >&2
   run "Fashion-MNIST f32, full shuffle, 3 epochs" dlt "$w" \
     "$DLT_BIN" data bench "$fm" --batch 128 --workers "$w" --to-float "${norm[@]}" --json
-  run "Fashion-MNIST f32, full shuffle, 3 epochs" "torch, h5py per sample" "$w" \
-    "$py" scripts/bench/data_torch.py "$fm" train/images train/labels --style per-sample \
-    --workers "$w" --batch 128 "${norm[@]}"
-  run "Fashion-MNIST f32, full shuffle, 3 epochs" "torch, in-memory batches" "$w" \
-    "$py" scripts/bench/data_torch.py "$fm" train/images train/labels --style batched \
-    --workers "$w" --batch 128 "${norm[@]}"
+  for i in "${!peer_pythons[@]}"; do
+    run "Fashion-MNIST f32, full shuffle, 3 epochs" "$(peer_label "$i"), h5py per sample" "$w" \
+      "${peer_pythons[$i]}" scripts/bench/data_torch.py "$fm" train/images train/labels --style per-sample \
+      --workers "$w" --batch 128 "${norm[@]}"
+    run "Fashion-MNIST f32, full shuffle, 3 epochs" "$(peer_label "$i"), in-memory batches" "$w" \
+      "${peer_pythons[$i]}" scripts/bench/data_torch.py "$fm" train/images train/labels --style batched \
+      --workers "$w" --batch 128 "${norm[@]}"
+  done
 done
 
 if [[ $synth_gb != 0 ]]; then
@@ -67,9 +70,11 @@ if [[ $synth_gb != 0 ]]; then
     run "synthetic ${synth_gb} GB u8 3x64x64 -> f32, chunked shuffle, 1 epoch" dlt "$w" \
       "$DLT_BIN" data bench "$synth" --batch 128 --workers "$w" --to-float --shuffle chunked \
       --window-chunks 16 --cache-mb 256 --json
-    run "synthetic ${synth_gb} GB u8 3x64x64 -> f32, chunked shuffle, 1 epoch" "torch, h5py per sample" "$w" \
-      "$py" scripts/bench/data_torch.py "$synth" train/images train/labels --style per-sample \
-      --workers "$w" --batch 128
+    for i in "${!peer_pythons[@]}"; do
+      run "synthetic ${synth_gb} GB u8 3x64x64 -> f32, chunked shuffle, 1 epoch" "$(peer_label "$i"), h5py per sample" "$w" \
+        "${peer_pythons[$i]}" scripts/bench/data_torch.py "$synth" train/images train/labels --style per-sample \
+        --workers "$w" --batch 128
+    done
     rm -f "$synth"
   fi
 fi

@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
 # How dlt's lead over torch changes as a GPT grows: configs/kjv_gpt.yaml's
 # model (no dropout, AdamW, grad_clip 1.0) at three sizes, and its torch twin
-# (scripts/bench/gpt_sweep_torch.py) on the same shapes, one after the other
-# in one run with the same thread count. Prints a markdown table: tokens/s,
+# (scripts/bench/gpt_sweep_torch.py) under each torch peer (peers.sh) on the
+# same shapes, one after the other in one run with the same thread count. Prints a markdown table: tokens/s,
 # peak RSS, dlt/torch (> 1: dlt faster), dlt's achieved GFLOP/s and its share
 # of the f32 GEMM peak dlt measures at start-up on this machine.
 #
 #   scripts/bench/gpt_sweep.sh [THREADS]                       (default 2)
-#   TORCH_PY=../shared/peers/torch2.sh scripts/bench/gpt_sweep.sh
 #
 # Rows (C, layers, heads, T, batch): 128/4/4/128/32 (the config), 256/6/8/256/16,
 # 512/8/8/256/8. dlt reads the KJV's tokens (data/kjv.h5), torch draws random
 # ones of the same vocabulary: the values do not change the work.
-# Environment: DLT_BIN (default build/dlt), TORCH_PY (default /usr/bin/python3),
-# OMP_WAIT_POLICY (default PASSIVE; see train_vs_torch.sh).
+# Environment: DLT_BIN (default build/dlt), TORCH_PY (one python instead of
+# the peers), OMP_WAIT_POLICY (default PASSIVE; see train_vs_torch.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads=${1:-2}
 dlt=${DLT_BIN:-build/dlt}
-torch_py=${TORCH_PY:-/usr/bin/python3}
+source scripts/bench/peers.sh
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 [[ -n $OMP_WAIT_POLICY ]] || unset OMP_WAIT_POLICY
 [[ -x $dlt ]] || { echo "gpt_sweep.sh: no dlt binary at $dlt; build it or set DLT_BIN" >&2; exit 2; }
@@ -38,35 +37,45 @@ row() {
     --set data.block_size="$t" --set model.block_size="$t" --set data.batch_size="$batch" \
     --set "train={steps: $steps, log_every: $((steps / 5)), threads: $threads, grad_clip: 1.0}" \
     >"$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
-  echo "gpt_sweep: torch $name" >&2
-  local torch_json
-  torch_json=$("$torch_py" scripts/bench/gpt_sweep_torch.py --embed "$c" --layers "$layers" --heads "$heads" \
-    --block "$t" --batch "$batch" --threads "$threads" --steps "$torch_steps" --warmup 3)
-  python3 - "$run/metrics.jsonl" "$tmp/time.txt" "$run.log" "$name" "$t" "$torch_json" >>"$results" <<'PY'
+  local i torch_json=()
+  for i in "${!peer_pythons[@]}"; do
+    echo "gpt_sweep: $(peer_label "$i") $name" >&2
+    torch_json+=("$("${peer_pythons[$i]}" scripts/bench/gpt_sweep_torch.py --embed "$c" --layers "$layers" --heads "$heads" \
+      --block "$t" --batch "$batch" --threads "$threads" --steps "$torch_steps" --warmup 3 | tail -1)")
+  done
+  python3 - "$run/metrics.jsonl" "$tmp/time.txt" "$run.log" "$name" "$t" "${torch_json[@]}" >>"$results" <<'PY'
 import json, re, sys
-metrics, time_txt, log, name, t, torch_json = sys.argv[1:]
+metrics, time_txt, log, name, t = sys.argv[1:6]
+torch_json = sys.argv[6:]
 records = [r for r in map(json.loads, open(metrics)) if r["split"] == "train"][1:]  # after the warm-up window
 rate = len(records) / sum(1 / r["samples_per_s"] for r in records)
 tflops = sum(r["tflops"] for r in records) / len(records)
 kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(time_txt).read()).group(1))
 peak = float(re.search(r"peak of ([0-9.]+) TFLOP/s", open(log).read()).group(1))
 print(json.dumps({"row": name, "dlt_tokens_per_s": rate * int(t), "dlt_rss_mib": kib / 1024,
-                  "gflops": tflops * 1e3, "peak_gflops": peak * 1e3, "torch": json.loads(torch_json)}))
+                  "gflops": tflops * 1e3, "peak_gflops": peak * 1e3, "peers": [json.loads(j) for j in torch_json]}))
 PY
 }
 row 128 4 4 128 32 60 30
 row 256 6 8 256 16 24 12
 row 512 8 8 256 8 16 8
 
-python3 - "$results" "$threads" <<'PY'
+labels=()
+for i in "${!peer_pythons[@]}"; do labels+=("$(peer_label "$i")"); done
+python3 - "$results" "$threads" "${labels[@]}" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-version = rows[0]["torch"]["torch"]
+labels = sys.argv[3:]
 print(f"threads: {sys.argv[2]}; dlt's f32 GEMM peak here: {rows[0]['peak_gflops']:.0f} GFLOP/s (1024^3)\n")
-print(f"| C, layers, T, batch | dlt tokens/s | torch {version} tokens/s | dlt/torch | dlt peak RSS | torch peak RSS | dlt GFLOP/s | share of peak |")
-print("|---|---|---|---|---|---|---|---|")
+print("| C, layers, T, batch | dlt tokens/s | " + " | ".join(f"{l} tokens/s | dlt/{l}" for l in labels) +
+      " | dlt peak RSS | " + " | ".join(f"{l} peak RSS" for l in labels) + " | dlt GFLOP/s | share of peak |")
+print("|---|---|" + "---|---|" * len(labels) + "---|" + "---|" * len(labels) + "---|---|")
 for r in rows:
-    t = r["torch"]
-    print(f"| {r['row']} | {r['dlt_tokens_per_s']:,.0f} | {t['tokens_per_s']:,.0f} | {r['dlt_tokens_per_s'] / t['tokens_per_s']:.2f}x | "
-          f"{r['dlt_rss_mib']:,.0f} MiB | {t['peak_rss_mib']:,.0f} MiB | {r['gflops']:.0f} | {r['gflops'] / r['peak_gflops']:.0%} |")
+    d = r["dlt_tokens_per_s"]
+    cells = []
+    for t in r["peers"]:
+        cells += [f"{t['tokens_per_s']:,.0f}", f"{d / t['tokens_per_s']:.2f}x"]
+    rss = [f"{t['peak_rss_mib']:,.0f} MiB" for t in r["peers"]]
+    print(f"| {r['row']} | {d:,.0f} | " + " | ".join(cells) + f" | {r['dlt_rss_mib']:,.0f} MiB | " + " | ".join(rss) +
+          f" | {r['gflops']:.0f} | {r['gflops'] / r['peak_gflops']:.0%} |")
 PY

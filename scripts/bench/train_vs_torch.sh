@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Training throughput: `dlt train` and torch (scripts/bench/train_torch.py)
-# on the same models, batches and optimisers, one after the other in one run
-# on this machine with the same thread count. Prints a markdown table:
-# samples/s (tokens/s for the GPT), peak RSS, and dlt/torch (> 1: dlt faster).
+# Training throughput: `dlt train` and each torch peer (scripts/bench/peers.sh:
+# the current torch and Debian's 1.13; scripts/bench/train_torch.py) on the
+# same models, batches and optimisers, one after the other in one run on this
+# machine with the same thread count. Prints a markdown table: samples/s
+# (tokens/s for the GPT), peak RSS, and dlt/torch per peer (> 1: dlt faster).
 #
 #   scripts/bench/train_vs_torch.sh [THREADS] [ROW...]   (default 2; rows mlp cnn gpt lstm, default all)
-#   PRECISIONS="f32 bf16" TORCH_PY=../shared/peers/torch2.sh scripts/bench/train_vs_torch.sh
+#   PRECISIONS="f32 bf16" scripts/bench/train_vs_torch.sh
 #
 # PRECISIONS (default f32): each row in each; bf16 is dlt's train.precision
 # bf16 against torch.autocast("cpu", bfloat16) around the same forward pass
 # and loss, and a second table gives each side's bf16/f32 speed and memory.
-# TORCH_PY (default /usr/bin/python3, torch 1.13): the python that runs torch.
+# TORCH_PY: one python to run torch with instead of the peers (peers.sh).
 #
 # Rows: the Fashion-MNIST MLP 784-512-512-10 (SGD, momentum 0.9, lr 0.01),
 # the CNN of configs/fashion_cnn.yaml (AdamW, dropout 0.25) and the char-GPT
@@ -40,7 +41,7 @@ for r in "${rows[@]}"; do
 done
 want() { [[ " ${rows[*]} " == *" $1 "* ]]; }
 dlt=${DLT_BIN:-build/dlt}
-torch_py=${TORCH_PY:-/usr/bin/python3}
+source scripts/bench/peers.sh
 precisions=(${PRECISIONS:-f32})
 for p in "${precisions[@]}"; do
   [[ $p == f32 || $p == bf16 ]] || { echo "train_vs_torch.sh: unknown precision '$p' (f32, bf16)" >&2; exit 2; }
@@ -77,12 +78,15 @@ print(json.dumps({"row": sys.argv[3], "side": "dlt", "unit": sys.argv[4], "preci
 PY
 }
 
-# run_torch ROW PRECISION UNIT MODEL STEPS WARMUP
+# run_torch ROW PRECISION UNIT MODEL STEPS WARMUP: each peer in turn.
 run_torch() {
-  echo "train_vs_torch: torch $1 $2" >&2
-  "$torch_py" scripts/bench/train_torch.py "$4" --threads "$threads" --steps "$5" --warmup "$6" --precision "$2" |
-    python3 -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='torch', unit='$3', precision='$2'); print(json.dumps(r))" \
-      >>"$results"
+  local i
+  for i in "${!peer_pythons[@]}"; do
+    echo "train_vs_torch: $(peer_label "$i") $1 $2" >&2
+    "${peer_pythons[$i]}" scripts/bench/train_torch.py "$4" --threads "$threads" --steps "$5" --warmup "$6" --precision "$2" |
+      python3 -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='peer$i', unit='$3', precision='$2'); print(json.dumps(r))" \
+        >>"$results"
+  done
 }
 
 source scripts/bench/train_rows.sh
@@ -99,31 +103,40 @@ for p in "${precisions[@]}"; do
   if want lstm; then run_row lstm "$p" tokens/s 30 5; fi
 done
 
-python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" <<'PY'
+labels=()
+for i in "${!peer_pythons[@]}"; do labels+=("$(peer_label "$i")"); done
+python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" "${labels[@]}" <<'PY'
 import json, sys
+labels = sys.argv[4:]
+peers = [f"peer{i}" for i in range(len(labels))]
 rows = {}
-version = "?"
 for r in map(json.loads, open(sys.argv[1])):
     rows.setdefault((r["row"], r["precision"]), {})[r["side"]] = r
-    version = r.get("torch", version)
 names = {"mlp": "MLP 784-512-512-10, SGD", "cnn": "CNN (fashion_cnn.yaml), AdamW", "gpt": "char-GPT (kjv_gpt.yaml), AdamW",
          "lstm": "char-LSTM (kjv_lstm.yaml), Adam"}
 print(f"threads: {sys.argv[2]}, OMP_WAIT_POLICY={sys.argv[3] or '(unset)'}\n")
-print(f"| workload | precision | unit | dlt | torch {version} | dlt/torch | dlt peak RSS | torch peak RSS |")
-print("|---|---|---|---|---|---|---|---|")
+print("| workload | precision | unit | dlt | " + " | ".join(f"{l} | dlt/{l}" for l in labels) +
+      " | dlt peak RSS | " + " | ".join(f"{l} peak RSS" for l in labels) + " |")
+print("|---|---|---|---|" + "---|---|" * len(labels) + "---|" + "---|" * len(labels))
 def value(r):
     return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT/LSTM sample (block_size)
 for (row, precision), s in rows.items():
-    d, t = s["dlt"], s["torch"]
-    print(f"| {names[row]} | {precision} | {d['unit']} | {value(d):,.0f} | {value(t):,.0f} | {value(d) / value(t):.2f}x | "
-          f"{d['peak_rss_mib']:.0f} MiB | {t['peak_rss_mib']:.0f} MiB |")
+    d = s["dlt"]
+    cells = []
+    for p in peers:
+        cells += [f"{value(s[p]):,.0f}", f"{value(d) / value(s[p]):.2f}x"]
+    rss = [f"{s[p]['peak_rss_mib']:.0f} MiB" for p in peers]
+    print(f"| {names[row]} | {precision} | {d['unit']} | {value(d):,.0f} | " + " | ".join(cells) +
+          f" | {d['peak_rss_mib']:.0f} MiB | " + " | ".join(rss) + " |")
 pairs = [row for (row, p) in rows if p == "f32" and (row, "bf16") in rows]
 if pairs:
-    print(f"\n| workload | dlt bf16/f32 speed | dlt bf16/f32 peak RSS | torch {version} bf16/f32 speed | torch bf16/f32 peak RSS |")
-    print("|---|---|---|---|---|")
+    print("\n| workload | dlt bf16/f32 speed | dlt bf16/f32 peak RSS | " +
+          " | ".join(f"{l} bf16/f32 speed | {l} bf16/f32 peak RSS" for l in labels) + " |")
+    print("|---|---|---|" + "---|---|" * len(labels))
     for row in pairs:
         f, b = rows[(row, "f32")], rows[(row, "bf16")]
-        print(f"| {names[row]} | {value(b['dlt']) / value(f['dlt']):.2f}x | "
-              f"{b['dlt']['peak_rss_mib'] / f['dlt']['peak_rss_mib']:.2f}x | "
-              f"{value(b['torch']) / value(f['torch']):.2f}x | {b['torch']['peak_rss_mib'] / f['torch']['peak_rss_mib']:.2f}x |")
+        cells = []
+        for p in ["dlt"] + peers:
+            cells += [f"{value(b[p]) / value(f[p]):.2f}x", f"{b[p]['peak_rss_mib'] / f[p]['peak_rss_mib']:.2f}x"]
+        print(f"| {names[row]} | " + " | ".join(cells) + " |")
 PY
