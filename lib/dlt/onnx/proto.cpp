@@ -23,14 +23,19 @@ onnx::ModelProto load_model(const std::string& path) {
 
 void save_model(const onnx::ModelProto& model, const std::string& path) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    DLT_CHECK(out, "{}: cannot write", tmp);
-    DLT_CHECK(model.SerializeToOstream(&out) && out.flush(), "{}: writing the model failed", tmp);
-  }
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  DLT_CHECK(!ec, "{}: cannot rename {} into place: {}", path, tmp, ec.message());
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      DLT_CHECK(out, "{}: cannot write", tmp);
+      DLT_CHECK(model.SerializeToOstream(&out) && out.flush(), "{}: writing the model failed", tmp);
+    }
+    std::filesystem::rename(tmp, path, ec);
+    DLT_CHECK(!ec, "{}: cannot rename {} into place: {}", path, tmp, ec.message());
+  } catch (...) {
+    std::filesystem::remove(tmp, ec);  // no partial file left behind
+    throw;
+  }
 }
 
 std::optional<DType> dtype_from_onnx(int32_t elem_type) {
