@@ -19,8 +19,8 @@ namespace dlt::onnx_export::testing {
 // every other one is a named constant (const.*, causal_mask, rotary.cos /
 // sin, <layer>.scales); no tensor is stored twice; every parameter is in the
 // graph; num_batches_tracked is not; the input has dim_param "batch" (and
-// "seq" for token ids) and so has the output.
-void expect_export_structure(const onnx::ModelProto& m, const nn::Module& model);
+// "seq" when `dynamic_seq`) and so has the output.
+void expect_export_structure(const onnx::ModelProto& m, const nn::Module& model, bool dynamic_seq);
 
 // Runs `python3 tests/onnx/check_export_ort.py manifest` (cases: see the
 // script). Skips the test, saying why, when onnx or onnxruntime is missing.

@@ -45,6 +45,7 @@ using ::testing::HasSubstr;
 struct Case {
   std::string name, yaml;
   Shape input;
+  bool fixed_seq = false;  // token ids whose length the model folds into its features
 };
 
 // Each registered layer's example, then the options whose mapping differs.
@@ -107,6 +108,9 @@ std::vector<Case> layer_cases() {
       {"Embedding_LSTM_Linear",
        "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 4}, {type: LSTM, hidden_size: 5}, "
        "{type: Linear, out: 9}]}", {7}},
+      {"Embedding_Flatten_Linear_fixed_length",
+       "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 3}, {type: Flatten}, "
+       "{type: Linear, out: 2}]}", {5}, true},
       {"Embedding_TransformerBlock_Linear",
        "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 8}, {type: TransformerBlock, heads: 2}, "
        "{type: Linear, out: 9}]}", {6}},
@@ -149,15 +153,19 @@ Model build(const Case& c) {
   return m;
 }
 
+// Whether the export's token ids have a dynamic length.
+bool dynamic_seq(const Model& m, const Case& c) { return m.vocab && c.input.size() == 1 && !c.fixed_seq; }
+
 // Inputs for runs at two batch sizes, and for token models a shorter sequence too.
-std::vector<Tensor> inputs(const Model& m, const Shape& sample) {
+std::vector<Tensor> inputs(const Model& m, const Case& c) {
+  const Shape& sample = c.input;
   std::vector<Shape> shapes;
   for (int64_t b : {1, 3}) {
     Shape s{b};
     s.insert(s.end(), sample.begin(), sample.end());
     shapes.push_back(s);
   }
-  if (m.vocab && sample.size() == 1 && sample[0] > 2) shapes.push_back({2, sample[0] - 2});
+  if (dynamic_seq(m, c) && sample[0] > 2) shapes.push_back({2, sample[0] - 2});
   std::vector<Tensor> xs;
   for (const Shape& s : shapes)
     xs.push_back(m.vocab ? randint(0, m.vocab, s, DType::i64, m.gen.get()) : randn(s, {}, m.gen.get()));
@@ -186,7 +194,7 @@ TEST(OnnxExport, EveryLayerExportsChecksAndMatchesOnnxRuntime) {
     train::TensorMap io;
     {
       NoGradGuard no_grad;
-      const std::vector<Tensor> xs = inputs(m, c.input);
+      const std::vector<Tensor> xs = inputs(m, c);
       for (size_t k = 0; k < xs.size(); ++k) {
         io[fmt::format("input.{}", k)] = xs[k];
         io[fmt::format("output.{}", k)] = (*m.module)(xs[k]);
@@ -199,7 +207,7 @@ TEST(OnnxExport, EveryLayerExportsChecksAndMatchesOnnxRuntime) {
       onnx::ModelProto model;
       ASSERT_NO_THROW(model = export_model(*m.module, c.input, input_dtype, {.opset = opset}));
       EXPECT_NO_THROW(onnx_io::check_model(model, c.name));
-      expect_export_structure(model, *m.module);
+      expect_export_structure(model, *m.module, dynamic_seq(m, c));
       const std::string onnx_file = fmt::format("{}_opset{}.onnx", base, opset);
       onnx_io::save_model(model, tmp.path(onnx_file));
       manifest.push_back({{"name", fmt::format("{} (opset {})", c.name, opset)},
@@ -207,6 +215,7 @@ TEST(OnnxExport, EveryLayerExportsChecksAndMatchesOnnxRuntime) {
                           {"io", base + "_io.safetensors"},
                           {"state", base + "_state.safetensors"},
                           {"opset", opset},
+                          {"seq", dynamic_seq(m, c)},
                           {"atol", 1e-4}});
     }
   }

@@ -62,6 +62,12 @@ class ExportContext {
   // for. 0: none known.
   int64_t max_positions = 0;
 
+  // A layer that folds a dynamic sequence length into another dim (Flatten or
+  // Reshape over T) calls this: the model then depends on the length it was
+  // built for, and export_model starts again with that length fixed.
+  [[noreturn]] void needs_fixed_sequence() const { throw FixedSequenceNeeded{}; }
+  struct FixedSequenceNeeded {};
+
   // Stops the export: "cannot export layer blocks.0.attn (MultiHeadAttention)
   // to ONNX: <reason>".
   [[noreturn]] void fail(const std::string& reason) const;

@@ -33,16 +33,12 @@ DType model_dtype(const nn::Module& model) {
 
 }  // namespace
 
-onnx::ModelProto export_model(nn::Module& model, const Shape& sample_shape, DType input_dtype,
-                              const ExportOptions& options) {
-  check_opset(options.opset);
-  const DType dtype = model_dtype(model);
-  DLT_CHECK(is_integral(input_dtype) || input_dtype == DType::f32,
-            "cannot export to ONNX: inputs of {} (dlt exports float32 inputs and integer ids)",
-            dtype_name(input_dtype));
-  const EvalMode eval(model);
-  const NoGradGuard no_grad;
+namespace {
 
+// The graph of the model for inputs of `sample_shape`; token ids' length
+// dynamic when `dynamic_seq`.
+onnx::ModelProto build(nn::Module& model, const Shape& sample_shape, DType input_dtype,
+                       const ExportOptions& options, DType dtype, bool dynamic_seq) {
   onnx::ModelProto m;
   m.set_ir_version(onnx_io::kIrVersion);
   m.set_producer_name("dlt");
@@ -57,14 +53,16 @@ onnx::ModelProto export_model(nn::Module& model, const Shape& sample_shape, DTyp
 
   Value x;
   if (is_integral(input_dtype)) {
-    // Token ids [T]: batch and sequence length both dynamic; causal
-    // attention masks up to the length the model was built for, unless the
-    // model knows its block_size.
-    const bool tokens = sample_shape.size() == 1;
+    // Token ids [T]: the sequence length is dynamic too; causal attention
+    // masks up to the length the model was built for, unless the model
+    // knows its block_size.
     x.name = "input_ids";
-    x.shape = tokens ? Shape{kBatchDim, kSeqDim} : Shape{kBatchDim};
-    if (!tokens) x.shape.insert(x.shape.end(), sample_shape.begin(), sample_shape.end());
-    if (tokens) ctx.max_positions = sample_shape[0];
+    x.shape = {kBatchDim};
+    x.shape.insert(x.shape.end(), sample_shape.begin(), sample_shape.end());
+    if (dynamic_seq) {
+      x.shape[1] = kSeqDim;
+      ctx.max_positions = sample_shape[0];
+    }
     g.add_input(x.name, onnx::TensorProto::INT64, x.shape);
   } else {
     x.name = "input";
@@ -76,6 +74,28 @@ onnx::ModelProto export_model(nn::Module& model, const Shape& sample_shape, DTyp
   g.rename_value(y.name, options.output_name);
   g.add_output(options.output_name, onnx_io::onnx_dtype(dtype), y.shape);
   return m;
+}
+
+}  // namespace
+
+onnx::ModelProto export_model(nn::Module& model, const Shape& sample_shape, DType input_dtype,
+                              const ExportOptions& options) {
+  check_opset(options.opset);
+  const DType dtype = model_dtype(model);
+  DLT_CHECK(is_integral(input_dtype) || input_dtype == DType::f32,
+            "cannot export to ONNX: inputs of {} (dlt exports float32 inputs and integer ids)",
+            dtype_name(input_dtype));
+  const EvalMode eval(model);
+  const NoGradGuard no_grad;
+  const bool tokens = is_integral(input_dtype) && sample_shape.size() == 1;
+  if (tokens) {
+    try {
+      return build(model, sample_shape, input_dtype, options, dtype, true);
+    } catch (const ExportContext::FixedSequenceNeeded&) {
+      // A layer folds T into its features: the model works at its own T only.
+    }
+  }
+  return build(model, sample_shape, input_dtype, options, dtype, false);
 }
 
 }  // namespace dlt::onnx_export

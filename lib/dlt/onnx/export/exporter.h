@@ -3,7 +3,10 @@
 //
 //   input     "input" (batch, *sample) float32, or, for integer samples,
 //             "input_ids" int64: (batch, seq) for token ids [T] (language
-//             models), else (batch, *sample)
+//             models), else (batch, *sample). A model that folds the
+//             sequence into its features (Flatten or Reshape over T, as a
+//             classifier of fixed windows does) works at its own T only, and
+//             its ids are (batch, T).
 //   output    options.output_name, (batch, *output) or (batch, seq, V)
 //   weights   initializers named as in the model's state dict (safetensors),
 //             each tensor once (a tied weight under its first name); the

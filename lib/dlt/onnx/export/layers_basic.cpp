@@ -68,6 +68,8 @@ Value export_flatten(ExportContext& ctx, nn::Module& m, const Value& x) {
   const int64_t n = x.rank();
   const int64_t start = o.start_dim < 0 ? o.start_dim + n : o.start_dim;
   const int64_t end = o.end_dim < 0 ? o.end_dim + n : o.end_dim;
+  for (int64_t i = start; i <= end && end > start; ++i)
+    if (x.shape[size_t(i)] == kSeqDim) ctx.needs_fixed_sequence();
   int64_t merged = 1;
   int dynamic = 0;
   for (int64_t i = start; i <= end; ++i) {
@@ -93,7 +95,10 @@ Value export_flatten(ExportContext& ctx, nn::Module& m, const Value& x) {
 Value export_reshape(ExportContext& ctx, nn::Module& m, const Value& x) {
   const auto& r = dynamic_cast<nn::Reshape&>(m);
   bool dynamic_input = false;
-  for (size_t i = 1; i < x.shape.size(); ++i) dynamic_input |= is_symbolic(x.shape[i]);
+  for (size_t i = 1; i < x.shape.size(); ++i) {
+    if (x.shape[i] == kSeqDim) ctx.needs_fixed_sequence();
+    dynamic_input |= is_symbolic(x.shape[i]);
+  }
   std::vector<int64_t> target{0};
   Shape out{x.shape[0]};
   for (size_t i = 0; i < r.options.shape.size(); ++i) {
