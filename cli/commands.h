@@ -22,6 +22,7 @@ void add_report_command(CLI::App& app);
 void add_verify_resume_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_onnx_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 // The dlt binary this process runs (/proc/self/exe), for commands that start
 // more dlt processes (launch, verify-resume, recipes' kill check).

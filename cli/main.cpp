@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   dlt::cli::add_verify_resume_command(app);
   dlt::cli::add_generate_command(app);
   dlt::cli::add_onnx_command(app);
+  dlt::cli::add_export_command(app);
   if (argc <= 1) {
     std::cerr << app.help() << std::flush;
     return 2;
