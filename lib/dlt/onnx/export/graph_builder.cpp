@@ -80,10 +80,14 @@ std::string GraphBuilder::initializer(const std::string& name, const Tensor& t) 
 }
 
 std::string GraphBuilder::constant(const std::string& name, const Tensor& value) {
-  if (constants_.count(name)) return name;
+  if (const auto it = constants_.find(name); it != constants_.end()) {
+    DLT_ASSERT(it->second == value.shape(), "constant {} asked for with shapes {} and {}", name,
+               shape_str(it->second), shape_str(value.shape()));
+    return name;
+  }
   DLT_ASSERT(!used_.count(name), "constant name {} is taken", name);
   used_.insert(name);
-  constants_[name] = true;
+  constants_[name] = value.shape();
   onnx_io::tensor_to_proto(value, name, graph_->add_initializer());
   return name;
 }

@@ -81,7 +81,7 @@ class GraphBuilder {
   std::map<std::string, int> next_;  // base name -> the last suffix given
   // Identity of a stored tensor: its memory, dtype, shape and strides.
   std::map<std::tuple<const void*, int, Shape, Shape>, std::string> stored_;
-  std::map<std::string, bool> constants_;  // names of initializers made by constant/ints/scalar
+  std::map<std::string, Shape> constants_;  // initializers made by constant/ints/scalar
 };
 
 }  // namespace dlt::onnx_export

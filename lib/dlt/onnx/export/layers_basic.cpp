@@ -70,22 +70,15 @@ Value export_flatten(ExportContext& ctx, nn::Module& m, const Value& x) {
   const int64_t end = o.end_dim < 0 ? o.end_dim + n : o.end_dim;
   for (int64_t i = start; i <= end && end > start; ++i)
     if (x.shape[size_t(i)] == kSeqDim) ctx.needs_fixed_sequence();
-  int64_t merged = 1;
-  int dynamic = 0;
+  // A dynamic dim times sizes is dynamic: the dim itself when the sizes are 1.
+  int64_t sizes = 1;
+  std::vector<int64_t> dynamic;
   for (int64_t i = start; i <= end; ++i) {
-    if (is_symbolic(x.shape[size_t(i)])) {
-      ++dynamic;
-      merged = x.shape[size_t(i)];
-    } else if (merged >= 0) {
-      merged *= x.shape[size_t(i)];
-    }
+    const int64_t d = x.shape[size_t(i)];
+    if (is_symbolic(d)) dynamic.push_back(d);
+    else sizes *= d;
   }
-  if (dynamic > 0) {  // a dynamic dim times sizes is dynamic (the dim itself when the sizes are 1)
-    int64_t sizes = 1;
-    for (int64_t i = start; i <= end; ++i)
-      if (!is_symbolic(x.shape[size_t(i)])) sizes *= x.shape[size_t(i)];
-    merged = dynamic == 1 && sizes == 1 ? merged : kUnknownDim;
-  }
+  const int64_t merged = dynamic.empty() ? sizes : dynamic.size() == 1 && sizes == 1 ? dynamic[0] : kUnknownDim;
   Shape rest{merged};
   rest.insert(rest.end(), x.shape.begin() + end + 1, x.shape.end());
   return reshape_dims(ctx, x, size_t(start), rest);
