@@ -182,23 +182,27 @@ Value mask_future(ExportContext& ctx, const Value& scores, int64_t max_len) {
 
 }  // namespace
 
-Value attention(ExportContext& ctx, const Value& q, const Value& k, const Value& v, bool causal,
-                int64_t max_len) {
-  const int64_t heads = q.shape[1], kv_heads = k.shape[1], d = q.shape[3];
+Value attention(ExportContext& ctx, const Value& queries, const Value& k, const Value& v,
+                bool causal, int64_t max_len, bool scale_queries) {
+  const int64_t heads = queries.shape[1], kv_heads = k.shape[1], d = queries.shape[3];
   const Value s = scalar(ctx, 1.0 / std::sqrt(double(d)));
+  const Value q = scale_queries ? binary(ctx, "Mul", queries, s) : queries;
+  const auto scaled = [&](const Value& scores) {
+    return scale_queries ? scores : binary(ctx, "Mul", scores, s);
+  };
   const auto weights = [&](const Value& scores) {  // softmax over the keys
     const Value masked = causal ? mask_future(ctx, scores, max_len) : scores;
     return unary(ctx, "Softmax", masked, {attr("axis", int64_t(-1))});
   };
   if (kv_heads == heads) {
-    const Value scores = binary(ctx, "Mul", matmul(ctx, q, transpose(ctx, k, {0, 1, 3, 2})), s);
+    const Value scores = scaled(matmul(ctx, q, transpose(ctx, k, {0, 1, 3, 2})));
     return matmul(ctx, weights(scores), v);  // (B, H, T, D)
   }
   // Groups: q (B, Hkv, G, T, D) against k^T (B, Hkv, 1, D, T), broadcast over G.
   const int64_t g = heads / kv_heads;
   const Value q5 = reshape(ctx, q, {0, kv_heads, g, -1, d}, {q.shape[0], kv_heads, g, q.shape[2], d});
   const Value kt = transpose(ctx, unsqueeze(ctx, k, {2}), {0, 1, 2, 4, 3});
-  const Value scores = binary(ctx, "Mul", matmul(ctx, q5, kt), s);                  // (B, Hkv, G, T, T)
+  const Value scores = scaled(matmul(ctx, q5, kt));  // (B, Hkv, G, T, T)
   const Value out5 = matmul(ctx, weights(scores), unsqueeze(ctx, v, {2}));  // (B, Hkv, G, T, D)
   return reshape(ctx, out5, {0, heads, -1, d}, q.shape);
 }

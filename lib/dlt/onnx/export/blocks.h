@@ -59,7 +59,9 @@ Value silu(ExportContext& ctx, const Value& x);  // x sigmoid(x)
 // Hkv dividing H (each group of H / Hkv query heads shares a key/value head,
 // without repeating k and v) -> (B, H, T, D). Causal: scores of future keys
 // are -inf, from the constant "causal_mask" (max_len, max_len) cut to T.
+// The 1 / sqrt(D) multiplies q when `scale_queries` (as MultiHeadAttention
+// does), else the scores (as the grouped attention of Llama does).
 Value attention(ExportContext& ctx, const Value& q, const Value& k, const Value& v, bool causal,
-                int64_t max_len);
+                int64_t max_len, bool scale_queries);
 
 }  // namespace dlt::onnx_export

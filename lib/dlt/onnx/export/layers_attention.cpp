@@ -26,7 +26,7 @@ Value export_multihead_attention(ExportContext& ctx, nn::Module& m, const Value&
                  {b, h, t, d}};
   };
   const Value heads = attention(ctx, part(0), part(1), part(2), a.options.causal,
-                                is_symbolic(t) ? ctx.max_positions : t);
+                                is_symbolic(t) ? ctx.max_positions : t, /*scale_queries=*/true);
   // (B, H, T, D) -> (B, T, H, D) -> (B, T, C): the heads side by side again.
   const Value merged = reshape(ctx, transpose(ctx, heads, {0, 2, 1, 3}), {0, 0, c}, {b, t, c});
   return ctx.run_child(a, "proj", merged);

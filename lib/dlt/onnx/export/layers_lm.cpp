@@ -74,7 +74,7 @@ Value llama_attention(ExportContext& ctx, nn::Module& layer, const nn::LlamaOpti
   };
   const Value q = heads("wq", o.heads, true), k = heads("wk", o.kv_heads, true),
               v = heads("wv", o.kv_heads, false);
-  const Value out = attention(ctx, q, k, v, true, o.block_size);
+  const Value out = attention(ctx, q, k, v, true, o.block_size, /*scale_queries=*/false);
   const Value merged =
       reshape(ctx, transpose(ctx, out, {0, 2, 1, 3}), {0, 0, o.heads * d}, {b, t, o.heads * d});
   return ctx.run_child(layer, "wo", merged);
