@@ -28,11 +28,13 @@ void expect_export_structure(const onnx::ModelProto& m, const nn::Module& model,
     EXPECT_TRUE(names.insert(name).second) << "initializer " << name << " twice";
     const auto it = state.find(name);
     if (it == state.end()) {
-      EXPECT_TRUE(std::regex_match(name, constant)) << "initializer " << name << " is no state-dict name";
+      EXPECT_TRUE(std::regex_match(name, constant))
+          << "initializer " << name << " is no state-dict name";
       continue;
     }
     const Tensor t = it->second.contiguous();
-    EXPECT_EQ(init.raw_data(), std::string(static_cast<const char*>(t.raw_data()), t.numel() * t.element_size()))
+    EXPECT_EQ(init.raw_data(),
+              std::string(static_cast<const char*>(t.raw_data()), t.numel() * t.element_size()))
         << "initializer " << name << " differs from the state dict's tensor";
     const auto [at, fresh] = stored.emplace(it->second.raw_data(), name);
     EXPECT_TRUE(fresh) << "one tensor stored twice: " << at->second << " and " << name;

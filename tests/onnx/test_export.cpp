@@ -57,28 +57,44 @@ std::vector<Case> layer_cases() {
   }
   const std::vector<Case> more = {
       {"AvgPool2d_pad_ceil_no_count_pad",
-       "{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: false}", {2, 7, 7}},
-      {"AvgPool2d_pad_count_pad", "{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1}", {2, 6, 7}},
+       "{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true, "
+       "count_include_pad: false}",
+       {2, 7, 7}},
+      {"AvgPool2d_pad_count_pad",
+       "{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1}",
+       {2, 6, 7}},
       {"AvgPool2d_pad_ceil_count_pad",
-       "{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}", {2, 6, 6}},
+       "{type: AvgPool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}",
+       {2, 6, 6}},
       {"MaxPool2d_pad_dilation_ceil",
-       "{type: MaxPool2d, kernel_size: 3, stride: 2, padding: 1, dilation: 2, ceil_mode: true}", {2, 9, 10}},
+       "{type: MaxPool2d, kernel_size: 3, stride: 2, padding: 1, dilation: 2, ceil_mode: true}",
+       {2, 9, 10}},
       {"AdaptiveAvgPool2d_uneven", "{type: AdaptiveAvgPool2d, output_size: [3, 2]}", {2, 7, 5}},
       {"AdaptiveAvgPool2d_global", "{type: AdaptiveAvgPool2d, output_size: 1}", {2, 5, 5}},
       {"Conv2d_groups_dilation",
-       "{type: Conv2d, out_channels: 4, kernel_size: [3, 2], stride: [2, 1], padding: [1, 2], dilation: [1, 2], "
-       "groups: 2, bias: false}", {2, 7, 8}},
+       "{type: Conv2d, out_channels: 4, kernel_size: [3, 2], stride: [2, 1], padding: [1, 2], "
+       "dilation: [1, 2], "
+       "groups: 2, bias: false}",
+       {2, 7, 8}},
       {"Conv1d_strided_groups",
-       "{type: Conv1d, out_channels: 6, kernel_size: 3, stride: 2, padding: 1, dilation: 2, groups: 3}", {3, 11}},
+       "{type: Conv1d, out_channels: 6, kernel_size: 3, stride: 2, padding: 1, dilation: 2, "
+       "groups: 3}",
+       {3, 11}},
       {"ConvTranspose2d_output_padding",
-       "{type: ConvTranspose2d, out_channels: 4, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, "
-       "dilation: 2, groups: 2}", {2, 4, 5}},
+       "{type: ConvTranspose2d, out_channels: 4, kernel_size: 3, stride: 2, padding: 1, "
+       "output_padding: 1, "
+       "dilation: 2, groups: 2}",
+       {2, 4, 5}},
       {"Upsample_nearest_size", "{type: Upsample, size: [7, 5]}", {2, 3, 4}},
       {"Upsample_nearest_fractional", "{type: Upsample, scale_factor: [1.5, 2.5]}", {2, 3, 4}},
       {"Upsample_bilinear", "{type: Upsample, scale_factor: 2, mode: bilinear}", {2, 3, 4}},
-      {"Upsample_bilinear_size_corners", "{type: Upsample, size: [5, 7], mode: bilinear, align_corners: true}", {2, 3, 4}},
+      {"Upsample_bilinear_size_corners",
+       "{type: Upsample, size: [5, 7], mode: bilinear, align_corners: true}",
+       {2, 3, 4}},
       {"BatchNorm1d_length_no_affine", "{type: BatchNorm1d, affine: false, eps: 0.001}", {3, 5}},
-      {"LayerNorm_two_dims_no_affine", "{type: LayerNorm, shape: [3, 4], elementwise_affine: false}", {2, 3, 4}},
+      {"LayerNorm_two_dims_no_affine",
+       "{type: LayerNorm, shape: [3, 4], elementwise_affine: false}",
+       {2, 3, 4}},
       {"RMSNorm_two_dims", "{type: RMSNorm, shape: [3, 4], eps: 0.001}", {2, 3, 4}},
       {"GroupNorm_image", "{type: GroupNorm, num_groups: 3}", {6, 2, 3}},
       {"GroupNorm_channels_no_affine", "{type: GroupNorm, num_groups: 2, affine: false}", {4}},
@@ -89,31 +105,54 @@ std::vector<Case> layer_cases() {
       {"Flatten_from_2", "{type: Flatten, start_dim: 2}", {2, 3, 4}},
       {"Reshape_inferred", "{type: Reshape, shape: [-1, 2]}", {2, 3, 2}},
       {"Residual_projection",
-       "{type: Residual, body: [{type: Linear, out: 4}, {type: GELU}], projection: {type: Linear, out: 4}}", {3}},
-      {"LSTM_two_layers_bidirectional", "{type: LSTM, hidden_size: 5, layers: 2, bidirectional: true}", {6, 3}},
+       "{type: Residual, body: [{type: Linear, out: 4}, {type: GELU}], projection: {type: Linear, "
+       "out: 4}}",
+       {3}},
+      {"LSTM_two_layers_bidirectional",
+       "{type: LSTM, hidden_size: 5, layers: 2, bidirectional: true}",
+       {6, 3}},
       {"LSTM_last_no_bias", "{type: LSTM, hidden_size: 4, bias: false, return: last}", {5, 3}},
       {"GRU_two_layers_bidirectional_last",
-       "{type: GRU, hidden_size: 4, layers: 2, bidirectional: true, return: last}", {6, 3}},
+       "{type: GRU, hidden_size: 4, layers: 2, bidirectional: true, return: last}",
+       {6, 3}},
       {"GRU_no_bias", "{type: GRU, hidden_size: 3, bias: false}", {4, 2}},
-      {"MultiHeadAttention_encoder", "{type: MultiHeadAttention, heads: 4, causal: false, bias: false}", {5, 8}},
-      {"TransformerBlock_tanh", "{type: TransformerBlock, heads: 2, gelu_approximate: tanh, mlp_ratio: 2}", {4, 6}},
+      {"MultiHeadAttention_encoder",
+       "{type: MultiHeadAttention, heads: 4, causal: false, bias: false}",
+       {5, 8}},
+      {"TransformerBlock_tanh",
+       "{type: TransformerBlock, heads: 2, gelu_approximate: tanh, mlp_ratio: 2}",
+       {4, 6}},
       {"GPT_untied_erf",
-       "{type: GPT, vocab_size: 13, block_size: 8, embed_dim: 8, heads: 2, layers: 2, weight_tying: false, "
-       "gelu_approximate: none}", {6}},
+       "{type: GPT, vocab_size: 13, block_size: 8, embed_dim: 8, heads: 2, layers: 2, "
+       "weight_tying: false, "
+       "gelu_approximate: none}",
+       {6}},
       {"Llama_grouped_tied",
-       "{type: Llama, vocab_size: 13, block_size: 8, embed_dim: 16, heads: 4, kv_heads: 2, layers: 2, "
-       "multiple_of: 8, weight_tying: true}", {8}},
-      {"ResNet_rgb_three_stages", "{type: ResNet, classes: 4, widths: [4, 6, 8], blocks: [2, 1, 1]}", {3, 9, 9}},
-      {"ViT_rgb", "{type: ViT, patch_size: 3, embed_dim: 12, heads: 3, layers: 2, mlp_ratio: 2, classes: 5}", {3, 6, 9}},
+       "{type: Llama, vocab_size: 13, block_size: 8, embed_dim: 16, heads: 4, kv_heads: 2, layers: "
+       "2, "
+       "multiple_of: 8, weight_tying: true}",
+       {8}},
+      {"ResNet_rgb_three_stages",
+       "{type: ResNet, classes: 4, widths: [4, 6, 8], blocks: [2, 1, 1]}",
+       {3, 9, 9}},
+      {"ViT_rgb",
+       "{type: ViT, patch_size: 3, embed_dim: 12, heads: 3, layers: 2, mlp_ratio: 2, classes: 5}",
+       {3, 6, 9}},
       {"Embedding_LSTM_Linear",
-       "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 4}, {type: LSTM, hidden_size: 5}, "
-       "{type: Linear, out: 9}]}", {7}},
+       "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 4}, {type: LSTM, "
+       "hidden_size: 5}, "
+       "{type: Linear, out: 9}]}",
+       {7}},
       {"Embedding_Flatten_Linear_fixed_length",
        "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 3}, {type: Flatten}, "
-       "{type: Linear, out: 2}]}", {5}, true},
+       "{type: Linear, out: 2}]}",
+       {5},
+       true},
       {"Embedding_TransformerBlock_Linear",
-       "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 8}, {type: TransformerBlock, heads: 2}, "
-       "{type: Linear, out: 9}]}", {6}},
+       "{type: Sequential, layers: [{type: Embedding, num_embeddings: 9, dim: 8}, {type: "
+       "TransformerBlock, heads: 2}, "
+       "{type: Linear, out: 9}]}",
+       {6}},
   };
   cases.insert(cases.end(), more.begin(), more.end());
   return cases;
@@ -125,7 +164,8 @@ int64_t vocabulary(const nn::Module& m) {
   if (const auto* e = dynamic_cast<const nn::Embedding*>(&m)) return e->options.num_embeddings;
   if (const auto* g = dynamic_cast<const nn::GPT*>(&m)) return g->options.vocab_size;
   if (const auto* l = dynamic_cast<const nn::Llama*>(&m)) return l->options.vocab_size;
-  if (const auto* s = dynamic_cast<const nn::Sequential*>(&m); s && s->size() > 0) return vocabulary(*(*s)[0]);
+  if (const auto* s = dynamic_cast<const nn::Sequential*>(&m); s && s->size() > 0)
+    return vocabulary(*(*s)[0]);
   return 0;
 }
 
@@ -144,7 +184,8 @@ Model build(const Case& c) {
   m.module = nn::build_layer(config::load_string(c.yaml, c.name + ".yaml"), c.input, ctx).module;
   m.vocab = vocabulary(*m.module);
   NoGradGuard no_grad;
-  for (auto& [name, p] : m.module->named_parameters()) p.add_(randn(p.shape(), {}, m.gen.get()), 0.1);
+  for (auto& [name, p] : m.module->named_parameters())
+    p.add_(randn(p.shape(), {}, m.gen.get()), 0.1);
   for (auto& [name, b] : m.module->named_buffers()) {
     if (name.ends_with("running_mean")) nn::init::normal_(b, 0, 0.5, m.gen.get());
     if (name.ends_with("running_var")) nn::init::uniform_(b, 0.5, 1.5, m.gen.get());
@@ -154,7 +195,9 @@ Model build(const Case& c) {
 }
 
 // Whether the export's token ids have a dynamic length.
-bool dynamic_seq(const Model& m, const Case& c) { return m.vocab && c.input.size() == 1 && !c.fixed_seq; }
+bool dynamic_seq(const Model& m, const Case& c) {
+  return m.vocab && c.input.size() == 1 && !c.fixed_seq;
+}
 
 // Inputs for runs at two batch sizes, and for token models a shorter sequence too.
 std::vector<Tensor> inputs(const Model& m, const Case& c) {
@@ -168,7 +211,8 @@ std::vector<Tensor> inputs(const Model& m, const Case& c) {
   if (dynamic_seq(m, c) && sample[0] > 2) shapes.push_back({2, sample[0] - 2});
   std::vector<Tensor> xs;
   for (const Shape& s : shapes)
-    xs.push_back(m.vocab ? randint(0, m.vocab, s, DType::i64, m.gen.get()) : randn(s, {}, m.gen.get()));
+    xs.push_back(m.vocab ? randint(0, m.vocab, s, DType::i64, m.gen.get())
+                         : randn(s, {}, m.gen.get()));
   return xs;
 }
 
@@ -226,14 +270,17 @@ TEST(OnnxExport, EveryLayerExportsChecksAndMatchesOnnxRuntime) {
 // Transpose node, by the head's MatMul; the file holds little besides the
 // parameters.
 TEST(OnnxExport, TiedWeightsAreStoredOnce) {
-  for (const char* yaml : {"{type: GPT, vocab_size: 50, block_size: 16, embed_dim: 64, heads: 2, layers: 2}",
-                           "{type: Llama, vocab_size: 50, block_size: 16, embed_dim: 128, heads: 4, kv_heads: 2, "
-                           "multiple_of: 16, weight_tying: true}"}) {
+  for (const char* yaml :
+       {"{type: GPT, vocab_size: 50, block_size: 16, embed_dim: 64, heads: 2, layers: 2}",
+        "{type: Llama, vocab_size: 50, block_size: 16, embed_dim: 128, heads: 4, kv_heads: 2, "
+        "multiple_of: 16, weight_tying: true}"}) {
     SCOPED_TRACE(yaml);
     Model m = build({"tied", yaml, {16}});
     const onnx::ModelProto model = export_model(*m.module, {16}, DType::i64);
-    const std::string tied = dynamic_cast<nn::GPT*>(m.module.get()) ? "tok_emb.weight" : "tok_embeddings.weight";
-    const std::string alias = dynamic_cast<nn::GPT*>(m.module.get()) ? "head.weight" : "output.weight";
+    const std::string tied =
+        dynamic_cast<nn::GPT*>(m.module.get()) ? "tok_emb.weight" : "tok_embeddings.weight";
+    const std::string alias =
+        dynamic_cast<nn::GPT*>(m.module.get()) ? "head.weight" : "output.weight";
     int64_t params = 0, stored = 0;
     for (const onnx::TensorProto& t : model.graph().initializer()) {
       EXPECT_NE(t.name(), alias);
@@ -253,7 +300,8 @@ TEST(OnnxExport, TiedWeightsAreStoredOnce) {
 // model's own mode is back afterwards.
 TEST(OnnxExport, ExportsInEvalModeAndRestoresTheModelsMode) {
   Model m = build({"cnn",
-                   "{type: Sequential, layers: [{type: Conv2d, out_channels: 2, kernel_size: 1}, {type: BatchNorm2d}, "
+                   "{type: Sequential, layers: [{type: Conv2d, out_channels: 2, kernel_size: 1}, "
+                   "{type: BatchNorm2d}, "
                    "{type: Dropout, p: 0.5}]}",
                    {1, 3, 3}});
   m.module->train();
@@ -297,7 +345,8 @@ TEST(OnnxExport, ALayerWithoutAMappingIsNamedWithItsPath) {
   Generator gen(1);
   nn::BuildContext ctx{.gen = &gen};
   auto inner = std::make_shared<nn::Sequential>(Shape{3});
-  inner->push_back(nn::build_layer(config::load_string("{type: Linear, out: 3}", "x.yaml"), {3}, ctx));
+  inner->push_back(
+      nn::build_layer(config::load_string("{type: Linear, out: 3}", "x.yaml"), {3}, ctx));
   inner->push_back({std::make_shared<Mystery>(), {3}});
   nn::Sequential model(Shape{3});
   model.push_back(nn::build_layer(config::load_string("{type: ReLU}", "x.yaml"), {3}, ctx));
@@ -310,7 +359,8 @@ TEST(OnnxExport, ALayerWithoutAMappingIsNamedWithItsPath) {
 TEST(OnnxExport, Float64ModelsAreRefused) {
   Generator gen(1);
   nn::BuildContext ctx{.gen = &gen, .dtype = DType::f64};
-  const auto layer = nn::build_layer(config::load_string("{type: Linear, out: 2}", "x.yaml"), {3}, ctx);
+  const auto layer =
+      nn::build_layer(config::load_string("{type: Linear, out: 2}", "x.yaml"), {3}, ctx);
   expect_error([&] { export_model(*layer.module, {3}, DType::f32); },
                {"is float64, and dlt exports float32 models only"});
 }
@@ -328,10 +378,15 @@ TEST(OnnxExport, TheCheckerRejectsABrokenGraphNamingIt) {
   // Strict shape inference (full) catches what the checker lets through: a
   // Gemm whose operands do not fit.
   onnx::ModelProto mismatched = export_model(*m.module, {3}, DType::f32);
-  onnx::TensorShapeProto* input = mismatched.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  onnx::TensorShapeProto* input = mismatched.mutable_graph()
+                                      ->mutable_input(0)
+                                      ->mutable_type()
+                                      ->mutable_tensor_type()
+                                      ->mutable_shape();
   input->mutable_dim(1)->set_dim_value(5);
   EXPECT_NO_THROW(onnx_io::check_model(mismatched, "gemm.onnx", false));
-  expect_error([&] { onnx_io::check_model(mismatched, "gemm.onnx"); }, {"the ONNX checker rejects gemm.onnx"});
+  expect_error([&] { onnx_io::check_model(mismatched, "gemm.onnx"); },
+               {"the ONNX checker rejects gemm.onnx"});
 }
 
 // A file that cannot be written leaves nothing behind; a written one is the
@@ -342,7 +397,8 @@ TEST(OnnxExport, ExportFileWritesACheckedModelOrNothing) {
   const std::string missing = tmp.path("no/such/folder/model.onnx");
   EXPECT_THROW(export_onnx_file(*m.module, {3}, DType::f32, {}, missing), Error);
   EXPECT_FALSE(fs::exists(tmp.path("no")));
-  const ExportReport r = export_onnx_file(*m.module, {3}, DType::f32, {.output_name = "logits"}, tmp.path("m.onnx"));
+  const ExportReport r =
+      export_onnx_file(*m.module, {3}, DType::f32, {.output_name = "logits"}, tmp.path("m.onnx"));
   EXPECT_EQ(r.input, "input");
   EXPECT_EQ(r.output, "logits");
   EXPECT_EQ(r.nodes, 1);  // one Gemm

@@ -75,7 +75,8 @@ std::string source(const std::string& path) { return std::string(DLT_SOURCE_DIR)
 std::vector<std::string> configs() {
   std::vector<std::string> paths;
   for (const auto& entry : fs::directory_iterator(source("configs")))
-    if (entry.path().extension() == ".yaml") paths.push_back("configs/" + entry.path().filename().string());
+    if (entry.path().extension() == ".yaml")
+      paths.push_back("configs/" + entry.path().filename().string());
   std::sort(paths.begin(), paths.end());
   paths.push_back("tests/onnx/fashion_resnet.yaml");
   return paths;
@@ -105,8 +106,9 @@ TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
     const int64_t block = tokens ? spec.data.block_size : 0;
     const train::BuiltModel built = train::build_model(spec, tokens ? Shape{block} : Shape{28, 28});
     const int64_t vocab = tokens ? built.output_shape.back() : 0;
-    const int64_t aliases = int64_t(built.module->state_dict().size() - built.module->named_parameters().size() -
-                                    built.module->named_buffers().size());
+    const int64_t aliases =
+        int64_t(built.module->state_dict().size() - built.module->named_parameters().size() -
+                built.module->named_buffers().size());
     // Data in the config's layout: Fashion-MNIST's images, or token streams,
     // and the inputs `dlt predict` reads: windows of block_size and 37 ids.
     std::string data = tmp.path("images.h5"), inputs = tmp.path("images_in.h5");
@@ -117,7 +119,8 @@ TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
       inputs = tmp.path(name + "_in.h5");
       data::H5Writer w(inputs);
       keys = {"ids_long", "ids_short"};
-      for (const auto& [key, t] : {std::pair{"ids_long", block}, std::pair{"ids_short", int64_t(37)}}) {
+      for (const auto& [key, t] :
+           {std::pair{"ids_long", block}, std::pair{"ids_short", int64_t(37)}}) {
         const Tensor ids = randint(0, vocab, {5, t}, DType::i64, &gen);
         w.write(key, DType::i64, {5, t}, ids.raw_data());
       }
@@ -125,15 +128,18 @@ TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
     }
     // Two steps on the synthetic data: a checkpoint whose BatchNorm running
     // statistics have moved.
-    const std::string sets = fmt::format("--set data.file={} --set data.batch_size={} --set data.workers=1", data,
-                                         tokens ? 4 : 8);
-    const std::string train_sets = tokens ? "--set train.steps=2 --set schedule.warmup_steps=1"
-                                          : "--set train.epochs=null --set train.steps=2 --set schedule.name=constant";
+    const std::string sets = fmt::format(
+        "--set data.file={} --set data.batch_size={} --set data.workers=1", data, tokens ? 4 : 8);
+    const std::string train_sets =
+        tokens ? "--set train.steps=2 --set schedule.warmup_steps=1"
+               : "--set train.epochs=null --set train.steps=2 --set schedule.name=constant";
     const std::string run = tmp.path("run_" + name);
-    const CliResult t = run_dlt(fmt::format("train {} --run-dir {} {} {}", cfg, run, sets, train_sets));
+    const CliResult t =
+        run_dlt(fmt::format("train {} --run-dir {} {} {}", cfg, run, sets, train_sets));
     ASSERT_EQ(t.status, 0) << t.output;
     const std::string onnx_file = name + ".onnx";
-    const CliResult e = run_dlt(fmt::format("export {} --checkpoint {} --out {} {}", cfg, run, tmp.path(onnx_file), sets));
+    const CliResult e = run_dlt(
+        fmt::format("export {} --checkpoint {} --out {} {}", cfg, run, tmp.path(onnx_file), sets));
     ASSERT_EQ(e.status, 0) << e.output;
     EXPECT_THAT(e.output, StartsWith("wrote " + tmp.path(onnx_file)));
     std::printf("%s", e.output.c_str());
@@ -144,8 +150,9 @@ TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
     int run_index = 0;
     for (const std::string& key : keys) {
       const std::string out = tmp.path(fmt::format("pred_{}_{}.h5", name, key));
-      const CliResult p = run_dlt(fmt::format("predict {} --checkpoint {} --input {} --key {} --out {} {}", cfg,
-                                              run, inputs, key, out, sets));
+      const CliResult p =
+          run_dlt(fmt::format("predict {} --checkpoint {} --input {} --key {} --out {} {}", cfg,
+                              run, inputs, key, out, sets));
       ASSERT_EQ(p.status, 0) << p.output;
       const Tensor outputs = read_rows(out, "outputs");
       Tensor x = read_rows(inputs, key);
@@ -166,16 +173,18 @@ TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
     }
     train::save_safetensors(tmp.path(name + "_io.safetensors"), io);
     const std::string latest = data::testing::read_file(run + "/checkpoints/latest");
-    const std::string state = run + "/checkpoints/" + latest.substr(0, latest.find('\n')) + "/model.safetensors";
-    nlohmann::json entry = {{"name", name}, {"onnx", onnx_file}, {"io", name + "_io.safetensors"},
-                            {"state", state}, {"seq", tokens}, {"aliases", aliases}, {"atol", 1e-4}};
+    const std::string state =
+        run + "/checkpoints/" + latest.substr(0, latest.find('\n')) + "/model.safetensors";
+    nlohmann::json entry = {{"name", name},   {"onnx", onnx_file}, {"io", name + "_io.safetensors"},
+                            {"state", state}, {"seq", tokens},     {"aliases", aliases},
+                            {"atol", 1e-4}};
     // The configs' models are large enough for the file to be their
     // parameters and little else; the ResNet test config's is not.
     if (path.starts_with("configs/")) entry["max_size_ratio"] = 1.05;
     manifest.push_back(entry);
     if (name == "kjv_gpt") {  // and once at opset 13, its LayerNorms decomposed
-      const CliResult e13 = run_dlt(fmt::format("export {} --checkpoint {} --out {} --opset 13 {}", cfg, run,
-                                                tmp.path("kjv_gpt_opset13.onnx"), sets));
+      const CliResult e13 = run_dlt(fmt::format("export {} --checkpoint {} --out {} --opset 13 {}",
+                                                cfg, run, tmp.path("kjv_gpt_opset13.onnx"), sets));
       ASSERT_EQ(e13.status, 0) << e13.output;
       entry["name"] = "kjv_gpt (opset 13)";
       entry["onnx"] = "kjv_gpt_opset13.onnx";
@@ -230,11 +239,13 @@ train: {{steps: 2}}
 TEST_F(OnnxExportCliErrors, ExportsAtTheDefaultAndAtAnotherOpset) {
   for (const char* opset : {"", " --opset 13"}) {
     const std::string out = tmp.path(fmt::format("tiny{}.onnx", *opset ? "13" : ""));
-    const CliResult r = run_dlt(fmt::format("export {} --checkpoint {} --out {}{}", config, tmp.path("run"), out, opset));
+    const CliResult r = run_dlt(
+        fmt::format("export {} --checkpoint {} --out {}{}", config, tmp.path("run"), out, opset));
     ASSERT_EQ(r.status, 0) << r.output;
-    EXPECT_THAT(r.output, HasSubstr(fmt::format("opset {}, input input (batch, 6), output logits; 3 nodes, 4 "
-                                                "initializers",
-                                                *opset ? 13 : 17)));
+    EXPECT_THAT(r.output,
+                HasSubstr(fmt::format("opset {}, input input (batch, 6), output logits; 3 nodes, 4 "
+                                      "initializers",
+                                      *opset ? 13 : 17)));
     EXPECT_TRUE(fs::exists(out));
     EXPECT_FALSE(fs::exists(out + ".tmp"));
   }
@@ -244,23 +255,25 @@ TEST_F(OnnxExportCliErrors, BadInputsExitTwoWithOneLineAndNoFile) {
   const std::string run = tmp.path("run"), out = tmp.path("m.onnx");
   expect_error(fmt::format("{} --checkpoint {} --out {}", tmp.path("missing.yaml"), run, out), out,
                {"missing.yaml"});
-  expect_error(fmt::format("{} --checkpoint {} --out {} --set optim.lr=fast", config, run, out), out,
-               {"optim.lr", "fast"});
+  expect_error(fmt::format("{} --checkpoint {} --out {} --set optim.lr=fast", config, run, out),
+               out, {"optim.lr", "fast"});
   expect_error(fmt::format("{} --checkpoint {} --out {}", config, tmp.path("nowhere"), out), out,
                {"no checkpoint in", "nowhere"});
   // The checkpoint of another model: every mismatched tensor named.
-  expect_error(fmt::format("{} --checkpoint {} --out {} --set model[2].out=4", config, run, out), out,
-               {"2.weight"});
-  expect_error(fmt::format("{} --checkpoint {} --out {} --set data.file={}", config, run, out, tmp.path("no.h5")),
+  expect_error(fmt::format("{} --checkpoint {} --out {} --set model[2].out=4", config, run, out),
+               out, {"2.weight"});
+  expect_error(fmt::format("{} --checkpoint {} --out {} --set data.file={}", config, run, out,
+                           tmp.path("no.h5")),
                out, {"data file", "no.h5", "does not exist"});
   const std::string deep = tmp.path("no/such/folder/m.onnx");
   expect_error(fmt::format("{} --checkpoint {} --out {}", config, run, deep), deep,
                {"cannot write --out", "does not exist"});
   EXPECT_FALSE(fs::exists(tmp.path("no")));
-  expect_error(fmt::format("{} --checkpoint {} --out {}", config, run, tmp.dir()), out, {"is a folder"});
+  expect_error(fmt::format("{} --checkpoint {} --out {}", config, run, tmp.dir()), out,
+               {"is a folder"});
   for (const char* opset : {"12", "18"})
-    expect_error(fmt::format("{} --checkpoint {} --out {} --opset {}", config, run, out, opset), out,
-                 {fmt::format("opset {} is not one dlt exports: use 13 to 17", opset)});
+    expect_error(fmt::format("{} --checkpoint {} --out {} --opset {}", config, run, out, opset),
+                 out, {fmt::format("opset {} is not one dlt exports: use 13 to 17", opset)});
 }
 
 }  // namespace

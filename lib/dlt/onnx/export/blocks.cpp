@@ -19,10 +19,12 @@ Shape broadcast(const Shape& a, const Shape& b) {
   for (size_t i = 0; i < out.size(); ++i) {
     const int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     const int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
-    out[out.size() - 1 - i] = da == db ? da : da == 1 ? db : db == 1 ? da
-                              : !is_symbolic(da)    ? da
-                              : !is_symbolic(db)    ? db
-                                                    : kUnknownDim;
+    out[out.size() - 1 - i] = da == db           ? da
+                              : da == 1          ? db
+                              : db == 1          ? da
+                              : !is_symbolic(da) ? da
+                              : !is_symbolic(db) ? db
+                                                 : kUnknownDim;
   }
   return out;
 }
@@ -44,7 +46,8 @@ std::string ones_constant(ExportContext& ctx, const Shape& shape) {
 Value reduce_mean(ExportContext& ctx, const Value& x, const std::vector<int64_t>& axes) {
   Shape out = x.shape;
   for (int64_t a : axes) out[size_t(a < 0 ? a + x.rank() : a)] = 1;
-  return {ctx.g.add("ReduceMean", {x.name}, {attr("axes", axes), attr("keepdims", int64_t(1))}), out};
+  return {ctx.g.add("ReduceMean", {x.name}, {attr("axes", axes), attr("keepdims", int64_t(1))}),
+          out};
 }
 
 }  // namespace
@@ -60,7 +63,8 @@ Value binary(ExportContext& ctx, const std::string& op, const Value& a, const Va
 Value scalar(ExportContext& ctx, double v) { return {ctx.scalar(v), {}}; }
 
 Value matmul(ExportContext& ctx, const Value& a, const Value& b) {
-  Shape out = broadcast(Shape(a.shape.begin(), a.shape.end() - 2), Shape(b.shape.begin(), b.shape.end() - 2));
+  Shape out = broadcast(Shape(a.shape.begin(), a.shape.end() - 2),
+                        Shape(b.shape.begin(), b.shape.end() - 2));
   out.push_back(a.shape[a.shape.size() - 2]);
   out.push_back(b.shape.back());
   return {ctx.g.add("MatMul", {a.name, b.name}), out};
@@ -105,8 +109,10 @@ Value linear(ExportContext& ctx, nn::Linear& layer, const Value& x) {
   return y;
 }
 
-Value matmul_transposed(ExportContext& ctx, const Value& x, const std::string& weight, int64_t rows) {
-  const std::string wt = ctx.g.add("Transpose", {weight}, {attr("perm", std::vector<int64_t>{1, 0})});
+Value matmul_transposed(ExportContext& ctx, const Value& x, const std::string& weight,
+                        int64_t rows) {
+  const std::string wt =
+      ctx.g.add("Transpose", {weight}, {attr("perm", std::vector<int64_t>{1, 0})});
   Shape out = x.shape;
   out.back() = rows;
   return {ctx.g.add("MatMul", {x.name, wt}), out};
@@ -116,8 +122,9 @@ Value layer_norm(ExportContext& ctx, nn::LayerNorm& layer, const Value& x) {
   const size_t k = layer.normalized_shape.size();
   const double eps = layer.options.eps;
   if (ctx.opset >= 17) {
-    std::vector<std::string> in{x.name, layer.weight.defined() ? ctx.param(layer.weight)
-                                                               : ones_constant(ctx, layer.normalized_shape)};
+    std::vector<std::string> in{x.name, layer.weight.defined()
+                                            ? ctx.param(layer.weight)
+                                            : ones_constant(ctx, layer.normalized_shape)};
     if (layer.bias.defined()) in.push_back(ctx.param(layer.bias));
     return {ctx.g.add("LayerNormalization", in, {attr("axis", -int64_t(k)), attr("epsilon", eps)}),
             x.shape};
@@ -128,17 +135,21 @@ Value layer_norm(ExportContext& ctx, nn::LayerNorm& layer, const Value& x) {
   const Value var = reduce_mean(ctx, binary(ctx, "Mul", centered, centered), axes);
   const Value std = unary(ctx, "Sqrt", binary(ctx, "Add", var, scalar(ctx, eps)));
   Value y = binary(ctx, "Div", centered, std);
-  if (layer.weight.defined()) y = binary(ctx, "Mul", y, {ctx.param(layer.weight), layer.normalized_shape});
-  if (layer.bias.defined()) y = binary(ctx, "Add", y, {ctx.param(layer.bias), layer.normalized_shape});
+  if (layer.weight.defined())
+    y = binary(ctx, "Mul", y, {ctx.param(layer.weight), layer.normalized_shape});
+  if (layer.bias.defined())
+    y = binary(ctx, "Add", y, {ctx.param(layer.bias), layer.normalized_shape});
   return y;
 }
 
 Value rms_norm(ExportContext& ctx, nn::RMSNorm& layer, const Value& x) {
   const Value mean_square =
       reduce_mean(ctx, binary(ctx, "Mul", x, x), trailing_axes(layer.normalized_shape.size()));
-  const Value rms = unary(ctx, "Sqrt", binary(ctx, "Add", mean_square, scalar(ctx, layer.options.eps)));
+  const Value rms =
+      unary(ctx, "Sqrt", binary(ctx, "Add", mean_square, scalar(ctx, layer.options.eps)));
   Value y = binary(ctx, "Mul", x, unary(ctx, "Reciprocal", rms));
-  if (layer.weight.defined()) y = binary(ctx, "Mul", y, {ctx.param(layer.weight), layer.normalized_shape});
+  if (layer.weight.defined())
+    y = binary(ctx, "Mul", y, {ctx.param(layer.weight), layer.normalized_shape});
   return y;
 }
 
@@ -147,7 +158,8 @@ Value gelu(ExportContext& ctx, const Value& x, bool tanh) {
   if (tanh) {  // tanh(sqrt(2 / pi) (x + 0.044715 x^3))
     const Value cube = binary(ctx, "Pow", x, scalar(ctx, 3.0));
     const Value sum = binary(ctx, "Add", x, binary(ctx, "Mul", cube, scalar(ctx, 0.044715)));
-    inner = unary(ctx, "Tanh", binary(ctx, "Mul", sum, scalar(ctx, std::sqrt(2.0 / std::numbers::pi))));
+    inner =
+        unary(ctx, "Tanh", binary(ctx, "Mul", sum, scalar(ctx, std::sqrt(2.0 / std::numbers::pi))));
   } else {  // erf(x / sqrt 2)
     inner = unary(ctx, "Erf", binary(ctx, "Mul", x, scalar(ctx, 1.0 / std::numbers::sqrt2)));
   }
@@ -200,9 +212,10 @@ Value attention(ExportContext& ctx, const Value& queries, const Value& k, const 
   }
   // Groups: q (B, Hkv, G, T, D) against k^T (B, Hkv, 1, D, T), broadcast over G.
   const int64_t g = heads / kv_heads;
-  const Value q5 = reshape(ctx, q, {0, kv_heads, g, -1, d}, {q.shape[0], kv_heads, g, q.shape[2], d});
+  const Value q5 =
+      reshape(ctx, q, {0, kv_heads, g, -1, d}, {q.shape[0], kv_heads, g, q.shape[2], d});
   const Value kt = transpose(ctx, unsqueeze(ctx, k, {2}), {0, 1, 2, 4, 3});
-  const Value scores = scaled(matmul(ctx, q5, kt));  // (B, Hkv, G, T, T)
+  const Value scores = scaled(matmul(ctx, q5, kt));                         // (B, Hkv, G, T, T)
   const Value out5 = matmul(ctx, weights(scores), unsqueeze(ctx, v, {2}));  // (B, Hkv, G, T, D)
   return reshape(ctx, out5, {0, heads, -1, d}, q.shape);
 }

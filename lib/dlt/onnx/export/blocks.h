@@ -44,7 +44,8 @@ std::string first_rows(ExportContext& ctx, const std::string& table, const std::
 // is a node.
 Value linear(ExportContext& ctx, nn::Linear& layer, const Value& x);
 // x (B, *, C) times the transpose of the initializer `weight` (V, C): (B, *, V).
-Value matmul_transposed(ExportContext& ctx, const Value& x, const std::string& weight, int64_t rows);
+Value matmul_transposed(ExportContext& ctx, const Value& x, const std::string& weight,
+                        int64_t rows);
 
 // LayerNormalization (opset 17), or its decomposition below 17.
 Value layer_norm(ExportContext& ctx, nn::LayerNorm& layer, const Value& x);

@@ -71,8 +71,9 @@ void ExportContext::leave() {
 Value ExportContext::run(nn::Module& m, const std::string& name, const Value& x) {
   enter(name, m.type());
   const LayerExport fn = find_layer_export(m.type());
-  if (!fn) fail(fmt::format("no ONNX mapping for layer type {} (layers that export: {})", m.type(),
-                            fmt::join(exportable_layers(), ", ")));
+  if (!fn)
+    fail(fmt::format("no ONNX mapping for layer type {} (layers that export: {})", m.type(),
+                     fmt::join(exportable_layers(), ", ")));
   Value y = fn(*this, m, x);
   leave();
   return y;

@@ -50,7 +50,8 @@ class ExportContext {
   // A part of the layer being exported that has no export function of its
   // own (a block's feed-forward, a ResNet stage), exported by `build` under
   // the child name `name`: its nodes and errors are named after it.
-  template <class F> Value part(const std::string& name, const std::string& type, F&& build) {
+  template <class F>
+  Value part(const std::string& name, const std::string& type, F&& build) {
     enter(name, type);
     Value y = build();
     leave();
@@ -86,7 +87,8 @@ class ExportContext {
 };
 
 // The child `name` of `m` as a T (a layer the caller knows is there).
-template <class T> T& child(const nn::Module& m, const std::string& name) {
+template <class T>
+T& child(const nn::Module& m, const std::string& name) {
   for (const auto& [n, c] : m.children())
     if (n == name)
       if (auto* t = dynamic_cast<T*>(c.get())) return *t;

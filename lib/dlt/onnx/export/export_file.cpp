@@ -16,7 +16,8 @@ ExportReport export_onnx_file(nn::Module& model, const Shape& sample_shape, DTyp
   ExportReport r;
   r.nodes = m.graph().node_size();
   r.initializers = m.graph().initializer_size();
-  for (const onnx::TensorProto& t : m.graph().initializer()) r.initializer_bytes += int64_t(t.raw_data().size());
+  for (const onnx::TensorProto& t : m.graph().initializer())
+    r.initializer_bytes += int64_t(t.raw_data().size());
   r.file_bytes = int64_t(std::filesystem::file_size(path));
   r.input = m.graph().input(0).name();
   r.output = m.graph().output(0).name();

@@ -69,8 +69,8 @@ std::vector<std::string> GraphBuilder::add(const std::string& op_type,
 }
 
 std::string GraphBuilder::initializer(const std::string& name, const Tensor& t) {
-  const auto key = std::make_tuple(static_cast<const void*>(t.raw_data()), int(t.dtype()), t.shape(),
-                                   t.strides());
+  const auto key = std::make_tuple(static_cast<const void*>(t.raw_data()), int(t.dtype()),
+                                   t.shape(), t.strides());
   if (const auto it = stored_.find(key); it != stored_.end()) return it->second;
   DLT_ASSERT(!used_.count(name), "initializer name {} is taken", name);
   used_.insert(name);

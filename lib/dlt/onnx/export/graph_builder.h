@@ -77,7 +77,7 @@ class GraphBuilder {
 
   onnx::GraphProto* graph_;
   std::vector<std::string> scopes_;
-  std::set<std::string> used_;      // every value name so far
+  std::set<std::string> used_;       // every value name so far
   std::map<std::string, int> next_;  // base name -> the last suffix given
   // Identity of a stored tensor: its memory, dtype, shape and strides.
   std::map<std::tuple<const void*, int, Shape, Shape>, std::string> stored_;

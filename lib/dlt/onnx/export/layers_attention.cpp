@@ -22,8 +22,9 @@ Value export_multihead_attention(ExportContext& ctx, nn::Module& m, const Value&
   const Value packed = transpose(ctx, reshape(ctx, qkv, {0, 0, 3, h, d}, {b, t, 3, h, d}),
                                  {2, 0, 3, 1, 4});  // (3, B, H, T, D)
   const auto part = [&](int64_t i) {
-    return Value{ctx.g.add("Gather", {packed.name, ctx.g.int_scalar(i)}, {attr("axis", int64_t(0))}),
-                 {b, h, t, d}};
+    return Value{
+        ctx.g.add("Gather", {packed.name, ctx.g.int_scalar(i)}, {attr("axis", int64_t(0))}),
+        {b, h, t, d}};
   };
   const Value heads = attention(ctx, part(0), part(1), part(2), a.options.causal,
                                 is_symbolic(t) ? ctx.max_positions : t, /*scale_queries=*/true);
@@ -35,7 +36,8 @@ Value export_multihead_attention(ExportContext& ctx, nn::Module& m, const Value&
 // x + attn(ln1(x)), then h + mlp(ln2(h)) with mlp = proj(gelu(fc(h))).
 Value export_transformer_block(ExportContext& ctx, nn::Module& m, const Value& x) {
   auto& block = dynamic_cast<nn::TransformerBlock&>(m);
-  const Value h = binary(ctx, "Add", x, ctx.run_child(block, "attn", ctx.run_child(block, "ln1", x)));
+  const Value h =
+      binary(ctx, "Add", x, ctx.run_child(block, "attn", ctx.run_child(block, "ln1", x)));
   const Value normed = ctx.run_child(block, "ln2", h);
   auto& mlp = child<nn::Module>(block, "mlp");
   const Value out = ctx.part("mlp", mlp.type(), [&] {

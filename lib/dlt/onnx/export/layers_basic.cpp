@@ -78,7 +78,9 @@ Value export_flatten(ExportContext& ctx, nn::Module& m, const Value& x) {
     if (is_symbolic(d)) dynamic.push_back(d);
     else sizes *= d;
   }
-  const int64_t merged = dynamic.empty() ? sizes : dynamic.size() == 1 && sizes == 1 ? dynamic[0] : kUnknownDim;
+  const int64_t merged = dynamic.empty()                     ? sizes
+                         : dynamic.size() == 1 && sizes == 1 ? dynamic[0]
+                                                             : kUnknownDim;
   Shape rest{merged};
   rest.insert(rest.end(), x.shape.begin() + end + 1, x.shape.end());
   return reshape_dims(ctx, x, size_t(start), rest);

@@ -31,8 +31,8 @@ Shape spatial_output(const Value& x, const Shape& layer_output) {
 }
 
 // Conv (weight (out, in / groups, *kernel)) with the bias as its third input.
-Value conv(ExportContext& ctx, const Value& x, const Tensor& weight, const Tensor& bias, Attrs attrs,
-           const Shape& layer_output, const char* op = "Conv") {
+Value conv(ExportContext& ctx, const Value& x, const Tensor& weight, const Tensor& bias,
+           Attrs attrs, const Shape& layer_output, const char* op = "Conv") {
   std::vector<std::string> in{x.name, ctx.param(weight)};
   if (bias.defined()) in.push_back(ctx.param(bias));
   return {ctx.g.add(op, in, std::move(attrs)), spatial_output(x, layer_output)};
@@ -52,11 +52,11 @@ Value export_conv1d(ExportContext& ctx, nn::Module& m, const Value& x) {
 Value export_conv2d(ExportContext& ctx, nn::Module& m, const Value& x) {
   auto& c = dynamic_cast<nn::Conv2d&>(m);
   const auto& o = c.options;
-  return conv(ctx, x, c.weight, c.bias,
-              {attr("kernel_shape", ints(o.kernel_size)), attr("strides", ints(o.stride)),
-               attr("pads", pads(o.padding)), attr("dilations", ints(o.dilation)),
-               attr("group", o.groups)},
-              c.output_shape());
+  return conv(
+      ctx, x, c.weight, c.bias,
+      {attr("kernel_shape", ints(o.kernel_size)), attr("strides", ints(o.stride)),
+       attr("pads", pads(o.padding)), attr("dilations", ints(o.dilation)), attr("group", o.groups)},
+      c.output_shape());
 }
 
 // ConvTranspose's weight is torch's layout, (in, out / groups, kH, kW); its
@@ -100,8 +100,9 @@ Value adaptive_dim(ExportContext& ctx, const Value& x, int64_t axis, int64_t n) 
     const int64_t start = i * in / n, end = ((i + 1) * in + n - 1) / n;
     const std::string window =
         ctx.g.add("Slice", {x.name, ctx.g.ints({start}), ctx.g.ints({end}), ctx.g.ints({axis})});
-    cells.push_back(ctx.g.add("ReduceMean", {window},
-                              {attr("axes", std::vector<int64_t>{axis}), attr("keepdims", int64_t(1))}));
+    cells.push_back(
+        ctx.g.add("ReduceMean", {window},
+                  {attr("axes", std::vector<int64_t>{axis}), attr("keepdims", int64_t(1))}));
   }
   Shape out = x.shape;
   out[size_t(axis)] = n;
@@ -120,7 +121,8 @@ Value export_adaptive_avg_pool2d(ExportContext& ctx, nn::Module& m, const Value&
   if (out == Pair{1, 1}) return {ctx.g.add("GlobalAveragePool", {x.name}), shape};
   if (h % out[0] == 0 && w % out[1] == 0) {
     const std::vector<int64_t> k{h / out[0], w / out[1]};
-    return {ctx.g.add("AveragePool", {x.name}, {attr("kernel_shape", k), attr("strides", k)}), shape};
+    return {ctx.g.add("AveragePool", {x.name}, {attr("kernel_shape", k), attr("strides", k)}),
+            shape};
   }
   return adaptive_dim(ctx, adaptive_dim(ctx, x, 2, out[0]), 3, out[1]);
 }
@@ -151,7 +153,8 @@ Value export_upsample(ExportContext& ctx, nn::Module& m, const Value& x) {
     const std::string shape = ctx.g.add("Shape", {x.name});
     const std::string batch_channels =
         ctx.g.add("Slice", {shape, ctx.g.ints({0}), ctx.g.ints({2}), ctx.g.ints({0})});
-    sizes = ctx.g.add("Concat", {batch_channels, ctx.g.ints(ints(*o.size))}, {attr("axis", int64_t(0))});
+    sizes = ctx.g.add("Concat", {batch_channels, ctx.g.ints(ints(*o.size))},
+                      {attr("axis", int64_t(0))});
   }
   return {ctx.g.add("Resize", {x.name, "", scales, sizes}, std::move(attrs)),
           spatial_output(x, u.output_shape())};

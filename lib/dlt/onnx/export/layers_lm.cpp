@@ -51,11 +51,13 @@ Value rotary(ExportContext& ctx, const Value& x, const std::string& cos, const s
   };
   const Value even = features(0), odd = features(1);
   const Value c{cos, {x.shape[1], 1, d / 2}}, s{sin, {x.shape[1], 1, d / 2}};
-  const Value rot_even = binary(ctx, "Sub", binary(ctx, "Mul", even, c), binary(ctx, "Mul", odd, s));
+  const Value rot_even =
+      binary(ctx, "Sub", binary(ctx, "Mul", even, c), binary(ctx, "Mul", odd, s));
   const Value rot_odd = binary(ctx, "Add", binary(ctx, "Mul", even, s), binary(ctx, "Mul", odd, c));
-  const Value pairs{ctx.g.add("Concat", {unsqueeze(ctx, rot_even, {4}).name, unsqueeze(ctx, rot_odd, {4}).name},
-                              {attr("axis", int64_t(4))}),
-                    {x.shape[0], x.shape[1], x.shape[2], d / 2, 2}};
+  const Value pairs{
+      ctx.g.add("Concat", {unsqueeze(ctx, rot_even, {4}).name, unsqueeze(ctx, rot_odd, {4}).name},
+                {attr("axis", int64_t(4))}),
+      {x.shape[0], x.shape[1], x.shape[2], d / 2, 2}};
   return reshape(ctx, pairs, {0, 0, x.shape[2], d}, x.shape);
 }
 
@@ -105,8 +107,9 @@ Value export_llama(ExportContext& ctx, nn::Module& m, const Value& ids) {
       h = ctx.part(name, block->type(), [&] {
         auto& attention = child<nn::Module>(*block, "attention");
         const Value normed = ctx.run_child(*block, "attention_norm", h);
-        const Value a = ctx.part("attention", attention.type(),
-                                 [&] { return llama_attention(ctx, attention, o, rotation, normed); });
+        const Value a = ctx.part("attention", attention.type(), [&] {
+          return llama_attention(ctx, attention, o, rotation, normed);
+        });
         const Value mid = binary(ctx, "Add", h, a);
         auto& ff = child<nn::Module>(*block, "feed_forward");
         const Value f_in = ctx.run_child(*block, "ffn_norm", mid);

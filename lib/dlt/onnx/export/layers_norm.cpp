@@ -15,7 +15,8 @@ namespace {
 
 // A per-channel constant (C) of the model's dtype, for a layer without affine parameters.
 std::string channels_constant(ExportContext& ctx, const char* what, int64_t c, double value) {
-  return ctx.g.constant(fmt::format("const.{}.{}", what, c), full({c}, value, TensorOptions(ctx.dtype)));
+  return ctx.g.constant(fmt::format("const.{}.{}", what, c),
+                        full({c}, value, TensorOptions(ctx.dtype)));
 }
 
 // (x - running_mean) / sqrt(running_var + eps) * weight + bias; the buffer
@@ -23,8 +24,10 @@ std::string channels_constant(ExportContext& ctx, const char* what, int64_t c, d
 Value export_batch_norm(ExportContext& ctx, nn::Module& m, const Value& x) {
   auto& bn = dynamic_cast<nn::BatchNorm&>(m);
   const int64_t c = bn.num_features;
-  const std::string scale = bn.weight.defined() ? ctx.param(bn.weight) : channels_constant(ctx, "ones", c, 1);
-  const std::string bias = bn.bias.defined() ? ctx.param(bn.bias) : channels_constant(ctx, "zeros", c, 0);
+  const std::string scale =
+      bn.weight.defined() ? ctx.param(bn.weight) : channels_constant(ctx, "ones", c, 1);
+  const std::string bias =
+      bn.bias.defined() ? ctx.param(bn.bias) : channels_constant(ctx, "zeros", c, 0);
   return {ctx.g.add("BatchNormalization",
                     {x.name, scale, bias, ctx.param(bn.running_mean), ctx.param(bn.running_var)},
                     {attr("epsilon", bn.options.eps)}),
@@ -52,8 +55,9 @@ Value export_group_norm(ExportContext& ctx, nn::Module& m, const Value& x) {
   };
   const Value centered = binary(ctx, "Sub", rows, mean(rows));
   const Value var = mean(binary(ctx, "Mul", centered, centered));
-  const Value normed = binary(ctx, "Div", centered,
-                              unary(ctx, "Sqrt", binary(ctx, "Add", var, scalar(ctx, gn.options.eps))));
+  const Value normed =
+      binary(ctx, "Div", centered,
+             unary(ctx, "Sqrt", binary(ctx, "Add", var, scalar(ctx, gn.options.eps))));
   Value y{ctx.g.add("Reshape", {normed.name, ctx.g.add("Shape", {x.name})}), x.shape};
   if (!gn.options.affine) return y;
   std::vector<int64_t> axes;  // (C) -> (C, 1, ...): one 1 per dim after the channels

@@ -21,9 +21,11 @@ std::string reorder(ExportContext& ctx, const Tensor& t, int64_t gates, int64_t 
   const std::string blocks = ctx.g.add(
       "Reshape", {ctx.param(t), ctx.g.ints(bias ? std::vector<int64_t>{gates, hidden}
                                                 : std::vector<int64_t>{gates, hidden, -1})});
-  const std::string ordered = ctx.g.add("Gather", {blocks, ctx.g.ints(order)}, {attr("axis", int64_t(0))});
-  return ctx.g.add("Reshape", {ordered, ctx.g.ints(bias ? std::vector<int64_t>{1, gates * hidden}
-                                                         : std::vector<int64_t>{1, gates * hidden, -1})});
+  const std::string ordered =
+      ctx.g.add("Gather", {blocks, ctx.g.ints(order)}, {attr("axis", int64_t(0))});
+  return ctx.g.add("Reshape",
+                   {ordered, ctx.g.ints(bias ? std::vector<int64_t>{1, gates * hidden}
+                                             : std::vector<int64_t>{1, gates * hidden, -1})});
 }
 
 std::string concat(ExportContext& ctx, const std::vector<std::string>& parts, int64_t axis) {
@@ -47,25 +49,33 @@ Value export_recurrent(ExportContext& ctx, nn::Module& m, const Value& x) {
       w.push_back(reorder(ctx, p.w_ih, gates, h, order));
       rec.push_back(reorder(ctx, p.w_hh, gates, h, order));
       if (p.b_ih.defined())  // ONNX's B: [Wb; Rb] per direction
-        bias.push_back(concat(ctx, {reorder(ctx, p.b_ih, gates, h, order), reorder(ctx, p.b_hh, gates, h, order)}, 1));
+        bias.push_back(concat(
+            ctx, {reorder(ctx, p.b_ih, gates, h, order), reorder(ctx, p.b_hh, gates, h, order)},
+            1));
     }
-    Attrs attrs{attr("hidden_size", h), attr("direction", std::string(dirs == 2 ? "bidirectional" : "forward"))};
-    if (!lstm) attrs.push_back(attr("linear_before_reset", int64_t(1)));  // torch's n gate: r * (W_hn h + b_hn)
+    Attrs attrs{attr("hidden_size", h),
+                attr("direction", std::string(dirs == 2 ? "bidirectional" : "forward"))};
+    if (!lstm)
+      attrs.push_back(
+          attr("linear_before_reset", int64_t(1)));  // torch's n gate: r * (W_hn h + b_hn)
     const std::vector<std::string> out =
         ctx.g.add(lstm ? "LSTM" : "GRU",
-                  {seq.name, concat(ctx, w, 0), concat(ctx, rec, 0), bias.empty() ? "" : concat(ctx, bias, 0)},
+                  {seq.name, concat(ctx, w, 0), concat(ctx, rec, 0),
+                   bias.empty() ? "" : concat(ctx, bias, 0)},
                   2, std::move(attrs));
     const Value y{out[0], {t, dirs, b, h}};  // (T, D, B, H)
-    last_state = out[1];                    // Y_h (D, B, H)
+    last_state = out[1];                     // Y_h (D, B, H)
     // The next layer's input: (T, B, D H).
-    if (layer + 1 < r.options.layers) seq = reshape(ctx, transpose(ctx, y, {0, 2, 1, 3}), {0, 0, -1}, {t, b, dirs * h});
+    if (layer + 1 < r.options.layers)
+      seq = reshape(ctx, transpose(ctx, y, {0, 2, 1, 3}), {0, 0, -1}, {t, b, dirs * h});
     else seq = y;
   }
   if (r.options.returns == nn::RecurrentOptions::Return::last) {  // (D, B, H) -> (B, D H)
     const Value state{last_state, {dirs, b, h}};
     return reshape(ctx, transpose(ctx, state, {1, 0, 2}), {0, -1}, {b, dirs * h});
   }
-  return reshape(ctx, transpose(ctx, seq, {2, 0, 1, 3}), {0, 0, -1}, {b, t, dirs * h});  // (B, T, D H)
+  return reshape(ctx, transpose(ctx, seq, {2, 0, 1, 3}), {0, 0, -1},
+                 {b, t, dirs * h});  // (B, T, D H)
 }
 
 }  // namespace

@@ -60,13 +60,16 @@ Value export_vit(ExportContext& ctx, nn::Module& m, const Value& x) {
   });
   // The class token (1, 1, E) expanded to (B, 1, E): the shape [B, 1, E] read at run time.
   const std::string batch = runtime_dim(ctx, img, 0);
-  const std::string shape = ctx.g.add("Concat", {batch, ctx.g.ints({1, e})}, {attr("axis", int64_t(0))});
+  const std::string shape =
+      ctx.g.add("Concat", {batch, ctx.g.ints({1, e})}, {attr("axis", int64_t(0))});
   const Value cls{ctx.g.add("Expand", {ctx.param(vit.cls_token), shape}), {b, 1, e}};
   const int64_t tokens = patches.shape[1] + 1;
-  const Value seq{ctx.g.add("Concat", {cls.name, patches.name}, {attr("axis", int64_t(1))}), {b, tokens, e}};
+  const Value seq{ctx.g.add("Concat", {cls.name, patches.name}, {attr("axis", int64_t(1))}),
+                  {b, tokens, e}};
   Value h = binary(ctx, "Add", seq, {ctx.param(vit.pos_embed), {1, tokens, e}});
   h = ctx.run_child(vit, "norm", ctx.run_child(vit, "blocks", h));
-  const Value first{ctx.g.add("Gather", {h.name, ctx.g.int_scalar(0)}, {attr("axis", int64_t(1))}), {b, e}};
+  const Value first{ctx.g.add("Gather", {h.name, ctx.g.int_scalar(0)}, {attr("axis", int64_t(1))}),
+                    {b, e}};
   return ctx.run_child(vit, "head", first);
 }
 
