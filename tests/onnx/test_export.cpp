@@ -376,17 +376,19 @@ TEST(OnnxExport, TheCheckerRejectsABrokenGraphNamingIt) {
   expect_error([&] { onnx_io::check_model(model, "broken.onnx"); },
                {"the ONNX checker rejects broken.onnx", "NoSuchOp"});
   // Strict shape inference (full) catches what the checker lets through: a
-  // Gemm whose operands do not fit.
-  onnx::ModelProto mismatched = export_model(*m.module, {3}, DType::f32);
-  onnx::TensorShapeProto* input = mismatched.mutable_graph()
-                                      ->mutable_input(0)
-                                      ->mutable_type()
-                                      ->mutable_tensor_type()
-                                      ->mutable_shape();
-  input->mutable_dim(1)->set_dim_value(5);
-  EXPECT_NO_THROW(onnx_io::check_model(mismatched, "gemm.onnx", false));
-  expect_error([&] { onnx_io::check_model(mismatched, "gemm.onnx"); },
-               {"the ONNX checker rejects gemm.onnx"});
+  // MatMul whose operands do not fit (a Linear over (B, 2, 3) fed (B, 2, 5)).
+  Model seq = build({"linear", "{type: Linear, out: 2}", {2, 3}});
+  onnx::ModelProto mismatched = export_model(*seq.module, {2, 3}, DType::f32);
+  mismatched.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(2)
+      ->set_dim_value(5);
+  EXPECT_NO_THROW(onnx_io::check_model(mismatched, "matmul.onnx", /*full=*/false));
+  expect_error([&] { onnx_io::check_model(mismatched, "matmul.onnx"); },
+               {"the ONNX checker rejects matmul.onnx", "MatMul"});
 }
 
 // A file that cannot be written leaves nothing behind; a written one is the
