@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dlt/core/parallel.h"
+#include "dlt/data/sentencepiece_shim.h"
 #include "dlt/ops/ops.h"
 
 namespace dlt::testing {
@@ -39,6 +40,14 @@ template <class F> void expect_error(F&& f, std::initializer_list<std::string> p
   }
   ADD_FAILURE() << "expected dlt::Error, nothing was thrown";
 }
+
+// Skips a test that trains or loads a SentencePiece model where this build
+// cannot (sanitizer builds), with the reason.
+#define DLT_SKIP_WITHOUT_SENTENCEPIECE()                                          \
+  do {                                                                            \
+    if (const std::string why = ::dlt::data::sentencepiece_unavailable(); !why.empty()) \
+      GTEST_SKIP() << why;                                                        \
+  } while (0)
 
 // The interpreter that has torch 1.13 (Debian's python3-torch).
 inline constexpr const char* kPython = "/usr/bin/python3";

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "tests/test_util.h"
 #include "dlt/data/h5_writer.h"
 #include "tests/cli/run_dlt.h"
 #include "tests/cli/run_metrics.h"
@@ -208,6 +209,7 @@ TEST(CliData, EverySubcommandHasHelpWithAnExample) {
 // The model trained in one process decodes the stored tokens in another:
 // the val split gives back the end of the text exactly.
 TEST(CliData, ImportSentencePieceThenDecodeAndEncode) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   TempDir tmp;
   const std::string text = testing::sample_text(80'000);
   testing::write_file(tmp.path("t.txt"), text);
@@ -255,6 +257,7 @@ TEST(CliData, DecodeAndEncodeCharacterTokens) {
 }
 
 TEST(CliDataBadInput, SentencePieceOptions) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   TempDir tmp;
   testing::write_file(tmp.path("t.txt"), testing::sample_text(20'000));
   const std::string import = "data import text " + tmp.path("t.txt") + " --out " + tmp.path("o.h5");

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/test_util.h"
 #include "dlt/data/h5.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
@@ -229,6 +230,7 @@ TEST(CliTrain, OpProfileListsTheStepsKernels) {
 // The example GPT config, made small, on a subword token file: its
 // model.vocab_size is set to the file's @vocab_size.
 TEST(CliTrain, GptOnSentencePieceTokens) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   TempDir tmp;
   data::testing::write_file(tmp.path("t.txt"), data::testing::sample_text(40'000));
   const CliResult imp = run_dlt(fmt::format("data import text {} --vocab sentencepiece --vocab-size 320 --out {}",

@@ -164,6 +164,7 @@ TEST(ImportText, BadInput) {
 }
 
 TEST(ImportText, SentencePieceVocabulary) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   TempDir tmp;
   const std::string text = testing::sample_text(60'000);
   testing::write_file(tmp.path("t.txt"), text);
@@ -190,6 +191,7 @@ TEST(ImportText, SentencePieceVocabulary) {
 }
 
 TEST(ImportText, SentencePieceErrorsLeaveNoFile) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   TempDir tmp;
   testing::write_file(tmp.path("t.txt"), testing::sample_text(20'000));
   TextImport o = text_options(0.1, Vocab::sentencepiece);

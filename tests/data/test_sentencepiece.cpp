@@ -46,6 +46,7 @@ TEST(SentencePiece, TrainingSentencesAreLinesWithLongOnesCut) {
 }
 
 TEST(SentencePiece, BpeAndUnigramRoundTripExactly) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   for (const char* type : {"bpe", "unigram"}) {
     SCOPED_TRACE(type);
     const std::string model = train_sentencepiece(corpus(), {400, type}, "corpus.txt");
@@ -62,6 +63,7 @@ TEST(SentencePiece, BpeAndUnigramRoundTripExactly) {
 }
 
 TEST(SentencePiece, TrainingIsDeterministic) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   const std::string first = train_sentencepiece(corpus(), {400, "unigram"}, "c");
   EXPECT_EQ(train_sentencepiece(corpus(), {400, "unigram"}, "c"), first);
   const std::string bpe = train_sentencepiece(corpus(), {400, "bpe"}, "c");
@@ -70,6 +72,7 @@ TEST(SentencePiece, TrainingIsDeterministic) {
 }
 
 TEST(SentencePiece, TextWithoutNewlines) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   std::string one_line = corpus();
   std::replace(one_line.begin(), one_line.end(), '\n', ' ');
   const auto t = make_sentencepiece_tokenizer(train_sentencepiece(one_line, {400, "bpe"}, "c"), "c");
@@ -77,6 +80,7 @@ TEST(SentencePiece, TextWithoutNewlines) {
 }
 
 TEST(SentencePiece, VocabularySizesAndTypesItRefuses) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   expect_error([] { train_sentencepiece(corpus(), {257, "bpe"}, "c.txt"); },
                {"vocabulary of 257 ids is impossible", "more than 257"});
   expect_error([] { train_sentencepiece(corpus(), {280, "bpe"}, "c.txt"); },
@@ -92,6 +96,7 @@ TEST(SentencePiece, VocabularySizesAndTypesItRefuses) {
 }
 
 TEST(SentencePiece, EncodeRefusesBadUtf8AndDecodeBadIds) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   const auto t = make_sentencepiece_tokenizer(train_sentencepiece(corpus(), {400, "bpe"}, "c"), "c");
   expect_error([&] { t->encode("ok\xc3"); }, {"text to encode: invalid UTF-8 at byte 2"});
   const std::vector<int64_t> ids{5, 400};

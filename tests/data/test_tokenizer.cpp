@@ -78,6 +78,7 @@ TEST(Tokenizer, LoadedFromTheTokenFilesOfTheTextImport) {
 }
 
 TEST(Tokenizer, FilesWithoutAUsableTokenizer) {
+  DLT_SKIP_WITHOUT_SENTENCEPIECE();
   TempDir tmp;
   const std::string plain = testing::write_arrays(tmp.path("a.h5"), 4);
   expect_error([&] { load_tokenizer(plain); }, {plain, "no tokenizer", "no @vocab attribute"});

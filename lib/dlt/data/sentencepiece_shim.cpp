@@ -37,10 +37,7 @@ std::vector<std::filesystem::path> shim_folders() {
 
 const SentencePieceShim* open_shim() {
 #ifdef DLT_SANITIZED
-  // The sanitizers' runtimes refuse RTLD_DEEPBIND, and without it the two
-  // protobuf copies would bind each other's functions.
-  throw Error("SentencePiece tokenizers are not available in sanitizer builds (they need "
-              "dlopen(RTLD_DEEPBIND), which the sanitizer runtime refuses)");
+  throw Error(sentencepiece_unavailable());
 #else
   std::vector<std::string> tried;
   for (const auto& folder : shim_folders()) {
@@ -62,6 +59,17 @@ const SentencePieceShim* open_shim() {
 }
 
 }  // namespace
+
+std::string sentencepiece_unavailable() {
+#ifdef DLT_SANITIZED
+  // The sanitizers' runtimes refuse RTLD_DEEPBIND, and without it the two
+  // protobuf copies would bind each other's functions.
+  return "SentencePiece tokenizers are not available in sanitizer builds (they need "
+         "dlopen(RTLD_DEEPBIND), which the sanitizer runtime refuses)";
+#else
+  return {};
+#endif
+}
 
 const SentencePieceShim& sentencepiece_shim() {
   static const SentencePieceShim* shim = open_shim();

@@ -30,6 +30,10 @@ struct SentencePieceShim {
                 std::string* error);
 };
 
+// Why this build cannot use SentencePiece (sanitizer builds: see
+// sentencepiece_shim.cpp), or empty when it can.
+std::string sentencepiece_unavailable();
+
 // The shim, opened once: next to the binary or library that runs this code,
 // in the build folder, or in the installed library folder. An error names
 // the places it looked.
