@@ -17,6 +17,7 @@
 #include "dlt/data/array_dataset.h"
 #include "dlt/data/h5_writer.h"
 #include "dlt/data/loader.h"
+#include "dlt/data/npy.h"
 #include "dlt/data/transforms.h"
 #include "dlt/ops/ops.h"
 #include "dlt/train/experiment.h"
@@ -82,7 +83,7 @@ std::vector<std::string> configs() {
   return paths;
 }
 
-TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
+TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredictAndRoundTrips) {
   TempDir tmp("onnx_configs");
   Generator gen(5);
   write_images(tmp.path("images.h5"), gen);
@@ -165,6 +166,17 @@ TEST(OnnxExportCli, EveryConfigMatchesOnnxRuntimeAndPredict) {
                           model_x.data_ptr<float>() + i * 28 * 28, 0, 0, i);
         x = model_x;
       }
+      // The round trip: dlt's importer runs the export and gives predict's outputs back.
+      const std::string x_npy = tmp.path(fmt::format("x_{}_{}.npy", name, key));
+      const std::string y_npy = tmp.path(fmt::format("y_{}_{}.npy", name, key));
+      data::write_npy(x_npy, x);
+      const CliResult r = run_dlt(fmt::format("onnx run {} --input {} --out {}",
+                                              tmp.path(onnx_file), x_npy, y_npy));
+      ASSERT_EQ(r.status, 0) << r.output;
+      EXPECT_EQ(dlt::testing::compare_close(dlt::testing::to_vector<double>(data::read_npy(y_npy).to(DType::f64)),
+                                            dlt::testing::to_vector<double>(outputs.to(DType::f64)), 1e-5, 1e-5),
+                "")
+          << "dlt onnx run against dlt predict, " << key;
       for (int64_t rows : {1, 5}) {  // two batch sizes
         io[fmt::format("input.{}", run_index)] = x.slice(0, 0, rows).contiguous();
         io[fmt::format("output.{}", run_index)] = outputs.slice(0, 0, rows).contiguous();
