@@ -39,7 +39,8 @@ void print_info(const Model& model) {
   for (const auto& v : model.outputs()) fmt::print("output {}: {}\n", v.name, v.type_str());
   const auto unsupported = model.unsupported();
   fmt::print("ops:\n");
-  for (const auto& [op, count] : model.op_counts()) {
+  for (const auto& [op_type, count] : model.op_counts()) {
+    const std::string& op = op_type;  // lambdas cannot capture structured bindings (clang)
     const bool missing = std::any_of(unsupported.begin(), unsupported.end(),
                                      [&](const auto& u) { return u.op_type == op; });
     fmt::print("  {:<28} {:>5}  {}\n", op, count, missing ? "not supported" : "supported");

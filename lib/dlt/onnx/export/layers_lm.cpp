@@ -103,8 +103,9 @@ Value export_llama(ExportContext& ctx, nn::Module& m, const Value& ids) {
   auto& layers = child<nn::LlamaLayers>(llama, "layers");
   x = ctx.part("layers", layers.type(), [&] {
     Value h = x;
-    for (const auto& [name, block] : layers.children()) {
-      h = ctx.part(name, block->type(), [&] {
+    for (const auto& named_block : layers.children()) {  // not a structured binding: captured below
+      const auto& block = named_block.second;
+      h = ctx.part(named_block.first, block->type(), [&] {
         auto& attention = child<nn::Module>(*block, "attention");
         const Value normed = ctx.run_child(*block, "attention_norm", h);
         const Value a = ctx.part("attention", attention.type(), [&] {

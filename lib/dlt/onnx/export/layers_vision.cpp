@@ -30,12 +30,17 @@ Value export_resnet(ExportContext& ctx, nn::Module& m, const Value& x) {
   auto& net = dynamic_cast<nn::ResNet&>(m);
   Value h = images(ctx, x);
   h = unary(ctx, "Relu", ctx.run_child(net, "bn1", ctx.run_child(net, "conv1", h)));
-  for (const auto& [name, stage] : net.children()) {
+  // Plain loop variables, not structured bindings: the lambdas capture them.
+  for (const auto& named_stage : net.children()) {
+    const std::string& name = named_stage.first;
+    const auto& stage = named_stage.second;
     if (name.rfind("layer", 0) != 0) continue;  // conv1, bn1, fc
     h = ctx.part(name, stage->type(), [&] {
       Value y = h;
-      for (const auto& [index, block] : stage->children())
-        y = ctx.part(index, block->type(), [&] { return basic_block(ctx, *block, y); });
+      for (const auto& named_block : stage->children()) {
+        const auto& block = named_block.second;
+        y = ctx.part(named_block.first, block->type(), [&] { return basic_block(ctx, *block, y); });
+      }
       return y;
     });
   }

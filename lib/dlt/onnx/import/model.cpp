@@ -13,7 +13,8 @@ namespace {
 bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 
 ValueInfo value_info(const onnx::ValueInfoProto& v) {
-  ValueInfo info{v.name()};
+  ValueInfo info;
+  info.name = v.name();
   if (!v.type().has_tensor_type()) return info;
   const auto& t = v.type().tensor_type();
   info.elem_type = t.elem_type();
@@ -137,9 +138,9 @@ std::vector<std::pair<std::string, Tensor>> Model::run(const std::map<std::strin
     check_feed(info, it->second);
     values[info.name] = it->second.to(device);
   }
-  for (const auto& [name, t] : feeds)
-    DLT_CHECK(std::any_of(inputs_.begin(), inputs_.end(), [&](const auto& i) { return i.name == name; }),
-              "{}: the model has no input '{}'", source_, name);
+  for (const auto& feed : feeds)
+    DLT_CHECK(std::any_of(inputs_.begin(), inputs_.end(), [&](const auto& i) { return i.name == feed.first; }),
+              "{}: the model has no input '{}'", source_, feed.first);
   // A value is dropped after the last node that reads it (graph outputs are
   // kept), so a run holds the live activations only.
   std::map<std::string, int> last_use;

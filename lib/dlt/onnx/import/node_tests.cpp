@@ -70,7 +70,8 @@ std::string compare(const std::string& name, const Tensor& got_in, const Tensor&
 }  // namespace
 
 NodeTestResult run_node_test(const fs::path& dir, Device device) {
-  NodeTestResult result{dir.filename().string()};
+  NodeTestResult result;
+  result.name = dir.filename().string();
   try {
     const Model model = Model::load((dir / "model.onnx").string());
     for (const auto& [op, count] : model.op_counts()) result.ops.push_back(op);
