@@ -33,6 +33,12 @@ out=$("$tmp/example/example")
 echo "install_test: the example built against $prefix prints: $out"
 
 [[ $("$prefix/bin/dlt" --version) == "dlt $version" ]] || fail "the installed dlt does not run"
+# SentencePiece is a library of its own, opened from the install's library folder.
+[[ -e $lib/libdlt_sentencepiece.so ]] || fail "libdlt_sentencepiece.so is not installed beside libdlt.so"
+for i in $(seq 200); do echo "In the beginning God created the heaven and the earth. $i"; done >"$tmp/text.txt"
+"$prefix/bin/dlt" data import text "$tmp/text.txt" --out "$tmp/sp.h5" --vocab sentencepiece --vocab-size 300 \
+  >"$tmp/sp.log" 2>&1 || { cat "$tmp/sp.log" >&2; fail "the installed dlt cannot train a SentencePiece vocabulary"; }
+echo "install_test: the installed dlt trains a SentencePiece vocabulary through $lib/libdlt_sentencepiece.so"
 
 # Lmod: the modulefile finds its prefix from its own path.
 lmod_init=/usr/share/lmod/lmod/init/bash
