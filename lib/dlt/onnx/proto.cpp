@@ -1,5 +1,7 @@
 #include "dlt/onnx/proto.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -117,23 +119,32 @@ namespace {
 std::string external_bytes(const TensorProto& proto, const std::string& what, const std::string& model_dir) {
   std::string location;
   int64_t offset = 0, length = -1;
+  const auto number = [&](const std::string& key, const std::string& value) {
+    int64_t v = -1;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    DLT_CHECK(ec == std::errc() && end == value.data() + value.size() && v >= 0,
+              "{}: external data {} '{}' is not a byte count", what, key, value);
+    return v;
+  };
   for (const auto& kv : proto.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
+    else if (kv.key() == "offset") offset = number("offset", kv.value());
+    else if (kv.key() == "length") length = number("length", kv.value());
   }
   DLT_CHECK(!location.empty(), "{}: external data without a location", what);
   const std::filesystem::path rel(location);
   DLT_CHECK(rel.is_relative() && rel.lexically_normal().string().rfind("..", 0) != 0,
             "{}: external data location '{}' must stay inside the model's folder", what, location);
   const auto path = std::filesystem::path(model_dir) / rel;
+  std::error_code ec;
+  DLT_CHECK(std::filesystem::is_regular_file(path, ec), "{}: its external data file {} is missing",
+            what, path.string());
+  const auto size = static_cast<int64_t>(std::filesystem::file_size(path, ec));
   std::ifstream in(path, std::ios::binary);
-  DLT_CHECK(in, "{}: cannot open its external data file {}", what, path.string());
-  in.seekg(0, std::ios::end);
-  const int64_t size = in.tellg();
+  DLT_CHECK(in && !ec, "{}: cannot open its external data file {}", what, path.string());
   if (length < 0) length = size - offset;
-  DLT_CHECK(offset >= 0 && offset + length <= size, "{}: bytes [{}, {}) of {} ({} bytes)", what, offset,
-            offset + length, path.string(), size);
+  DLT_CHECK(offset <= size && length <= size - offset, "{}: bytes [{}, {}) of {} ({} bytes)", what,
+            offset, offset + length, path.string(), size);
   std::string bytes(static_cast<size_t>(length), '\0');
   in.seekg(offset);
   DLT_CHECK(in.read(bytes.data(), length), "{}: reading {} failed", what, path.string());
@@ -148,12 +159,21 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& what, cons
   DLT_CHECK(dtype, "{}: data type {} has no dlt tensor type", what,
             onnx_dtype_name(proto.data_type()));
   Shape shape(proto.dims().begin(), proto.dims().end());
-  for (int64_t d : shape) DLT_CHECK(d >= 0, "{}: negative dim in {}", what, shape_str(shape));
-  const int64_t n = numel_of(shape);
+  // The element and byte counts, refusing dims whose product overflows (the
+  // product of the non-zero dims too: a tensor's strides are made of it).
+  int64_t n = 1, strided = 1, bytes_needed = 0;
+  for (int64_t d : shape) {
+    DLT_CHECK(d >= 0, "{}: negative dim in {}", what, shape_str(shape));
+    DLT_CHECK(!__builtin_mul_overflow(n, d, &n) &&
+                  !__builtin_mul_overflow(strided, std::max<int64_t>(d, 1), &strided),
+              "{}: shape {} has too many elements", what, shape_str(shape));
+  }
+  DLT_CHECK(!__builtin_mul_overflow(n, static_cast<int64_t>(dtype_size(*dtype)), &bytes_needed),
+            "{}: shape {} has too many elements", what, shape_str(shape));
   const bool external = proto.data_location() == TensorProto::EXTERNAL;
   if (proto.has_raw_data() || external) {
     const std::string raw = external ? external_bytes(proto, what, model_dir) : proto.raw_data();
-    const size_t bytes = static_cast<size_t>(n) * dtype_size(*dtype);
+    const auto bytes = static_cast<size_t>(bytes_needed);
     DLT_CHECK(raw.size() == bytes, "{}: {} bytes of raw data for shape {} of {} ({} bytes)", what,
               raw.size(), shape_str(shape), dtype_name(*dtype), bytes);
     Tensor t = empty(shape, *dtype);
