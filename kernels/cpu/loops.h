@@ -210,9 +210,14 @@ template <class T> inline compute_t<T> load(const char* p, int64_t i) {
 
 // One run of n elements. The fast paths have compile-time unit/zero strides.
 template <class Out, class... In, class Op, size_t... I>
-void run_inner(Op& op, std::array<char*, sizeof...(In) + 1> p,
+void run_inner(Op& op_ref, std::array<char*, sizeof...(In) + 1> p,
                const std::array<int64_t, sizeof...(In) + 1>& s, int64_t n,
                std::index_sequence<I...>) {
+  // A copy whose address never escapes: the scalars op captured (a fill
+  // value, an alpha) then stay in registers, where read through a reference
+  // the stores to out might alias them and the loops reloaded them per
+  // element or ran scalar.
+  Op op = op_ref;
   Out* out = reinterpret_cast<Out*>(p[0]);
   const bool all_unit = s[0] == 1 && ((s[I + 1] == 1) && ...);
   if (all_unit) {
