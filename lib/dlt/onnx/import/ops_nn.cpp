@@ -202,11 +202,18 @@ DType stash_dtype(const NodeContext& n, const Tensor& x) {
   return n.attr_int("stash_type", 1) == 1 ? DType::f32 : x.dtype();
 }
 
-DLT_ONNX_OP(LayerNormalization, [](NodeContext& n) {
-  const Tensor& x = n.input(0);
+// The dims a LayerNormalization or RMSNormalization normalises: from its
+// axis attribute (default -1) to the last.
+Shape normalized_dims(const NodeContext& n, const Tensor& x) {
   const int64_t axis = wrap_axis(n.attr_int("axis", -1), x.dim(), n);
   Shape dims(static_cast<size_t>(x.dim() - axis));
   std::iota(dims.begin(), dims.end(), axis);
+  return dims;
+}
+
+DLT_ONNX_OP(LayerNormalization, [](NodeContext& n) {
+  const Tensor& x = n.input(0);
+  const Shape dims = normalized_dims(n, x);
   const Tensor xs = x.to(stash_dtype(n, x));
   const Tensor mu = mean(xs, dims, true), centred = xs - mu;
   const Tensor inv_std = rsqrt(mean(centred * centred, dims, true) + n.attr_float("epsilon", 1e-5));
@@ -217,9 +224,7 @@ DLT_ONNX_OP(LayerNormalization, [](NodeContext& n) {
 
 DLT_ONNX_OP(RMSNormalization, [](NodeContext& n) {
   const Tensor& x = n.input(0);
-  const int64_t axis = wrap_axis(n.attr_int("axis", -1), x.dim(), n);
-  Shape dims(static_cast<size_t>(x.dim() - axis));
-  std::iota(dims.begin(), dims.end(), axis);
+  const Shape dims = normalized_dims(n, x);
   const Tensor xs = x.to(stash_dtype(n, x));
   const Tensor inv_rms = rsqrt(mean(xs * xs, dims, true) + n.attr_float("epsilon", 1e-5));
   return outs((xs * inv_rms).to(x.dtype()) * n.input(1));
