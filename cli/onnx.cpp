@@ -4,18 +4,13 @@
 //   dlt onnx test DIR... [--expect-pass LIST]     (ONNX's backend node tests)
 #include <fmt/core.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "cli/commands.h"
-#include "dlt/data/h5.h"
-#include "dlt/data/h5_writer.h"
-#include "dlt/data/npy.h"
+#include "dlt/data/array_file.h"
 #include "dlt/onnx/import/model.h"
 #include "dlt/onnx/import/node_tests.h"
-#include "dlt/onnx/import/op_registry.h"
-#include "dlt/ops/ops.h"
 
 namespace dlt::cli {
 
@@ -49,36 +44,6 @@ void print_info(const Model& model) {
   else fmt::print("dlt cannot run {} op type(s) of this model\n", unsupported.size());
 }
 
-// An --input value: FILE.npy, FILE.h5[:KEY], each optionally NAME=...
-Tensor read_input(const std::string& spec) {
-  if (spec.ends_with(".npy")) return data::read_npy(spec);
-  std::string path = spec, key;
-  const auto colon = spec.rfind(':');
-  if (colon != std::string::npos && spec.find(".h5") < colon) {
-    path = spec.substr(0, colon);
-    key = spec.substr(colon + 1);
-  }
-  DLT_CHECK(path.ends_with(".h5") || path.ends_with(".hdf5"),
-            "--input {}: expected a .npy file or an HDF5 file (.h5[:key])", spec);
-  const auto file = data::h5::open_file(path);
-  if (key.empty()) {
-    const auto keys = data::h5::list_datasets(*file);
-    DLT_CHECK(keys.size() == 1, "--input {}: the file has {} datasets ({}); name one as {}:KEY", spec,
-              keys.size(), fmt::join(keys, ", "), path);
-    key = keys[0];
-  }
-  const auto dataset = data::h5::open_dataset(*file, key);
-  const auto info = data::h5::describe(*file, dataset.get(), key);
-  DLT_CHECK(info.supported, "--input {}: dataset '{}' has type {}, which dlt has no tensors of", spec,
-            key, info.type_name);
-  Tensor t = empty(info.shape, info.dtype);
-  if (t.numel() > 0) {
-    const int64_t rows = info.shape.empty() ? 1 : info.shape[0];
-    data::h5::read_rows(*file, dataset.get(), key, info.shape, info.dtype, 0, rows, t.raw_data());
-  }
-  return t;
-}
-
 void run_model(const std::string& path, const std::vector<std::string>& input_specs,
                const std::string& out, const std::string& device_name) {
   const Model model = Model::load(path);
@@ -93,21 +58,10 @@ void run_model(const std::string& path, const std::vector<std::string>& input_sp
                 "--input {}: the model has {} inputs; give each as NAME=FILE", spec, model.inputs().size());
       name = model.inputs()[0].name;
     }
-    feeds[name] = read_input(eq == std::string::npos ? spec : spec.substr(eq + 1));
+    feeds[name] = data::read_array_file(eq == std::string::npos ? spec : spec.substr(eq + 1));
   }
   const auto outputs = model.run(feeds, device);
-  if (out.ends_with(".npy")) {
-    DLT_CHECK(outputs.size() == 1, "--out {}: the model has {} outputs; write them to an .h5 file", out,
-              outputs.size());
-    data::write_npy(out, outputs[0].second);
-  } else {
-    data::H5Writer writer(out);
-    for (const auto& [name, t] : outputs) {
-      const Tensor host = t.to(Device::cpu()).contiguous();
-      writer.write(name, host.dtype(), host.shape(), host.raw_data());
-    }
-    writer.commit();
-  }
+  data::write_array_file(out, outputs);
   for (const auto& [name, t] : outputs) fmt::print("{}: {} {}\n", name, dtype_name(t.dtype()), shape_str(t.shape()));
   fmt::print("wrote {} output(s) to {}\n", outputs.size(), out);
 }
