@@ -172,7 +172,9 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& what, cons
             "{}: shape {} has too many elements", what, shape_str(shape));
   const bool external = proto.data_location() == TensorProto::EXTERNAL;
   if (proto.has_raw_data() || external) {
-    const std::string raw = external ? external_bytes(proto, what, model_dir) : proto.raw_data();
+    // External bytes are read into a buffer; the message's own are used in place.
+    const std::string external_raw = external ? external_bytes(proto, what, model_dir) : std::string();
+    const std::string& raw = external ? external_raw : proto.raw_data();
     const auto bytes = static_cast<size_t>(bytes_needed);
     DLT_CHECK(raw.size() == bytes, "{}: {} bytes of raw data for shape {} of {} ({} bytes)", what,
               raw.size(), shape_str(shape), dtype_name(*dtype), bytes);
