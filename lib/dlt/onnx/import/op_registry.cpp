@@ -53,6 +53,12 @@ std::vector<int64_t> NodeContext::input_ints(size_t i) const {
   return std::vector<int64_t>(p, p + t.numel());
 }
 
+std::vector<double> NodeContext::input_doubles(size_t i) const {
+  const Tensor t = input(i).to(Device::cpu()).to(DType::f64).contiguous();
+  const double* p = t.data_ptr<double>();
+  return std::vector<double>(p, p + t.numel());
+}
+
 double NodeContext::input_scalar(size_t i) const {
   const Tensor& t = input(i);
   DLT_CHECK(t.numel() == 1, "{}: input {} must hold one value, got shape {}", where(), i,

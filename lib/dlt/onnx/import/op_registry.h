@@ -50,6 +50,7 @@ class NodeContext {
   bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i].defined(); }
   // An input read on the host as integers (shapes, axes, pads) or a number.
   std::vector<int64_t> input_ints(size_t i) const;
+  std::vector<double> input_doubles(size_t i) const;  // scales, bounds
   double input_scalar(size_t i) const;
   size_t num_outputs() const { return static_cast<size_t>(node_.output_size()); }
   bool wants_output(size_t i) const { return i < num_outputs() && !node_.output(i).empty(); }

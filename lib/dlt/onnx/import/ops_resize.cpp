@@ -110,12 +110,6 @@ Tensor resize(const Tensor& x_in, const std::vector<int64_t>& sizes, const std::
   return host_unary(x, [=](double v) { return std::clamp(std::nearbyint(v), lo, hi); }, dtype);
 }
 
-std::vector<double> input_floats(const NodeContext& n, size_t i) {
-  const Tensor t = n.input(i).to(Device::cpu()).to(DType::f64).contiguous();
-  const double* p = t.data_ptr<double>();
-  return std::vector<double>(p, p + t.numel());
-}
-
 DLT_ONNX_OP(Resize, [](NodeContext& n) {
   const Tensor& x = n.input(0);
   ResizeMode m;
@@ -148,7 +142,7 @@ DLT_ONNX_OP(Resize, [](NodeContext& n) {
       scales[a] = static_cast<double>(given[i]) / static_cast<double>(x.size(axes[i]));
     }
   } else {
-    const auto given = input_floats(n, scales_at);
+    const auto given = n.input_doubles(scales_at);
     DLT_CHECK(given.size() == axes.size(), "{}: {} scales for {} axes", n.where(), given.size(), axes.size());
     for (size_t i = 0; i < axes.size(); ++i) {
       const auto a = static_cast<size_t>(axes[i]);
@@ -170,7 +164,7 @@ DLT_ONNX_OP(Upsample, [](NodeContext& n) {
   m.nearest = "floor";
   std::vector<double> scales;
   if (n.opset() < 9) for (float s : n.attr_floats("scales")) scales.push_back(s);
-  else scales = input_floats(n, 1);
+  else scales = n.input_doubles(1);
   DLT_CHECK(scales.size() == static_cast<size_t>(x.dim()), "{}: {} scales for rank {}", n.where(), scales.size(), x.dim());
   std::vector<int64_t> sizes;
   for (int64_t d = 0; d < x.dim(); ++d)

@@ -13,8 +13,6 @@
 namespace dlt::onnx_import {
 namespace {
 
-Tensor i64_vector(const std::vector<int64_t>& v, Device device) { return index_tensor(v, device); }
-
 // Axes from the attribute (before `input_since`) or from input `index`.
 std::optional<std::vector<int64_t>> axes_of(NodeContext& n, int64_t input_since, size_t index) {
   if (n.opset() < input_since) {
@@ -37,7 +35,7 @@ DLT_ONNX_OP(Constant, [](NodeContext& n) {
     const auto v = n.attr_floats("value_floats");
     return outs(from_blob(v.data(), {static_cast<int64_t>(v.size())}, DType::f32).to(n.device()));
   }
-  if (n.has_attr("value_ints")) return outs(i64_vector(n.attr_ints("value_ints"), n.device()));
+  if (n.has_attr("value_ints")) return outs(index_tensor(n.attr_ints("value_ints"), n.device()));
   throw UnsupportedError(fmt::format("{}: only tensor, float(s) and int(s) values are supported "
                                      "(not strings or sparse tensors)", n.where()));
 });
@@ -55,7 +53,7 @@ DLT_ONNX_OP(Shape, [](NodeContext& n) {
   const auto rank = static_cast<int64_t>(s.size());
   auto clip = [rank](int64_t i) { return std::clamp<int64_t>(i < 0 ? i + rank : i, 0, rank); };
   const int64_t start = clip(n.attr_int("start", 0)), end = clip(n.attr_int("end", rank));
-  return outs(i64_vector(std::vector<int64_t>(s.begin() + start, s.begin() + std::max(start, end)),
+  return outs(index_tensor(std::vector<int64_t>(s.begin() + start, s.begin() + std::max(start, end)),
                          n.device()));
 });
 
