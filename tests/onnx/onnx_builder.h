@@ -4,6 +4,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -74,5 +76,19 @@ class OnnxBuilder {
   }
   onnx::ModelProto model_;
 };
+
+// A node-test folder as ONNX's suite lays it out: model.onnx and
+// test_data_set_0/{input_0,output_0}.pb (rewritten when it exists).
+inline void write_node_test(const std::filesystem::path& dir, const onnx::ModelProto& model,
+                            const Tensor& input, const Tensor& output) {
+  std::filesystem::create_directories(dir / "test_data_set_0");
+  onnx_io::save_model(model, (dir / "model.onnx").string());
+  for (const auto& [name, t] : {std::pair{"input_0.pb", input}, std::pair{"output_0.pb", output}}) {
+    onnx::TensorProto proto;
+    onnx_io::tensor_to_proto(t, "", &proto);
+    std::ofstream out(dir / "test_data_set_0" / name, std::ios::binary | std::ios::trunc);
+    proto.SerializeToOstream(&out);
+  }
+}
 
 }  // namespace dlt::testing

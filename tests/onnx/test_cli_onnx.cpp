@@ -116,15 +116,9 @@ TEST(CliOnnx, BadModelsAndInputsEndWithOneMessage) {
 TEST(CliOnnx, TestReportsAndGatesOnTheExpectedPasses) {
   Models m;
   const auto dir = m.tmp.root() / "suite" / "test_mlp";
-  std::filesystem::create_directories(dir / "test_data_set_0");
-  std::filesystem::copy_file(m.mlp, dir / "model.onnx");
+  const onnx::ModelProto mlp = onnx_io::load_model(m.mlp);
   const Tensor x = randn({2, 4});
-  for (const auto& [name, t] : {std::pair{"input_0.pb", x}, std::pair{"output_0.pb", relu(linear(x, m.w, m.b))}}) {
-    onnx::TensorProto proto;
-    onnx_io::tensor_to_proto(t, "", &proto);
-    std::ofstream f(dir / "test_data_set_0" / name, std::ios::binary);
-    proto.SerializeToOstream(&f);
-  }
+  testing::write_node_test(dir, mlp, x, relu(linear(x, m.w, m.b)));
   {
     std::ofstream list(m.tmp.path("expected.txt"));
     list << "# tests that must pass\ntest_mlp\n";
@@ -134,12 +128,7 @@ TEST(CliOnnx, TestReportsAndGatesOnTheExpectedPasses) {
   EXPECT_THAT(r.output, HasSubstr("passed  test_mlp"));
   EXPECT_THAT(r.output, HasSubstr("1 passed, 0 failed, 0 skipped"));
   // A wrong expected output fails the gate.
-  onnx::TensorProto wrong;
-  onnx_io::tensor_to_proto(zeros({2, 3}), "", &wrong);
-  {
-    std::ofstream f(dir / "test_data_set_0" / "output_0.pb", std::ios::binary | std::ios::trunc);
-    wrong.SerializeToOstream(&f);
-  }
+  testing::write_node_test(dir, mlp, x, zeros({2, 3}));
   r = run_dlt("onnx test " + (m.tmp.root() / "suite").string() + " --expect-pass " + m.tmp.path("expected.txt"));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("0 passed, 1 failed, 0 skipped"));

@@ -3,7 +3,6 @@
 // node-test runner on test folders written here.
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "dlt/onnx/import/model.h"
 #include "dlt/onnx/import/node_tests.h"
@@ -18,6 +17,7 @@ namespace {
 using onnx::TensorProto;
 using onnx_import::Model;
 using testing::OnnxBuilder;
+using testing::write_node_test;
 
 Tensor run_one(const OnnxBuilder& b, const std::map<std::string, Tensor>& feeds) {
   const Model model(b.model(), "test.onnx");
@@ -129,19 +129,6 @@ TEST(OnnxImport, AFailingNodeIsNamed) {
   dangling.node("Relu", {"nowhere"}, {"y"}, "relu_1");
   testing::expect_error([&] { run_one(dangling, {{"x", ones({6})}}); },
                         {"node 'relu_1' (Relu) reads 'nowhere', which no earlier node produces"});
-}
-
-// A node-test folder as ONNX's suite lays it out.
-void write_node_test(const std::filesystem::path& dir, const onnx::ModelProto& model, const Tensor& input,
-                     const Tensor& output) {
-  std::filesystem::create_directories(dir / "test_data_set_0");
-  onnx_io::save_model(model, (dir / "model.onnx").string());
-  for (const auto& [name, t] : {std::pair{"input_0.pb", input}, std::pair{"output_0.pb", output}}) {
-    onnx::TensorProto proto;
-    onnx_io::tensor_to_proto(t, "", &proto);
-    std::ofstream out(dir / "test_data_set_0" / name, std::ios::binary);
-    proto.SerializeToOstream(&out);
-  }
 }
 
 TEST(OnnxNodeTests, RightOutputsPassWrongOnesFailUnsupportedOpsSkip) {
