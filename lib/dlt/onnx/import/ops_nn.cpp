@@ -25,6 +25,13 @@ DLT_ONNX_OP(Gemm, [](NodeContext& n) {
   return outs(y);
 });
 
+// A per-channel vector (C) shaped to broadcast over (N, C, *) of `rank`.
+Tensor per_channel(const Tensor& v, int64_t rank) {
+  Shape shape(static_cast<size_t>(rank), 1);
+  shape[1] = v.numel();
+  return v.reshape(shape);
+}
+
 // Pads x's spatial dims (N, C, *) by the window's pads with `value`.
 Tensor pad_spatial(const Tensor& x, const Window& w, double value) {
   std::vector<int64_t> begins{0, 0}, ends{0, 0};
@@ -96,9 +103,7 @@ DLT_ONNX_OP(ConvTranspose, [](NodeContext& n) {
   }
   y = pad(y, pb, pe);
   if (n.has_input(2)) {
-    Shape bias_shape(static_cast<size_t>(y.dim()), 1);
-    bias_shape[1] = y.size(1);
-    y = add(y, n.input(2).reshape(bias_shape));
+    y = add(y, per_channel(n.input(2), y.dim()));
   }
   return outs(y);
 });
@@ -111,9 +116,7 @@ DLT_ONNX_OP(MaxPool, [](NodeContext& n) {
   check_spatial_rank(n, rank);
   Window w = window_of(n, Shape(x.shape().begin() + 2, x.shape().end()), {});
   const bool ceil_mode = n.attr_int("ceil_mode", 0);
-  bool fits = w.symmetric();  // dlt's (torch's) rule: pad <= kernel / 2 on both sides
-  for (size_t i = 0; i < w.kernel.size(); ++i) fits = fits && w.begins[i] <= w.kernel[i] / 2;
-  if (!fits) {
+  if (!w.pool_pads_fit()) {
     x = pad_spatial(x, w, -std::numeric_limits<double>::infinity());
     w.begins.assign(w.begins.size(), 0);
   }
@@ -134,13 +137,11 @@ DLT_ONNX_OP(AveragePool, [](NodeContext& n) {
                      "{}: dilations other than 1", n.where());
   const bool ceil_mode = n.attr_int("ceil_mode", 0);
   const bool include_pad = n.attr_int("count_include_pad", 0);  // ONNX's default, unlike torch's
-  bool fits = w.symmetric();
-  for (size_t i = 0; i < w.kernel.size(); ++i) fits = fits && w.begins[i] <= w.kernel[i] / 2;
   const auto pool = [&](const Tensor& t, const Window& win, bool count_pad) {
     return from_2d(avg_pool2d(as_2d(t), pair_of(win.kernel, 1), pair_of(win.strides, 1),
                               pair_of(win.begins, 0), ceil_mode, count_pad), rank);
   };
-  if (fits) return outs(pool(x, w, include_pad));
+  if (w.pool_pads_fit()) return outs(pool(x, w, include_pad));
   Window unpadded = w;
   unpadded.begins.assign(w.begins.size(), 0);
   const Tensor sums = pool(pad_spatial(x, w, 0), unpadded, true);
@@ -158,13 +159,6 @@ std::vector<Tensor> global_pool(NodeContext& n, bool average) {
 }
 DLT_ONNX_OP(GlobalAveragePool, [](NodeContext& n) { return global_pool(n, true); });
 DLT_ONNX_OP(GlobalMaxPool, [](NodeContext& n) { return global_pool(n, false); });
-
-// A per-channel vector (C) shaped to broadcast over (N, C, *) of `rank`.
-Tensor per_channel(const Tensor& v, int64_t rank) {
-  Shape shape(static_cast<size_t>(rank), 1);
-  shape[1] = v.numel();
-  return v.reshape(shape);
-}
 
 DLT_ONNX_OP(BatchNormalization, [](NodeContext& n) {
   const Tensor& x = n.input(0);

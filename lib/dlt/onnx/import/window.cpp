@@ -33,6 +33,13 @@ Window window_of(const NodeContext& n, const Shape& spatial, std::vector<int64_t
   return w;
 }
 
+bool Window::pool_pads_fit() const {
+  if (!symmetric()) return false;
+  for (size_t i = 0; i < kernel.size(); ++i)
+    if (begins[i] > kernel[i] / 2) return false;
+  return true;
+}
+
 void check_spatial_rank(const NodeContext& n, int64_t rank) {
   DLT_ONNX_SUPPORTED(rank == 1 || rank == 2, "{}: {}-D windows (dlt runs 1-D and 2-D ones)",
                      n.where(), rank);

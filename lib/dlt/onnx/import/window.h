@@ -13,6 +13,9 @@ struct Window {
   std::vector<int64_t> kernel, strides, dilations;
   std::vector<int64_t> begins, ends;  // pads before and after each spatial dim
   bool symmetric() const { return begins == ends; }
+  // Whether dlt's pool kernels take these pads as they are: the same on both
+  // sides and at most half the kernel (torch's rule).
+  bool pool_pads_fit() const;
 };
 
 // `kernel` from kernel_shape or the weight; auto_pad SAME_* pads so that the
