@@ -1,8 +1,13 @@
-// causal_attention and its fused backward on the CPU: a plain per-row
-// computation (the row's scores, their max, then the weighted sum), parallel
-// over the B * H heads. Each head is computed by one thread in a fixed order:
-// results do not depend on the thread count. Arithmetic is in compute_t<T>
-// (f16/bf16 in float); the saved logsumexp is in that type too.
+// causal_attention and its fused backward on the CPU, parallel over the
+// B * H heads. Each head is computed by one thread in a fixed order: results
+// do not depend on the thread count.
+//
+// float, f16 and bf16 take the blocked path: a head's q, k and v are copied
+// into float scratch (k and v also transposed), and each block of query rows
+// forms its scores against the keys it may see with register-tiled products
+// (small_gemm.h), so the (T, T) weights never leave the cache. float64 keeps
+// a plain per-row computation, the reference the blocked path is tested
+// against.
 //
 // Grouped-query attention: k and v may have Hkv heads, Hkv dividing q's H;
 // query head h reads key/value head h / (H / Hkv) in place (never repeated).
@@ -10,10 +15,14 @@
 // dk and dv in a fixed order.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/small_gemm.h"
+#include "kernels/cpu/vec.h"
+#include "kernels/cpu/vec_math.h"
 #include "kernels/cpu/isa_namespace.h"
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
@@ -48,97 +57,293 @@ template <class F> void for_each_head(const Tensor& t, F f) {
   });
 }
 
-// ---- forward: out_i = sum_{j <= i} exp(s_ij - L_i) v_j, s_ij = scale q_i . k_j ----
+// ---- float64: one row at a time ------------------------------------------------
+// forward: out_i = sum_{j <= i} exp(s_ij - L_i) v_j, s_ij = scale q_i . k_j
 
 // in (q, k, v), out (out, lse).
-void causal_attention_kernel(const KernelCall& call) {
+template <class T> void reference_forward(const KernelCall& call) {
   const Tensor& q = call.in[0];
   const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[1].size(1);
-  const double scale = call.attrs<ops::AttentionAttrs>().scale;
-  visit_floating(q.dtype(), "causal_attention", [&]<class T>() {
-    using C = compute_t<T>;
-    const auto Q = heads_of<T>(q), K = heads_of<T>(call.in[1]), V = heads_of<T>(call.in[2]);
-    const auto O = heads_of<T>(call.out[0]);
-    C* lse = call.out[1].data_ptr<C>();
-    for_each_head(q, [&](int64_t bh) {
-      const int64_t kvh = kv_head(bh, heads, kv_heads);
-      std::vector<C> s(static_cast<size_t>(len)), acc(static_cast<size_t>(dim));
-      for (int64_t i = 0; i < len; ++i) {
-        const T* qi = Q.row(bh, i);
-        C mx = -std::numeric_limits<C>::infinity();
-        for (int64_t j = 0; j <= i; ++j) {
-          s[j] = dot<C>(qi, K.row(kvh, j), dim) * C(scale);
-          mx = std::max(mx, s[j]);
-        }
-        C sum = 0;
-        std::fill(acc.begin(), acc.end(), C(0));
-        for (int64_t j = 0; j <= i; ++j) {
-          const C e = std::exp(s[j] - mx);
-          sum += e;
-          const T* vj = V.row(kvh, j);
-          for (int64_t d = 0; d < dim; ++d) acc[d] += e * C(vj[d]);
-        }
-        T* oi = O.row(bh, i);
-        for (int64_t d = 0; d < dim; ++d) oi[d] = T(acc[d] / sum);
-        lse[bh * len + i] = mx + std::log(sum);
+  const auto scale = T(call.attrs<ops::AttentionAttrs>().scale);
+  const auto Q = heads_of<T>(q), K = heads_of<T>(call.in[1]), V = heads_of<T>(call.in[2]);
+  const auto O = heads_of<T>(call.out[0]);
+  T* lse = call.out[1].data_ptr<T>();
+  for_each_head(q, [&](int64_t bh) {
+    const int64_t kvh = kv_head(bh, heads, kv_heads);
+    std::vector<T> s(static_cast<size_t>(len)), acc(static_cast<size_t>(dim));
+    for (int64_t i = 0; i < len; ++i) {
+      const T* qi = Q.row(bh, i);
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j <= i; ++j) {
+        s[j] = dot<T>(qi, K.row(kvh, j), dim) * scale;
+        mx = std::max(mx, s[j]);
       }
-    });
+      T sum = 0;
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (int64_t j = 0; j <= i; ++j) {
+        const T e = std::exp(s[j] - mx);
+        sum += e;
+        const T* vj = V.row(kvh, j);
+        for (int64_t d = 0; d < dim; ++d) acc[d] += e * vj[d];
+      }
+      T* oi = O.row(bh, i);
+      for (int64_t d = 0; d < dim; ++d) oi[d] = acc[d] / sum;
+      lse[bh * len + i] = mx + std::log(sum);
+    }
   });
 }
 
-// ---- backward ---------------------------------------------------------------
+// backward:
 //   p_ij  = exp(s_ij - L_i)                    (the forward's weights, recomputed)
 //   ds_ij = p_ij (dout_i . v_j - dout_i . out_i)
 //   dq_i  = scale sum_j ds_ij k_j,  dk_j = scale sum_i ds_ij q_i,  dv_j = sum_i p_ij dout_i
 
 // in (grad, q, k, v, out, lse), out (dq, dk, dv).
-void causal_attention_backward_kernel(const KernelCall& call) {
+template <class T> void reference_backward(const KernelCall& call) {
   const Tensor& q = call.in[1];
   const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[2].size(1);
   const int64_t group = heads / kv_heads;
-  const double scale = call.attrs<ops::AttentionAttrs>().scale;
-  visit_floating(q.dtype(), "causal_attention_backward", [&]<class T>() {
-    using C = compute_t<T>;
-    const auto G = heads_of<T>(call.in[0]), Q = heads_of<T>(q), K = heads_of<T>(call.in[2]),
-               V = heads_of<T>(call.in[3]), O = heads_of<T>(call.in[4]);
-    const C* lse = call.in[5].data_ptr<C>();
-    const auto dQ = heads_of<T>(call.out[0]), dK = heads_of<T>(call.out[1]),
-               dV = heads_of<T>(call.out[2]);
-    for_each_head(call.in[2], [&](int64_t kvh) {
-      const auto n = static_cast<size_t>(len), d_n = static_cast<size_t>(dim);
-      std::vector<C> p(n), ds(n), dq(d_n);
-      std::vector<C> dk(n * d_n), dv(n * d_n);  // sums over the group's queries
-      for (int64_t g = 0; g < group; ++g) {
-        const int64_t bh = kvh / kv_heads * heads + kvh % kv_heads * group + g;
-        for (int64_t i = 0; i < len; ++i) {
-          const T *qi = Q.row(bh, i), *gi = G.row(bh, i);
-          const C li = lse[bh * len + i], gi_oi = dot<C>(gi, O.row(bh, i), dim);
-          for (int64_t j = 0; j <= i; ++j) {
-            p[j] = std::exp(dot<C>(qi, K.row(kvh, j), dim) * C(scale) - li);
-            ds[j] = p[j] * (dot<C>(gi, V.row(kvh, j), dim) - gi_oi);
-          }
-          std::fill(dq.begin(), dq.end(), C(0));
-          for (int64_t j = 0; j <= i; ++j) {
-            const T* kj = K.row(kvh, j);
-            C *dkj = &dk[j * dim], *dvj = &dv[j * dim];
-            for (int64_t d = 0; d < dim; ++d) {
-              dq[d] += ds[j] * C(kj[d]);
-              dkj[d] += ds[j] * C(qi[d]);
-              dvj[d] += p[j] * C(gi[d]);
-            }
-          }
-          T* dqi = dQ.row(bh, i);
-          for (int64_t d = 0; d < dim; ++d) dqi[d] = T(dq[d] * C(scale));
+  const auto scale = T(call.attrs<ops::AttentionAttrs>().scale);
+  const auto G = heads_of<T>(call.in[0]), Q = heads_of<T>(q), K = heads_of<T>(call.in[2]),
+             V = heads_of<T>(call.in[3]), O = heads_of<T>(call.in[4]);
+  const T* lse = call.in[5].data_ptr<T>();
+  const auto dQ = heads_of<T>(call.out[0]), dK = heads_of<T>(call.out[1]),
+             dV = heads_of<T>(call.out[2]);
+  for_each_head(call.in[2], [&](int64_t kvh) {
+    const auto n = static_cast<size_t>(len), d_n = static_cast<size_t>(dim);
+    std::vector<T> p(n), ds(n), dq(d_n);
+    std::vector<T> dk(n * d_n), dv(n * d_n);  // sums over the group's queries
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t bh = kvh / kv_heads * heads + kvh % kv_heads * group + g;
+      for (int64_t i = 0; i < len; ++i) {
+        const T *qi = Q.row(bh, i), *gi = G.row(bh, i);
+        const T li = lse[bh * len + i], gi_oi = dot<T>(gi, O.row(bh, i), dim);
+        for (int64_t j = 0; j <= i; ++j) {
+          p[j] = std::exp(dot<T>(qi, K.row(kvh, j), dim) * scale - li);
+          ds[j] = p[j] * (dot<T>(gi, V.row(kvh, j), dim) - gi_oi);
         }
-      }
-      for (int64_t j = 0; j < len; ++j) {
-        T *dkj = dK.row(kvh, j), *dvj = dV.row(kvh, j);
-        for (int64_t d = 0; d < dim; ++d) {
-          dkj[d] = T(dk[j * dim + d] * C(scale));
-          dvj[d] = T(dv[j * dim + d]);
+        std::fill(dq.begin(), dq.end(), T(0));
+        for (int64_t j = 0; j <= i; ++j) {
+          const T* kj = K.row(kvh, j);
+          T *dkj = &dk[j * dim], *dvj = &dv[j * dim];
+          for (int64_t d = 0; d < dim; ++d) {
+            dq[d] += ds[j] * kj[d];
+            dkj[d] += ds[j] * qi[d];
+            dvj[d] += p[j] * gi[d];
+          }
         }
+        T* dqi = dQ.row(bh, i);
+        for (int64_t d = 0; d < dim; ++d) dqi[d] = dq[d] * scale;
       }
-    });
+    }
+    for (int64_t j = 0; j < len; ++j) {
+      T *dkj = dK.row(kvh, j), *dvj = dV.row(kvh, j);
+      for (int64_t d = 0; d < dim; ++d) {
+        dkj[d] = dk[j * dim + d] * scale;
+        dvj[d] = dv[j * dim + d];
+      }
+    }
+  });
+}
+
+// ---- float, f16, bf16: blocks of queries ----------------------------------------
+// The same formulas in float, a block of kBlock queries at a time, computed
+// transposed: the block's scores are s^T (keys, kBlock) = k (keys, D) times
+// (scale q)^T (D, kBlock), one small_gemm over the keys the block may see.
+// Each query is a lane, so its max, exponentials, sum and log-sum-exp are
+// plain vector operations with no reduction across lanes; the causal mask
+// only touches the block's diagonal.
+
+constexpr int64_t kBlock = 16;  // queries per block; a multiple of kSmallGemmPad
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+int64_t padded(int64_t n) { return (n + kSmallGemmPad - 1) / kSmallGemmPad * kSmallGemmPad; }
+
+// Rows [first, first + n) of head bh into dst (n x ld, padding columns zeroed), times scale.
+template <class T>
+void gather_rows(const Heads<T>& src, int64_t bh, int64_t first, int64_t n, int64_t dim,
+                 float scale, float* dst, int64_t ld) {
+  for (int64_t t = 0; t < n; ++t) {
+    const T* s = src.row(bh, first + t);
+    float* d = dst + t * ld;
+#pragma omp simd
+    for (int64_t i = 0; i < dim; ++i) d[i] = float(s[i]) * scale;
+    std::fill(d + dim, d + ld, 0.0f);
+  }
+}
+
+// Rows [first, first + n) of head bh transposed, times scale: dst (dim x
+// kBlock), dst[d][t] = src[first + t][d]; columns >= n zeroed.
+template <class T>
+void gather_block_transposed(const Heads<T>& src, int64_t bh, int64_t first, int64_t n,
+                             int64_t dim, float scale, float* dst) {
+  if (n < kBlock) std::fill(dst, dst + dim * kBlock, 0.0f);
+  for (int64_t t = 0; t < n; ++t) {
+    const T* s = src.row(bh, first + t);
+    for (int64_t d = 0; d < dim; ++d) dst[d * kBlock + t] = float(s[d]) * scale;
+  }
+}
+
+// Scores s^T (keys, kBlock) of the block of queries from i0: key j is in the
+// future of query i0 + r when j > i0 + r, which happens only for j in
+// (i0, i0 + kBlock): those scores become -inf.
+void mask_future(float* st, int64_t keys, int64_t i0) {
+  for (int64_t j = i0 + 1; j < std::min(keys, i0 + kBlock); ++j)
+    std::fill(st + j * kBlock, st + j * kBlock + (j - i0), -kInf);
+}
+
+// p^T = exp(s^T - lse), lse per query (lane).
+void weights(float* st, int64_t keys, const float* lse) {
+  for (int64_t j = 0; j < keys; ++j) {
+    float* row = st + j * kBlock;
+#pragma omp simd
+    for (int64_t r = 0; r < kBlock; ++r) row[r] = fexp(row[r] - lse[r]);
+  }
+}
+
+template <class T> void blocked_forward(const KernelCall& call) {
+  const Tensor& q = call.in[0];
+  const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[1].size(1);
+  const int64_t dp = padded(dim);
+  const auto scale = float(call.attrs<ops::AttentionAttrs>().scale);
+  const auto Q = heads_of<T>(q), K = heads_of<T>(call.in[1]), V = heads_of<T>(call.in[2]);
+  const auto O = heads_of<T>(call.out[0]);
+  float* lse = call.out[1].data_ptr<float>();
+  for_each_head(q, [&](int64_t bh) {
+    const int64_t kvh = kv_head(bh, heads, kv_heads);
+    thread_local std::vector<float> buf;
+    buf.resize(static_cast<size_t>(len * dim + len * dp + dim * kBlock + len * kBlock +
+                                   kBlock * dp));
+    float* ks = buf.data();           // (T, D): k
+    float* vs = ks + len * dim;       // (T, Dp): v
+    float* qt = vs + len * dp;        // (D, kBlock): the block's scale q, transposed
+    float* st = qt + dim * kBlock;    // (T, kBlock): scores, then weights, transposed
+    float* o = st + len * kBlock;     // (kBlock, Dp)
+    gather_rows(K, kvh, 0, len, dim, 1.0f, ks, dim);
+    gather_rows(V, kvh, 0, len, dim, 1.0f, vs, dp);
+    for (int64_t i0 = 0; i0 < len; i0 += kBlock) {
+      const int64_t rows = std::min(kBlock, len - i0), keys = i0 + rows;
+      gather_block_transposed(Q, bh, i0, rows, dim, scale, qt);
+      small_gemm(keys, kBlock, dim, {ks, dim}, qt, kBlock, st, kBlock, false);
+      mask_future(st, keys, i0);
+      float mx[kBlock], sum[kBlock], block_lse[kBlock];
+      std::fill_n(mx, kBlock, -kInf);
+      for (int64_t j = 0; j < keys; ++j) {
+#pragma omp simd
+        for (int64_t r = 0; r < kBlock; ++r) mx[r] = std::max(mx[r], st[j * kBlock + r]);
+      }
+      weights(st, keys, mx);
+      std::fill_n(sum, kBlock, 0.0f);
+      for (int64_t j = 0; j < keys; ++j) {
+#pragma omp simd
+        for (int64_t r = 0; r < kBlock; ++r) sum[r] += st[j * kBlock + r];
+      }
+#pragma omp simd
+      for (int64_t r = 0; r < kBlock; ++r) block_lse[r] = mx[r] + flog(sum[r]);
+      std::copy_n(block_lse, rows, lse + bh * len + i0);
+      // out_i = sum_j p_ij v_j / sum_i, p read transposed
+      small_gemm(rows, dp, keys, {st, 1, kBlock}, vs, dp, o, dp, false);
+      for (int64_t r = 0; r < rows; ++r) {
+        T* out = O.row(bh, i0 + r);
+        const float inv = 1.0f / sum[r];
+#pragma omp simd
+        for (int64_t d = 0; d < dim; ++d) out[d] = T(o[r * dp + d] * inv);
+      }
+    }
+  });
+}
+
+template <class T> void blocked_backward(const KernelCall& call) {
+  const Tensor& q = call.in[1];
+  const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[2].size(1);
+  const int64_t group = heads / kv_heads, dp = padded(dim);
+  const auto scale = float(call.attrs<ops::AttentionAttrs>().scale);
+  const auto G = heads_of<T>(call.in[0]), Q = heads_of<T>(q), K = heads_of<T>(call.in[2]),
+             V = heads_of<T>(call.in[3]), O = heads_of<T>(call.in[4]);
+  const float* lse = call.in[5].data_ptr<float>();
+  const auto dQ = heads_of<T>(call.out[0]), dK = heads_of<T>(call.out[1]),
+             dV = heads_of<T>(call.out[2]);
+  for_each_head(call.in[2], [&](int64_t kvh) {
+    thread_local std::vector<float> buf;
+    buf.resize(static_cast<size_t>(6 * len * dp + 2 * dim * kBlock + 2 * len * kBlock +
+                                   kBlock * dp + len));
+    float* ks = buf.data();           // (T, Dp): k
+    float* vs = ks + len * dp;        // (T, Dp): v
+    float* dk = vs + len * dp;        // (T, Dp): the group's sums
+    float* dv = dk + len * dp;        // (T, Dp)
+    float* qs = dv + len * dp;        // (T, Dp): scale q
+    float* gs = qs + len * dp;        // (T, Dp): dout
+    float* qt = gs + len * dp;        // (D, kBlock): the block's scale q, transposed
+    float* gt = qt + dim * kBlock;    // (D, kBlock): the block's dout, transposed
+    float* pt = gt + dim * kBlock;    // (T, kBlock): weights, transposed
+    float* dst = pt + len * kBlock;   // (T, kBlock): dout . v_j, then the scores' gradient
+    float* dq = dst + len * kBlock;   // (kBlock, Dp)
+    float* delta = dq + kBlock * dp;  // (T): dout_i . out_i
+    gather_rows(K, kvh, 0, len, dim, 1.0f, ks, dp);
+    gather_rows(V, kvh, 0, len, dim, 1.0f, vs, dp);
+    std::fill(dk, dk + 2 * len * dp, 0.0f);  // dk and dv
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t bh = kvh / kv_heads * heads + kvh % kv_heads * group + g;
+      gather_rows(Q, bh, 0, len, dim, scale, qs, dp);
+      gather_rows(G, bh, 0, len, dim, 1.0f, gs, dp);
+      for (int64_t i = 0; i < len; ++i) {
+        gather_rows(O, bh, i, 1, dim, 1.0f, dq, dp);  // out_i in float
+        delta[i] = vec::dot(gs + i * dp, dq, dim);
+      }
+      for (int64_t i0 = 0; i0 < len; i0 += kBlock) {
+        const int64_t rows = std::min(kBlock, len - i0), keys = i0 + rows;
+        gather_block_transposed(Q, bh, i0, rows, dim, scale, qt);
+        gather_block_transposed(G, bh, i0, rows, dim, 1.0f, gt);
+        // Lanes past the last query get weight 0 (they are never read).
+        float block_lse[kBlock], block_delta[kBlock];
+        for (int64_t r = 0; r < kBlock; ++r) {
+          block_lse[r] = r < rows ? lse[bh * len + i0 + r] : kInf;
+          block_delta[r] = r < rows ? delta[i0 + r] : 0.0f;
+        }
+        small_gemm(keys, kBlock, dim, {ks, dp}, qt, kBlock, pt, kBlock, false);
+        mask_future(pt, keys, i0);
+        weights(pt, keys, block_lse);
+        small_gemm(keys, kBlock, dim, {vs, dp}, gt, kBlock, dst, kBlock, false);
+        for (int64_t j = 0; j < keys; ++j) {
+          const float* p = pt + j * kBlock;
+          float* ds = dst + j * kBlock;
+#pragma omp simd
+          for (int64_t r = 0; r < kBlock; ++r) ds[r] = p[r] * (ds[r] - block_delta[r]);
+        }
+        // dq_i = scale sum_j ds_ij k_j, ds read transposed
+        small_gemm(rows, dp, keys, {dst, 1, kBlock}, ks, dp, dq, dp, false);
+        for (int64_t r = 0; r < rows; ++r) {
+          T* out = dQ.row(bh, i0 + r);
+#pragma omp simd
+          for (int64_t d = 0; d < dim; ++d) out[d] = T(dq[r * dp + d] * scale);
+        }
+        // dv_j += sum_i p_ij dout_i and dk_j += sum_i ds_ij (scale q_i)
+        small_gemm(keys, dp, rows, {pt, kBlock}, gs + i0 * dp, dp, dv, dp, true);
+        small_gemm(keys, dp, rows, {dst, kBlock}, qs + i0 * dp, dp, dk, dp, true);
+      }
+    }
+    for (int64_t j = 0; j < len; ++j) {
+      T *dkj = dK.row(kvh, j), *dvj = dV.row(kvh, j);
+#pragma omp simd
+      for (int64_t d = 0; d < dim; ++d) {
+        dkj[d] = T(dk[j * dp + d]);
+        dvj[d] = T(dv[j * dp + d]);
+      }
+    }
+  });
+}
+
+void causal_attention_kernel(const KernelCall& call) {
+  visit_floating(call.in[0].dtype(), "causal_attention", [&]<class T>() {
+    if constexpr (std::is_same_v<T, double>) reference_forward<T>(call);
+    else blocked_forward<T>(call);
+  });
+}
+
+void causal_attention_backward_kernel(const KernelCall& call) {
+  visit_floating(call.in[1].dtype(), "causal_attention_backward", [&]<class T>() {
+    if constexpr (std::is_same_v<T, double>) reference_backward<T>(call);
+    else blocked_backward<T>(call);
   });
 }
 

@@ -36,6 +36,34 @@ TEST(CausalAttention, MatchesTheUnfusedPathInFloat32) {
   expect_fused_matches_unfused({2, 2, 40, 16}, DType::f32, 1e-5);
 }
 
+// The blocked float kernel against the float64 one: lengths and head sizes
+// off its 16-wide blocks and tiles, several blocks of queries, grouped heads.
+void expect_float_matches_float64(Shape q_shape, int64_t kv_heads, DType dtype, double tol) {
+  Generator gen(13);
+  Shape kv_shape = q_shape;
+  kv_shape[1] = kv_heads;
+  const Tensor q = randn(q_shape, DType::f64, &gen), k = randn(kv_shape, DType::f64, &gen),
+               v = randn(kv_shape, DType::f64, &gen), upstream = randn(q_shape, DType::f64, &gen);
+  const AttentionRun wide = run_attention(true, q, k, v, upstream);
+  const AttentionRun narrow =
+      run_attention(true, q.to(dtype), k.to(dtype), v.to(dtype), upstream.to(dtype));
+  const std::string label = fmt::format("{} {} Hkv {}", dtype_name(dtype), shape_str(q_shape), kv_heads);
+  expect_close(narrow.out, wide.out, tol, (label + " out").c_str());
+  expect_close(narrow.dq, wide.dq, tol, (label + " dq").c_str());
+  expect_close(narrow.dk, wide.dk, tol, (label + " dk").c_str());
+  expect_close(narrow.dv, wide.dv, tol, (label + " dv").c_str());
+}
+
+TEST(CausalAttention, BlockedFloatKernelMatchesFloat64) {
+  expect_float_matches_float64({2, 3, 130, 24}, 3, DType::f32, 2e-5);
+  expect_float_matches_float64({1, 2, 67, 64}, 2, DType::f32, 2e-5);
+  expect_float_matches_float64({2, 4, 45, 40}, 2, DType::f32, 2e-5);  // grouped
+  expect_float_matches_float64({1, 3, 33, 8}, 1, DType::f32, 2e-5);   // one kv head
+  expect_float_matches_float64({1, 1, 1, 1}, 1, DType::f32, 1e-6);
+  expect_float_matches_float64({1, 2, 37, 16}, 1, DType::f16, 2e-2);
+  expect_float_matches_float64({1, 2, 37, 16}, 2, DType::bf16, 1e-1);
+}
+
 TEST(CausalAttention, DefaultScaleIsOneOverSqrtHeadSize) {
   Generator gen(3);
   const Tensor q = randn({1, 2, 6, 9}, DType::f64, &gen), k = randn({1, 2, 6, 9}, DType::f64, &gen),

@@ -13,7 +13,7 @@ Tensor grouped_causal_attention(const Tensor& q, const Tensor& k, const Tensor& 
                                 int64_t offset) {
   const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3);
   const int64_t kv_heads = k.size(1), tk = k.size(2), group = h / kv_heads;
-  if (q.device().type != DeviceType::cpu && offset == 0 && d <= ops::kMaxGpuAttentionHeadDim)
+  if (offset == 0 && (q.device().type == DeviceType::cpu || d <= ops::kMaxGpuAttentionHeadDim))
     return causal_attention(q, k, v);
 
   const double scale = 1.0 / std::sqrt(double(d));

@@ -2,8 +2,8 @@
 // heads: q (B, H, Tq, D) at positions offset .. offset + Tq - 1 against k, v
 // (B, Hkv, offset + Tq, D), Hkv dividing H -> (B, H, Tq, D).
 //
-// Training on an accelerator (offset 0, D <= 128) runs the fused
-// causal_attention op; otherwise the reference path below, which never
+// Without a cache offset it runs the fused causal_attention op (on a GPU
+// for D <= 128); otherwise the reference path below, which never
 // repeats k or v: the G = H / Hkv query heads of a group are stacked along
 // the rows, (B, Hkv, G * Tq, D) @ (B, Hkv, D, Tk), one batched GEMM per group.
 #pragma once

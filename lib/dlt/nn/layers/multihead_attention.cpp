@@ -111,11 +111,11 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_ma
   // (B, T, 3C) -> (B, T, 3, H, D): a view, no copy.
   const Tensor packed = (*qkv_)(x).view({b, t, 3, h, d});
   const double scale = 1.0 / std::sqrt(double(d));
-  // On accelerators causal attention without dropout on its weights is one
-  // fused op that never forms the (T, T) weights; the CPU keeps the unfused
-  // reference path below.
-  const bool fused = x.device().type != DeviceType::cpu && options.causal && !padded &&
-                     (options.dropout == 0 || !training()) && d <= ops::kMaxGpuAttentionHeadDim;
+  // Causal attention without dropout on its weights is one fused op that
+  // never forms the (B, H, T, T) weights (GPU kernels take heads up to
+  // kMaxGpuAttentionHeadDim); otherwise the unfused path below.
+  const bool fused = options.causal && !padded && (options.dropout == 0 || !training()) &&
+                     (x.device().type == DeviceType::cpu || d <= ops::kMaxGpuAttentionHeadDim);
   Tensor heads;  // (B, H, T, D)
   if (cache_.active()) {
     const Tensor qkv = packed.permute({2, 0, 3, 1, 4});

@@ -6,10 +6,10 @@
 //   y   = dropout(proj(dropout(att) @ v))   (B, T, C)
 //
 // H heads of size D = C / H; C is the last dim of the input shape [T, C].
-// On the CPU every step is an autograd op (the unfused reference path); on
-// accelerators causal attention without attention dropout or a padding mask
-// runs as the fused causal_attention op, and everything else (encoder
-// attention, padding masks) takes the reference path there too.
+// Causal attention without attention dropout or a padding mask runs as the
+// fused causal_attention op (on a GPU for D <= 128); everything else (encoder
+// attention, padding masks, dropout on the weights) takes the unfused path,
+// where every step is an autograd op.
 //
 // key_padding_mask (B, T) bool, true = a padding position (torch's
 // key_padding_mask): no query attends to it. A query left with no key at all
