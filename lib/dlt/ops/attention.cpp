@@ -24,6 +24,12 @@ Tensor unit_inner_stride(const Tensor& t) {
   return t.size(3) <= 1 || t.stride(3) == 1 ? t : t.contiguous();
 }
 
+// An uninitialised (B, H, T, D) tensor stored as (B, T, H, D): the layers
+// put the heads side by side again, (B, T, H * D), which is then a view.
+Tensor heads_last(const Shape& bhtd, const TensorOptions& options) {
+  return empty({bhtd[0], bhtd[2], bhtd[1], bhtd[3]}, options).permute({0, 2, 1, 3});
+}
+
 }  // namespace
 
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
@@ -57,19 +63,30 @@ AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, con
   const ops::AttentionAttrs attrs{s};
   const Shape rows(q.shape().begin(), q.shape().end() - 1);  // (B, H, T)
   Tensor ins[] = {unit_inner_stride(q), unit_inner_stride(k), unit_inner_stride(v)};
-  Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(rows, like(q, lse_dtype(q.dtype())))};
+  Tensor outs[] = {heads_last(q.shape(), like(q, q.dtype())),
+                   empty(rows, like(q, lse_dtype(q.dtype())))};
   ops::run(OpId::causal_attention, ins, outs, &attrs);
   return {outs[0], outs[1], s};
 }
 
 AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
                                          const Tensor& v, const Tensor& out, const Tensor& lse,
-                                         double scale) {
+                                         double scale, const AttentionGrads* into) {
   const AttentionAttrs attrs{scale};
   Tensor ins[] = {unit_inner_stride(grad.to(q.dtype())), unit_inner_stride(q), unit_inner_stride(k),
                   unit_inner_stride(v), unit_inner_stride(out), lse.contiguous()};
-  Tensor outs[] = {empty(q.shape(), like(q, q.dtype())), empty(k.shape(), like(q, q.dtype())),
-                   empty(v.shape(), like(q, q.dtype()))};
+  const auto grad_of = [&](const Tensor& x, const Tensor* given) {
+    if (!given) return heads_last(x.shape(), like(q, q.dtype()));
+    DLT_CHECK(given->shape() == x.shape() && given->dtype() == q.dtype() &&
+                  given->device() == q.device() && (x.size(3) <= 1 || given->stride(3) == 1),
+              "causal_attention_backward: expected a {} {} gradient buffer on {} with unit "
+              "stride along D, got {} {} on {}",
+              q.dtype(), shape_str(x.shape()), q.device(), given->dtype(),
+              shape_str(given->shape()), given->device());
+    return *given;
+  };
+  Tensor outs[] = {grad_of(q, into ? &into->q : nullptr), grad_of(k, into ? &into->k : nullptr),
+                   grad_of(v, into ? &into->v : nullptr)};
   run(OpId::causal_attention_backward, ins, outs, &attrs);
   return {outs[0], outs[1], outs[2]};
 }

@@ -12,7 +12,7 @@ namespace dlt::ops {
 inline constexpr int64_t kMaxGpuAttentionHeadDim = 128;
 
 struct AttentionForward {
-  Tensor out;    // (B, H, T, D)
+  Tensor out;    // (B, H, T, D), stored as (B, T, H, D)
   Tensor lse;    // (B, H, T): what the backward kernel needs
   double scale;  // the one used
 };
@@ -29,9 +29,10 @@ struct AttentionGrads {
 
 // grad, q and out (B, H, T, D), k and v (B, Hkv, T, D), lse (B, H, T) as
 // causal_attention saved them (the log of each row's softmax denominator,
-// scores already scaled).
+// scores already scaled). The gradients are new tensors, or are written into
+// `into`'s tensors (views of the caller's buffer, unit stride along D).
 AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
                                          const Tensor& v, const Tensor& out, const Tensor& lse,
-                                         double scale);
+                                         double scale, const AttentionGrads* into = nullptr);
 
 }  // namespace dlt::ops

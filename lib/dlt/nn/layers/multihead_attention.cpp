@@ -13,9 +13,9 @@
 namespace dlt::nn {
 
 // Fused causal attention over the packed projection (B, T, 3, H, D) ->
-// (B, H, T, D). Its backward writes d(q, k, v) straight into one (B, T, 3, H, D)
-// gradient: one pass, where the backward of three selects would each zero a
-// full-size gradient and then add the three together.
+// (B, H, T, D). Its backward kernel writes d(q, k, v) straight into one
+// (B, T, 3, H, D) gradient, where the backward of three selects would each
+// zero a full-size gradient and then add the three together.
 static Tensor packed_causal_attention(const Tensor& packed, double scale) {
   const Tensor qkv = packed.detach().permute({2, 0, 3, 1, 4});  // (3, B, H, T, D) view
   const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
@@ -31,13 +31,11 @@ static Tensor packed_causal_attention(const Tensor& packed, double scale) {
   autograd::attach_backward(
       out, inputs, "PackedCausalAttentionBackward",
       [q, k, v, saved_out, lse = f.lse, scale = f.scale, shape](const Tensor& grad) {
-        const ops::AttentionGrads g =
-            ops::causal_attention_backward(grad, q, k, v, saved_out, lse, scale);
-        Tensor d = empty(shape, TensorOptions(g.q.dtype()).device(g.q.device()));
+        Tensor d = empty(shape, TensorOptions(q.dtype()).device(q.device()));
         const Tensor heads_first = d.permute({2, 0, 3, 1, 4});  // (3, B, H, T, D) view of d
-        heads_first.select(0, 0).copy_(g.q);
-        heads_first.select(0, 1).copy_(g.k);
-        heads_first.select(0, 2).copy_(g.v);
+        const ops::AttentionGrads into{heads_first.select(0, 0), heads_first.select(0, 1),
+                                       heads_first.select(0, 2)};
+        ops::causal_attention_backward(grad, q, k, v, saved_out, lse, scale, &into);
         return std::vector<Tensor>{d};
       });
   return out;
