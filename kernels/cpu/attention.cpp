@@ -194,11 +194,12 @@ void mask_future(float* st, int64_t keys, int64_t i0) {
 
 // p^T = exp(s^T - lse), lse per query (lane).
 void weights(float* st, int64_t keys, const float* lse) {
-  for (int64_t j = 0; j < keys; ++j) {
-    float* row = st + j * kBlock;
-#pragma omp simd
-    for (int64_t r = 0; r < kBlock; ++r) row[r] = fexp(row[r] - lse[r]);
-  }
+  static_assert(kBlock % vec::kLanes == 0);
+  for (int64_t j = 0; j < keys; ++j)
+    for (int64_t r = 0; r < kBlock; r += vec::kLanes) {
+      float* p = st + j * kBlock + r;
+      vec::store(p, vec::exp(vec::load(p) - vec::load(lse + r)));
+    }
 }
 
 template <class T> void blocked_forward(const KernelCall& call) {

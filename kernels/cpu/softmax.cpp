@@ -12,6 +12,7 @@
 
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/vec.h"
 #include "kernels/cpu/vec_math.h"
 #include "kernels/cpu/isa_namespace.h"
 
@@ -63,6 +64,32 @@ template <class Row, class Lanes> void for_each_slice(const Slices& s, Row row, 
 template <class T> constexpr bool kKeepExp = std::is_same_v<T, compute_t<T>>;
 
 // ---- forward: y = exp(x - max) / sum, or x - max - log(sum) ------------------
+
+// float rows: explicit vector reductions (vec.h), where `omp simd reduction`
+// would end each row with a 64-lane scalar epilogue; the exponentials are
+// written to y, then summed from there while they are still in cache.
+void softmax_row(const float* x, float* y, int64_t n, bool log) {
+  const float mx = vec::max(x, n);
+  vec::Float acc{};
+  int64_t i = 0;
+  for (; i + vec::kLanes <= n; i += vec::kLanes) {
+    const vec::Float e = vec::exp(vec::load(x + i) - mx);
+    vec::store(y + i, e);
+    acc += e;
+  }
+  float sum = 0;
+  for (int l = 0; l < vec::kLanes; ++l) sum += acc[l];
+  for (; i < n; ++i) sum += y[i] = fexp(x[i] - mx);
+  if (log) {
+    const float lse = mx + flog(sum);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - lse;
+    return;
+  }
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+}
 
 template <class T> void softmax_row(const T* x, T* y, int64_t n, bool log) {
   using C = compute_t<T>;
@@ -152,6 +179,18 @@ DLT_REGISTER_KERNEL(log_softmax, cpu, softmax_kernel);
 // ---- backward -------------------------------------------------------------------
 // softmax:      dx = y * (g - sum(g * y))
 // log_softmax:  dx = g - exp(y) * sum(g)
+
+void backward_row(const float* g, const float* y, float* dx, int64_t n, bool log) {
+  if (log) {
+    const float s = vec::sum(g, n);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) dx[i] = g[i] - fexp(y[i]) * s;
+    return;
+  }
+  const float s = vec::dot(g, y, n);
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) dx[i] = y[i] * (g[i] - s);
+}
 
 template <class T> void backward_row(const T* g, const T* y, T* dx, int64_t n, bool log) {
   using C = compute_t<T>;

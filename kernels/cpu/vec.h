@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "kernels/cpu/isa_namespace.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE::vec {
 
@@ -57,6 +58,40 @@ inline Float fma(Float a, Float b, Float acc) {
 }
 
 inline Float max(Float a, Float b) { return a > b ? a : b; }
+
+// exp of each lane, as fexp (vec_math.h): the same range reduction and
+// polynomial, with AVX-512's scalef applying 2^n (overflow to inf, gradual
+// underflow to 0) in one instruction where fexp needs two scales and three
+// selects. Other sets run fexp over the lanes, a loop GCC vectorises.
+inline Float exp(Float x) {
+#if defined(__AVX512F__)
+  // The maskz forms: the plain ones pass an undefined source that GCC 12
+  // warns about. Lanes below -103.97 (exp is 0 in float) give 0, computed
+  // from x = 0: producing a subnormal costs a microcode assist per
+  // instruction, and -inf (masked attention scores) is common. Above, x is
+  // clamped so that n stays finite (+inf gives inf); vminps returns its
+  // second operand, x, when it is NaN.
+  constexpr __mmask16 all = 0xffff;
+  const __mmask16 tiny = _mm512_cmp_ps_mask(x, splat(-103.972084f), _CMP_LT_OQ);
+  x = _mm512_maskz_min_ps(static_cast<__mmask16>(~tiny), splat(100.0f), x);
+  const Float n =
+      _mm512_maskz_roundscale_ps(all, x * 1.44269504088896341f, _MM_FROUND_TO_NEAREST_INT);
+  Float r = fma(n, splat(-0.693359375f), x);
+  r = fma(n, splat(2.12194440e-4f), r);
+  Float p = splat(1.9875691500e-4f);
+  p = fma(p, r, splat(1.3981999507e-3f));
+  p = fma(p, r, splat(8.3334519073e-3f));
+  p = fma(p, r, splat(4.1665795894e-2f));
+  p = fma(p, r, splat(1.6666665459e-1f));
+  p = fma(p, r, splat(5.0000001201e-1f));
+  const Float y = fma(p, r * r, r + 1.0f);
+  return _mm512_maskz_scalef_ps(static_cast<__mmask16>(~tiny), y, n);
+#else
+  Float y;
+  for (int l = 0; l < kLanes; ++l) y[l] = fexp(x[l]);
+  return y;
+#endif
+}
 
 // sum and max of x[0, n).
 inline float sum(const float* x, int64_t n) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the op table's rows (gradcheck, parity with torch, autocast parity)
-# and the exhaustive 16-bit conversion checks
+# the exhaustive 16-bit conversion checks, the kernels' exponentials and the
+# blocked causal attention
 # once per CPU kernel set other than the one dlt would choose here, forced
 # with DLT_CPU_ISA: every set must give results within the table's
 # tolerances. A set this CPU cannot run is skipped with a message; a build
@@ -20,7 +21,7 @@ for set in baseline avx2 avx512 avx512_bf16; do
     continue
   fi
   echo "each_set: the op table's rows in the $set kernels"
-  DLT_CPU_ISA=$set "$tests" --gtest_filter='Ops/TorchParity.*:Ops/TorchAutocastParity.*:Ops/Gradcheck.*:Core/HalfConversions.*' --gtest_brief=1 "$@" ||
+  DLT_CPU_ISA=$set "$tests" --gtest_filter='Ops/TorchParity.*:Ops/TorchAutocastParity.*:Ops/Gradcheck.*:Core/HalfConversions.*:KernelExp.*:CausalAttention.*' --gtest_brief=1 "$@" ||
     status=1
   ran=$((ran + 1))
 done
