@@ -154,7 +154,7 @@ template <class T> void reference_backward(const KernelCall& call) {
 // plain vector operations with no reduction across lanes; the causal mask
 // only touches the block's diagonal.
 
-constexpr int64_t kBlock = 16;  // queries per block; a multiple of kSmallGemmPad
+constexpr int64_t kBlock = 32;  // queries per block; a multiple of kSmallGemmPad
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 int64_t padded(int64_t n) { return (n + kSmallGemmPad - 1) / kSmallGemmPad * kSmallGemmPad; }
