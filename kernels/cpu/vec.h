@@ -93,6 +93,34 @@ inline Float exp(Float x) {
 #endif
 }
 
+// erfc of each lane, as ferfc (vec_math.h), with AVX-512's reciprocal
+// estimate and one Newton step in place of the division.
+inline Float erfc(Float x) {
+#if defined(__AVX512F__)
+  constexpr __mmask16 all = 0xffff;
+  const Float z = _mm512_abs_ps(x);
+  const Float d = fma(z, splat(0.5f), splat(1.0f));
+  Float t = _mm512_maskz_rcp14_ps(all, d);
+  t = t * fma(-d, t, splat(2.0f));
+  Float p = splat(0.17087277f);
+  p = fma(p, t, splat(-0.82215223f));
+  p = fma(p, t, splat(1.48851587f));
+  p = fma(p, t, splat(-1.13520398f));
+  p = fma(p, t, splat(0.27886807f));
+  p = fma(p, t, splat(-0.18628806f));
+  p = fma(p, t, splat(0.09678418f));
+  p = fma(p, t, splat(0.37409196f));
+  p = fma(p, t, splat(1.00002368f));
+  p = fma(p, t, splat(-1.26551223f));
+  const Float ans = t * exp(fma(-z, z, p));
+  return x >= 0.0f ? ans : 2.0f - ans;
+#else
+  Float y;
+  for (int l = 0; l < kLanes; ++l) y[l] = ferfc(x[l]);
+  return y;
+#endif
+}
+
 // sum and max of x[0, n).
 inline float sum(const float* x, int64_t n) {
   Float acc{};

@@ -1,6 +1,7 @@
-// The exponentials inside the float kernels (vec::exp on whole vectors,
-// fexp on row tails), seen through softmax in whichever kernel set this CPU
-// runs; tests/cpu_dispatch/each_set.sh repeats them in every other set.
+// The exponentials inside the float kernels (vec::exp and vec::erfc on
+// whole vectors, fexp and ferfc on tails), seen through softmax and GELU in
+// whichever kernel set this CPU runs; tests/cpu_dispatch/each_set.sh repeats
+// them in every other set.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -47,6 +48,28 @@ TEST(KernelExp, SoftmaxOfInfinitiesAndNaN) {
   row[20] = std::nanf("");
   got = to_vector<float>(softmax(from_vector(row, {1, 40}), -1));
   for (int j = 0; j < 40; ++j) EXPECT_TRUE(std::isnan(got[j])) << j;
+}
+
+// GELU and its gradient over [-12, 8] (the left tail down to ~1e-33)
+// against double: GELU keeps its relative accuracy (erfc's few 1e-6, and the
+// exponential's argument at |x| = 12) in the tail; the gradient, which
+// crosses 0 near x = -0.75, is held to 2e-5 relative plus 1e-6.
+TEST(KernelExp, GeluAndItsGradientAgainstDouble) {
+  constexpr int64_t n = 40003;  // whole vectors and a tail
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = float(-12.0 + 20.0 * double(i) / double(n - 1));
+  const Tensor xt = from_vector(x, {n});
+  const std::vector<float> y = to_vector<float>(gelu(xt));
+  const std::vector<float> dy = to_vector<float>(ops::gelu_backward(ones({n}), xt, false));
+  double worst = 0, worst_grad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i], cdf = 0.5 * std::erfc(-v / std::sqrt(2.0));
+    const double want = v * cdf, want_grad = cdf + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+    worst = std::max(worst, std::fabs(y[i] - want) / std::max(std::fabs(want), 1e-37));
+    worst_grad = std::max(worst_grad, std::fabs(dy[i] - want_grad) / (2e-5 * std::fabs(want_grad) + 1e-6));
+  }
+  EXPECT_LE(worst, 2e-5);
+  EXPECT_LE(worst_grad, 1.0);
 }
 
 }  // namespace
