@@ -5,12 +5,16 @@
 // torch to rounding. The op layer guarantees contiguous operands of one dtype.
 // A call updates a list of parameters (layout in dlt/ops/optim_ops.h), one
 // after the other.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <type_traits>
+#include <vector>
 
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/optim_ops.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/vec.h"
 #include "kernels/cpu/isa_namespace.h"
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
@@ -233,6 +237,58 @@ void unscale_check_kernel(const KernelCall& c) {
   }
 }
 DLT_REGISTER_KERNEL(unscale_check, cpu, unscale_check_kernel);
+
+// ---- sum_squares: in = tensors, out = [sums (n) f64] -------------------------------
+// Every tensor is cut into blocks of kSquaresBlock elements; the blocks of all
+// tensors are shared out over the threads, each block's sum is kept, and a
+// tensor's blocks are added in order: the result is the same for every
+// thread count, and small tensors (biases) cost no parallel region each.
+
+constexpr int64_t kSquaresBlock = 1 << 15;
+
+template <class T> double block_sum_squares(const T* x, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    vec::Float acc{};
+    int64_t i = 0;
+    for (; i + vec::kLanes <= n; i += vec::kLanes) {
+      const vec::Float v = vec::load(x + i);
+      acc = vec::fma(v, v, acc);
+    }
+    double s = 0;
+    for (int l = 0; l < vec::kLanes; ++l) s += double(acc[l]);
+    for (; i < n; ++i) s += double(x[i]) * double(x[i]);
+    return s;
+  } else {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += x[i] * x[i];
+    return s;
+  }
+}
+
+void sum_squares_kernel(const KernelCall& c) {
+  const size_t n = c.in.size();
+  std::vector<int64_t> first(n + 1, 0);  // tensor i's blocks: [first[i], first[i + 1])
+  for (size_t i = 0; i < n; ++i)
+    first[i + 1] = first[i] + (c.in[i].numel() + kSquaresBlock - 1) / kSquaresBlock;
+  std::vector<double> partial(static_cast<size_t>(first[n]));
+  parallel_for(0, first[n], 1, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      const size_t i = size_t(std::upper_bound(first.begin(), first.end(), k) - first.begin()) - 1;
+      const int64_t begin = (k - first[i]) * kSquaresBlock;
+      const int64_t len = std::min(kSquaresBlock, c.in[i].numel() - begin);
+      visit_f32_f64(c.in[i].dtype(), [&]<class T>() {
+        partial[size_t(k)] = block_sum_squares(elements<const T>(c.in[i]) + begin, len);
+      });
+    }
+  });
+  double* sums = elements<double>(c.out[0]);
+  for (size_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int64_t k = first[i]; k < first[i + 1]; ++k) s += partial[size_t(k)];
+    sums[i] = s;
+  }
+}
+DLT_REGISTER_KERNEL(sum_squares, cpu, sum_squares_kernel);
 
 }  // namespace
 }  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE

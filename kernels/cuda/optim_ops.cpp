@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dlt/ops/dispatch.h"
+#include "dlt/ops/ops.h"
 #include "dlt/ops/optim_ops.h"
 #include "kernels/cuda/optim.h"
 #include "kernels/cuda/tensor_arg_host.h"
@@ -84,6 +85,16 @@ void unscale_check_kernel(const KernelCall& c) {
   }
 }
 DLT_REGISTER_GPU_KERNEL(unscale_check, unscale_check_kernel);
+
+// in: the tensors; out: their sums of squares (f64). Built from the device's
+// own elementwise and reduction kernels, one of each per tensor.
+void sum_squares_kernel(const KernelCall& c) {
+  for (size_t i = 0; i < c.in.size(); ++i) {
+    const Tensor& t = c.in[i];
+    c.out[0].select(0, int64_t(i)).copy_(sum(t * t).to(DType::f64));
+  }
+}
+DLT_REGISTER_GPU_KERNEL(sum_squares, sum_squares_kernel);
 
 }  // namespace
 }  // namespace dlt::gpu

@@ -23,11 +23,11 @@ using ops::OpId;
 TEST(Autocast, OnlyBackwardKernelsAndOptimizerStepsRunOutsideIt) {
   for (int i = 0; i < ops::kNumOps; ++i) {
     const OpId id = static_cast<OpId>(i);
-    // Backward kernels, and the in-place updates after backward (optimizer
-    // steps, loss scaling's unscale_check).
+    // Backward kernels, and the passes over gradients after backward
+    // (optimizer steps, loss scaling's unscale_check, clipping's sum_squares).
     const std::string name = ops::op_name(id);
     const bool outside = ops::op_info(id).kind == ops::OpKind::Backward || name.ends_with("_step") ||
-                         name == "unscale_check";
+                         name == "unscale_check" || name == "sum_squares";
     EXPECT_EQ(ops::cast_policy(id) == CastPolicy::Outside, outside) << ops::op_name(id);
   }
 }

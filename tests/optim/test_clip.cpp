@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 
+#include "dlt/ops/optim_ops.h"
 #include "dlt/optim/clip.h"
 #include "tests/optim/optim_test_util.h"
 #include "tests/optim/torch_runner.h"
@@ -86,6 +87,44 @@ TEST(ClipGradNorm, NonFiniteNormLeavesGradientsAlone) {
 
 TEST(ClipGradNorm, BadMaxNormIsAnError) {
   expect_error([] { optim::clip_grad_norm({}, 0); }, {"clip_grad_norm: max_norm must be a positive number, got 0"});
+}
+
+// sum_squares, clip_grad_norm's one pass: tensors over several of its blocks
+// and within one, f32 and f64, strided, empty; exact in double up to the
+// order of the sums, and the same for every thread count.
+TEST(SumSquares, MatchesDoubleAndIgnoresTheThreadCount) {
+  ThreadCountGuard guard;
+  Generator gen(5);
+  const std::vector<Tensor> tensors{randn({100003}, {}, &gen), randn({7}, DType::f64, &gen),
+                                    randn({30, 40}, {}, &gen).t(), zeros({0}),
+                                    randn({70000}, DType::f64, &gen)};
+  set_num_threads(1);
+  const std::vector<double> one = to_vector<double>(sum_squares(tensors));
+  set_num_threads(3);
+  const std::vector<double> three = to_vector<double>(sum_squares(tensors));
+  EXPECT_EQ(one, three);
+  ASSERT_EQ(one.size(), tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    double want = 0;
+    for (double v : to_vector<double>(tensors[i])) want += v * v;
+    EXPECT_NEAR(one[i], want, 1e-6 * want) << i;
+  }
+  EXPECT_EQ(one[3], 0.0);
+}
+
+TEST(SumSquares, RejectsOtherDtypesAndUndefinedTensors) {
+  expect_error([] { sum_squares(std::vector<Tensor>{ones({2}), ones({2}, DType::bf16)}); },
+               {"sum_squares: tensor 1 is bfloat16; it sums float32 or float64 tensors"});
+  expect_error([] { sum_squares(std::vector<Tensor>{Tensor()}); },
+               {"sum_squares: tensor 0 is undefined"});
+}
+
+// Gradients sum_squares does not take (bf16) go through per-tensor norms.
+TEST(ClipGradNorm, MixedDtypesTakeThePerTensorPath) {
+  Tensor a = zeros({2}).requires_grad_(), b = zeros({1}, DType::bf16).requires_grad_();
+  a.set_grad(from_vector<float>({3, 0}, {2}));
+  b.set_grad(from_vector<float>({4}, {1}).to(DType::bf16));
+  EXPECT_DOUBLE_EQ(optim::grad_norm({a, b}), 5.0);
 }
 
 TEST(AllFinite, NanAndBothInfinitiesAreCaught) {

@@ -9,8 +9,14 @@ namespace dlt {
 
 namespace detail {
 
+// Always inlined: a kernel file compiled for AVX2 or AVX-512
+// (kernels/cpu/isa_namespace.h) that left an out-of-line copy of one of
+// these would give the linker a vector-encoded version to keep for every
+// caller, baseline code included.
+#define DLT_HALF_INLINE [[gnu::always_inline]] inline
+
 // IEEE binary16 <-> binary32, round to nearest even (no F16C needed).
-inline float half_bits_to_float(uint16_t h) {
+DLT_HALF_INLINE float half_bits_to_float(uint16_t h) {
   const uint32_t sign = uint32_t(h & 0x8000) << 16;
   const uint32_t exp = (h >> 10) & 0x1f;
   uint32_t mant = h & 0x3ff;
@@ -32,7 +38,7 @@ inline float half_bits_to_float(uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-inline uint16_t float_to_half_bits(float f) {
+DLT_HALF_INLINE uint16_t float_to_half_bits(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);
   const uint16_t sign = uint16_t((x >> 16) & 0x8000);
   const uint32_t ax = x & 0x7fffffffu;
@@ -49,14 +55,16 @@ inline uint16_t float_to_half_bits(float f) {
   return sign | uint16_t(r >> 13);
 }
 
-inline float bf16_bits_to_float(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
+DLT_HALF_INLINE float bf16_bits_to_float(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
 
-inline uint16_t float_to_bf16_bits(float f) {
+DLT_HALF_INLINE uint16_t float_to_bf16_bits(float f) {
   uint32_t x = std::bit_cast<uint32_t>(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return uint16_t((x >> 16) | 0x40);  // quiet nan
   x += 0x7fffu + ((x >> 16) & 1);  // round to nearest even
   return uint16_t(x >> 16);
 }
+
+#undef DLT_HALF_INLINE
 
 }  // namespace detail
 

@@ -127,6 +127,7 @@
   X(adam_step, NoGrad, AdamStepAttrs, Outside)                \
   X(rmsprop_step, NoGrad, RmspropStepAttrs, Outside)         \
   X(unscale_check, NoGrad, UnscaleAttrs, Outside)          \
+  X(sum_squares, NoGrad, NoAttrs, Outside)                    \
   /* kernels used by backward formulas */                     \
   X(relu_backward, Backward, NoAttrs, Outside)                \
   X(gelu_backward, Backward, GeluAttrs, Outside)              \

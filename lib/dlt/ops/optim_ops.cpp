@@ -130,6 +130,27 @@ void rmsprop_step_(std::span<const Tensor> params, std::span<const Tensor> grads
   run_step(OpId::rmsprop_step, params, grads, {square_avgs, momentum_buffers, grad_avgs}, &attrs);
 }
 
+Tensor sum_squares(std::span<const Tensor> tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i)
+    DLT_CHECK(tensors[i].defined(), "sum_squares: tensor {} is undefined", i);
+  const Device device = tensors.empty() ? Device::cpu() : tensors[0].device();
+  Tensor sums = empty({int64_t(tensors.size())}, TensorOptions(DType::f64).device(device));
+  if (tensors.empty()) return sums;
+  NoGradGuard no_grad;
+  std::vector<Tensor> ins;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    DLT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64,
+              "sum_squares: tensor {} is {}; it sums float32 or float64 tensors", i, t.dtype());
+    DLT_CHECK(t.device() == device, "sum_squares: tensor {} is on {}, tensor 0 on {}", i,
+              t.device(), device);
+    ins.push_back(t.contiguous());
+  }
+  Tensor outs[] = {sums};
+  ops::run(OpId::sum_squares, ins, outs, nullptr);
+  return sums;
+}
+
 Tensor unscale_check_(std::span<const Tensor> grads, double inv_scale) {
   const Device device = grads.empty() ? Device::cpu() : grads[0].device();
   Tensor found = zeros({1}, TensorOptions(DType::f32).device(device));

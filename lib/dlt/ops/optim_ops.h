@@ -20,6 +20,10 @@
 // ..., grad_{n-1}]: found_inf a 1-element f32 tensor the kernel sets to 1
 // when an element of a gradient is inf or NaN (it never writes 0), each
 // gradient contiguous, f32 or f64, multiplied by attrs.inv_scale in place.
+//
+// Gradient clipping's sum_squares (NoGrad): in = [t_0, ..., t_{n-1}], each
+// contiguous f32 or f64, out = [sums]: an (n) f64 tensor, sums[i] the sum of
+// t_i's squared elements.
 #pragma once
 
 #include <span>
@@ -71,5 +75,12 @@ void rmsprop_step_(const Tensor& param, const Tensor& grad, const Tensor& square
 // and 0 otherwise; reading it is the caller's one round trip. Gradients:
 // defined, f32 or f64, one device; strided ones go through contiguous copies.
 Tensor unscale_check_(std::span<const Tensor> grads, double inv_scale);
+
+// The sum of each tensor's squared elements, as an (n) f64 tensor on their
+// device, in one pass over each (clip_grad_norm's per-tensor norms without
+// a squared copy). Tensors: defined, f32 or f64, one device; strided ones
+// are read through contiguous copies. On the CPU the sums are summed in a
+// fixed order of fixed blocks: they do not depend on the thread count.
+Tensor sum_squares(std::span<const Tensor> tensors);
 
 }  // namespace dlt

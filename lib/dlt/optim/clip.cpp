@@ -4,6 +4,7 @@
 
 #include "dlt/core/grad_mode.h"
 #include "dlt/ops/ops.h"
+#include "dlt/ops/optim_ops.h"
 
 namespace dlt::optim {
 
@@ -16,16 +17,23 @@ std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
 
 double grad_norm(const std::vector<Tensor>& params) {
   NoGradGuard no_grad;
-  // Per-tensor norms in the gradient's dtype (as torch), combined in double
-  // where they were computed: one read back per call, not one per tensor (on a
-  // GPU each read back waits for the device).
-  std::vector<Tensor> norms;
+  std::vector<Tensor> grads;
+  bool fused = true;  // f32/f64 on one device: one sum_squares pass over them all
   for (const Tensor& p : params) {
     const Tensor& g = p.grad();
     if (!g.defined() || g.numel() == 0) continue;
-    norms.push_back(norm(g).to(DType::f64).to(norms.empty() ? g.device() : norms[0].device()));
+    fused = fused && (g.dtype() == DType::f32 || g.dtype() == DType::f64) &&
+            (grads.empty() || g.device() == grads[0].device());
+    grads.push_back(g);
   }
-  if (norms.empty()) return 0;
+  if (grads.empty()) return 0;
+  if (fused) return std::sqrt(sum(sum_squares(grads)).item<double>());
+  // Otherwise per-tensor norms in the gradient's dtype (as torch), combined
+  // in double where they were computed: one read back per call, not one per
+  // tensor (on a GPU each read back waits for the device).
+  std::vector<Tensor> norms;
+  for (const Tensor& g : grads)
+    norms.push_back(norm(g).to(DType::f64).to(norms.empty() ? g.device() : norms[0].device()));
   const Tensor n = stack(norms);
   return std::sqrt(sum(n * n).item<double>());
 }
