@@ -50,6 +50,39 @@ template <class C, class T, class U> C dot(const T* a, const U* b, int64_t n) {
   return s;
 }
 
+// The operands of a forward call: in (q, k, v), out (out, lse). lse is in
+// compute_t<T> (float for f32/f16/bf16, double for f64).
+template <class T> struct ForwardCall {
+  explicit ForwardCall(const KernelCall& call)
+      : len(call.in[0].size(2)), dim(call.in[0].size(3)), heads(call.in[0].size(1)),
+        kv_heads(call.in[1].size(1)), scale(call.attrs<ops::AttentionAttrs>().scale),
+        Q(heads_of<T>(call.in[0])), K(heads_of<T>(call.in[1])), V(heads_of<T>(call.in[2])),
+        O(heads_of<T>(call.out[0])), lse(call.out[1].data_ptr<compute_t<T>>()) {}
+  int64_t len, dim, heads, kv_heads;
+  double scale;
+  Heads<T> Q, K, V, O;
+  compute_t<T>* lse;  // (B * H, T)
+};
+
+// The operands of a backward call: in (grad, q, k, v, out, lse), out (dq, dk, dv).
+template <class T> struct BackwardCall {
+  explicit BackwardCall(const KernelCall& call)
+      : len(call.in[1].size(2)), dim(call.in[1].size(3)), heads(call.in[1].size(1)),
+        kv_heads(call.in[2].size(1)), group(heads / kv_heads),
+        scale(call.attrs<ops::AttentionAttrs>().scale), G(heads_of<T>(call.in[0])),
+        Q(heads_of<T>(call.in[1])), K(heads_of<T>(call.in[2])), V(heads_of<T>(call.in[3])),
+        O(heads_of<T>(call.in[4])), dQ(heads_of<T>(call.out[0])), dK(heads_of<T>(call.out[1])),
+        dV(heads_of<T>(call.out[2])), lse(call.in[5].data_ptr<compute_t<T>>()) {}
+  // Query head g (of group) of key/value head kvh = b * Hkv + j: b * H + j * group + g.
+  int64_t query_head(int64_t kvh, int64_t g) const {
+    return kvh / kv_heads * heads + kvh % kv_heads * group + g;
+  }
+  int64_t len, dim, heads, kv_heads, group;
+  double scale;
+  Heads<T> G, Q, K, V, O, dQ, dK, dV;
+  const compute_t<T>* lse;  // (B * H, T)
+};
+
 // One thread per head of t: ~T * T * D work each, so a single head is worth a thread.
 template <class F> void for_each_head(const Tensor& t, F f) {
   parallel_for(0, t.size(0) * t.size(1), 1, [&](int64_t b, int64_t e) {
@@ -62,14 +95,12 @@ template <class F> void for_each_head(const Tensor& t, F f) {
 
 // in (q, k, v), out (out, lse).
 template <class T> void reference_forward(const KernelCall& call) {
-  const Tensor& q = call.in[0];
-  const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[1].size(1);
-  const auto scale = T(call.attrs<ops::AttentionAttrs>().scale);
-  const auto Q = heads_of<T>(q), K = heads_of<T>(call.in[1]), V = heads_of<T>(call.in[2]);
-  const auto O = heads_of<T>(call.out[0]);
-  T* lse = call.out[1].data_ptr<T>();
-  for_each_head(q, [&](int64_t bh) {
-    const int64_t kvh = kv_head(bh, heads, kv_heads);
+  const ForwardCall<T> c(call);
+  const int64_t len = c.len, dim = c.dim;
+  const auto scale = T(c.scale);
+  const auto &Q = c.Q, &K = c.K, &V = c.V, &O = c.O;
+  for_each_head(call.in[0], [&](int64_t bh) {
+    const int64_t kvh = kv_head(bh, c.heads, c.kv_heads);
     std::vector<T> s(static_cast<size_t>(len)), acc(static_cast<size_t>(dim));
     for (int64_t i = 0; i < len; ++i) {
       const T* qi = Q.row(bh, i);
@@ -88,7 +119,7 @@ template <class T> void reference_forward(const KernelCall& call) {
       }
       T* oi = O.row(bh, i);
       for (int64_t d = 0; d < dim; ++d) oi[d] = acc[d] / sum;
-      lse[bh * len + i] = mx + std::log(sum);
+      c.lse[bh * len + i] = mx + std::log(sum);
     }
   });
 }
@@ -100,21 +131,17 @@ template <class T> void reference_forward(const KernelCall& call) {
 
 // in (grad, q, k, v, out, lse), out (dq, dk, dv).
 template <class T> void reference_backward(const KernelCall& call) {
-  const Tensor& q = call.in[1];
-  const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[2].size(1);
-  const int64_t group = heads / kv_heads;
-  const auto scale = T(call.attrs<ops::AttentionAttrs>().scale);
-  const auto G = heads_of<T>(call.in[0]), Q = heads_of<T>(q), K = heads_of<T>(call.in[2]),
-             V = heads_of<T>(call.in[3]), O = heads_of<T>(call.in[4]);
-  const T* lse = call.in[5].data_ptr<T>();
-  const auto dQ = heads_of<T>(call.out[0]), dK = heads_of<T>(call.out[1]),
-             dV = heads_of<T>(call.out[2]);
+  const BackwardCall<T> c(call);
+  const int64_t len = c.len, dim = c.dim;
+  const auto scale = T(c.scale);
+  const auto &G = c.G, &Q = c.Q, &K = c.K, &V = c.V, &O = c.O, &dQ = c.dQ, &dK = c.dK, &dV = c.dV;
+  const T* lse = c.lse;
   for_each_head(call.in[2], [&](int64_t kvh) {
     const auto n = static_cast<size_t>(len), d_n = static_cast<size_t>(dim);
     std::vector<T> p(n), ds(n), dq(d_n);
     std::vector<T> dk(n * d_n), dv(n * d_n);  // sums over the group's queries
-    for (int64_t g = 0; g < group; ++g) {
-      const int64_t bh = kvh / kv_heads * heads + kvh % kv_heads * group + g;
+    for (int64_t g = 0; g < c.group; ++g) {
+      const int64_t bh = c.query_head(kvh, g);
       for (int64_t i = 0; i < len; ++i) {
         const T *qi = Q.row(bh, i), *gi = G.row(bh, i);
         const T li = lse[bh * len + i], gi_oi = dot<T>(gi, O.row(bh, i), dim);
@@ -203,15 +230,13 @@ void weights(float* st, int64_t keys, const float* lse) {
 }
 
 template <class T> void blocked_forward(const KernelCall& call) {
-  const Tensor& q = call.in[0];
-  const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[1].size(1);
-  const int64_t dp = padded(dim);
-  const auto scale = float(call.attrs<ops::AttentionAttrs>().scale);
-  const auto Q = heads_of<T>(q), K = heads_of<T>(call.in[1]), V = heads_of<T>(call.in[2]);
-  const auto O = heads_of<T>(call.out[0]);
-  float* lse = call.out[1].data_ptr<float>();
-  for_each_head(q, [&](int64_t bh) {
-    const int64_t kvh = kv_head(bh, heads, kv_heads);
+  const ForwardCall<T> c(call);
+  const int64_t len = c.len, dim = c.dim, dp = padded(dim);
+  const auto scale = float(c.scale);
+  const auto &Q = c.Q, &K = c.K, &V = c.V, &O = c.O;
+  float* lse = c.lse;
+  for_each_head(call.in[0], [&](int64_t bh) {
+    const int64_t kvh = kv_head(bh, c.heads, c.kv_heads);
     thread_local std::vector<float> buf;
     buf.resize(static_cast<size_t>(len * dim + len * dp + dim * kBlock + len * kBlock +
                                    kBlock * dp));
@@ -255,15 +280,11 @@ template <class T> void blocked_forward(const KernelCall& call) {
 }
 
 template <class T> void blocked_backward(const KernelCall& call) {
-  const Tensor& q = call.in[1];
-  const int64_t len = q.size(2), dim = q.size(3), heads = q.size(1), kv_heads = call.in[2].size(1);
-  const int64_t group = heads / kv_heads, dp = padded(dim);
-  const auto scale = float(call.attrs<ops::AttentionAttrs>().scale);
-  const auto G = heads_of<T>(call.in[0]), Q = heads_of<T>(q), K = heads_of<T>(call.in[2]),
-             V = heads_of<T>(call.in[3]), O = heads_of<T>(call.in[4]);
-  const float* lse = call.in[5].data_ptr<float>();
-  const auto dQ = heads_of<T>(call.out[0]), dK = heads_of<T>(call.out[1]),
-             dV = heads_of<T>(call.out[2]);
+  const BackwardCall<T> c(call);
+  const int64_t len = c.len, dim = c.dim, dp = padded(dim);
+  const auto scale = float(c.scale);
+  const auto &G = c.G, &Q = c.Q, &K = c.K, &V = c.V, &O = c.O, &dQ = c.dQ, &dK = c.dK, &dV = c.dV;
+  const float* lse = c.lse;
   for_each_head(call.in[2], [&](int64_t kvh) {
     thread_local std::vector<float> buf;
     buf.resize(static_cast<size_t>(6 * len * dp + 2 * dim * kBlock + 2 * len * kBlock +
@@ -283,8 +304,8 @@ template <class T> void blocked_backward(const KernelCall& call) {
     gather_rows(K, kvh, 0, len, dim, 1.0f, ks, dp);
     gather_rows(V, kvh, 0, len, dim, 1.0f, vs, dp);
     std::fill(dk, dk + 2 * len * dp, 0.0f);  // dk and dv
-    for (int64_t g = 0; g < group; ++g) {
-      const int64_t bh = kvh / kv_heads * heads + kvh % kv_heads * group + g;
+    for (int64_t g = 0; g < c.group; ++g) {
+      const int64_t bh = c.query_head(kvh, g);
       gather_rows(Q, bh, 0, len, dim, scale, qs, dp);
       gather_rows(G, bh, 0, len, dim, 1.0f, gs, dp);
       for (int64_t i = 0; i < len; ++i) {
