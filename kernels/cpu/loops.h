@@ -23,6 +23,16 @@ namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
 inline constexpr int64_t kElementwiseGrain = 32768;
 
+// parallel_for over [0, n) in pieces that start at multiples of kChunkAlign:
+// a vectorised loop and its scalar remainder can round differently, and
+// aligned pieces keep the remainder at the same elements (the last n %
+// lanes of a contiguous range) whatever the thread count.
+inline constexpr int64_t kChunkAlign = 64;
+template <class F> void parallel_for_aligned(int64_t n, int64_t grain, F&& f) {
+  parallel_for(0, (n + kChunkAlign - 1) / kChunkAlign, std::max<int64_t>(1, grain / kChunkAlign),
+               [&](int64_t b, int64_t e) { f(b * kChunkAlign, std::min(e * kChunkAlign, n)); });
+}
+
 // Operand geometry over the output's shape, dims merged where possible.
 // strides[k] are in elements of operand k (0 = broadcast); operand 0 is the output.
 template <size_t N> struct Geometry {
@@ -262,7 +272,7 @@ void map(Tensor& out, const std::array<const Tensor*, sizeof...(In)>& in, Op op)
   constexpr size_t N = sizeof...(In) + 1;
   if (out.numel() == 0) return;
   const Geometry<N> g = make_geometry<N>(out, in);
-  parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+  parallel_for_aligned(out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
     Op local = op;
     for_each_run<N>(g, b, e, [&](const std::array<char*, N>& p, const std::array<int64_t, N>& s,
                                  int64_t n) {

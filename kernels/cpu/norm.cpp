@@ -262,7 +262,7 @@ template <class T> void rms_norm_backward_typed(const KernelCall& c) {
   T* gx = mutable_data_or_null<T>(c.out[0]);
   T* gw = mutable_data_or_null<T>(c.out[1]);
   if (x.numel() == 0) {
-    if (gw) std::memset(gw, 0, c.out[1].numel() * sizeof(T));  // a sum over no rows
+    if (gw) std::fill_n(gw, c.out[1].numel(), T(0.0f));  // a sum over no rows
     return;
   }
   const T* gp = grad.data_ptr<T>();

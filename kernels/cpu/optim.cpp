@@ -39,7 +39,7 @@ template <class F> void visit_f32_f64(DType t, F&& f) {
 // f(begin, end) over the elements, split over threads (elementwise, so the
 // result does not depend on the split).
 template <class F> void for_chunks(int64_t n, F&& f) {
-  parallel_for(0, n, kElementwiseGrain, std::forward<F>(f));
+  parallel_for_aligned(n, kElementwiseGrain, std::forward<F>(f));
 }
 
 // Runs `update` on each parameter's own call: in = {grad_i}, out = {param_i,

@@ -30,8 +30,8 @@ inline constexpr int kCols = vec::kRegisters >= 32 ? 4 : 2;
 
 // One R x (V * kLanes) tile of C.
 template <int R, int V>
-inline void tile(const float* a, int64_t rs, int64_t cs, const float* b, int64_t ldb, float* c, int64_t ldc,
-                 int64_t k, bool accumulate) {
+inline void tile(const float* a, int64_t rs, int64_t cs, const float* b, int64_t ldb, float* c,
+                 int64_t ldc, int64_t k, bool accumulate) {
   Float acc[R][V];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)

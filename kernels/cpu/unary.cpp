@@ -59,29 +59,31 @@ constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kInvSqrt2 = 0.7071067811865476;
 constexpr double kInvSqrt2Pi = 0.3989422804014327;
 
-// out = vec_op(in...) on whole vectors (vec.h), the element op on the
-// tail, when every operand is contiguous float of the output's size and
-// AVX-512 gives vec.h its own exp and erfc; false otherwise (map's turn).
+// out = vec_op(in...) on whole vectors (vec.h) and the element op on the
+// last n % kLanes elements, when every operand is contiguous float of the
+// output's size and AVX-512 gives vec.h its own exp and erfc; false
+// otherwise (map's turn). Which of the two computes an element depends on
+// its index only, never on the thread count.
 template <class VecOp, class ElementOp, class... In>
 bool map_float_vectors(const KernelCall& c, VecOp vec_op, ElementOp element_op, const In&... in) {
   Tensor& out = c.out[0];
-  const bool fits = vec::kLanes == 16 && out.dtype() == DType::f32 && out.is_contiguous() &&
-                    ((in.dtype() == DType::f32 && in.is_contiguous() && in.numel() == out.numel()) &&
-                     ...);
-  if (!fits) return false;
+  const auto plain = [&](const Tensor& t) {
+    return t.dtype() == DType::f32 && t.is_contiguous() && t.numel() == out.numel();
+  };
+  if (vec::kLanes != 16 || !plain(out) || !(plain(in) && ...)) return false;
   float* o = out.data_ptr<float>();
   const std::array<const float*, sizeof...(In)> src{in.template data_ptr<float>()...};
-  parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
-    int64_t i = b;
-    for (; i + vec::kLanes <= e; i += vec::kLanes)
+  const int64_t n = out.numel(), whole = n / vec::kLanes;
+  parallel_for(0, whole, kElementwiseGrain / vec::kLanes, [&](int64_t b, int64_t e) {
+    for (int64_t i = b * vec::kLanes; i < e * vec::kLanes; i += vec::kLanes)
       [&]<size_t... I>(std::index_sequence<I...>) {
         vec::store(o + i, vec_op(vec::load(src[I] + i)...));
       }(std::index_sequence_for<In...>{});
-    for (; i < e; ++i)
-      [&]<size_t... I>(std::index_sequence<I...>) {
-        o[i] = element_op(src[I][i]...);
-      }(std::index_sequence_for<In...>{});
   });
+  for (int64_t i = whole * vec::kLanes; i < n; ++i)
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      o[i] = element_op(src[I][i]...);
+    }(std::index_sequence_for<In...>{});
   return true;
 }
 

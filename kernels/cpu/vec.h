@@ -121,7 +121,8 @@ inline Float erfc(Float x) {
 #endif
 }
 
-// sum and max of x[0, n).
+// sum and max of x[0, n). max compares with >, so a NaN may be passed over;
+// callers see NaN through the values themselves (softmax's exp(x - max)).
 inline float sum(const float* x, int64_t n) {
   Float acc{};
   int64_t i = 0;

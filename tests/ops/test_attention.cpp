@@ -47,7 +47,8 @@ void expect_float_matches_float64(Shape q_shape, int64_t kv_heads, DType dtype, 
   const AttentionRun wide = run_attention(true, q, k, v, upstream);
   const AttentionRun narrow =
       run_attention(true, q.to(dtype), k.to(dtype), v.to(dtype), upstream.to(dtype));
-  const std::string label = fmt::format("{} {} Hkv {}", dtype_name(dtype), shape_str(q_shape), kv_heads);
+  const std::string label =
+      fmt::format("{} {} Hkv {}", dtype_name(dtype), shape_str(q_shape), kv_heads);
   expect_close(narrow.out, wide.out, tol, (label + " out").c_str());
   expect_close(narrow.dq, wide.dq, tol, (label + " dq").c_str());
   expect_close(narrow.dk, wide.dk, tol, (label + " dk").c_str());
