@@ -59,10 +59,14 @@ constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kInvSqrt2 = 0.7071067811865476;
 constexpr double kInvSqrt2Pi = 0.3989422804014327;
 
+#if defined(__AVX512F__)
+// Where vec.h has its own exp and erfc (AVX-512); other sets keep map's
+// loops (compiling this path there too made GCC stop inlining their element
+// functions, which then ran scalar).
+//
 // out = vec_op(in...) on whole vectors (vec.h) and the element op on the
 // last n % kLanes elements, when every operand is contiguous float of the
-// output's size and AVX-512 gives vec.h its own exp and erfc; false
-// otherwise (map's turn). Which of the two computes an element depends on
+// output's size; false otherwise (map's turn). Which of the two computes an element depends on
 // its index only, never on the thread count.
 template <class VecOp, class ElementOp, class... In>
 bool map_float_vectors(const KernelCall& c, VecOp vec_op, ElementOp element_op, const In&... in) {
@@ -70,7 +74,7 @@ bool map_float_vectors(const KernelCall& c, VecOp vec_op, ElementOp element_op, 
   const auto plain = [&](const Tensor& t) {
     return t.dtype() == DType::f32 && t.is_contiguous() && t.numel() == out.numel();
   };
-  if (vec::kLanes != 16 || !plain(out) || !(plain(in) && ...)) return false;
+  if (!plain(out) || !(plain(in) && ...)) return false;
   float* o = out.data_ptr<float>();
   const std::array<const float*, sizeof...(In)> src{in.template data_ptr<float>()...};
   const int64_t n = out.numel(), whole = n / vec::kLanes;
@@ -98,15 +102,18 @@ vec::Float gelu_erf_backward(vec::Float g, vec::Float x) {
   const vec::Float cdf = 0.5f * vec::erfc(-x * float(kInvSqrt2));
   return g * (cdf + x * float(kInvSqrt2Pi) * vec::exp(-0.5f * x * x));
 }
+#endif
 
 // The approximation is chosen outside the loop: a loop-invariant branch in
 // the element function keeps GCC from vectorising it.
 void gelu_kernel(const KernelCall& c) {
+#if defined(__AVX512F__)
   const auto vector_op = [](vec::Float x) { return gelu_erf(x); };
   const auto element_op = [](float x) { return gelu_erf(x); };
   if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
       map_float_vectors(c, vector_op, element_op, c.in[0]))
     return;
+#endif
   if (c.attrs<ops::GeluAttrs>().tanh_approx) {
     float_unary(c, "gelu", []<class C>() {
       return [](C x) -> C {
@@ -140,11 +147,13 @@ template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make
 }
 
 void gelu_backward_kernel(const KernelCall& c) {
+#if defined(__AVX512F__)
   const auto vector_op = [](vec::Float g, vec::Float x) { return gelu_erf_backward(g, x); };
   const auto element_op = [](float g, float x) { return gelu_erf_backward(g, x); };
   if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
       map_float_vectors(c, vector_op, element_op, c.in[0], c.in[1]))
     return;
+#endif
   if (c.attrs<ops::GeluAttrs>().tanh_approx) {
     gelu_backward_with(c, []<class C>() {
       return [](C g, C x) -> C {
