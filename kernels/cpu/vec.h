@@ -59,13 +59,23 @@ inline Float fma(Float a, Float b, Float acc) {
 
 inline Float max(Float a, Float b) { return a > b ? a : b; }
 
+// f on each lane, in an `omp simd` loop GCC vectorises (the fallback of the
+// functions below in the sets without their own vector math).
+template <class F> inline Float per_lane(Float x, F f) {
+  float in[kLanes], out[kLanes];
+  store(in, x);
+#pragma omp simd
+  for (int l = 0; l < kLanes; ++l) out[l] = f(in[l]);
+  return load(out);
+}
+
 // exp of each lane, as fexp (vec_math.h): the same range reduction and
 // polynomial, with AVX-512's scalef applying 2^n (overflow to inf) in one
 // instruction where fexp needs two scales and three selects. Results below
 // FLT_MIN (x < ln FLT_MIN = -87.34) are 0, where fexp gives the subnormal:
 // every instruction that produces or reads a subnormal costs a microcode
 // assist, which made GELU over a trained GPT's activations 4x slower. Other
-// sets run fexp over the lanes, a loop GCC vectorises.
+// sets run fexp over the lanes (per_lane).
 inline Float exp(Float x) {
 #if defined(__AVX512F__)
   // The maskz forms: the plain ones pass an undefined source that GCC 12
@@ -89,11 +99,7 @@ inline Float exp(Float x) {
   const Float y = fma(p, r * r, r + 1.0f);
   return _mm512_maskz_scalef_ps(static_cast<__mmask16>(~tiny), y, n);
 #else
-  float in[kLanes], out[kLanes];
-  store(in, x);
-#pragma omp simd
-  for (int l = 0; l < kLanes; ++l) out[l] = fexp(in[l]);
-  return load(out);
+  return per_lane(x, [](float v) { return fexp(v); });
 #endif
 }
 
@@ -119,11 +125,7 @@ inline Float erfc(Float x) {
   const Float ans = t * exp(fma(-z, z, p));
   return x >= 0.0f ? ans : 2.0f - ans;
 #else
-  float in[kLanes], out[kLanes];
-  store(in, x);
-#pragma omp simd
-  for (int l = 0; l < kLanes; ++l) out[l] = ferfc(in[l]);
-  return load(out);
+  return per_lane(x, [](float v) { return ferfc(v); });
 #endif
 }
 
