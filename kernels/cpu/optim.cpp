@@ -15,6 +15,7 @@
 #include "dlt/ops/optim_ops.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/vec.h"
+#include "kernels/optim_update.h"
 #include "kernels/cpu/isa_namespace.h"
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
@@ -53,26 +54,14 @@ template <class F> void for_each_param(const KernelCall& c, size_t slots, F&& up
 // The update loops take their pointers as __restrict parameters and their
 // scalars by value: read through the lambdas' captured references, the
 // scalars might alias the stores for all the compiler knows, and GCC ran the
-// loops scalar (an MLP's SGD step took half of its training time).
-
-template <class T> struct SgdScalars {
-  bool decay, nesterov, first;
-  T wd, m, keep, neg_lr;
-};
+// loops scalar (an MLP's SGD step took half of its training time). The
+// element arithmetic is kernels/optim_update.h's, shared with the GPU.
 
 template <class T, bool kMomentum>
 void sgd_chunk(const T* __restrict g, T* __restrict p, T* __restrict buf, int64_t b, int64_t e,
-               const SgdScalars<T> s) {
+               const SgdUpdate<T> s) {
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    T d = s.decay ? g[i] + s.wd * p[i] : g[i];
-    if constexpr (kMomentum) {
-      const T v = s.first ? d : buf[i] * s.m + s.keep * d;
-      buf[i] = v;
-      d = s.nesterov ? d + s.m * v : v;
-    }
-    p[i] = p[i] + s.neg_lr * d;
-  }
+  for (int64_t i = b; i < e; ++i) s.template apply<kMomentum>(g, p, buf, i);
 }
 
 // in: grad; out: param, momentum_buffer (undefined without momentum).
@@ -82,9 +71,8 @@ void sgd_update(const KernelCall& c) {
   const T* g = elements<const T>(c.in[0]);
   T* p = elements<T>(c.out[0]);
   T* buf = elements<T>(c.out[1]);
-  const SgdScalars<T> s{a.weight_decay != 0, a.nesterov,          a.first_step,
-                        T(a.weight_decay),   T(a.momentum),       T(1 - a.dampening),
-                        T(-a.lr)};
+  const auto s =
+      SgdUpdate<T>::of(a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step);
   for_chunks(c.out[0].numel(),
              [&](int64_t b, int64_t e) { sgd_chunk<T, kMomentum>(g, p, buf, b, e, s); });
 }
@@ -101,43 +89,22 @@ void sgd_step_kernel(const KernelCall& call) {
 }
 DLT_REGISTER_KERNEL(sgd_step, cpu, sgd_step_kernel);
 
-// in: grad; out: param, exp_avg, exp_avg_sq.
-template <class T> struct AdamScalars {
-  bool l2, decoupled;
-  T wd, shrink, b1, b2, one_b1, one_b2, eps, bc2, neg_step;
-};
-
 template <class T>
 void adam_chunk(const T* __restrict g, T* __restrict p, T* __restrict m, T* __restrict v, int64_t b,
-                int64_t e, const AdamScalars<T> s) {
+                int64_t e, const AdamUpdate<T> s) {
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    const T pi = s.decoupled ? p[i] * s.shrink : p[i];
-    const T gi = s.l2 ? g[i] + s.wd * pi : g[i];
-    const T mi = m[i] * s.b1 + s.one_b1 * gi;
-    const T vi = v[i] * s.b2 + s.one_b2 * gi * gi;
-    const T denom = std::sqrt(vi) / s.bc2 + s.eps;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi + s.neg_step * (mi / denom);
-  }
+  for (int64_t i = b; i < e; ++i) s.apply(g, p, m, v, i);
 }
 
+// in: grad; out: param, exp_avg, exp_avg_sq.
 template <class T> void adam_update(const KernelCall& c) {
   const auto& a = c.attrs<ops::AdamStepAttrs>();
   const T* g = elements<const T>(c.in[0]);
   T* p = elements<T>(c.out[0]);
   T* m = elements<T>(c.out[1]);
   T* v = elements<T>(c.out[2]);
-  // Scalars in double first, as torch computes them in Python.
-  const double bias1 = 1 - std::pow(a.beta1, double(a.step));
-  const double bias2_sqrt = std::sqrt(1 - std::pow(a.beta2, double(a.step)));
-  const bool l2 = !a.decoupled_weight_decay && a.weight_decay != 0;
-  const bool decoupled = a.decoupled_weight_decay;
-  const T wd = T(a.weight_decay), shrink = T(1 - a.lr * a.weight_decay);
-  const T b1 = T(a.beta1), b2 = T(a.beta2), one_b1 = T(1 - a.beta1), one_b2 = T(1 - a.beta2);
-  const T eps = T(a.eps), bc2 = T(bias2_sqrt), neg_step = T(-(a.lr / bias1));
-  const AdamScalars<T> s{l2, decoupled, wd, shrink, b1, b2, one_b1, one_b2, eps, bc2, neg_step};
+  const auto s = AdamUpdate<T>::of(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay,
+                                   a.decoupled_weight_decay, a.step);
   for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) { adam_chunk<T>(g, p, m, v, b, e, s); });
 }
 
@@ -148,35 +115,11 @@ void adam_step_kernel(const KernelCall& call) {
 }
 DLT_REGISTER_KERNEL(adam_step, cpu, adam_step_kernel);
 
-template <class T> struct RmspropScalars {
-  bool decay;
-  T wd, alpha, one_alpha, eps, mom, neg_lr;
-};
-
 template <class T, bool kMomentum, bool kCentered>
 void rmsprop_chunk(const T* __restrict g, T* __restrict p, T* __restrict sq, T* __restrict buf,
-                   T* __restrict ga, int64_t b, int64_t e, const RmspropScalars<T> s) {
+                   T* __restrict ga, int64_t b, int64_t e, const RmspropUpdate<T> s) {
 #pragma omp simd
-  for (int64_t i = b; i < e; ++i) {
-    const T gi = s.decay ? g[i] + s.wd * p[i] : g[i];
-    const T si = sq[i] * s.alpha + s.one_alpha * gi * gi;
-    sq[i] = si;
-    T avg;
-    if constexpr (kCentered) {
-      const T ai = ga[i] * s.alpha + s.one_alpha * gi;
-      ga[i] = ai;
-      avg = std::sqrt(si + T(-1) * ai * ai) + s.eps;
-    } else {
-      avg = std::sqrt(si) + s.eps;
-    }
-    if constexpr (kMomentum) {
-      const T bi = buf[i] * s.mom + gi / avg;
-      buf[i] = bi;
-      p[i] = p[i] + s.neg_lr * bi;
-    } else {
-      p[i] = p[i] + s.neg_lr * (gi / avg);
-    }
-  }
+  for (int64_t i = b; i < e; ++i) s.template apply<kMomentum, kCentered>(g, p, sq, buf, ga, i);
 }
 
 // in: grad; out: param, square_avg, momentum_buffer (undefined without
@@ -188,10 +131,7 @@ template <class T, bool kMomentum, bool kCentered> void rmsprop_update(const Ker
   T* sq = elements<T>(c.out[1]);
   T* buf = elements<T>(c.out[2]);
   T* ga = elements<T>(c.out[3]);
-  const bool decay = a.weight_decay != 0;
-  const T wd = T(a.weight_decay), alpha = T(a.alpha), one_alpha = T(1 - a.alpha);
-  const T eps = T(a.eps), mom = T(a.momentum), neg_lr = T(-a.lr);
-  const RmspropScalars<T> s{decay, wd, alpha, one_alpha, eps, mom, neg_lr};
+  const auto s = RmspropUpdate<T>::of(a.lr, a.alpha, a.eps, a.weight_decay, a.momentum);
   for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) {
     rmsprop_chunk<T, kMomentum, kCentered>(g, p, sq, buf, ga, b, e, s);
   });

@@ -1,5 +1,5 @@
 // Fused optimizer updates over a list of parameters of one dtype: the
-// formulas, order of operations and scalar roundings of kernels/cpu/optim.cpp,
+// formulas, order of operations and scalar roundings of kernels/optim_update.h
 // applied in multi-tensor launches (multi_tensor_plan.h). All operands are
 // contiguous, f32 or f64, of the parameter's size (the op layer checks);
 // absent state is nullptr.
