@@ -59,6 +59,15 @@ constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kInvSqrt2 = 0.7071067811865476;
 constexpr double kInvSqrt2Pi = 0.3989422804014327;
 
+// GELU (exact) in C (float, or double for f64), and its gradient times g:
+// d/dx gelu = Phi(x) + x phi(x).
+template <class C> C gelu_erf(C x) { return C(0.5) * x * ferfc(-x * C(kInvSqrt2)); }
+template <class C> C gelu_erf_backward(C g, C x) {
+  const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
+  const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
+  return g * (cdf + x * pdf);
+}
+
 #if defined(__AVX512F__)
 // Where vec.h has its own exp and erfc (AVX-512); other sets keep map's
 // loops (compiling this path there too made GCC stop inlining their element
@@ -66,8 +75,8 @@ constexpr double kInvSqrt2Pi = 0.3989422804014327;
 //
 // out = vec_op(in...) on whole vectors (vec.h) and the element op on the
 // last n % kLanes elements, when every operand is contiguous float of the
-// output's size; false otherwise (map's turn). Which of the two computes an element depends on
-// its index only, never on the thread count.
+// output's size; false otherwise (map's turn). Which of the two computes an
+// element depends on its index only, never on the thread count.
 template <class VecOp, class ElementOp, class... In>
 bool map_float_vectors(const KernelCall& c, VecOp vec_op, ElementOp element_op, const In&... in) {
   Tensor& out = c.out[0];
@@ -91,16 +100,12 @@ bool map_float_vectors(const KernelCall& c, VecOp vec_op, ElementOp element_op, 
   return true;
 }
 
-float gelu_erf(float x) { return 0.5f * x * ferfc(-x * float(kInvSqrt2)); }
+// gelu_erf and gelu_erf_backward on whole vectors.
 vec::Float gelu_erf(vec::Float x) { return 0.5f * x * vec::erfc(-x * float(kInvSqrt2)); }
-
-// d/dx gelu = Phi(x) + x phi(x), times the incoming gradient g.
-float gelu_erf_backward(float g, float x) {
-  return g * (0.5f * ferfc(-x * float(kInvSqrt2)) + x * float(kInvSqrt2Pi) * fexp(-0.5f * x * x));
-}
 vec::Float gelu_erf_backward(vec::Float g, vec::Float x) {
   const vec::Float cdf = 0.5f * vec::erfc(-x * float(kInvSqrt2));
-  return g * (cdf + x * float(kInvSqrt2Pi) * vec::exp(-0.5f * x * x));
+  const vec::Float pdf = float(kInvSqrt2Pi) * vec::exp(-0.5f * x * x);
+  return g * (cdf + x * pdf);
 }
 #endif
 
@@ -109,7 +114,7 @@ vec::Float gelu_erf_backward(vec::Float g, vec::Float x) {
 void gelu_kernel(const KernelCall& c) {
 #if defined(__AVX512F__)
   const auto vector_op = [](vec::Float x) { return gelu_erf(x); };
-  const auto element_op = [](float x) { return gelu_erf(x); };
+  const auto element_op = [](float x) { return gelu_erf<float>(x); };
   if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
       map_float_vectors(c, vector_op, element_op, c.in[0]))
     return;
@@ -121,9 +126,7 @@ void gelu_kernel(const KernelCall& c) {
       };
     });
   } else {
-    float_unary(c, "gelu", []<class C>() {
-      return [](C x) -> C { return C(0.5) * x * ferfc(-x * C(kInvSqrt2)); };
-    });
+    float_unary(c, "gelu", []<class C>() { return [](C x) -> C { return gelu_erf<C>(x); }; });
   }
 }
 DLT_REGISTER_KERNEL(gelu, cpu, gelu_kernel);
@@ -149,7 +152,7 @@ template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make
 void gelu_backward_kernel(const KernelCall& c) {
 #if defined(__AVX512F__)
   const auto vector_op = [](vec::Float g, vec::Float x) { return gelu_erf_backward(g, x); };
-  const auto element_op = [](float g, float x) { return gelu_erf_backward(g, x); };
+  const auto element_op = [](float g, float x) { return gelu_erf_backward<float>(g, x); };
   if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
       map_float_vectors(c, vector_op, element_op, c.in[0], c.in[1]))
     return;
@@ -163,13 +166,8 @@ void gelu_backward_kernel(const KernelCall& c) {
       };
     });
   } else {
-    gelu_backward_with(c, []<class C>() {
-      return [](C g, C x) -> C {
-        const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
-        const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
-        return g * (cdf + x * pdf);
-      };
-    });
+    gelu_backward_with(
+        c, []<class C>() { return [](C g, C x) -> C { return gelu_erf_backward<C>(g, x); }; });
   }
 }
 DLT_REGISTER_KERNEL(gelu_backward, cpu, gelu_backward_kernel);
