@@ -33,6 +33,24 @@ template <class T> DLT_OPTIM_UPDATE T optim_sqrt(T x) {
 #endif
 }
 
+// The weight-decayed gradient g + wd·p in one rounding, as torch's
+// grad.add(param, alpha=wd) computes it on CPUs with FMA and on GPUs. Where
+// decay nearly cancels the gradient, a rounded product would carry its error
+// into the state of every later step. Without FMA instructions: f32 through
+// f64, whose product is exact; f64 with two roundings (a software fma would
+// cost more than the whole update).
+template <class T> DLT_OPTIM_UPDATE T decayed(T g, T wd, T p) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  if constexpr (std::is_same_v<T, float>) return ::fmaf(wd, p, g);
+  else return ::fma(wd, p, g);
+#elif defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+  return std::fma(wd, p, g);
+#else
+  if constexpr (std::is_same_v<T, float>) return float(double(g) + double(wd) * double(p));
+  else return g + wd * p;
+#endif
+}
+
 template <class T> struct SgdUpdate {
   bool decay, nesterov, first;  // first: the momentum buffer starts as the update itself
   T wd, m, keep, neg_lr;
@@ -46,7 +64,7 @@ template <class T> struct SgdUpdate {
   // buf: the momentum buffer (read only with kMomentum).
   template <bool kMomentum>
   DLT_OPTIM_UPDATE void apply(const T* g, T* p, T* buf, int64_t i) const {
-    T d = decay ? g[i] + wd * p[i] : g[i];
+    T d = decay ? decayed(g[i], wd, p[i]) : g[i];
     if constexpr (kMomentum) {
       const T v = first ? d : buf[i] * m + keep * d;
       buf[i] = v;
@@ -82,7 +100,7 @@ template <class T> struct AdamUpdate {
   // m, v: exp_avg, exp_avg_sq.
   DLT_OPTIM_UPDATE void apply(const T* g, T* p, T* m, T* v, int64_t i) const {
     const T pi = decoupled ? p[i] * shrink : p[i];
-    const T gi = l2 ? g[i] + wd * pi : g[i];
+    const T gi = l2 ? decayed(g[i], wd, pi) : g[i];
     const T mi = m[i] * b1 + one_b1 * gi;
     const T vi = v[i] * b2 + one_b2 * gi * gi;
     const T denom = optim_sqrt(vi) / bc2 + eps;
@@ -106,7 +124,7 @@ template <class T> struct RmspropUpdate {
   // grad_avg (read only with kCentered).
   template <bool kMomentum, bool kCentered>
   DLT_OPTIM_UPDATE void apply(const T* g, T* p, T* sq, T* buf, T* ga, int64_t i) const {
-    const T gi = decay ? g[i] + wd * p[i] : g[i];
+    const T gi = decay ? decayed(g[i], wd, p[i]) : g[i];
     const T si = sq[i] * alpha + one_alpha * gi * gi;
     sq[i] = si;
     T avg;
