@@ -13,12 +13,19 @@
 // query head h reads key/value head h / (H / Hkv) in place (never repeated).
 // The backward runs one thread per key/value head, which sums its group's
 // dk and dv in a fixed order.
+//
+// Dropout on the weights (training): weight (b, h, i, j) is kept with the
+// mask the dropout op would draw over the (B, H, T, T) weights at the same
+// generator offset, so the result is the unfused path's. The backward draws
+// the mask again instead of storing it.
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include "dlt/ops/dispatch.h"
+#include "kernels/cpu/dropout_mask.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/small_gemm.h"
 #include "kernels/cpu/vec.h"
@@ -50,16 +57,35 @@ template <class C, class T, class U> C dot(const T* a, const U* b, int64_t n) {
   return s;
 }
 
+// Dropout on the (B, H, T, T) weights: weight (bh, i, j) is element
+// (bh * T + i) * T + j of the dropout op's mask, kept ones scaled by 1 / (1 - p).
+struct WeightDropout {
+  WeightDropout(const ops::AttentionAttrs& a, int64_t len)
+      : on(a.dropout > 0), keep_prob(1.0 - a.dropout), seed(a.seed), offset(a.offset), len(len) {}
+  // keep[j] for the keys j in [0, keys) of query i of head bh.
+  void row(int64_t bh, int64_t i, int64_t keys, bool* keep) const {
+    const int64_t first = (bh * len + i) * len;
+    dropout_keep_mask(seed, offset, keep_prob, first, first + keys, keep);
+  }
+  template <class C> C scale() const { return C(1.0 / keep_prob); }
+  bool on;
+  double keep_prob;
+  uint64_t seed, offset;
+  int64_t len;
+};
+
 // The operands of a forward call: in (q, k, v), out (out, lse). lse is in
 // compute_t<T> (float for f32/f16/bf16, double for f64).
 template <class T> struct ForwardCall {
   explicit ForwardCall(const KernelCall& call)
       : len(call.in[0].size(2)), dim(call.in[0].size(3)), heads(call.in[0].size(1)),
         kv_heads(call.in[1].size(1)), scale(call.attrs<ops::AttentionAttrs>().scale),
-        Q(heads_of<T>(call.in[0])), K(heads_of<T>(call.in[1])), V(heads_of<T>(call.in[2])),
-        O(heads_of<T>(call.out[0])), lse(call.out[1].data_ptr<compute_t<T>>()) {}
+        drop(call.attrs<ops::AttentionAttrs>(), len), Q(heads_of<T>(call.in[0])),
+        K(heads_of<T>(call.in[1])), V(heads_of<T>(call.in[2])), O(heads_of<T>(call.out[0])),
+        lse(call.out[1].data_ptr<compute_t<T>>()) {}
   int64_t len, dim, heads, kv_heads;
   double scale;
+  WeightDropout drop;
   Heads<T> Q, K, V, O;
   compute_t<T>* lse;  // (B * H, T)
 };
@@ -69,7 +95,8 @@ template <class T> struct BackwardCall {
   explicit BackwardCall(const KernelCall& call)
       : len(call.in[1].size(2)), dim(call.in[1].size(3)), heads(call.in[1].size(1)),
         kv_heads(call.in[2].size(1)), group(heads / kv_heads),
-        scale(call.attrs<ops::AttentionAttrs>().scale), G(heads_of<T>(call.in[0])),
+        scale(call.attrs<ops::AttentionAttrs>().scale), drop(call.attrs<ops::AttentionAttrs>(), len),
+        G(heads_of<T>(call.in[0])),
         Q(heads_of<T>(call.in[1])), K(heads_of<T>(call.in[2])), V(heads_of<T>(call.in[3])),
         O(heads_of<T>(call.in[4])), dQ(heads_of<T>(call.out[0])), dK(heads_of<T>(call.out[1])),
         dV(heads_of<T>(call.out[2])), lse(call.in[5].data_ptr<compute_t<T>>()) {}
@@ -79,6 +106,7 @@ template <class T> struct BackwardCall {
   }
   int64_t len, dim, heads, kv_heads, group;
   double scale;
+  WeightDropout drop;
   Heads<T> G, Q, K, V, O, dQ, dK, dV;
   const compute_t<T>* lse;  // (B * H, T)
 };
@@ -91,7 +119,8 @@ template <class F> void for_each_head(const Tensor& t, F f) {
 }
 
 // ---- float64: one row at a time ------------------------------------------------
-// forward: out_i = sum_{j <= i} exp(s_ij - L_i) v_j, s_ij = scale q_i . k_j
+// forward: out_i = sum_{j <= i} exp(s_ij - L_i) z_ij v_j, s_ij = scale q_i . k_j,
+// z_ij the dropout factor (1 without dropout)
 
 // in (q, k, v), out (out, lse).
 template <class T> void reference_forward(const KernelCall& call) {
@@ -99,9 +128,11 @@ template <class T> void reference_forward(const KernelCall& call) {
   const int64_t len = c.len, dim = c.dim;
   const auto scale = T(c.scale);
   const auto &Q = c.Q, &K = c.K, &V = c.V, &O = c.O;
+  const T drop_scale = c.drop.template scale<T>();
   for_each_head(call.in[0], [&](int64_t bh) {
     const int64_t kvh = kv_head(bh, c.heads, c.kv_heads);
     std::vector<T> s(static_cast<size_t>(len)), acc(static_cast<size_t>(dim));
+    std::unique_ptr<bool[]> keep(new bool[size_t(len)]);
     for (int64_t i = 0; i < len; ++i) {
       const T* qi = Q.row(bh, i);
       T mx = -std::numeric_limits<T>::infinity();
@@ -109,13 +140,15 @@ template <class T> void reference_forward(const KernelCall& call) {
         s[j] = dot<T>(qi, K.row(kvh, j), dim) * scale;
         mx = std::max(mx, s[j]);
       }
+      if (c.drop.on) c.drop.row(bh, i, i + 1, keep.get());
       T sum = 0;
       std::fill(acc.begin(), acc.end(), T(0));
       for (int64_t j = 0; j <= i; ++j) {
         const T e = std::exp(s[j] - mx);
         sum += e;
+        const T w = c.drop.on ? (keep[j] ? e * drop_scale : T(0)) : e;
         const T* vj = V.row(kvh, j);
-        for (int64_t d = 0; d < dim; ++d) acc[d] += e * vj[d];
+        for (int64_t d = 0; d < dim; ++d) acc[d] += w * vj[d];
       }
       T* oi = O.row(bh, i);
       for (int64_t d = 0; d < dim; ++d) oi[d] = acc[d] / sum;
@@ -126,8 +159,8 @@ template <class T> void reference_forward(const KernelCall& call) {
 
 // backward:
 //   p_ij  = exp(s_ij - L_i)                    (the forward's weights, recomputed)
-//   ds_ij = p_ij (dout_i . v_j - dout_i . out_i)
-//   dq_i  = scale sum_j ds_ij k_j,  dk_j = scale sum_i ds_ij q_i,  dv_j = sum_i p_ij dout_i
+//   ds_ij = p_ij (z_ij dout_i . v_j - dout_i . out_i)
+//   dq_i  = scale sum_j ds_ij k_j,  dk_j = scale sum_i ds_ij q_i,  dv_j = sum_i p_ij z_ij dout_i
 
 // in (grad, q, k, v, out, lse), out (dq, dk, dv).
 template <class T> void reference_backward(const KernelCall& call) {
@@ -136,18 +169,23 @@ template <class T> void reference_backward(const KernelCall& call) {
   const auto scale = T(c.scale);
   const auto &G = c.G, &Q = c.Q, &K = c.K, &V = c.V, &O = c.O, &dQ = c.dQ, &dK = c.dK, &dV = c.dV;
   const T* lse = c.lse;
+  const T drop_scale = c.drop.template scale<T>();
   for_each_head(call.in[2], [&](int64_t kvh) {
     const auto n = static_cast<size_t>(len), d_n = static_cast<size_t>(dim);
     std::vector<T> p(n), ds(n), dq(d_n);
+    std::unique_ptr<bool[]> keep(new bool[n]);
     std::vector<T> dk(n * d_n), dv(n * d_n);  // sums over the group's queries
     for (int64_t g = 0; g < c.group; ++g) {
       const int64_t bh = c.query_head(kvh, g);
       for (int64_t i = 0; i < len; ++i) {
         const T *qi = Q.row(bh, i), *gi = G.row(bh, i);
         const T li = lse[bh * len + i], gi_oi = dot<T>(gi, O.row(bh, i), dim);
+        if (c.drop.on) c.drop.row(bh, i, i + 1, keep.get());
         for (int64_t j = 0; j <= i; ++j) {
+          const T z = c.drop.on ? (keep[j] ? drop_scale : T(0)) : T(1);
           p[j] = std::exp(dot<T>(qi, K.row(kvh, j), dim) * scale - li);
-          ds[j] = p[j] * (dot<T>(gi, V.row(kvh, j), dim) - gi_oi);
+          ds[j] = p[j] * (z * dot<T>(gi, V.row(kvh, j), dim) - gi_oi);
+          p[j] *= z;  // dv's weights are the dropped ones
         }
         std::fill(dq.begin(), dq.end(), T(0));
         for (int64_t j = 0; j <= i; ++j) {
@@ -229,6 +267,21 @@ void weights(float* st, int64_t keys, const float* lse) {
     }
 }
 
+// Dropout on the weights p^T (keys, kBlock) of the queries i0 + r, r < rows:
+// the keys j <= i0 + r each query sees (later ones already have weight 0).
+void drop_weights(float* pt, int64_t keys, int64_t i0, int64_t rows, int64_t bh,
+                  const WeightDropout& drop, bool* keep) {
+  const float scale = drop.scale<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t seen = std::min(keys, i0 + r + 1);
+    drop.row(bh, i0 + r, seen, keep);
+    for (int64_t j = 0; j < seen; ++j) {
+      float& p = pt[j * kBlock + r];
+      p = keep[j] ? p * scale : 0.0f;
+    }
+  }
+}
+
 template <class T> void blocked_forward(const KernelCall& call) {
   const ForwardCall<T> c(call);
   const int64_t len = c.len, dim = c.dim, dp = padded(dim);
@@ -240,6 +293,7 @@ template <class T> void blocked_forward(const KernelCall& call) {
     thread_local std::vector<float> buf;
     buf.resize(static_cast<size_t>(len * dim + len * dp + dim * kBlock + len * kBlock +
                                    kBlock * dp));
+    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // one query's mask
     float* ks = buf.data();           // (T, D): k
     float* vs = ks + len * dim;       // (T, Dp): v
     float* qt = vs + len * dp;        // (D, kBlock): the block's scale q, transposed
@@ -267,7 +321,8 @@ template <class T> void blocked_forward(const KernelCall& call) {
 #pragma omp simd
       for (int64_t r = 0; r < kBlock; ++r) block_lse[r] = mx[r] + flog(sum[r]);
       std::copy_n(block_lse, rows, lse + bh * len + i0);
-      // out_i = sum_j p_ij v_j / sum_i, p read transposed
+      if (c.drop.on) drop_weights(st, keys, i0, rows, bh, c.drop, keep.get());
+      // out_i = sum_j p_ij z_ij v_j / sum_i, p read transposed
       small_gemm(rows, dp, keys, {st, 1, kBlock}, vs, dp, o, dp, false);
       for (int64_t r = 0; r < rows; ++r) {
         T* out = O.row(bh, i0 + r);
@@ -277,6 +332,24 @@ template <class T> void blocked_forward(const KernelCall& call) {
       }
     }
   });
+}
+
+// With dropout, for the queries i0 + r, r < rows: the scores' gradient
+// ds = p (z dout . v - delta) into dst (which holds dout . v), and the
+// dropped weights p z into pt, which dv is summed with.
+void drop_scores_gradient(float* pt, float* dst, int64_t keys, int64_t i0, int64_t rows,
+                          int64_t bh, const float* delta, const WeightDropout& drop, bool* keep) {
+  const float scale = drop.scale<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t seen = std::min(keys, i0 + r + 1);
+    drop.row(bh, i0 + r, seen, keep);
+    for (int64_t j = 0; j < keys; ++j) {
+      float &p = pt[j * kBlock + r], &ds = dst[j * kBlock + r];
+      const float z = j < seen && keep[j] ? scale : 0.0f;
+      ds = p * (z * ds - delta[r]);
+      p *= z;
+    }
+  }
 }
 
 template <class T> void blocked_backward(const KernelCall& call) {
@@ -289,6 +362,7 @@ template <class T> void blocked_backward(const KernelCall& call) {
     thread_local std::vector<float> buf;
     buf.resize(static_cast<size_t>(6 * len * dp + 2 * dim * kBlock + 2 * len * kBlock +
                                    kBlock * dp + len));
+    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // one query's mask
     float* ks = buf.data();           // (T, Dp): k
     float* vs = ks + len * dp;        // (T, Dp): v
     float* dk = vs + len * dp;        // (T, Dp): the group's sums
@@ -326,11 +400,16 @@ template <class T> void blocked_backward(const KernelCall& call) {
         mask_future(pt, keys, i0);
         weights(pt, keys, block_lse);
         small_gemm(keys, kBlock, dim, {vs, dp}, gt, kBlock, dst, kBlock, false);
-        for (int64_t j = 0; j < keys; ++j) {
-          const float* p = pt + j * kBlock;
-          float* ds = dst + j * kBlock;
+        if (c.drop.on) {
+          drop_scores_gradient(pt, dst, keys, i0, rows, bh, block_delta, c.drop,
+                               keep.get());
+        } else {
+          for (int64_t j = 0; j < keys; ++j) {
+            const float* p = pt + j * kBlock;
+            float* ds = dst + j * kBlock;
 #pragma omp simd
-          for (int64_t r = 0; r < kBlock; ++r) ds[r] = p[r] * (ds[r] - block_delta[r]);
+            for (int64_t r = 0; r < kBlock; ++r) ds[r] = p[r] * (ds[r] - block_delta[r]);
+          }
         }
         // dq_i = scale sum_j ds_ij k_j, ds read transposed
         small_gemm(rows, dp, keys, {dst, 1, kBlock}, ks, dp, dq, dp, false);

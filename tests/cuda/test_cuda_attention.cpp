@@ -206,5 +206,31 @@ TEST(CudaAttentionLayer, FusedPackedPathMatchesTheCpuPath) {
                  pc[i].first + " gradient");
 }
 
+// Weight dropout in training: the CPU drops inside the fused op, cuda takes
+// the unfused path (its kernels take no dropout); both draw the same masks.
+TEST(CudaAttentionLayer, TrainingDropoutMatchesTheCpuOnTheUnfusedPath) {
+  DLT_SKIP_WITHOUT_CUDA();
+  Generator gen(6), cpu_drops(41), gpu_drops(41);
+  nn::BuildContext cpu_ctx{&cpu_drops, DType::f64}, gpu_ctx{&gpu_drops, DType::f64};
+  const nn::MultiHeadAttentionOptions o{.heads = 2, .causal = true, .dropout = 0.25};
+  auto cpu = std::make_shared<nn::MultiHeadAttention>(o, Shape{19, 16}, cpu_ctx);
+  auto gpu = std::make_shared<nn::MultiHeadAttention>(o, Shape{19, 16}, gpu_ctx);
+  gpu->load_state_dict(cpu->state_dict());
+  gpu->to(Device::cuda());
+  cpu_drops.set_state(41, 0);
+  gpu_drops.set_state(41, 0);
+  const Tensor x = randn({2, 19, 16}, DType::f64, &gen), upstream = randn({2, 19, 16}, DType::f64, &gen);
+  const Tensor xc = x.clone().requires_grad_(), xg = x.to(Device::cuda()).requires_grad_();
+  const Tensor yc = (*cpu)(xc), yg = (*gpu)(xg);
+  yc.backward(upstream);
+  yg.backward(upstream.to(Device::cuda()));
+  expect_close(yg.to(Device::cpu()), yc, 1e-9, 1e-10, "output");
+  expect_close(xg.grad().to(Device::cpu()), xc.grad(), 1e-9, 1e-10, "input gradient");
+  EXPECT_EQ(cpu_drops.offset(), gpu_drops.offset());
+  const Tensor q = zeros({1, 1, 4, 8}, TensorOptions(DType::f32).device(Device::cuda()));
+  expect_error([&] { causal_attention(q, q, q, std::nullopt, 0.1); },
+               {"causal_attention", "dropout", "CPU only"});
+}
+
 }  // namespace
 }  // namespace dlt::testing

@@ -65,6 +65,7 @@ class CudaOps : public ::testing::TestWithParam<size_t> {};
 TEST_P(CudaOps, MatchesTheCpu) {
   DLT_SKIP_WITHOUT_CUDA();
   const OpCase& c = op_cases()[GetParam()];
+  if (!c.on_gpu) GTEST_SKIP() << case_name(c) << " runs on the CPU only";
   for (const Tolerance& listed : c.tolerances) {
     const DType dtype = listed.dtype;
     SCOPED_TRACE(fmt::format("{} in {} ({})", case_name(c), dtype_name(dtype), op_class_name(op_class(c.op))));
@@ -123,6 +124,7 @@ class CudaGradcheck : public ::testing::TestWithParam<size_t> {};
 TEST_P(CudaGradcheck, MatchesFiniteDifferences) {
   DLT_SKIP_WITHOUT_CUDA();
   const OpCase& c = op_cases()[GetParam()];
+  if (!c.on_gpu) GTEST_SKIP() << case_name(c) << " runs on the CPU only";
   const Device cuda = Device::cuda();
   const Inputs drawn = make_inputs(c, DType::f64, case_seed(c));
   Inputs x;

@@ -2,6 +2,7 @@
 // (tests/nn/torch_nn2_models.py), causal masking, names, weight tying, the
 // block_size check and a short training run.
 #include <cmath>
+#include <limits>
 
 #include "dlt/core/grad_mode.h"
 #include "dlt/nn/layers/gpt.h"
@@ -112,6 +113,35 @@ TEST(NN2Attention, CausalMaskHidesTheFuture) {
   nn::MultiHeadAttention full({.heads = 2, .causal = false}, {6, 8}, ctx);
   EXPECT_NE(to_vector<double>(full(x).select(1, 0)),
             to_vector<double>(full(perturbed).select(1, 0)));
+}
+
+// In training on the CPU the fused attention drops weights itself; it must
+// draw the masks the unfused path draws (weights, then output), so a run
+// does not depend on which path its layer takes.
+TEST(NN2Attention, TrainingDropoutDrawsTheUnfusedPathsMasks) {
+  Generator gen(5);  // the layer's: initialisation, then dropout masks
+  BuildContext ctx{&gen, DType::f64};
+  constexpr double kP = 0.3;
+  nn::MultiHeadAttention attn({.heads = 2, .dropout = kP}, {9, 8}, ctx);
+  const Tensor x = randn({2, 9, 8}, DType::f64, &gen);
+  gen.set_state(77, 0);
+  attn.train();
+  const Tensor fused = attn(x);
+
+  const auto state = attn.state_dict();
+  Generator same(77);
+  const Tensor packed = linear(x, state.at("qkv.weight"), state.at("qkv.bias"))
+                            .view({2, 9, 3, 2, 4})
+                            .permute({2, 0, 3, 1, 4});  // (3, B, H, T, D)
+  const Tensor future = triu(ones({9, 9}, DType::boolean), 1);
+  const Tensor scores = masked_fill(matmul(packed.select(0, 0) * 0.5, packed.select(0, 1).transpose(-2, -1)),
+                                    future, -std::numeric_limits<double>::infinity());
+  const Tensor heads = matmul(dropout(softmax(scores, -1), kP, true, &same), packed.select(0, 2));
+  const Tensor y = linear(heads.transpose(1, 2).reshape({2, 9, 8}), state.at("proj.weight"),
+                          state.at("proj.bias"));
+  const Tensor unfused = dropout(y, kP, true, &same);
+  EXPECT_EQ(compare_close(to_vector<double>(fused), to_vector<double>(unfused), 1e-12, 1e-12), "");
+  EXPECT_EQ(gen.offset(), same.offset());
 }
 
 TEST(NN2GPT, CausalMaskHidesFutureTokens) {

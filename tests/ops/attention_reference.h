@@ -18,16 +18,17 @@ inline Tensor repeat_kv(const Tensor& kv, int64_t heads) {
   return kv.unsqueeze(2).expand({b, kv_heads, heads / kv_heads, t, d}).reshape({b, heads, t, d});
 }
 
-// softmax(q k^T * scale, position t attending to positions <= t) v; q
-// (B, H, T, D), k and v (B, Hkv, T, D) with Hkv dividing H.
+// dropout(softmax(q k^T * scale, position t attending to positions <= t)) v;
+// q (B, H, T, D), k and v (B, Hkv, T, D) with Hkv dividing H.
 inline Tensor unfused_causal_attention(const Tensor& q, const Tensor& k_heads,
-                                       const Tensor& v_heads, double scale) {
+                                       const Tensor& v_heads, double scale, double dropout_p = 0,
+                                       Generator* gen = nullptr) {
   const Tensor k = repeat_kv(k_heads, q.size(1)), v = repeat_kv(v_heads, q.size(1));
   const int64_t t = q.size(2);
   const Tensor future = triu(ones({t, t}, TensorOptions(DType::boolean).device(q.device())), 1);
   const Tensor scores = masked_fill(matmul(q, k.transpose(-2, -1)) * scale, future,
                                     -std::numeric_limits<double>::infinity());
-  return matmul(softmax(scores, -1), v);
+  return matmul(dropout(softmax(scores, -1), dropout_p, true, gen), v);
 }
 
 struct AttentionRun {
@@ -35,13 +36,17 @@ struct AttentionRun {
 };
 
 // Forward, then backward of upstream (B, H, T, D) through the fused op or the
-// unfused reference, from copies of q, k, v that require grad.
+// unfused reference, from copies of q, k, v that require grad; dropout p on
+// the weights draws from a generator seeded with dropout_seed.
 inline AttentionRun run_attention(bool fused, const Tensor& q, const Tensor& k, const Tensor& v,
-                                  const Tensor& upstream) {
+                                  const Tensor& upstream, double dropout_p = 0,
+                                  uint64_t dropout_seed = 0) {
   const double scale = 1.0 / std::sqrt(double(q.size(3)));
   Tensor qg = q.detach().requires_grad_(), kg = k.detach().requires_grad_(),
          vg = v.detach().requires_grad_();
-  const Tensor out = fused ? causal_attention(qg, kg, vg) : unfused_causal_attention(qg, kg, vg, scale);
+  Generator gen(dropout_seed);
+  const Tensor out = fused ? causal_attention(qg, kg, vg, std::nullopt, dropout_p, &gen)
+                           : unfused_causal_attention(qg, kg, vg, scale, dropout_p, &gen);
   out.backward(upstream);
   return {out.detach(), qg.grad(), kg.grad(), vg.grad()};
 }

@@ -60,6 +60,8 @@ struct OpCase {
   bool gradcheck = true;  // false for ops without gradients
   bool parity = true;
   double gradcheck_eps = 1e-6;
+  // false: the op refuses this on a GPU by design, with a message (the row says why).
+  bool on_gpu = true;
 };
 
 std::vector<OpCase>& op_cases();

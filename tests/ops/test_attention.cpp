@@ -65,6 +65,47 @@ TEST(CausalAttention, BlockedFloatKernelMatchesFloat64) {
   expect_float_matches_float64({1, 2, 37, 16}, 2, DType::bf16, 1e-1);
 }
 
+// Dropout on the weights: the mask dropout(weights) draws from the same
+// generator state, in both kernels, grouped heads included.
+void expect_dropout_matches_unfused(Shape q_shape, int64_t kv_heads, DType dtype, double p,
+                                    double tol) {
+  Generator gen(17);
+  Shape kv_shape = q_shape;
+  kv_shape[1] = kv_heads;
+  const TensorOptions o(dtype);
+  const Tensor q = randn(q_shape, o, &gen), k = randn(kv_shape, o, &gen), v = randn(kv_shape, o, &gen),
+               upstream = randn(q_shape, o, &gen);
+  const AttentionRun fused = run_attention(true, q, k, v, upstream, p, 99);
+  const AttentionRun unfused = run_attention(false, q, k, v, upstream, p, 99);
+  const std::string label = fmt::format("{} {} Hkv {} p {}", dtype_name(dtype), shape_str(q_shape), kv_heads, p);
+  expect_close(fused.out, unfused.out, tol, (label + " out").c_str());
+  expect_close(fused.dq, unfused.dq, tol, (label + " dq").c_str());
+  expect_close(fused.dk, unfused.dk, tol, (label + " dk").c_str());
+  expect_close(fused.dv, unfused.dv, tol, (label + " dv").c_str());
+}
+
+TEST(CausalAttention, DropoutMatchesTheUnfusedPath) {
+  expect_dropout_matches_unfused({2, 3, 7, 5}, 3, DType::f64, 0.3, 1e-12);
+  expect_dropout_matches_unfused({2, 4, 9, 4}, 2, DType::f64, 0.5, 1e-12);  // grouped
+  expect_dropout_matches_unfused({2, 2, 70, 16}, 2, DType::f32, 0.1, 1e-5);  // three blocks
+  expect_dropout_matches_unfused({1, 4, 33, 8}, 1, DType::f32, 0.6, 1e-5);   // one kv head
+}
+
+TEST(CausalAttention, DropoutTakesTheCountersDropoutWouldAndChangesTheResult) {
+  Generator gen(4);
+  const Tensor q = randn({2, 3, 10, 4}, DType::f64, &gen);
+  Generator fused_gen(8), unfused_gen(8);
+  const Tensor dropped = causal_attention(q, q, q, std::nullopt, 0.25, &fused_gen);
+  dropout(zeros({2, 3, 10, 10}, DType::f64), 0.25, true, &unfused_gen);
+  EXPECT_EQ(fused_gen.offset(), unfused_gen.offset());
+  EXPECT_NE(to_vector<double>(dropped), to_vector<double>(causal_attention(q, q, q)));
+  // p = 0 draws nothing and equals no dropout.
+  Generator idle(8);
+  EXPECT_EQ(to_vector<double>(causal_attention(q, q, q, std::nullopt, 0.0, &idle)),
+            to_vector<double>(causal_attention(q, q, q)));
+  EXPECT_EQ(idle.offset(), 0u);
+}
+
 TEST(CausalAttention, DefaultScaleIsOneOverSqrtHeadSize) {
   Generator gen(3);
   const Tensor q = randn({1, 2, 6, 9}, DType::f64, &gen), k = randn({1, 2, 6, 9}, DType::f64, &gen),
@@ -92,13 +133,15 @@ TEST(Determinism, CausalAttentionDoesNotDependOnTheThreadCount) {
   const Shape shape{3, 2, 33, 8};
   const Tensor q = randn(shape, {}, &gen), k = randn(shape, {}, &gen), v = randn(shape, {}, &gen),
                upstream = randn(shape, {}, &gen);
-  set_num_threads(1);
-  const AttentionRun one = run_attention(true, q, k, v, upstream);
-  set_num_threads(4);
-  const AttentionRun four = run_attention(true, q, k, v, upstream);
-  for (const auto& [a, b] : {std::pair{one.out, four.out}, {one.dq, four.dq}, {one.dk, four.dk},
-                             {one.dv, four.dv}})
-    EXPECT_EQ(to_vector<float>(a), to_vector<float>(b));
+  for (const double p : {0.0, 0.2}) {
+    set_num_threads(1);
+    const AttentionRun one = run_attention(true, q, k, v, upstream, p, 3);
+    set_num_threads(4);
+    const AttentionRun four = run_attention(true, q, k, v, upstream, p, 3);
+    for (const auto& [a, b] : {std::pair{one.out, four.out}, {one.dq, four.dq}, {one.dk, four.dk},
+                               {one.dv, four.dv}})
+      EXPECT_EQ(to_vector<float>(a), to_vector<float>(b)) << "dropout " << p;
+  }
 }
 
 TEST(CausalAttention, RejectsBadInputsNamingShapesAndDtypes) {
@@ -114,6 +157,10 @@ TEST(CausalAttention, RejectsBadInputsNamingShapesAndDtypes) {
                {"causal_attention", "floating point", "int64"});
   expect_error([&] { causal_attention(zeros({1, 1, 2, 0}), zeros({1, 1, 2, 0}), zeros({1, 1, 2, 0})); },
                {"causal_attention", "head size D", "[1, 1, 2, 0]"});
+  expect_error([&] { causal_attention(q, q, q, std::nullopt, 1.0); },
+               {"causal_attention", "dropout", "[0, 1)", "1"});
+  expect_error([&] { causal_attention(q, q, q, std::nullopt, -0.1); },
+               {"causal_attention", "dropout", "-0.1"});
 }
 
 }  // namespace

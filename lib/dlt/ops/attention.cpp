@@ -1,6 +1,7 @@
 // causal_attention: argument checks, output allocation and its backward wrapper.
 #include <cmath>
 
+#include "dlt/core/philox.h"
 #include "dlt/ops/attention.h"
 #include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
@@ -33,17 +34,18 @@ Tensor heads_last(const Shape& bhtd, const TensorOptions& options) {
 }  // namespace
 
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                        std::optional<double> scale) {
-  return ops::causal_attention_with_lse(q, k, v, scale).out;
+                        std::optional<double> scale, double dropout, Generator* gen) {
+  return ops::causal_attention_with_lse(q, k, v, scale, dropout, gen).out;
 }
 
 namespace ops {
 
 AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, const Tensor& v,
-                                           std::optional<double> scale) {
+                                           std::optional<double> scale, double dropout,
+                                           Generator* gen) {
   DLT_CHECK(q.defined() && k.defined() && v.defined(), "causal_attention: undefined input tensor");
   if (const auto c = autocast<3>(OpId::causal_attention, {q, k, v}))
-    return causal_attention_with_lse((*c)[0], (*c)[1], (*c)[2], scale);
+    return causal_attention_with_lse((*c)[0], (*c)[1], (*c)[2], scale, dropout, gen);
   DLT_CHECK(q.dim() == 4, "causal_attention: expected q of shape (B, H, T, D), got {}",
             shape_str(q.shape()));
   // Grouped-query attention: k and v may have fewer heads, Hkv dividing H.
@@ -60,19 +62,29 @@ AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, con
             shape_str(q.shape()));
   const double s = scale.value_or(1.0 / std::sqrt(double(q.size(3))));
   DLT_CHECK(std::isfinite(s), "causal_attention: scale must be finite, got {}", s);
-  const ops::AttentionAttrs attrs{s};
+  DLT_CHECK(dropout >= 0 && dropout < 1, "causal_attention: dropout must be in [0, 1), got {}", dropout);
+  DLT_CHECK(dropout == 0 || q.device().type == DeviceType::cpu,
+            "causal_attention: dropout on the attention weights runs on the CPU only, not on {} "
+            "(MultiHeadAttention takes its unfused path there)",
+            q.device());
+  ops::AttentionAttrs attrs{s};
+  if (dropout > 0) {
+    // The counters dropout(weights) would take for the (B, H, T, T) weights.
+    Generator& g = gen ? *gen : default_generator();
+    const int64_t weights = q.size(0) * q.size(1) * q.size(2) * q.size(2);
+    attrs = {s, dropout, g.seed(), g.take_offset(philox_counters(uint64_t(weights)))};
+  }
   const Shape rows(q.shape().begin(), q.shape().end() - 1);  // (B, H, T)
   Tensor ins[] = {unit_inner_stride(q), unit_inner_stride(k), unit_inner_stride(v)};
   Tensor outs[] = {heads_last(q.shape(), like(q, q.dtype())),
                    empty(rows, like(q, lse_dtype(q.dtype())))};
   ops::run(OpId::causal_attention, ins, outs, &attrs);
-  return {outs[0], outs[1], s};
+  return {outs[0], outs[1], attrs};
 }
 
 AttentionGrads causal_attention_backward(const Tensor& grad, const Tensor& q, const Tensor& k,
                                          const Tensor& v, const Tensor& out, const Tensor& lse,
-                                         double scale, const AttentionGrads* into) {
-  const AttentionAttrs attrs{scale};
+                                         const AttentionAttrs& attrs, const AttentionGrads* into) {
   Tensor ins[] = {unit_inner_stride(grad.to(q.dtype())), unit_inner_stride(q), unit_inner_stride(k),
                   unit_inner_stride(v), unit_inner_stride(out), lse.contiguous()};
   const auto grad_of = [&](const Tensor& x, const Tensor* given) {

@@ -97,8 +97,12 @@ struct Pool2dAttrs {
   bool ceil_mode = false;
   bool count_include_pad = true;  // avg pool only
 };
-struct AttentionAttrs {  // causal_attention: softmax(q k^T * scale, causal) v
+struct AttentionAttrs {  // causal_attention: dropout(softmax(q k^T * scale, causal)) v
   double scale = 1;
+  // Dropout on the (B, H, T, T) weights (0: none), its mask drawn as the
+  // dropout op would draw it over them from this Philox stream position.
+  double dropout = 0;
+  uint64_t seed = 0, offset = 0;
 };
 struct AdaptivePoolAttrs {
   std::array<int64_t, 2> output{1, 1};

@@ -192,9 +192,12 @@ Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
 // softmax(q k^T * scale, position t attending to positions <= t) v, (B, H, T, D),
 // without forming the (T, T) weights on GPUs. scale defaults to 1 / sqrt(D).
 // Hkv < H is grouped-query attention: query head h reads key/value head
-// h / (H / Hkv), which is never repeated in memory.
+// h / (H / Hkv), which is never repeated in memory. dropout > 0 drops
+// weights as dropout(weights, p, true, gen) would (the same mask from the same
+// generator state; CPU only), as in training.
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
-                        std::optional<double> scale = std::nullopt);
+                        std::optional<double> scale = std::nullopt, double dropout = 0,
+                        Generator* gen = nullptr);
 
 // Rotary position embeddings: x (*, T, H, D), each pair (x[2i], x[2i + 1])
 // rotated by the angle with cosine cos[t, i] and sine sin[t, i], tables (T, D / 2).

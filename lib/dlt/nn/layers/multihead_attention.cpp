@@ -13,16 +13,17 @@
 namespace dlt::nn {
 
 // Fused causal attention over the packed projection (B, T, 3, H, D) ->
-// (B, H, T, D). Its backward kernel writes d(q, k, v) straight into one
-// (B, T, 3, H, D) gradient, where the backward of three selects would each
-// zero a full-size gradient and then add the three together.
-static Tensor packed_causal_attention(const Tensor& packed, double scale) {
+// (B, H, T, D), with dropout p on its weights. Its backward kernel writes
+// d(q, k, v) straight into one (B, T, 3, H, D) gradient, where the backward of
+// three selects would each zero a full-size gradient and then add the three together.
+static Tensor packed_causal_attention(const Tensor& packed, double scale, double dropout,
+                                      Generator* gen) {
   const Tensor qkv = packed.detach().permute({2, 0, 3, 1, 4});  // (3, B, H, T, D) view
   const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
   ops::AttentionForward f;
   {
     NoGradGuard no_grad;
-    f = ops::causal_attention_with_lse(q, k, v, scale);
+    f = ops::causal_attention_with_lse(q, k, v, scale, dropout, gen);
   }
   Tensor out = f.out;
   const Tensor saved_out = out.detach();
@@ -30,12 +31,12 @@ static Tensor packed_causal_attention(const Tensor& packed, double scale) {
   const Tensor inputs[] = {packed};
   autograd::attach_backward(
       out, inputs, "PackedCausalAttentionBackward",
-      [q, k, v, saved_out, lse = f.lse, scale = f.scale, shape](const Tensor& grad) {
+      [q, k, v, saved_out, lse = f.lse, attrs = f.attrs, shape](const Tensor& grad) {
         Tensor d = empty(shape, TensorOptions(q.dtype()).device(q.device()));
         const Tensor heads_first = d.permute({2, 0, 3, 1, 4});  // (3, B, H, T, D) view of d
         const ops::AttentionGrads into{heads_first.select(0, 0), heads_first.select(0, 1),
                                        heads_first.select(0, 2)};
-        ops::causal_attention_backward(grad, q, k, v, saved_out, lse, scale, &into);
+        ops::causal_attention_backward(grad, q, k, v, saved_out, lse, attrs, &into);
         return std::vector<Tensor>{d};
       });
   return out;
@@ -109,11 +110,14 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_ma
   // (B, T, 3C) -> (B, T, 3, H, D): a view, no copy.
   const Tensor packed = (*qkv_)(x).view({b, t, 3, h, d});
   const double scale = 1.0 / std::sqrt(double(d));
-  // Causal attention without dropout on its weights is one fused op that
-  // never forms the (B, H, T, T) weights (GPU kernels take heads up to
-  // kMaxGpuAttentionHeadDim); otherwise the unfused path below.
-  const bool fused = options.causal && !padded && (options.dropout == 0 || !training()) &&
-                     (x.device().type == DeviceType::cpu || d <= ops::kMaxGpuAttentionHeadDim);
+  // Causal attention is one fused op that never forms the (B, H, T, T)
+  // weights: on the CPU with or without dropout on them, on a GPU without
+  // (its kernels take heads up to kMaxGpuAttentionHeadDim); otherwise the
+  // unfused path below. Both draw the same dropout mask.
+  const bool cpu = x.device().type == DeviceType::cpu;
+  const double weight_dropout = training() ? options.dropout : 0.0;
+  const bool fused = options.causal && !padded &&
+                     (cpu || (weight_dropout == 0 && d <= ops::kMaxGpuAttentionHeadDim));
   Tensor heads;  // (B, H, T, D)
   if (cache_.active()) {
     const Tensor qkv = packed.permute({2, 0, 3, 1, 4});
@@ -121,7 +125,7 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_ma
     const auto [k, v] = cache_.append(qkv.select(0, 1), qkv.select(0, 2));
     heads = grouped_causal_attention(qkv.select(0, 0), k, v, offset);
   } else if (fused) {
-    heads = packed_causal_attention(packed, scale);
+    heads = packed_causal_attention(packed, scale, weight_dropout, gen_);
   } else {
     const Tensor qkv = packed.permute({2, 0, 3, 1, 4});
     const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);

@@ -6,10 +6,11 @@
 //   y   = dropout(proj(dropout(att) @ v))   (B, T, C)
 //
 // H heads of size D = C / H; C is the last dim of the input shape [T, C].
-// Causal attention without attention dropout or a padding mask runs as the
-// fused causal_attention op (on a GPU for D <= 128); everything else (encoder
-// attention, padding masks, dropout on the weights) takes the unfused path,
-// where every step is an autograd op.
+// Causal attention without a padding mask runs as the fused causal_attention
+// op (on a GPU for D <= 128 and without dropout on the weights); everything
+// else (encoder attention, padding masks, weight dropout on a GPU) takes the
+// unfused path, where every step is an autograd op. Both paths draw the same
+// dropout mask from the same generator state.
 //
 // key_padding_mask (B, T) bool, true = a padding position (torch's
 // key_padding_mask): no query attends to it. A query left with no key at all
