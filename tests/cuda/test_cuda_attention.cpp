@@ -179,9 +179,25 @@ TEST(CudaAttention, DISABLED_FusedIsFasterThanUnfusedGpt2Small) {
 namespace dlt::testing {
 namespace {
 
+// x (B, T, C) and upstream through `cpu` and its copy `gpu` (on cuda), forward
+// and backward: output, input gradient and every parameter's gradient.
+void expect_layer_matches_cpu(nn::MultiHeadAttention& cpu, nn::MultiHeadAttention& gpu,
+                              const Tensor& x, const Tensor& upstream) {
+  const Tensor xc = x.clone().requires_grad_(), xg = x.to(Device::cuda()).requires_grad_();
+  const Tensor yc = cpu(xc), yg = gpu(xg);
+  yc.backward(upstream);
+  yg.backward(upstream.to(Device::cuda()));
+  expect_close(yg.to(Device::cpu()), yc, 1e-9, 1e-10, "output");
+  expect_close(xg.grad().to(Device::cpu()), xc.grad(), 1e-9, 1e-10, "input gradient");
+  const auto pc = cpu.named_parameters(), pg = gpu.named_parameters();
+  ASSERT_EQ(pc.size(), pg.size());
+  for (size_t i = 0; i < pc.size(); ++i)
+    expect_close(pg[i].second.grad().to(Device::cpu()), pc[i].second.grad(), 1e-9, 1e-10,
+                 pc[i].first + " gradient");
+}
+
 // The layer on cuda (fused attention over the packed projection, its own
-// backward) against the same weights on the CPU (the unfused reference path):
-// output, input gradient and every parameter's gradient.
+// backward) against the same weights on the CPU.
 TEST(CudaAttentionLayer, FusedPackedPathMatchesTheCpuPath) {
   DLT_SKIP_WITHOUT_CUDA();
   Generator gen(5);
@@ -193,17 +209,7 @@ TEST(CudaAttentionLayer, FusedPackedPathMatchesTheCpuPath) {
   gpu->to(Device::cuda());
   const Tensor x = randn({3, 37, 64}, DType::f64, &gen);
   const Tensor upstream = randn({3, 37, 64}, DType::f64, &gen);
-  const Tensor xc = x.clone().requires_grad_(), xg = x.to(Device::cuda()).requires_grad_();
-  const Tensor yc = (*cpu)(xc), yg = (*gpu)(xg);
-  yc.backward(upstream);
-  yg.backward(upstream.to(Device::cuda()));
-  expect_close(yg.to(Device::cpu()), yc, 1e-9, 1e-10, "output");
-  expect_close(xg.grad().to(Device::cpu()), xc.grad(), 1e-9, 1e-10, "input gradient");
-  const auto pc = cpu->named_parameters(), pg = gpu->named_parameters();
-  ASSERT_EQ(pc.size(), pg.size());
-  for (size_t i = 0; i < pc.size(); ++i)
-    expect_close(pg[i].second.grad().to(Device::cpu()), pc[i].second.grad(), 1e-9, 1e-10,
-                 pc[i].first + " gradient");
+  expect_layer_matches_cpu(*cpu, *gpu, x, upstream);
 }
 
 // Weight dropout in training: the CPU drops inside the fused op, cuda takes
@@ -220,12 +226,7 @@ TEST(CudaAttentionLayer, TrainingDropoutMatchesTheCpuOnTheUnfusedPath) {
   cpu_drops.set_state(41, 0);
   gpu_drops.set_state(41, 0);
   const Tensor x = randn({2, 19, 16}, DType::f64, &gen), upstream = randn({2, 19, 16}, DType::f64, &gen);
-  const Tensor xc = x.clone().requires_grad_(), xg = x.to(Device::cuda()).requires_grad_();
-  const Tensor yc = (*cpu)(xc), yg = (*gpu)(xg);
-  yc.backward(upstream);
-  yg.backward(upstream.to(Device::cuda()));
-  expect_close(yg.to(Device::cpu()), yc, 1e-9, 1e-10, "output");
-  expect_close(xg.grad().to(Device::cpu()), xc.grad(), 1e-9, 1e-10, "input gradient");
+  expect_layer_matches_cpu(*cpu, *gpu, x, upstream);
   EXPECT_EQ(cpu_drops.offset(), gpu_drops.offset());
   const Tensor q = zeros({1, 1, 4, 8}, TensorOptions(DType::f32).device(Device::cuda()));
   expect_error([&] { causal_attention(q, q, q, std::nullopt, 0.1); },
