@@ -11,7 +11,79 @@
 #include "dlt/core/philox.h"
 #include "kernels/cpu/isa_namespace.h"
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__BMI2__)
+#include <immintrin.h>
+#define DLT_PHILOX_X16 1
+#endif
+
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
+
+#ifdef DLT_PHILOX_X16
+// The keep bytes of the `pairs` Philox blocks from counter q0: 16 blocks a
+// time in the 32-bit lanes of zmm registers (GCC vectorises the generic loop
+// below at 256 bits, two blocks a register), the last 16 stored under a
+// mask. The keep test is on (hi, lo >> 11) as the 53-bit integer
+// hi 2^21 + (lo >> 11) against threshold = t_hi 2^21 + t_lo. Returns the
+// pairs done: all, or 0 when every element is kept (threshold 2^53), which
+// the generic loop does.
+[[gnu::always_inline]] inline int64_t philox_keep_x16(uint64_t seed, uint64_t q0, int64_t pairs,
+                                                      uint64_t threshold, bool* m) {
+  if (threshold >= uint64_t(1) << 53) return 0;
+  const __m512i t_hi = _mm512_set1_epi32(int(uint32_t(threshold >> 21)));
+  const __m512i t_lo = _mm512_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))));
+  const __m512i m0 = _mm512_set1_epi32(int(0xD2511F53u)), m1 = _mm512_set1_epi32(int(0xCD9E8D57u));
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  // The zero-masked forms with every lane selected: the plain ones pass an
+  // undefined vector through, which GCC 12 reports as uninitialised (PR 105593).
+  constexpr __mmask8 kAll8 = 0xFF;
+  constexpr __mmask16 kAll16 = 0xFFFF;
+  // (hi, lo) 32-bit halves of a * b lane by lane, b a broadcast: even lanes
+  // from one widening multiply, odd lanes from another.
+  const auto mul_hi_lo = [](__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
+    const __m512i even = _mm512_maskz_mul_epu32(kAll8, a, b);
+    const __m512i odd = _mm512_maskz_mul_epu32(kAll8, _mm512_maskz_srli_epi64(kAll8, a, 32), b);
+    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(kAll8, even, 32), odd);
+    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(kAll8, odd, 32));
+  };
+  const auto below_threshold = [&](__m512i hi, __m512i lo) {
+    const __m512i low_bits = _mm512_maskz_srli_epi32(kAll16, lo, 11);
+    return __mmask16(_mm512_cmplt_epu32_mask(hi, t_hi) |
+                     (_mm512_cmpeq_epi32_mask(hi, t_hi) & _mm512_cmplt_epu32_mask(low_bits, t_lo)));
+  };
+  for (int64_t q = 0; q < pairs; q += 16) {
+    const uint64_t base = q0 + uint64_t(q);  // counters base + lane, carried into the high word
+    const __m512i base_lo = _mm512_set1_epi32(int(uint32_t(base)));
+    const __m512i base_hi = _mm512_set1_epi32(int(uint32_t(base >> 32)));
+    __m512i c0 = _mm512_add_epi32(base_lo, iota);
+    __m512i c1 = _mm512_mask_add_epi32(base_hi, _mm512_cmplt_epu32_mask(c0, base_lo), base_hi,
+                                       _mm512_set1_epi32(1));
+    __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
+    uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+    for (int round = 0; round < 10; ++round) {
+      __m512i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0, m0, hi0, lo0);
+      mul_hi_lo(c2, m1, hi1, lo1);
+      const __m512i n0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32(int(k0)), 0x96);  // xor
+      const __m512i n2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32(int(k1)), 0x96);
+      c1 = lo1;
+      c3 = lo0;
+      c0 = n0;
+      c2 = n2;
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    // Element 2j from words (c0, c1) of block j, element 2j + 1 from (c2, c3).
+    const uint32_t bits = _pdep_u32(below_threshold(c0, c1), 0x55555555u) |
+                          _pdep_u32(below_threshold(c2, c3), 0xAAAAAAAAu);
+    const __m256i bytes = _mm256_maskz_set1_epi8(bits, 1);
+    if (pairs - q >= 16)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 2 * q), bytes);
+    else  // the last blocks: only their elements' bytes
+      _mm256_mask_storeu_epi8(m + 2 * q, (uint32_t(1) << (2 * (pairs - q))) - 1, bytes);
+  }
+  return pairs;
+}
+#endif
 
 // mask[i - begin] for the elements i in [begin, end).
 [[gnu::always_inline]] inline void dropout_keep_mask(uint64_t seed, uint64_t offset, double keep_prob,
@@ -33,11 +105,15 @@ namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
   const int64_t pairs = (end - i) / 2;
   const uint64_t q0 = offset + uint64_t(i) / 2;
   bool* m = mask + (i - begin);
+  int64_t first = 0;  // pairs done
+#ifdef DLT_PHILOX_X16
+  first = philox_keep_x16(seed, q0, pairs, threshold, m);
+#endif
   // Philox4x32::generate(seed, q0 + q) spelled on scalars (its std::array
   // keeps GCC from vectorising the loop); the test against philox_pair in
   // tests/ops/test_dropout.cpp holds the two together.
 #pragma omp simd
-  for (int64_t q = 0; q < pairs; ++q) {
+  for (int64_t q = first; q < pairs; ++q) {
     const uint64_t ctr = q0 + uint64_t(q);
     uint32_t c0 = uint32_t(ctr), c1 = uint32_t(ctr >> 32), c2 = 0, c3 = 0;
     uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
