@@ -267,11 +267,47 @@ void weights(float* st, int64_t keys, const float* lse) {
     }
 }
 
+#ifdef DLT_PHILOX_X16
+// A block's masks key by key, for T even: query i's keys j and j + 1 (j even)
+// are one Philox block, counter offset + ((bh T + i) T + j) / 2, so the
+// counters of 16 query lanes are T / 2 apart. f(j, h, kept): kept holds key
+// j's mask for the lanes [16 h, 16 h + 16) of the block of queries from i0.
+// Lanes past the last query and keys after a query's own draw too; their
+// weights are 0 or never read.
+template <class F>
+void for_each_key_mask(const WeightDropout& drop, int64_t bh, int64_t i0, int64_t keys, F f) {
+  static_assert(kBlock % 16 == 0);
+  const PhiloxKeepX16 philox(drop.seed, keep_threshold(drop.keep_prob));
+  const auto step = uint64_t(drop.len / 2);
+  for (int64_t j = 0; j < keys; j += 2)
+    for (int64_t h = 0; h < kBlock / 16; ++h) {
+      const auto first = uint64_t((bh * drop.len + i0 + 16 * h) * drop.len + j);
+      const PhiloxKeepX16::Masks m = philox.strided(drop.offset + first / 2, step);
+      f(j, h, m.even);
+      if (j + 1 < keys) f(j + 1, h, m.odd);
+    }
+}
+
+// Whether for_each_key_mask serves this dropout: T even and a mask to draw at all.
+bool key_masks_apply(const WeightDropout& drop) {
+  return drop.len % 2 == 0 && PhiloxKeepX16::applies(keep_threshold(drop.keep_prob));
+}
+#endif
+
 // Dropout on the weights p^T (keys, kBlock) of the queries i0 + r, r < rows:
 // the keys j <= i0 + r each query sees (later ones already have weight 0).
 void drop_weights(float* pt, int64_t keys, int64_t i0, int64_t rows, int64_t bh,
                   const WeightDropout& drop, bool* keep) {
   const float scale = drop.scale<float>();
+#ifdef DLT_PHILOX_X16
+  if (key_masks_apply(drop)) {
+    const __m512 factor = _mm512_set1_ps(scale);
+    return for_each_key_mask(drop, bh, i0, keys, [&](int64_t j, int64_t h, __mmask16 kept) {
+      float* p = pt + j * kBlock + 16 * h;
+      _mm512_storeu_ps(p, _mm512_maskz_mul_ps(kept, _mm512_loadu_ps(p), factor));
+    });
+  }
+#endif
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t seen = std::min(keys, i0 + r + 1);
     drop.row(bh, i0 + r, seen, keep);
@@ -340,6 +376,18 @@ template <class T> void blocked_forward(const KernelCall& call) {
 void drop_scores_gradient(float* pt, float* dst, int64_t keys, int64_t i0, int64_t rows,
                           int64_t bh, const float* delta, const WeightDropout& drop, bool* keep) {
   const float scale = drop.scale<float>();
+#ifdef DLT_PHILOX_X16
+  if (key_masks_apply(drop)) {
+    const __m512 factor = _mm512_set1_ps(scale);
+    return for_each_key_mask(drop, bh, i0, keys, [&](int64_t j, int64_t h, __mmask16 kept) {
+      float *p = pt + j * kBlock + 16 * h, *ds = dst + j * kBlock + 16 * h;
+      const __m512 z = _mm512_maskz_mov_ps(kept, factor), pv = _mm512_loadu_ps(p);
+      const __m512 dz = _mm512_sub_ps(_mm512_mul_ps(z, _mm512_loadu_ps(ds)), _mm512_loadu_ps(delta + 16 * h));
+      _mm512_storeu_ps(ds, _mm512_mul_ps(pv, dz));
+      _mm512_storeu_ps(p, _mm512_mul_ps(pv, z));
+    });
+  }
+#endif
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t seen = std::min(keys, i0 + r + 1);
     drop.row(bh, i0 + r, seen, keep);

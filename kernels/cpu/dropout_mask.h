@@ -11,54 +11,80 @@
 #include "dlt/core/philox.h"
 #include "kernels/cpu/isa_namespace.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__BMI2__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
+    defined(__BMI2__)
 #include <immintrin.h>
 #define DLT_PHILOX_X16 1
 #endif
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
+// Element u 2^-53 (uint_to_unit_double) is kept when u < this (see below).
+inline uint64_t keep_threshold(double keep_prob) { return uint64_t(std::ceil(std::ldexp(keep_prob, 53))); }
+
 #ifdef DLT_PHILOX_X16
-// The keep bytes of the `pairs` Philox blocks from counter q0: 16 blocks a
-// time in the 32-bit lanes of zmm registers (GCC vectorises the generic loop
-// below at 256 bits, two blocks a register), the last 16 stored under a
-// mask. The keep test is on (hi, lo >> 11) as the 53-bit integer
-// hi 2^21 + (lo >> 11) against threshold = t_hi 2^21 + t_lo. Returns the
-// pairs done: all, or 0 when every element is kept (threshold 2^53), which
-// the generic loop does.
-[[gnu::always_inline]] inline int64_t philox_keep_x16(uint64_t seed, uint64_t q0, int64_t pairs,
-                                                      uint64_t threshold, bool* m) {
-  if (threshold >= uint64_t(1) << 53) return 0;
-  const __m512i t_hi = _mm512_set1_epi32(int(uint32_t(threshold >> 21)));
-  const __m512i t_lo = _mm512_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))));
-  const __m512i m0 = _mm512_set1_epi32(int(0xD2511F53u)), m1 = _mm512_set1_epi32(int(0xCD9E8D57u));
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+// Keep tests of 16 Philox blocks at a time, in the 32-bit lanes of zmm
+// registers (GCC vectorises the generic loop below at 256 bits, two blocks a
+// register). The keep test is on (hi, lo >> 11) as the 53-bit integer
+// hi 2^21 + (lo >> 11) against threshold = t_hi 2^21 + t_lo < 2^53.
+class PhiloxKeepX16 {
+ public:
+  PhiloxKeepX16(uint64_t seed, uint64_t threshold)
+      : seed_(seed), t_hi_(_mm512_set1_epi32(int(uint32_t(threshold >> 21)))),
+        t_lo_(_mm512_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))))) {}
+  // Whether the threshold leaves anything to draw (2^53: every element kept).
+  static bool applies(uint64_t threshold) { return threshold < uint64_t(1) << 53; }
+
+  struct Masks {
+    __mmask16 even, odd;  // lane r: element 2 counter_r, element 2 counter_r + 1
+  };
+  // Counters base + r for lanes r, carried into the high word.
+  Masks consecutive(uint64_t base) const {
+    const __m512i lo = _mm512_set1_epi32(int(uint32_t(base)));
+    const __m512i hi = _mm512_set1_epi32(int(uint32_t(base >> 32)));
+    const __m512i c0 = _mm512_add_epi32(lo, iota());
+    return keep(c0, _mm512_mask_add_epi32(hi, _mm512_cmplt_epu32_mask(c0, lo), hi, _mm512_set1_epi32(1)));
+  }
+  // Counters base + r step for lanes r.
+  Masks strided(uint64_t base, uint64_t step) const {
+    const __m512i r = _mm512_maskz_cvtepu32_epi64(kAll8, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m512i first = _mm512_add_epi64(_mm512_set1_epi64(int64_t(base)),
+                                           _mm512_mullo_epi64(r, _mm512_set1_epi64(int64_t(step))));
+    const __m512i second = _mm512_add_epi64(first, _mm512_set1_epi64(int64_t(8 * step)));
+    const auto halves = [](__m512i a, __m512i b) {  // 32-bit halves of 16 64-bit lanes
+      return _mm512_maskz_inserti64x4(kAll8, _mm512_castsi256_si512(_mm512_maskz_cvtepi64_epi32(kAll8, a)),
+                                      _mm512_maskz_cvtepi64_epi32(kAll8, b), 1);
+    };
+    return keep(halves(first, second),
+                halves(_mm512_maskz_srli_epi64(kAll8, first, 32), _mm512_maskz_srli_epi64(kAll8, second, 32)));
+  }
+
+ private:
   // The zero-masked forms with every lane selected: the plain ones pass an
   // undefined vector through, which GCC 12 reports as uninitialised (PR 105593).
-  constexpr __mmask8 kAll8 = 0xFF;
-  constexpr __mmask16 kAll16 = 0xFFFF;
+  static constexpr __mmask8 kAll8 = 0xFF;
+  static constexpr __mmask16 kAll16 = 0xFFFF;
+  static __m512i iota() { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+
   // (hi, lo) 32-bit halves of a * b lane by lane, b a broadcast: even lanes
   // from one widening multiply, odd lanes from another.
-  const auto mul_hi_lo = [](__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
+  static void mul_hi_lo(__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
     const __m512i even = _mm512_maskz_mul_epu32(kAll8, a, b);
     const __m512i odd = _mm512_maskz_mul_epu32(kAll8, _mm512_maskz_srli_epi64(kAll8, a, 32), b);
     hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(kAll8, even, 32), odd);
     lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(kAll8, odd, 32));
-  };
-  const auto below_threshold = [&](__m512i hi, __m512i lo) {
+  }
+  __mmask16 below_threshold(__m512i hi, __m512i lo) const {
     const __m512i low_bits = _mm512_maskz_srli_epi32(kAll16, lo, 11);
-    return __mmask16(_mm512_cmplt_epu32_mask(hi, t_hi) |
-                     (_mm512_cmpeq_epi32_mask(hi, t_hi) & _mm512_cmplt_epu32_mask(low_bits, t_lo)));
-  };
-  for (int64_t q = 0; q < pairs; q += 16) {
-    const uint64_t base = q0 + uint64_t(q);  // counters base + lane, carried into the high word
-    const __m512i base_lo = _mm512_set1_epi32(int(uint32_t(base)));
-    const __m512i base_hi = _mm512_set1_epi32(int(uint32_t(base >> 32)));
-    __m512i c0 = _mm512_add_epi32(base_lo, iota);
-    __m512i c1 = _mm512_mask_add_epi32(base_hi, _mm512_cmplt_epu32_mask(c0, base_lo), base_hi,
-                                       _mm512_set1_epi32(1));
+    return _mm512_cmplt_epu32_mask(hi, t_hi_) |
+           (_mm512_cmpeq_epi32_mask(hi, t_hi_) & _mm512_cmplt_epu32_mask(low_bits, t_lo_));
+  }
+  // Philox4x32-10 of the counters (c0, c1, 0, 0) per lane; element 2 counter
+  // from words (0, 1), element 2 counter + 1 from words (2, 3).
+  Masks keep(__m512i c0, __m512i c1) const {
+    const __m512i m0 = _mm512_set1_epi32(int(0xD2511F53u)), m1 = _mm512_set1_epi32(int(0xCD9E8D57u));
     __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
-    uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+    uint32_t k0 = uint32_t(seed_), k1 = uint32_t(seed_ >> 32);
     for (int round = 0; round < 10; ++round) {
       __m512i hi0, lo0, hi1, lo1;
       mul_hi_lo(c0, m0, hi0, lo0);
@@ -72,9 +98,23 @@ namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
-    // Element 2j from words (c0, c1) of block j, element 2j + 1 from (c2, c3).
-    const uint32_t bits = _pdep_u32(below_threshold(c0, c1), 0x55555555u) |
-                          _pdep_u32(below_threshold(c2, c3), 0xAAAAAAAAu);
+    return {below_threshold(c0, c1), below_threshold(c2, c3)};
+  }
+
+  uint64_t seed_;
+  __m512i t_hi_, t_lo_;
+};
+
+// The keep bytes of the `pairs` Philox blocks from counter q0, the last 16
+// stored under a mask. Returns the pairs done: all, or 0 when every element
+// is kept, which the generic loop does.
+[[gnu::always_inline]] inline int64_t philox_keep_x16(uint64_t seed, uint64_t q0, int64_t pairs,
+                                                      uint64_t threshold, bool* m) {
+  if (!PhiloxKeepX16::applies(threshold)) return 0;
+  const PhiloxKeepX16 philox(seed, threshold);
+  for (int64_t q = 0; q < pairs; q += 16) {
+    const PhiloxKeepX16::Masks keep = philox.consecutive(q0 + uint64_t(q));
+    const uint32_t bits = _pdep_u32(keep.even, 0x55555555u) | _pdep_u32(keep.odd, 0xAAAAAAAAu);
     const __m256i bytes = _mm256_maskz_set1_epi8(bits, 1);
     if (pairs - q >= 16)
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 2 * q), bytes);
@@ -94,7 +134,7 @@ namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
   // uint_to_unit_double(hi, lo) = u 2^-53 exactly, u = hi << 21 ^ lo >> 11 < 2^53,
   // and an integer is below keep_prob 2^53 when it is below its ceiling: the
   // same test on integers, which vectorises on every instruction set.
-  const auto threshold = uint64_t(std::ceil(std::ldexp(keep_prob, 53)));
+  const uint64_t threshold = keep_threshold(keep_prob);
   const auto unit_bits = [](uint32_t hi, uint32_t lo) { return uint64_t(hi) << 21 ^ lo >> 11; };
   int64_t i = begin;
   const auto one = [&](int64_t k) {

@@ -88,7 +88,9 @@ TEST(CausalAttention, DropoutMatchesTheUnfusedPath) {
   expect_dropout_matches_unfused({2, 3, 7, 5}, 3, DType::f64, 0.3, 1e-12);
   expect_dropout_matches_unfused({2, 4, 9, 4}, 2, DType::f64, 0.5, 1e-12);  // grouped
   expect_dropout_matches_unfused({2, 2, 70, 16}, 2, DType::f32, 0.1, 1e-5);  // three blocks
-  expect_dropout_matches_unfused({1, 4, 33, 8}, 1, DType::f32, 0.6, 1e-5);   // one kv head
+  expect_dropout_matches_unfused({1, 4, 33, 8}, 1, DType::f32, 0.6, 1e-5);   // one kv head, T odd
+  expect_dropout_matches_unfused({1, 4, 34, 8}, 2, DType::f32, 0.2, 1e-5);   // T even: key masks
+  expect_dropout_matches_unfused({1, 2, 16, 8}, 2, DType::bf16, 0.1, 1e-2);  // one block
 }
 
 TEST(CausalAttention, DropoutTakesTheCountersDropoutWouldAndChangesTheResult) {
