@@ -132,7 +132,7 @@ template <class T> void reference_forward(const KernelCall& call) {
   for_each_head(call.in[0], [&](int64_t bh) {
     const int64_t kvh = kv_head(bh, c.heads, c.kv_heads);
     std::vector<T> s(static_cast<size_t>(len)), acc(static_cast<size_t>(dim));
-    std::unique_ptr<bool[]> keep(new bool[size_t(len)]);
+    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // query i's mask
     for (int64_t i = 0; i < len; ++i) {
       const T* qi = Q.row(bh, i);
       T mx = -std::numeric_limits<T>::infinity();
@@ -173,7 +173,7 @@ template <class T> void reference_backward(const KernelCall& call) {
   for_each_head(call.in[2], [&](int64_t kvh) {
     const auto n = static_cast<size_t>(len), d_n = static_cast<size_t>(dim);
     std::vector<T> p(n), ds(n), dq(d_n);
-    std::unique_ptr<bool[]> keep(new bool[n]);
+    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[n] : nullptr);  // query i's mask
     std::vector<T> dk(n * d_n), dv(n * d_n);  // sums over the group's queries
     for (int64_t g = 0; g < c.group; ++g) {
       const int64_t bh = c.query_head(kvh, g);
@@ -267,30 +267,38 @@ void weights(float* st, int64_t keys, const float* lse) {
     }
 }
 
+#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+#define DLT_KEY_MASKS 1
 #ifdef DLT_PHILOX_X16
-// A block's masks key by key, for T even: query i's keys j and j + 1 (j even)
-// are one Philox block, counter offset + ((bh T + i) T + j) / 2, so the
-// counters of 16 query lanes are T / 2 apart. f(j, h, kept): kept holds key
-// j's mask for the lanes [16 h, 16 h + 16) of the block of queries from i0.
-// Lanes past the last query and keys after a query's own draw too; their
-// weights are 0 or never read.
+using PhiloxKeepLanes = PhiloxKeepX16;
+#else
+using PhiloxKeepLanes = PhiloxKeepX8;
+#endif
+static_assert(kBlock % vec::kLanes == 0);
+
+// A block's dropout factors key by key, for T even: query i's keys j and
+// j + 1 (j even) are one Philox block, counter offset + ((bh T + i) T + j) / 2,
+// so the counters of a vector's query lanes are T / 2 apart. f(j, h, z): z
+// holds key j's factors (1 / (1 - p) or 0) for the lanes [h L, h L + L) of
+// the block of queries from i0, L = vec::kLanes. Lanes past the last query
+// and keys after a query's own draw too; their weights are 0 or never read.
 template <class F>
-void for_each_key_mask(const WeightDropout& drop, int64_t bh, int64_t i0, int64_t keys, F f) {
-  static_assert(kBlock % 16 == 0);
-  const PhiloxKeepX16 philox(drop.seed, keep_threshold(drop.keep_prob));
+void for_each_key_factors(const WeightDropout& drop, int64_t bh, int64_t i0, int64_t keys, F f) {
+  const PhiloxKeepLanes philox(drop.seed, keep_threshold(drop.keep_prob));
+  const vec::Float factor = vec::splat(drop.scale<float>());
   const auto step = uint64_t(drop.len / 2);
   for (int64_t j = 0; j < keys; j += 2)
-    for (int64_t h = 0; h < kBlock / 16; ++h) {
-      const auto first = uint64_t((bh * drop.len + i0 + 16 * h) * drop.len + j);
-      const PhiloxKeepX16::Masks m = philox.strided(drop.offset + first / 2, step);
-      f(j, h, m.even);
-      if (j + 1 < keys) f(j + 1, h, m.odd);
+    for (int64_t h = 0; h < kBlock / vec::kLanes; ++h) {
+      const auto first = uint64_t((bh * drop.len + i0 + vec::kLanes * h) * drop.len + j);
+      const PhiloxKeepLanes::Masks m = philox.strided(drop.offset + first / 2, step);
+      f(j, h, vec::Float(PhiloxKeepLanes::select(m.even, factor)));
+      if (j + 1 < keys) f(j + 1, h, vec::Float(PhiloxKeepLanes::select(m.odd, factor)));
     }
 }
 
-// Whether for_each_key_mask serves this dropout: T even and a mask to draw at all.
-bool key_masks_apply(const WeightDropout& drop) {
-  return drop.len % 2 == 0 && PhiloxKeepX16::applies(keep_threshold(drop.keep_prob));
+// Whether for_each_key_factors serves this dropout: T even and a mask to draw at all.
+bool key_factors_apply(const WeightDropout& drop) {
+  return drop.len % 2 == 0 && PhiloxKeepLanes::applies(keep_threshold(drop.keep_prob));
 }
 #endif
 
@@ -299,14 +307,12 @@ bool key_masks_apply(const WeightDropout& drop) {
 void drop_weights(float* pt, int64_t keys, int64_t i0, int64_t rows, int64_t bh,
                   const WeightDropout& drop, bool* keep) {
   const float scale = drop.scale<float>();
-#ifdef DLT_PHILOX_X16
-  if (key_masks_apply(drop)) {
-    const __m512 factor = _mm512_set1_ps(scale);
-    return for_each_key_mask(drop, bh, i0, keys, [&](int64_t j, int64_t h, __mmask16 kept) {
-      float* p = pt + j * kBlock + 16 * h;
-      _mm512_storeu_ps(p, _mm512_maskz_mul_ps(kept, _mm512_loadu_ps(p), factor));
+#ifdef DLT_KEY_MASKS
+  if (key_factors_apply(drop))
+    return for_each_key_factors(drop, bh, i0, keys, [&](int64_t j, int64_t h, vec::Float z) {
+      float* p = pt + j * kBlock + vec::kLanes * h;
+      vec::store(p, vec::load(p) * z);
     });
-  }
 #endif
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t seen = std::min(keys, i0 + r + 1);
@@ -329,7 +335,7 @@ template <class T> void blocked_forward(const KernelCall& call) {
     thread_local std::vector<float> buf;
     buf.resize(static_cast<size_t>(len * dim + len * dp + dim * kBlock + len * kBlock +
                                    kBlock * dp));
-    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // one query's mask
+    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // query i's mask
     float* ks = buf.data();           // (T, D): k
     float* vs = ks + len * dim;       // (T, Dp): v
     float* qt = vs + len * dp;        // (D, kBlock): the block's scale q, transposed
@@ -376,17 +382,14 @@ template <class T> void blocked_forward(const KernelCall& call) {
 void drop_scores_gradient(float* pt, float* dst, int64_t keys, int64_t i0, int64_t rows,
                           int64_t bh, const float* delta, const WeightDropout& drop, bool* keep) {
   const float scale = drop.scale<float>();
-#ifdef DLT_PHILOX_X16
-  if (key_masks_apply(drop)) {
-    const __m512 factor = _mm512_set1_ps(scale);
-    return for_each_key_mask(drop, bh, i0, keys, [&](int64_t j, int64_t h, __mmask16 kept) {
-      float *p = pt + j * kBlock + 16 * h, *ds = dst + j * kBlock + 16 * h;
-      const __m512 z = _mm512_maskz_mov_ps(kept, factor), pv = _mm512_loadu_ps(p);
-      const __m512 dz = _mm512_sub_ps(_mm512_mul_ps(z, _mm512_loadu_ps(ds)), _mm512_loadu_ps(delta + 16 * h));
-      _mm512_storeu_ps(ds, _mm512_mul_ps(pv, dz));
-      _mm512_storeu_ps(p, _mm512_mul_ps(pv, z));
+#ifdef DLT_KEY_MASKS
+  if (key_factors_apply(drop))
+    return for_each_key_factors(drop, bh, i0, keys, [&](int64_t j, int64_t h, vec::Float z) {
+      float *p = pt + j * kBlock + vec::kLanes * h, *ds = dst + j * kBlock + vec::kLanes * h;
+      const vec::Float pv = vec::load(p);
+      vec::store(ds, pv * (z * vec::load(ds) - vec::load(delta + vec::kLanes * h)));
+      vec::store(p, pv * z);
     });
-  }
 #endif
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t seen = std::min(keys, i0 + r + 1);
@@ -410,7 +413,7 @@ template <class T> void blocked_backward(const KernelCall& call) {
     thread_local std::vector<float> buf;
     buf.resize(static_cast<size_t>(6 * len * dp + 2 * dim * kBlock + 2 * len * kBlock +
                                    kBlock * dp + len));
-    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // one query's mask
+    const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // query i's mask
     float* ks = buf.data();           // (T, Dp): k
     float* vs = ks + len * dp;        // (T, Dp): v
     float* dk = vs + len * dp;        // (T, Dp): the group's sums

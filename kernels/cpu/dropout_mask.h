@@ -15,6 +15,9 @@
     defined(__BMI2__)
 #include <immintrin.h>
 #define DLT_PHILOX_X16 1
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define DLT_PHILOX_X8 1
 #endif
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
@@ -45,6 +48,8 @@ class PhiloxKeepX16 {
     const __m512i c0 = _mm512_add_epi32(lo, iota());
     return keep(c0, _mm512_mask_add_epi32(hi, _mm512_cmplt_epu32_mask(c0, lo), hi, _mm512_set1_epi32(1)));
   }
+  // factor in the kept lanes, 0 in the others.
+  static __m512 select(__mmask16 kept, __m512 factor) { return _mm512_maskz_mov_ps(kept, factor); }
   // Counters base + r step for lanes r.
   Masks strided(uint64_t base, uint64_t step) const {
     const __m512i r = _mm512_maskz_cvtepu32_epi64(kAll8, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -123,6 +128,71 @@ class PhiloxKeepX16 {
   }
   return pairs;
 }
+#endif
+
+#ifdef DLT_PHILOX_X8
+// PhiloxKeepX16's strided draws on AVX2: 8 Philox blocks at a time in the
+// 32-bit lanes of ymm registers. AVX2 compares only signed integers: both
+// sides of an unsigned comparison are offset by 2^31.
+class PhiloxKeepX8 {
+ public:
+  PhiloxKeepX8(uint64_t seed, uint64_t threshold)
+      : seed_(seed), t_hi_(_mm256_set1_epi32(int(uint32_t(threshold >> 21) ^ kSign))),
+        t_lo_(_mm256_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))))) {}
+  static bool applies(uint64_t threshold) { return threshold < uint64_t(1) << 53; }
+
+  struct Masks {
+    __m256i even, odd;  // lane r all ones where element 2 counter_r (+ 1) is kept
+  };
+  static __m256 select(__m256i kept, __m256 factor) { return _mm256_and_ps(_mm256_castsi256_ps(kept), factor); }
+  // Counters base + r step for lanes r.
+  Masks strided(uint64_t base, uint64_t step) const {
+    const __m256i first = _mm256_setr_epi64x(int64_t(base), int64_t(base + step), int64_t(base + 2 * step),
+                                             int64_t(base + 3 * step));
+    const __m256i second = _mm256_add_epi64(first, _mm256_set1_epi64x(int64_t(4 * step)));
+    // Each 64-bit lane's halves apart: (lo0..lo3, hi0..hi3) per vector.
+    const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m256i a = _mm256_permutevar8x32_epi32(first, split), b = _mm256_permutevar8x32_epi32(second, split);
+    return keep(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+  }
+
+ private:
+  static constexpr uint32_t kSign = 0x80000000u;
+  static void mul_hi_lo(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
+    const __m256i even = _mm256_mul_epu32(a, b), odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b);
+    hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  }
+  __m256i below_threshold(__m256i hi, __m256i lo) const {
+    const __m256i sign = _mm256_set1_epi32(int(kSign));
+    const __m256i h = _mm256_xor_si256(hi, sign);  // t_lo_ < 2^21 and lo >> 11 compare as signed
+    const __m256i high_below = _mm256_cmpgt_epi32(t_hi_, h), high_equal = _mm256_cmpeq_epi32(t_hi_, h);
+    const __m256i low_below = _mm256_cmpgt_epi32(t_lo_, _mm256_srli_epi32(lo, 11));
+    return _mm256_or_si256(high_below, _mm256_and_si256(high_equal, low_below));
+  }
+  Masks keep(__m256i c0, __m256i c1) const {
+    const __m256i m0 = _mm256_set1_epi32(int(0xD2511F53u)), m1 = _mm256_set1_epi32(int(0xCD9E8D57u));
+    __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
+    uint32_t k0 = uint32_t(seed_), k1 = uint32_t(seed_ >> 32);
+    for (int round = 0; round < 10; ++round) {
+      __m256i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0, m0, hi0, lo0);
+      mul_hi_lo(c2, m1, hi1, lo1);
+      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(int(k0)));
+      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(int(k1)));
+      c1 = lo1;
+      c3 = lo0;
+      c0 = n0;
+      c2 = n2;
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    return {below_threshold(c0, c1), below_threshold(c2, c3)};
+  }
+
+  uint64_t seed_;
+  __m256i t_hi_, t_lo_;
+};
 #endif
 
 // mask[i - begin] for the elements i in [begin, end).
