@@ -68,10 +68,9 @@ template <class C> C gelu_erf_backward(C g, C x) {
   return g * (cdf + x * pdf);
 }
 
-#if defined(__AVX512F__)
-// Where vec.h has its own exp and erfc (AVX-512); other sets keep map's
-// loops (compiling this path there too made GCC stop inlining their element
-// functions, which then ran scalar).
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+// Where vec.h has its own exp and erfc (AVX-512, AVX2 with FMA); baseline
+// keeps map's loops.
 //
 // out = vec_op(in...) on whole vectors (vec.h) and the element op on the
 // last n % kLanes elements, when every operand is contiguous float of the
@@ -112,7 +111,7 @@ vec::Float gelu_erf_backward(vec::Float g, vec::Float x) {
 // The approximation is chosen outside the loop: a loop-invariant branch in
 // the element function keeps GCC from vectorising it.
 void gelu_kernel(const KernelCall& c) {
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
   const auto vector_op = [](vec::Float x) { return gelu_erf(x); };
   const auto element_op = [](float x) { return gelu_erf<float>(x); };
   if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
@@ -150,7 +149,7 @@ template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make
 }
 
 void gelu_backward_kernel(const KernelCall& c) {
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
   const auto vector_op = [](vec::Float g, vec::Float x) { return gelu_erf_backward(g, x); };
   const auto element_op = [](float g, float x) { return gelu_erf_backward<float>(g, x); };
   if (!c.attrs<ops::GeluAttrs>().tanh_approx &&

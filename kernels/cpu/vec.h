@@ -74,8 +74,9 @@ template <class F> inline Float per_lane(Float x, F f) {
 // instruction where fexp needs two scales and three selects. Results below
 // FLT_MIN (x < ln FLT_MIN = -87.34) are 0, where fexp gives the subnormal:
 // every instruction that produces or reads a subnormal costs a microcode
-// assist (GELU over inputs of std 10 ran 8x slower than over std 1). Other
-// sets run fexp over the lanes (per_lane).
+// assist (GELU over inputs of std 10 ran 8x slower than over std 1). AVX2
+// applies 2^n in two halves and gives the same results; other sets run
+// fexp over the lanes (per_lane).
 inline Float exp(Float x) {
 #if defined(__AVX512F__)
   // The maskz forms: the plain ones pass an undefined source that GCC 12
@@ -98,19 +99,45 @@ inline Float exp(Float x) {
   p = fma(p, r, splat(5.0000001201e-1f));
   const Float y = fma(p, r * r, r + 1.0f);
   return _mm512_maskz_scalef_ps(static_cast<__mmask16>(~tiny), y, n);
+#elif defined(__AVX2__) && defined(__FMA__)
+  // The same, with 2^n applied in two halves through the exponent field
+  // (AVX2 has no scalef; n reaches 145, beyond one float's range): both are
+  // exact scalings, so the results equal AVX-512's. vminps returns its
+  // second operand, x, when it is NaN; NaN lanes stay NaN through y.
+  const __m256 tiny = _mm256_cmp_ps(x, splat(-87.3365447f), _CMP_LT_OQ);
+  x = _mm256_andnot_ps(tiny, _mm256_min_ps(splat(100.0f), x));
+  const Float n = _mm256_round_ps(x * 1.44269504088896341f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  Float r = fma(n, splat(-0.693359375f), x);
+  r = fma(n, splat(2.12194440e-4f), r);
+  Float p = splat(1.9875691500e-4f);
+  p = fma(p, r, splat(1.3981999507e-3f));
+  p = fma(p, r, splat(8.3334519073e-3f));
+  p = fma(p, r, splat(4.1665795894e-2f));
+  p = fma(p, r, splat(1.6666665459e-1f));
+  p = fma(p, r, splat(5.0000001201e-1f));
+  const Float y = fma(p, r * r, r + 1.0f);
+  const __m256i ni = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(ni, 1), bias = _mm256_set1_epi32(127);
+  const Float scale1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+  const Float scale2 =
+      _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, half), bias), 23));
+  return _mm256_andnot_ps(tiny, y * scale1 * scale2);
 #else
   return per_lane(x, [](float v) { return fexp(v); });
 #endif
 }
 
-// erfc of each lane, as ferfc (vec_math.h), with AVX-512's reciprocal
-// estimate and one Newton step in place of the division.
+// erfc of each lane, as ferfc (vec_math.h), with a reciprocal estimate
+// (14 bits on AVX-512, 12 on AVX2) and one Newton step in place of the division.
 inline Float erfc(Float x) {
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+  const Float z = x < 0.0f ? -x : x;
+  const Float d = fma(z, splat(0.5f), splat(1.0f));
 #if defined(__AVX512F__)
   constexpr __mmask16 all = 0xffff;
-  const Float z = _mm512_abs_ps(x);
-  const Float d = fma(z, splat(0.5f), splat(1.0f));
   Float t = _mm512_maskz_rcp14_ps(all, d);
+#else
+  Float t = _mm256_rcp_ps(d);
+#endif
   t = t * fma(-d, t, splat(2.0f));
   Float p = splat(0.17087277f);
   p = fma(p, t, splat(-0.82215223f));
