@@ -269,11 +269,6 @@ void weights(float* st, int64_t keys, const float* lse) {
 
 #if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
 #define DLT_KEY_MASKS 1
-#ifdef DLT_PHILOX_X16
-using PhiloxKeepLanes = PhiloxKeepX16;
-#else
-using PhiloxKeepLanes = PhiloxKeepX8;
-#endif
 static_assert(kBlock % vec::kLanes == 0);
 
 // A block's dropout factors key by key, for T even: query i's keys j and

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "dlt/core/philox.h"
 #include "kernels/cpu/isa_namespace.h"
@@ -32,6 +33,7 @@ inline uint64_t keep_threshold(double keep_prob) { return uint64_t(std::ceil(std
 // hi 2^21 + (lo >> 11) against threshold = t_hi 2^21 + t_lo < 2^53.
 class PhiloxKeepX16 {
  public:
+  static constexpr int64_t kLanes = 16;
   PhiloxKeepX16(uint64_t seed, uint64_t threshold)
       : seed_(seed), t_hi_(_mm512_set1_epi32(int(uint32_t(threshold >> 21)))),
         t_lo_(_mm512_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))))) {}
@@ -50,6 +52,15 @@ class PhiloxKeepX16 {
   }
   // factor in the kept lanes, 0 in the others.
   static __m512 select(__mmask16 kept, __m512 factor) { return _mm512_maskz_mov_ps(kept, factor); }
+  // The keep bytes of the first min(pairs, 16) lanes' elements, in element order.
+  static void store_bytes(Masks keep, bool* m, int64_t pairs) {
+    const uint32_t bits = _pdep_u32(keep.even, 0x55555555u) | _pdep_u32(keep.odd, 0xAAAAAAAAu);
+    const __m256i bytes = _mm256_maskz_set1_epi8(bits, 1);
+    if (pairs >= kLanes)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(m), bytes);
+    else
+      _mm256_mask_storeu_epi8(m, (uint32_t(1) << (2 * pairs)) - 1, bytes);
+  }
   // Counters base + r step for lanes r.
   Masks strided(uint64_t base, uint64_t step) const {
     const __m512i r = _mm512_maskz_cvtepu32_epi64(kAll8, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -110,32 +121,15 @@ class PhiloxKeepX16 {
   __m512i t_hi_, t_lo_;
 };
 
-// The keep bytes of the `pairs` Philox blocks from counter q0, the last 16
-// stored under a mask. Returns the pairs done: all, or 0 when every element
-// is kept, which the generic loop does.
-[[gnu::always_inline]] inline int64_t philox_keep_x16(uint64_t seed, uint64_t q0, int64_t pairs,
-                                                      uint64_t threshold, bool* m) {
-  if (!PhiloxKeepX16::applies(threshold)) return 0;
-  const PhiloxKeepX16 philox(seed, threshold);
-  for (int64_t q = 0; q < pairs; q += 16) {
-    const PhiloxKeepX16::Masks keep = philox.consecutive(q0 + uint64_t(q));
-    const uint32_t bits = _pdep_u32(keep.even, 0x55555555u) | _pdep_u32(keep.odd, 0xAAAAAAAAu);
-    const __m256i bytes = _mm256_maskz_set1_epi8(bits, 1);
-    if (pairs - q >= 16)
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + 2 * q), bytes);
-    else  // the last blocks: only their elements' bytes
-      _mm256_mask_storeu_epi8(m + 2 * q, (uint32_t(1) << (2 * (pairs - q))) - 1, bytes);
-  }
-  return pairs;
-}
 #endif
 
 #ifdef DLT_PHILOX_X8
-// PhiloxKeepX16's strided draws on AVX2: 8 Philox blocks at a time in the
-// 32-bit lanes of ymm registers. AVX2 compares only signed integers: both
+// PhiloxKeepX16 on AVX2: 8 Philox blocks at a time in the 32-bit lanes of
+// ymm registers. AVX2 compares only signed integers: both
 // sides of an unsigned comparison are offset by 2^31.
 class PhiloxKeepX8 {
  public:
+  static constexpr int64_t kLanes = 8;
   PhiloxKeepX8(uint64_t seed, uint64_t threshold)
       : seed_(seed), t_hi_(_mm256_set1_epi32(int(uint32_t(threshold >> 21) ^ kSign))),
         t_lo_(_mm256_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))))) {}
@@ -145,6 +139,30 @@ class PhiloxKeepX8 {
     __m256i even, odd;  // lane r all ones where element 2 counter_r (+ 1) is kept
   };
   static __m256 select(__m256i kept, __m256 factor) { return _mm256_and_ps(_mm256_castsi256_ps(kept), factor); }
+  // Counters base + r for lanes r, carried into the high word.
+  Masks consecutive(uint64_t base) const {
+    const __m256i sign = _mm256_set1_epi32(int(kSign));
+    const __m256i lo = _mm256_set1_epi32(int(uint32_t(base)));
+    const __m256i c0 = _mm256_add_epi32(lo, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i carry = _mm256_cmpgt_epi32(_mm256_xor_si256(lo, sign), _mm256_xor_si256(c0, sign));  // -1
+    return keep(c0, _mm256_sub_epi32(_mm256_set1_epi32(int(uint32_t(base >> 32))), carry));
+  }
+  // The keep bytes of the first min(pairs, 8) lanes' elements, in element order.
+  static void store_bytes(Masks keep, bool* m, int64_t pairs) {
+    // (e0, o0, ..., e3, o3) and (e4, o4, ..., e7, o7), narrowed to bytes.
+    const __m256i lo = _mm256_unpacklo_epi32(keep.even, keep.odd), hi = _mm256_unpackhi_epi32(keep.even, keep.odd);
+    const __m256i words = _mm256_permute4x64_epi64(
+        _mm256_packs_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31)), 0xD8);
+    const __m128i bytes = _mm_and_si128(
+        _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1)), _mm_set1_epi8(1));
+    if (pairs >= kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(m), bytes);
+    } else {
+      alignas(16) uint8_t all[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(all), bytes);
+      std::memcpy(m, all, size_t(2 * pairs));
+    }
+  }
   // Counters base + r step for lanes r.
   Masks strided(uint64_t base, uint64_t step) const {
     const __m256i first = _mm256_setr_epi64x(int64_t(base), int64_t(base + step), int64_t(base + 2 * step),
@@ -195,6 +213,26 @@ class PhiloxKeepX8 {
 };
 #endif
 
+#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+#ifdef DLT_PHILOX_X16
+using PhiloxKeepLanes = PhiloxKeepX16;
+#else
+using PhiloxKeepLanes = PhiloxKeepX8;
+#endif
+
+// The keep bytes of the `pairs` Philox blocks from counter q0, a register of
+// blocks at a time. Returns the pairs done: all, or 0 when every element is
+// kept, which the generic loop does.
+[[gnu::always_inline]] inline int64_t philox_keep_bytes(uint64_t seed, uint64_t q0, int64_t pairs,
+                                                        uint64_t threshold, bool* m) {
+  if (!PhiloxKeepLanes::applies(threshold)) return 0;
+  const PhiloxKeepLanes philox(seed, threshold);
+  for (int64_t q = 0; q < pairs; q += PhiloxKeepLanes::kLanes)
+    PhiloxKeepLanes::store_bytes(philox.consecutive(q0 + uint64_t(q)), m + 2 * q, pairs - q);
+  return pairs;
+}
+#endif
+
 // mask[i - begin] for the elements i in [begin, end).
 [[gnu::always_inline]] inline void dropout_keep_mask(uint64_t seed, uint64_t offset, double keep_prob,
                                                      int64_t begin, int64_t end, bool* mask) {
@@ -216,8 +254,8 @@ class PhiloxKeepX8 {
   const uint64_t q0 = offset + uint64_t(i) / 2;
   bool* m = mask + (i - begin);
   int64_t first = 0;  // pairs done
-#ifdef DLT_PHILOX_X16
-  first = philox_keep_x16(seed, q0, pairs, threshold, m);
+#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+  first = philox_keep_bytes(seed, q0, pairs, threshold, m);
 #endif
   // Philox4x32::generate(seed, q0 + q) spelled on scalars (its std::array
   // keeps GCC from vectorising the loop); the test against philox_pair in
