@@ -5,6 +5,7 @@
 // on neither the thread count, the kernel nor the device.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,31 @@ namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
 // Element u 2^-53 (uint_to_unit_double) is kept when u < this (see below).
 inline uint64_t keep_threshold(double keep_prob) { return uint64_t(std::ceil(std::ldexp(keep_prob, 53))); }
+
+#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+// Philox4x32-10 (philox.h) of the counters (c0, c1, 0, 0), one per 32-bit
+// lane: the four output words. L gives the register type R and its lane
+// operations: splat, xor3 and mul_hi_lo (the 32-bit halves of a * b).
+template <class L, class R = typename L::Reg>
+[[gnu::always_inline]] inline std::array<R, 4> philox_rounds(R c0, R c1, uint64_t seed) {
+  const R m0 = L::splat(0xD2511F53u), m1 = L::splat(0xCD9E8D57u);
+  R c2 = L::splat(0), c3 = L::splat(0);
+  uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    R hi0, lo0, hi1, lo1;
+    L::mul_hi_lo(c0, m0, hi0, lo0);
+    L::mul_hi_lo(c2, m1, hi1, lo1);
+    const R n0 = L::xor3(hi1, c1, L::splat(k0)), n2 = L::xor3(hi0, c3, L::splat(k1));
+    c1 = lo1;
+    c3 = lo0;
+    c0 = n0;
+    c2 = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return {c0, c1, c2, c3};
+}
+#endif
 
 #ifdef DLT_PHILOX_X16
 // Keep tests of 16 Philox blocks at a time, in the 32-bit lanes of zmm
@@ -82,14 +108,20 @@ class PhiloxKeepX16 {
   static constexpr __mmask16 kAll16 = 0xFFFF;
   static __m512i iota() { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
 
-  // (hi, lo) 32-bit halves of a * b lane by lane, b a broadcast: even lanes
-  // from one widening multiply, odd lanes from another.
-  static void mul_hi_lo(__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
-    const __m512i even = _mm512_maskz_mul_epu32(kAll8, a, b);
-    const __m512i odd = _mm512_maskz_mul_epu32(kAll8, _mm512_maskz_srli_epi64(kAll8, a, 32), b);
-    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(kAll8, even, 32), odd);
-    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(kAll8, odd, 32));
-  }
+  // The lane operations of philox_rounds.
+  struct Lanes {
+    using Reg = __m512i;
+    static __m512i splat(uint32_t v) { return _mm512_set1_epi32(int(v)); }
+    static __m512i xor3(__m512i a, __m512i b, __m512i c) { return _mm512_ternarylogic_epi32(a, b, c, 0x96); }
+    // (hi, lo) 32-bit halves of a * b lane by lane, b a broadcast: even lanes
+    // from one widening multiply, odd lanes from another.
+    static void mul_hi_lo(__m512i a, __m512i b, __m512i& hi, __m512i& lo) {
+      const __m512i even = _mm512_maskz_mul_epu32(kAll8, a, b);
+      const __m512i odd = _mm512_maskz_mul_epu32(kAll8, _mm512_maskz_srli_epi64(kAll8, a, 32), b);
+      hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(kAll8, even, 32), odd);
+      lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(kAll8, odd, 32));
+    }
+  };
   __mmask16 below_threshold(__m512i hi, __m512i lo) const {
     const __m512i low_bits = _mm512_maskz_srli_epi32(kAll16, lo, 11);
     return _mm512_cmplt_epu32_mask(hi, t_hi_) |
@@ -98,23 +130,8 @@ class PhiloxKeepX16 {
   // Philox4x32-10 of the counters (c0, c1, 0, 0) per lane; element 2 counter
   // from words (0, 1), element 2 counter + 1 from words (2, 3).
   Masks keep(__m512i c0, __m512i c1) const {
-    const __m512i m0 = _mm512_set1_epi32(int(0xD2511F53u)), m1 = _mm512_set1_epi32(int(0xCD9E8D57u));
-    __m512i c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
-    uint32_t k0 = uint32_t(seed_), k1 = uint32_t(seed_ >> 32);
-    for (int round = 0; round < 10; ++round) {
-      __m512i hi0, lo0, hi1, lo1;
-      mul_hi_lo(c0, m0, hi0, lo0);
-      mul_hi_lo(c2, m1, hi1, lo1);
-      const __m512i n0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32(int(k0)), 0x96);  // xor
-      const __m512i n2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32(int(k1)), 0x96);
-      c1 = lo1;
-      c3 = lo0;
-      c0 = n0;
-      c2 = n2;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    return {below_threshold(c0, c1), below_threshold(c2, c3)};
+    const auto [w0, w1, w2, w3] = philox_rounds<Lanes>(c0, c1, seed_);
+    return {below_threshold(w0, w1), below_threshold(w2, w3)};
   }
 
   uint64_t seed_;
@@ -176,11 +193,17 @@ class PhiloxKeepX8 {
 
  private:
   static constexpr uint32_t kSign = 0x80000000u;
-  static void mul_hi_lo(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
-    const __m256i even = _mm256_mul_epu32(a, b), odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b);
-    hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-    lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-  }
+  // The lane operations of philox_rounds.
+  struct Lanes {
+    using Reg = __m256i;
+    static __m256i splat(uint32_t v) { return _mm256_set1_epi32(int(v)); }
+    static __m256i xor3(__m256i a, __m256i b, __m256i c) { return _mm256_xor_si256(_mm256_xor_si256(a, b), c); }
+    static void mul_hi_lo(__m256i a, __m256i b, __m256i& hi, __m256i& lo) {
+      const __m256i even = _mm256_mul_epu32(a, b), odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), b);
+      hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+      lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    }
+  };
   __m256i below_threshold(__m256i hi, __m256i lo) const {
     const __m256i sign = _mm256_set1_epi32(int(kSign));
     const __m256i h = _mm256_xor_si256(hi, sign);  // t_lo_ < 2^21 and lo >> 11 compare as signed
@@ -189,23 +212,8 @@ class PhiloxKeepX8 {
     return _mm256_or_si256(high_below, _mm256_and_si256(high_equal, low_below));
   }
   Masks keep(__m256i c0, __m256i c1) const {
-    const __m256i m0 = _mm256_set1_epi32(int(0xD2511F53u)), m1 = _mm256_set1_epi32(int(0xCD9E8D57u));
-    __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
-    uint32_t k0 = uint32_t(seed_), k1 = uint32_t(seed_ >> 32);
-    for (int round = 0; round < 10; ++round) {
-      __m256i hi0, lo0, hi1, lo1;
-      mul_hi_lo(c0, m0, hi0, lo0);
-      mul_hi_lo(c2, m1, hi1, lo1);
-      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(int(k0)));
-      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(int(k1)));
-      c1 = lo1;
-      c3 = lo0;
-      c0 = n0;
-      c2 = n2;
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    return {below_threshold(c0, c1), below_threshold(c2, c3)};
+    const auto [w0, w1, w2, w3] = philox_rounds<Lanes>(c0, c1, seed_);
+    return {below_threshold(w0, w1), below_threshold(w2, w3)};
   }
 
   uint64_t seed_;

@@ -77,6 +77,22 @@ template <class F> inline Float per_lane(Float x, F f) {
 // assist (GELU over inputs of std 10 ran 8x slower than over std 1). AVX2
 // applies 2^n in two halves and gives the same results; other sets run
 // fexp over the lanes (per_lane).
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+// e^x / 2^n for n = round(x log2 e): e^r on r = x - n ln 2, ln 2 in two
+// parts (fexp's reduction and polynomial).
+inline Float exp_of_remainder(Float x, Float n) {
+  Float r = fma(n, splat(-0.693359375f), x);
+  r = fma(n, splat(2.12194440e-4f), r);
+  Float p = splat(1.9875691500e-4f);
+  p = fma(p, r, splat(1.3981999507e-3f));
+  p = fma(p, r, splat(8.3334519073e-3f));
+  p = fma(p, r, splat(4.1665795894e-2f));
+  p = fma(p, r, splat(1.6666665459e-1f));
+  p = fma(p, r, splat(5.0000001201e-1f));
+  return fma(p, r * r, r + 1.0f);
+}
+#endif
+
 inline Float exp(Float x) {
 #if defined(__AVX512F__)
   // The maskz forms: the plain ones pass an undefined source that GCC 12
@@ -89,15 +105,7 @@ inline Float exp(Float x) {
   x = _mm512_maskz_min_ps(static_cast<__mmask16>(~tiny), splat(100.0f), x);
   const Float n =
       _mm512_maskz_roundscale_ps(all, x * 1.44269504088896341f, _MM_FROUND_TO_NEAREST_INT);
-  Float r = fma(n, splat(-0.693359375f), x);
-  r = fma(n, splat(2.12194440e-4f), r);
-  Float p = splat(1.9875691500e-4f);
-  p = fma(p, r, splat(1.3981999507e-3f));
-  p = fma(p, r, splat(8.3334519073e-3f));
-  p = fma(p, r, splat(4.1665795894e-2f));
-  p = fma(p, r, splat(1.6666665459e-1f));
-  p = fma(p, r, splat(5.0000001201e-1f));
-  const Float y = fma(p, r * r, r + 1.0f);
+  const Float y = exp_of_remainder(x, n);
   return _mm512_maskz_scalef_ps(static_cast<__mmask16>(~tiny), y, n);
 #elif defined(__AVX2__) && defined(__FMA__)
   // The same, with 2^n applied in two halves through the exponent field
@@ -107,15 +115,7 @@ inline Float exp(Float x) {
   const __m256 tiny = _mm256_cmp_ps(x, splat(-87.3365447f), _CMP_LT_OQ);
   x = _mm256_andnot_ps(tiny, _mm256_min_ps(splat(100.0f), x));
   const Float n = _mm256_round_ps(x * 1.44269504088896341f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  Float r = fma(n, splat(-0.693359375f), x);
-  r = fma(n, splat(2.12194440e-4f), r);
-  Float p = splat(1.9875691500e-4f);
-  p = fma(p, r, splat(1.3981999507e-3f));
-  p = fma(p, r, splat(8.3334519073e-3f));
-  p = fma(p, r, splat(4.1665795894e-2f));
-  p = fma(p, r, splat(1.6666665459e-1f));
-  p = fma(p, r, splat(5.0000001201e-1f));
-  const Float y = fma(p, r * r, r + 1.0f);
+  const Float y = exp_of_remainder(x, n);
   const __m256i ni = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(ni, 1), bias = _mm256_set1_epi32(127);
   const Float scale1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
   const Float scale2 =
