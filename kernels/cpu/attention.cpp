@@ -61,15 +61,17 @@ template <class C, class T, class U> C dot(const T* a, const U* b, int64_t n) {
 // (bh * T + i) * T + j of the dropout op's mask, kept ones scaled by 1 / (1 - p).
 struct WeightDropout {
   WeightDropout(const ops::AttentionAttrs& a, int64_t len)
-      : on(a.dropout > 0), keep_prob(1.0 - a.dropout), seed(a.seed), offset(a.offset), len(len) {}
+      : on(a.dropout > 0), keep_prob(1.0 - a.dropout), threshold(keep_threshold(keep_prob)), seed(a.seed),
+        offset(a.offset), len(len) {}
   // keep[j] for the keys j in [0, keys) of query i of head bh.
   void row(int64_t bh, int64_t i, int64_t keys, bool* keep) const {
     const int64_t first = (bh * len + i) * len;
-    dropout_keep_mask(seed, offset, keep_prob, first, first + keys, keep);
+    dropout_keep_mask(seed, offset, threshold, first, first + keys, keep);
   }
   template <class C> C scale() const { return C(1.0 / keep_prob); }
   bool on;
   double keep_prob;
+  uint64_t threshold;  // keep_threshold(keep_prob)
   uint64_t seed, offset;
   int64_t len;
 };
@@ -267,8 +269,7 @@ void weights(float* st, int64_t keys, const float* lse) {
     }
 }
 
-#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
-#define DLT_KEY_MASKS 1
+#ifdef DLT_PHILOX_LANES
 static_assert(kBlock % vec::kLanes == 0);
 
 // A block's dropout factors key by key, for T even: query i's keys j and
@@ -279,7 +280,7 @@ static_assert(kBlock % vec::kLanes == 0);
 // and keys after a query's own draw too; their weights are 0 or never read.
 template <class F>
 void for_each_key_factors(const WeightDropout& drop, int64_t bh, int64_t i0, int64_t keys, F f) {
-  const PhiloxKeepLanes philox(drop.seed, keep_threshold(drop.keep_prob));
+  const PhiloxKeepLanes philox(drop.seed, drop.threshold);
   const vec::Float factor = vec::splat(drop.scale<float>());
   const auto step = uint64_t(drop.len / 2);
   for (int64_t j = 0; j < keys; j += 2)
@@ -293,7 +294,7 @@ void for_each_key_factors(const WeightDropout& drop, int64_t bh, int64_t i0, int
 
 // Whether for_each_key_factors serves this dropout: T even and a mask to draw at all.
 bool key_factors_apply(const WeightDropout& drop) {
-  return drop.len % 2 == 0 && PhiloxKeepLanes::applies(keep_threshold(drop.keep_prob));
+  return drop.len % 2 == 0 && !keeps_all(drop.threshold);
 }
 #endif
 
@@ -302,7 +303,7 @@ bool key_factors_apply(const WeightDropout& drop) {
 void drop_weights(float* pt, int64_t keys, int64_t i0, int64_t rows, int64_t bh,
                   const WeightDropout& drop, bool* keep) {
   const float scale = drop.scale<float>();
-#ifdef DLT_KEY_MASKS
+#ifdef DLT_PHILOX_LANES
   if (key_factors_apply(drop))
     return for_each_key_factors(drop, bh, i0, keys, [&](int64_t j, int64_t h, vec::Float z) {
       float* p = pt + j * kBlock + vec::kLanes * h;
@@ -377,7 +378,7 @@ template <class T> void blocked_forward(const KernelCall& call) {
 void drop_scores_gradient(float* pt, float* dst, int64_t keys, int64_t i0, int64_t rows,
                           int64_t bh, const float* delta, const WeightDropout& drop, bool* keep) {
   const float scale = drop.scale<float>();
-#ifdef DLT_KEY_MASKS
+#ifdef DLT_PHILOX_LANES
   if (key_factors_apply(drop))
     return for_each_key_factors(drop, bh, i0, keys, [&](int64_t j, int64_t h, vec::Float z) {
       float *p = pt + j * kBlock + vec::kLanes * h, *ds = dst + j * kBlock + vec::kLanes * h;

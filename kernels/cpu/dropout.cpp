@@ -14,6 +14,7 @@ using ops::KernelCall;
 void dropout_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::DropoutAttrs>();
   const double keep_prob = 1.0 - a.p;
+  const uint64_t threshold = keep_threshold(keep_prob);
   const int64_t n = c.in[0].numel();
   bool* mask = c.out[1].data_ptr<bool>();
   visit_floating(c.in[0].dtype(), "dropout", [&]<class T>() {
@@ -22,7 +23,7 @@ void dropout_kernel(const KernelCall& c) {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-      dropout_keep_mask(a.seed, a.offset, keep_prob, b, e, mask + b);
+      dropout_keep_mask(a.seed, a.offset, threshold, b, e, mask + b);
 #pragma omp simd
       for (int64_t i = b; i < e; ++i) y[i] = T(mask[i] ? C(x[i]) * scale : C(0));
     });

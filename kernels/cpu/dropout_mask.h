@@ -13,21 +13,31 @@
 #include "dlt/core/philox.h"
 #include "kernels/cpu/isa_namespace.h"
 
+// DLT_PHILOX_LANES: this instruction set draws a register of Philox blocks
+// at a time (PhiloxKeepLanes below: PhiloxKeepX16 or PhiloxKeepX8).
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
     defined(__BMI2__)
 #include <immintrin.h>
 #define DLT_PHILOX_X16 1
+#define DLT_PHILOX_LANES 1
 #elif defined(__AVX2__)
 #include <immintrin.h>
 #define DLT_PHILOX_X8 1
+#define DLT_PHILOX_LANES 1
 #endif
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
-// Element u 2^-53 (uint_to_unit_double) is kept when u < this (see below).
+// The keep test of an element drawn as u 2^-53 (uint_to_unit_double: u =
+// hi << 21 ^ lo >> 11 < 2^53, the product exact) against keep_prob: an
+// integer is below keep_prob 2^53 when it is below its ceiling, so u is kept
+// when u < keep_threshold(keep_prob), the same test on integers, which
+// vectorises on every instruction set.
 inline uint64_t keep_threshold(double keep_prob) { return uint64_t(std::ceil(std::ldexp(keep_prob, 53))); }
+// Whether a threshold keeps every element (keep_prob 1): nothing to draw.
+inline bool keeps_all(uint64_t threshold) { return threshold >= uint64_t(1) << 53; }
 
-#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+#ifdef DLT_PHILOX_LANES
 // Philox4x32-10 (philox.h) of the counters (c0, c1, 0, 0), one per 32-bit
 // lane: the four output words. L gives the register type R and its lane
 // operations: splat, xor3 and mul_hi_lo (the 32-bit halves of a * b).
@@ -56,15 +66,14 @@ template <class L, class R = typename L::Reg>
 // Keep tests of 16 Philox blocks at a time, in the 32-bit lanes of zmm
 // registers (GCC vectorises the generic loop below at 256 bits, two blocks a
 // register). The keep test is on (hi, lo >> 11) as the 53-bit integer
-// hi 2^21 + (lo >> 11) against threshold = t_hi 2^21 + t_lo < 2^53.
+// hi 2^21 + (lo >> 11) against threshold = t_hi 2^21 + t_lo < 2^53 (not
+// keeps_all).
 class PhiloxKeepX16 {
  public:
   static constexpr int64_t kLanes = 16;
   PhiloxKeepX16(uint64_t seed, uint64_t threshold)
       : seed_(seed), t_hi_(_mm512_set1_epi32(int(uint32_t(threshold >> 21)))),
         t_lo_(_mm512_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))))) {}
-  // Whether the threshold leaves anything to draw (2^53: every element kept).
-  static bool applies(uint64_t threshold) { return threshold < uint64_t(1) << 53; }
 
   struct Masks {
     __mmask16 even, odd;  // lane r: element 2 counter_r, element 2 counter_r + 1
@@ -150,7 +159,6 @@ class PhiloxKeepX8 {
   PhiloxKeepX8(uint64_t seed, uint64_t threshold)
       : seed_(seed), t_hi_(_mm256_set1_epi32(int(uint32_t(threshold >> 21) ^ kSign))),
         t_lo_(_mm256_set1_epi32(int(uint32_t(threshold & ((1u << 21) - 1))))) {}
-  static bool applies(uint64_t threshold) { return threshold < uint64_t(1) << 53; }
 
   struct Masks {
     __m256i even, odd;  // lane r all ones where element 2 counter_r (+ 1) is kept
@@ -221,7 +229,7 @@ class PhiloxKeepX8 {
 };
 #endif
 
-#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+#ifdef DLT_PHILOX_LANES
 #ifdef DLT_PHILOX_X16
 using PhiloxKeepLanes = PhiloxKeepX16;
 #else
@@ -233,7 +241,7 @@ using PhiloxKeepLanes = PhiloxKeepX8;
 // kept, which the generic loop does.
 [[gnu::always_inline]] inline int64_t philox_keep_bytes(uint64_t seed, uint64_t q0, int64_t pairs,
                                                         uint64_t threshold, bool* m) {
-  if (!PhiloxKeepLanes::applies(threshold)) return 0;
+  if (keeps_all(threshold)) return 0;
   const PhiloxKeepLanes philox(seed, threshold);
   for (int64_t q = 0; q < pairs; q += PhiloxKeepLanes::kLanes)
     PhiloxKeepLanes::store_bytes(philox.consecutive(q0 + uint64_t(q)), m + 2 * q, pairs - q);
@@ -241,16 +249,13 @@ using PhiloxKeepLanes = PhiloxKeepX8;
 }
 #endif
 
-// mask[i - begin] for the elements i in [begin, end).
-[[gnu::always_inline]] inline void dropout_keep_mask(uint64_t seed, uint64_t offset, double keep_prob,
+// mask[i - begin] for the elements i in [begin, end), threshold =
+// keep_threshold(keep_prob).
+[[gnu::always_inline]] inline void dropout_keep_mask(uint64_t seed, uint64_t offset, uint64_t threshold,
                                                      int64_t begin, int64_t end, bool* mask) {
   // Elements 2q and 2q + 1 use words (0, 1) and (2, 3) of block offset + q. A
   // range may start inside a pair: its odd element alone first, then whole
   // pairs (one block each, vectorised across blocks), then a last even element alone.
-  // uint_to_unit_double(hi, lo) = u 2^-53 exactly, u = hi << 21 ^ lo >> 11 < 2^53,
-  // and an integer is below keep_prob 2^53 when it is below its ceiling: the
-  // same test on integers, which vectorises on every instruction set.
-  const uint64_t threshold = keep_threshold(keep_prob);
   const auto unit_bits = [](uint32_t hi, uint32_t lo) { return uint64_t(hi) << 21 ^ lo >> 11; };
   int64_t i = begin;
   const auto one = [&](int64_t k) {
@@ -262,7 +267,7 @@ using PhiloxKeepLanes = PhiloxKeepX8;
   const uint64_t q0 = offset + uint64_t(i) / 2;
   bool* m = mask + (i - begin);
   int64_t first = 0;  // pairs done
-#if defined(DLT_PHILOX_X16) || defined(DLT_PHILOX_X8)
+#ifdef DLT_PHILOX_LANES
   first = philox_keep_bytes(seed, q0, pairs, threshold, m);
 #endif
   // Philox4x32::generate(seed, q0 + q) spelled on scalars (its std::array
