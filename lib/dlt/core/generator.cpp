@@ -1,5 +1,7 @@
 #include "dlt/core/generator.h"
 
+#include "dlt/core/philox.h"
+
 namespace dlt {
 
 Generator& default_generator() {
@@ -8,5 +10,10 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+
+DrawPosition reserve_draw(Generator* gen, uint64_t n) {
+  Generator& g = gen ? *gen : default_generator();
+  return {g.seed(), g.take_offset(philox_counters(n))};
+}
 
 }  // namespace dlt

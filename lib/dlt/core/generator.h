@@ -39,6 +39,14 @@ class Generator {
 
 // The process-wide default stream (init, dropout) unless one is passed.
 Generator& default_generator();
+
+// Where a draw of n elements in philox_pair's layout (dlt/core/philox.h)
+// sits in a stream: its seed and first counter. reserve_draw takes its
+// counters from gen, or from the default generator when gen is null.
+struct DrawPosition {
+  uint64_t seed, offset;
+};
+DrawPosition reserve_draw(Generator* gen, uint64_t n);
 void manual_seed(uint64_t seed);
 
 }  // namespace dlt

@@ -1,7 +1,6 @@
 // causal_attention: argument checks, output allocation and its backward wrapper.
 #include <cmath>
 
-#include "dlt/core/philox.h"
 #include "dlt/ops/attention.h"
 #include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
@@ -70,9 +69,9 @@ AttentionForward causal_attention_with_lse(const Tensor& q, const Tensor& k, con
   ops::AttentionAttrs attrs{s};
   if (dropout > 0) {
     // The counters dropout(weights) would take for the (B, H, T, T) weights.
-    Generator& g = gen ? *gen : default_generator();
     const int64_t weights = q.size(0) * q.size(1) * q.size(2) * q.size(2);
-    attrs = {s, dropout, g.seed(), g.take_offset(philox_counters(uint64_t(weights)))};
+    const DrawPosition at = reserve_draw(gen, uint64_t(weights));
+    attrs = {s, dropout, at.seed, at.offset};
   }
   const Shape rows(q.shape().begin(), q.shape().end() - 1);  // (B, H, T)
   Tensor ins[] = {unit_inner_stride(q), unit_inner_stride(k), unit_inner_stride(v)};

@@ -2,7 +2,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "dlt/core/philox.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
 
@@ -23,9 +22,9 @@ Tensor fill_new(const Shape& shape, Scalar value, TensorOptions options) {
 
 Tensor random_new(OpId op, const Shape& shape, double a, double b, TensorOptions options,
                   Generator* gen) {
-  Generator& g = gen ? *gen : default_generator();
   Tensor t = empty(shape, options.requires_grad(false));
-  ops::RandomAttrs attrs{a, b, g.seed(), g.take_offset(philox_counters(uint64_t(t.numel())))};
+  const DrawPosition at = reserve_draw(gen, uint64_t(t.numel()));
+  ops::RandomAttrs attrs{a, b, at.seed, at.offset};
   Tensor outs[] = {t};
   ops::run_no_inputs(op, outs, &attrs);
   if (options.requires_grad_) t.requires_grad_(true);

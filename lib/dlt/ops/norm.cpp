@@ -3,7 +3,6 @@
 // reservation of dropout.
 #include <algorithm>
 
-#include "dlt/core/philox.h"
 #include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/norm_backward.h"
@@ -160,10 +159,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   DLT_CHECK(p >= 0 && p <= 1, "dropout: probability has to be between 0 and 1, but got {}", p);
   if (!training || p == 0) return x;
   DLT_CHECK(is_floating(x.dtype()), "dropout expects a floating point input, got {}", x.dtype());
-  Generator& g = gen ? *gen : default_generator();
   const Tensor xc = x.contiguous();
   // Element i draws from Philox counter offset + i / 2 (see philox_pair).
-  const ops::DropoutAttrs attrs{p, g.seed(), g.take_offset(philox_counters(uint64_t(xc.numel())))};
+  const DrawPosition at = reserve_draw(gen, uint64_t(xc.numel()));
+  const ops::DropoutAttrs attrs{p, at.seed, at.offset};
   Tensor ins[] = {xc};
   Tensor outs[] = {empty(xc.shape(), like(xc)), empty(xc.shape(), like(xc, DType::boolean))};
   ops::run(OpId::dropout, ins, outs, &attrs);
