@@ -7,6 +7,7 @@
 // The op layer guarantees every matrix operand has a unit stride in one of
 // its last two dims, so transposed views (x.t()) need no copy.
 #include <algorithm>
+#include <string_view>
 #include <unordered_map>
 
 #include "dlt/core/math_mode.h"
@@ -238,6 +239,26 @@ onednn::Key gemm_key(const Gemm& g) {
   return key;  // C is contiguous: its strides follow from the rest
 }
 
+// Whether both operands are plain row-major matrices (no transposed view, no batch).
+bool row_major_operands(const Gemm& g) {
+  return g.batch.empty() && g.a_strides[1] == 1 && g.b_strides[1] == 1;
+}
+
+// oneDNN lists its implementations best first and takes the first that
+// applies: the brgemm matmul on AVX-512. For f32 products of two row-major
+// matrices its jit GEMM (the kernels behind dnnl_sgemm) is the faster here:
+// 4-12% on a GPT's backward shapes (x (2048, 512) by w (512, 2048) and the
+// like, 2 threads, scripts/bench; docs/BENCHMARKS.md), while on transposed
+// operands (the forward's x w^T, the weight gradients' dy^T x) brgemm is as
+// fast or faster. Where no jit GEMM applies, the first choice stays.
+dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& desc) {
+  dnnl::matmul::primitive_desc first(desc, onednn::user_scratchpad_attr(), onednn::engine());
+  if (g.dtype != DType::f32 || !row_major_operands(g)) return first;
+  for (dnnl::matmul::primitive_desc pd = first; pd.next_impl();)
+    if (std::string_view(pd.impl_info_str()).starts_with("gemm:jit")) return pd;
+  return first;
+}
+
 void onednn_gemm(const Gemm& g, dnnl::memory::data_type type) {
   const dnnl::memory::desc a_md = operand_desc(g, g.m, g.k, g.a_strides, type);
   const dnnl::memory::desc b_md = operand_desc(g, g.k, g.n, g.b_strides, type);
@@ -246,7 +267,7 @@ void onednn_gemm(const Gemm& g, dnnl::memory::data_type type) {
   auto entry = primitive_cache().get_or_create(gemm_key(g), [&] {
     const auto desc = g.bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
                              : dnnl::matmul::desc(a_md, b_md, c_md);
-    dnnl::matmul::primitive_desc pd(desc, onednn::user_scratchpad_attr(), onednn::engine());
+    const dnnl::matmul::primitive_desc pd = matmul_pd(g, desc);
     return MatmulPrimitive{pd, dnnl::matmul(pd)};
   });
   auto& engine = onednn::engine();
