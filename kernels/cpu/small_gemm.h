@@ -25,7 +25,7 @@ using vec::fma;
 using vec::kLanes;
 using vec::load;
 using vec::store;
-// Accumulators: 4 x 4 vectors with 32 registers, 4 x 2 with 16.
+// Accumulators: 4 x 4 or 8 x 2 vectors with 32 registers, 4 x 2 with 16.
 inline constexpr int kCols = vec::kRegisters >= 32 ? 4 : 2;
 
 // One R x (V * kLanes) tile of C.
@@ -54,14 +54,25 @@ inline void tile(const float* a, int64_t rs, int64_t cs, const float* b, int64_t
     for (int v = 0; v < V; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
 }
 
-// Columns [n0, n0 + V * kLanes) of every row: tiles of R rows, then single rows.
+// The last `rows` < R rows in one tile of their height: as single rows, each
+// would run V dependent chains of FMAs, too few to hide their latency.
+template <int R, int V>
+inline void last_rows(int64_t rows, const float* a, int64_t rs, int64_t cs, const float* b,
+                      int64_t ldb, float* c, int64_t ldc, int64_t k, bool accumulate) {
+  if constexpr (R > 1) {
+    if (rows == R - 1) return tile<R - 1, V>(a, rs, cs, b, ldb, c, ldc, k, accumulate);
+    last_rows<R - 1, V>(rows, a, rs, cs, b, ldb, c, ldc, k, accumulate);
+  }
+}
+
+// Columns [n0, n0 + V * kLanes) of every row: tiles of R rows, then one of the rest.
 template <int R, int V>
 inline void column_block(int64_t m, const float* a, int64_t rs, int64_t cs, const float* b,
                          int64_t ldb, float* c, int64_t ldc, int64_t k, bool accumulate) {
   int64_t i = 0;
   for (; i + R <= m; i += R)
     tile<R, V>(a + i * rs, rs, cs, b, ldb, c + i * ldc, ldc, k, accumulate);
-  for (; i < m; ++i) tile<1, V>(a + i * rs, rs, cs, b, ldb, c + i * ldc, ldc, k, accumulate);
+  if (i < m) last_rows<R, V>(m - i, a + i * rs, rs, cs, b, ldb, c + i * ldc, ldc, k, accumulate);
 }
 
 }  // namespace small_gemm_detail
@@ -83,7 +94,7 @@ inline void small_gemm(int64_t m, int64_t n, int64_t k, GemmA a, const float* b,
     column_block<4, kCols>(m, ad, rs, cs, b + j, ldb, c + j, ldc, k, accumulate);
   if constexpr (kCols > 2)
     for (; j + 2 * kLanes <= n; j += 2 * kLanes)
-      column_block<6, 2>(m, ad, rs, cs, b + j, ldb, c + j, ldc, k, accumulate);
+      column_block<8, 2>(m, ad, rs, cs, b + j, ldb, c + j, ldc, k, accumulate);
   for (; j < n; j += kLanes)  // narrow tiles, taller to keep the FMA units busy
     column_block<8, 1>(m, ad, rs, cs, b + j, ldb, c + j, ldc, k, accumulate);
 }
