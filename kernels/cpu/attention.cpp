@@ -239,6 +239,26 @@ void gather_rows(const Heads<T>& src, int64_t bh, int64_t first, int64_t n, int6
   }
 }
 
+// A head's T rows as float matrix rows (row i at data + i * ld, ld columns
+// with zero padding past D, never written through).
+struct FloatRows {
+  const float* data;
+  int64_t ld;
+  const float* row(int64_t i) const { return data + i * ld; }
+};
+
+// Head bh of src as FloatRows: in place where it already is float with D a
+// multiple of kSmallGemmPad (nothing to convert or pad; the rows stay where
+// the qkv projection wrote them), else converted into scratch (T x dp).
+template <class T>
+FloatRows head_rows(const Heads<T>& src, int64_t bh, int64_t len, int64_t dim, int64_t dp,
+                    float* scratch) {
+  if constexpr (std::is_same_v<T, float>)
+    if (dim == dp) return {src.row(bh, 0), src.st};
+  gather_rows(src, bh, 0, len, dim, 1.0f, scratch, dp);
+  return {scratch, dp};
+}
+
 // Rows [first, first + n) of head bh transposed, times scale: dst (dim x
 // kBlock), dst[d][t] = src[first + t][d]; columns >= n zeroed.
 template <class T>
@@ -329,20 +349,18 @@ template <class T> void blocked_forward(const KernelCall& call) {
   for_each_head(call.in[0], [&](int64_t bh) {
     const int64_t kvh = kv_head(bh, c.heads, c.kv_heads);
     thread_local std::vector<float> buf;
-    buf.resize(static_cast<size_t>(len * dim + len * dp + dim * kBlock + len * kBlock +
-                                   kBlock * dp));
+    buf.resize(static_cast<size_t>(2 * len * dp + dim * kBlock + len * kBlock + kBlock * dp));
     const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // query i's mask
-    float* ks = buf.data();           // (T, D): k
-    float* vs = ks + len * dim;       // (T, Dp): v
-    float* qt = vs + len * dp;        // (D, kBlock): the block's scale q, transposed
+    float* qt = buf.data();           // (D, kBlock): the block's scale q, transposed
     float* st = qt + dim * kBlock;    // (T, kBlock): scores, then weights, transposed
     float* o = st + len * kBlock;     // (kBlock, Dp)
-    gather_rows(K, kvh, 0, len, dim, 1.0f, ks, dim);
-    gather_rows(V, kvh, 0, len, dim, 1.0f, vs, dp);
+    float* scratch = o + kBlock * dp;  // (2, T, Dp): k and v where converted
+    const FloatRows ks = head_rows(K, kvh, len, dim, dp, scratch);
+    const FloatRows vs = head_rows(V, kvh, len, dim, dp, scratch + len * dp);
     for (int64_t i0 = 0; i0 < len; i0 += kBlock) {
       const int64_t rows = std::min(kBlock, len - i0), keys = i0 + rows;
       gather_block_transposed(Q, bh, i0, rows, dim, scale, qt);
-      small_gemm(keys, kBlock, dim, {ks, dim}, qt, kBlock, st, kBlock, false);
+      small_gemm(keys, kBlock, dim, {ks.data, ks.ld}, qt, kBlock, st, kBlock, false);
       mask_future(st, keys, i0);
       float mx[kBlock], sum[kBlock], block_lse[kBlock];
       std::fill_n(mx, kBlock, -kInf);
@@ -361,7 +379,7 @@ template <class T> void blocked_forward(const KernelCall& call) {
       std::copy_n(block_lse, rows, lse + bh * len + i0);
       if (c.drop.on) drop_weights(st, keys, i0, rows, bh, c.drop, keep.get());
       // out_i = sum_j p_ij z_ij v_j / sum_i, p read transposed
-      small_gemm(rows, dp, keys, {st, 1, kBlock}, vs, dp, o, dp, false);
+      small_gemm(rows, dp, keys, {st, 1, kBlock}, vs.data, vs.ld, o, dp, false);
       for (int64_t r = 0; r < rows; ++r) {
         T* out = O.row(bh, i0 + r);
         const float inv = 1.0f / sum[r];
@@ -407,32 +425,28 @@ template <class T> void blocked_backward(const KernelCall& call) {
   const float* lse = c.lse;
   for_each_head(call.in[2], [&](int64_t kvh) {
     thread_local std::vector<float> buf;
-    buf.resize(static_cast<size_t>(6 * len * dp + 2 * dim * kBlock + 2 * len * kBlock +
+    buf.resize(static_cast<size_t>(7 * len * dp + 2 * dim * kBlock + 2 * len * kBlock +
                                    kBlock * dp + len));
     const std::unique_ptr<bool[]> keep(c.drop.on ? new bool[size_t(len)] : nullptr);  // query i's mask
-    float* ks = buf.data();           // (T, Dp): k
-    float* vs = ks + len * dp;        // (T, Dp): v
-    float* dk = vs + len * dp;        // (T, Dp): the group's sums
+    float* scratch = buf.data();      // (4, T, Dp): k, v, dout and out where converted
+    float* dk = scratch + 4 * len * dp;  // (T, Dp): the group's sums
     float* dv = dk + len * dp;        // (T, Dp)
     float* qs = dv + len * dp;        // (T, Dp): scale q
-    float* gs = qs + len * dp;        // (T, Dp): dout
-    float* qt = gs + len * dp;        // (D, kBlock): the block's scale q, transposed
+    float* qt = qs + len * dp;        // (D, kBlock): the block's scale q, transposed
     float* gt = qt + dim * kBlock;    // (D, kBlock): the block's dout, transposed
     float* pt = gt + dim * kBlock;    // (T, kBlock): weights, transposed
     float* dst = pt + len * kBlock;   // (T, kBlock): dout . v_j, then the scores' gradient
     float* dq = dst + len * kBlock;   // (kBlock, Dp)
     float* delta = dq + kBlock * dp;  // (T): dout_i . out_i
-    gather_rows(K, kvh, 0, len, dim, 1.0f, ks, dp);
-    gather_rows(V, kvh, 0, len, dim, 1.0f, vs, dp);
+    const FloatRows ks = head_rows(K, kvh, len, dim, dp, scratch);
+    const FloatRows vs = head_rows(V, kvh, len, dim, dp, scratch + len * dp);
     std::fill(dk, dk + 2 * len * dp, 0.0f);  // dk and dv
     for (int64_t g = 0; g < c.group; ++g) {
       const int64_t bh = c.query_head(kvh, g);
       gather_rows(Q, bh, 0, len, dim, scale, qs, dp);
-      gather_rows(G, bh, 0, len, dim, 1.0f, gs, dp);
-      for (int64_t i = 0; i < len; ++i) {
-        gather_rows(O, bh, i, 1, dim, 1.0f, dq, dp);  // out_i in float
-        delta[i] = vec::dot(gs + i * dp, dq, dim);
-      }
+      const FloatRows gs = head_rows(G, bh, len, dim, dp, scratch + 2 * len * dp);
+      const FloatRows os = head_rows(O, bh, len, dim, dp, scratch + 3 * len * dp);
+      for (int64_t i = 0; i < len; ++i) delta[i] = vec::dot(gs.row(i), os.row(i), dim);
       for (int64_t i0 = 0; i0 < len; i0 += kBlock) {
         const int64_t rows = std::min(kBlock, len - i0), keys = i0 + rows;
         gather_block_transposed(Q, bh, i0, rows, dim, scale, qt);
@@ -443,10 +457,10 @@ template <class T> void blocked_backward(const KernelCall& call) {
           block_lse[r] = r < rows ? lse[bh * len + i0 + r] : kInf;
           block_delta[r] = r < rows ? delta[i0 + r] : 0.0f;
         }
-        small_gemm(keys, kBlock, dim, {ks, dp}, qt, kBlock, pt, kBlock, false);
+        small_gemm(keys, kBlock, dim, {ks.data, ks.ld}, qt, kBlock, pt, kBlock, false);
         mask_future(pt, keys, i0);
         weights(pt, keys, block_lse);
-        small_gemm(keys, kBlock, dim, {vs, dp}, gt, kBlock, dst, kBlock, false);
+        small_gemm(keys, kBlock, dim, {vs.data, vs.ld}, gt, kBlock, dst, kBlock, false);
         if (c.drop.on) {
           drop_scores_gradient(pt, dst, keys, i0, rows, bh, block_delta, c.drop,
                                keep.get());
@@ -459,14 +473,14 @@ template <class T> void blocked_backward(const KernelCall& call) {
           }
         }
         // dq_i = scale sum_j ds_ij k_j, ds read transposed
-        small_gemm(rows, dp, keys, {dst, 1, kBlock}, ks, dp, dq, dp, false);
+        small_gemm(rows, dp, keys, {dst, 1, kBlock}, ks.data, ks.ld, dq, dp, false);
         for (int64_t r = 0; r < rows; ++r) {
           T* out = dQ.row(bh, i0 + r);
 #pragma omp simd
           for (int64_t d = 0; d < dim; ++d) out[d] = T(dq[r * dp + d] * scale);
         }
         // dv_j += sum_i p_ij dout_i and dk_j += sum_i ds_ij (scale q_i)
-        small_gemm(keys, dp, rows, {pt, kBlock}, gs + i0 * dp, dp, dv, dp, true);
+        small_gemm(keys, dp, rows, {pt, kBlock}, gs.row(i0), gs.ld, dv, dp, true);
         small_gemm(keys, dp, rows, {dst, kBlock}, qs + i0 * dp, dp, dk, dp, true);
       }
     }

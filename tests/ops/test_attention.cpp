@@ -118,15 +118,32 @@ TEST(CausalAttention, DefaultScaleIsOneOverSqrtHeadSize) {
 }
 
 // The heads of a fused (B, T, 3, H, D) projection, as MultiHeadAttention
-// passes them: strided over B, H and T, contiguous along D.
-TEST(CausalAttention, TakesStridedHeadsWithoutChangingResults) {
+// passes them: strided over B, H and T, contiguous along D; the upstream
+// gradient strided likewise. float with D a multiple of 16 reads such rows
+// in place, other dtypes and sizes convert them first: either way the
+// results equal those of contiguous copies, bit for bit.
+void expect_strided_heads_match_contiguous(Shape packed, DType dtype) {
   Generator gen(5);
-  const Tensor qkv = randn({2, 5, 3, 2, 4}, DType::f64, &gen).permute({2, 0, 3, 1, 4});
+  const TensorOptions o(dtype);
+  const Tensor qkv = randn(packed, o, &gen).permute({2, 0, 3, 1, 4});
   const Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+  const Tensor upstream = randn({packed[0], packed[1], packed[3], packed[4]}, o, &gen).transpose(1, 2);
   ASSERT_FALSE(q.is_contiguous());
-  expect_close(causal_attention(q, k, v), causal_attention(q.contiguous(), k.contiguous(),
-                                                           v.contiguous()),
-               0, "strided heads");
+  ASSERT_FALSE(upstream.is_contiguous());
+  const AttentionRun strided = run_attention(true, q, k, v, upstream);
+  const AttentionRun plain =
+      run_attention(true, q.contiguous(), k.contiguous(), v.contiguous(), upstream.contiguous());
+  expect_close(strided.out, plain.out, 0, "out");
+  expect_close(strided.dq, plain.dq, 0, "dq");
+  expect_close(strided.dk, plain.dk, 0, "dk");
+  expect_close(strided.dv, plain.dv, 0, "dv");
+}
+
+TEST(CausalAttention, TakesStridedHeadsWithoutChangingResults) {
+  expect_strided_heads_match_contiguous({2, 5, 3, 2, 4}, DType::f64);
+  expect_strided_heads_match_contiguous({2, 40, 3, 2, 16}, DType::f32);  // in place, two blocks
+  expect_strided_heads_match_contiguous({1, 33, 3, 3, 24}, DType::f32);  // D padded: converted
+  expect_strided_heads_match_contiguous({1, 20, 3, 2, 16}, DType::bf16);
 }
 
 TEST(Determinism, CausalAttentionDoesNotDependOnTheThreadCount) {
