@@ -245,15 +245,21 @@ bool row_major_operands(const Gemm& g) {
 }
 
 // oneDNN lists its implementations best first and takes the first that
-// applies: the brgemm matmul on AVX-512. For f32 products of two row-major
-// matrices its jit GEMM (the kernels behind dnnl_sgemm) is the faster here:
-// 4-12% on a GPT's backward shapes (x (2048, 512) by w (512, 2048) and the
-// like, 2 threads, scripts/bench; docs/BENCHMARKS.md), while on transposed
-// operands (the forward's x w^T, the weight gradients' dy^T x) brgemm is as
-// fast or faster. Where no jit GEMM applies, the first choice stays.
+// applies: the brgemm matmul on AVX-512. For large f32 products of two
+// row-major matrices its jit GEMM (the kernels behind dnnl_sgemm) is the
+// faster here: 4-12% on a GPT's backward shapes (dy (2048, 2048) by
+// w (2048, 512) and the like, 2 threads; docs/BENCHMARKS.md), while on
+// transposed operands (the forward's x w^T, the weight gradients' dy^T x)
+// brgemm is as fast or faster. Below kJitGemmMinWork multiply-adds the jit
+// GEMM's per-call costs show: with it, an MLP's (128, 512) by (512, 512)
+// made the whole step 3% slower. Where no jit GEMM applies, the first
+// choice stays.
+constexpr int64_t kJitGemmMinWork = int64_t(1) << 27;  // 512^3
+
 dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& desc) {
   dnnl::matmul::primitive_desc first(desc, onednn::user_scratchpad_attr(), onednn::engine());
-  if (g.dtype != DType::f32 || !row_major_operands(g)) return first;
+  if (g.dtype != DType::f32 || !row_major_operands(g) || g.m * g.k * g.n < kJitGemmMinWork)
+    return first;
   for (dnnl::matmul::primitive_desc pd = first; pd.next_impl();)
     if (std::string_view(pd.impl_info_str()).starts_with("gemm:jit")) return pd;
   return first;
