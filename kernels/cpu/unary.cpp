@@ -2,6 +2,7 @@
 // promotes integers to float32); the rest accept every numeric dtype.
 #include <array>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 
 #include "dlt/ops/dispatch.h"
@@ -61,11 +62,25 @@ constexpr double kInvSqrt2Pi = 0.3989422804014327;
 
 // GELU (exact) in C (float, or double for f64), and its gradient times g:
 // d/dx gelu = Phi(x) + x phi(x).
+// The slope is one function for gelu_backward and gelu_and_slope, so both
+// round (and fuse multiply-adds) alike.
 template <class C> C gelu_erf(C x) { return C(0.5) * x * ferfc(-x * C(kInvSqrt2)); }
-template <class C> C gelu_erf_backward(C g, C x) {
+template <class C> C gelu_erf_slope(C x) {
   const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
   const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
-  return g * (cdf + x * pdf);
+  return cdf + x * pdf;
+}
+template <class C> C gelu_erf_backward(C g, C x) { return g * gelu_erf_slope(x); }
+
+// The tanh form: 0.5 x (1 + t), t = tanh(k (x + a x^3)), and its slope.
+constexpr double kGeluTanhA = 0.044715;
+template <class C> C gelu_tanh_inner(C x) {
+  return ftanh(C(kSqrt2OverPi) * (x + C(kGeluTanhA) * x * x * x));
+}
+template <class C> C gelu_tanh(C x) { return C(0.5) * x * (C(1) + gelu_tanh_inner(x)); }
+template <class C> C gelu_tanh_slope(C x) {
+  const C k = C(kSqrt2OverPi), a = C(kGeluTanhA), t = gelu_tanh_inner(x);
+  return C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x);
 }
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
@@ -101,11 +116,12 @@ bool map_float_vectors(const KernelCall& c, VecOp vec_op, ElementOp element_op, 
 
 // gelu_erf and gelu_erf_backward on whole vectors.
 vec::Float gelu_erf(vec::Float x) { return 0.5f * x * vec::erfc(-x * float(kInvSqrt2)); }
-vec::Float gelu_erf_backward(vec::Float g, vec::Float x) {
+vec::Float gelu_erf_slope(vec::Float x) {
   const vec::Float cdf = 0.5f * vec::erfc(-x * float(kInvSqrt2));
   const vec::Float pdf = float(kInvSqrt2Pi) * vec::exp(-0.5f * x * x);
-  return g * (cdf + x * pdf);
+  return cdf + x * pdf;
 }
+vec::Float gelu_erf_backward(vec::Float g, vec::Float x) { return g * gelu_erf_slope(x); }
 #endif
 
 // The approximation is chosen outside the loop: a loop-invariant branch in
@@ -119,11 +135,7 @@ void gelu_kernel(const KernelCall& c) {
     return;
 #endif
   if (c.attrs<ops::GeluAttrs>().tanh_approx) {
-    float_unary(c, "gelu", []<class C>() {
-      return [](C x) -> C {
-        return C(0.5) * x * (C(1) + ftanh(C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x)));
-      };
-    });
+    float_unary(c, "gelu", []<class C>() { return [](C x) -> C { return gelu_tanh<C>(x); }; });
   } else {
     float_unary(c, "gelu", []<class C>() { return [](C x) -> C { return gelu_erf<C>(x); }; });
   }
@@ -141,6 +153,50 @@ void relu_backward_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_KERNEL(relu_backward, cpu, relu_backward_kernel);
 
+// gelu and its slope, each from the function gelu and gelu_backward use
+// (inlined, the shared erfc or tanh is computed once).
+template <class C> struct GeluErf {
+  static std::pair<C, C> of(C x) { return {gelu_erf(x), gelu_erf_slope(x)}; }
+};
+template <class C> struct GeluTanh {
+  static std::pair<C, C> of(C x) { return {gelu_tanh(x), gelu_tanh_slope(x)}; }
+};
+
+// in: x (contiguous); out: gelu(x), gelu'(x) (contiguous).
+template <template <class> class Gelu> void gelu_and_slope_with(const KernelCall& c) {
+  visit_floating(c.in[0].dtype(), "gelu_and_slope", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* x = c.in[0].data_ptr<T>();
+    T* y = c.out[0].data_ptr<T>();
+    T* slope = c.out[1].data_ptr<T>();
+    parallel_for_aligned(c.in[0].numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+      int64_t i = b;
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+      if constexpr (std::is_same_v<T, float> && std::is_same_v<Gelu<C>, GeluErf<C>>) {
+        for (; i + vec::kLanes <= e; i += vec::kLanes) {
+          const vec::Float v = vec::load(x + i);
+          vec::store(y + i, gelu_erf(v));
+          vec::store(slope + i, gelu_erf_slope(v));
+        }
+      }
+#endif
+      for (; i < e; ++i) {
+        const auto [value, d] = Gelu<C>::of(C(x[i]));
+        y[i] = T(value);
+        slope[i] = T(d);
+      }
+    });
+  });
+}
+
+void gelu_and_slope_kernel(const KernelCall& c) {
+  if (c.attrs<ops::GeluAttrs>().tanh_approx)
+    gelu_and_slope_with<GeluTanh>(c);
+  else
+    gelu_and_slope_with<GeluErf>(c);
+}
+DLT_REGISTER_KERNEL(gelu_and_slope, cpu, gelu_and_slope_kernel);
+
 // d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
 template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make_op) {
   visit_floating(c.out[0].dtype(), "gelu_backward", [&]<class T>() {
@@ -157,13 +213,7 @@ void gelu_backward_kernel(const KernelCall& c) {
     return;
 #endif
   if (c.attrs<ops::GeluAttrs>().tanh_approx) {
-    gelu_backward_with(c, []<class C>() {
-      return [](C g, C x) -> C {
-        const C k = C(kSqrt2OverPi), a = C(0.044715);
-        const C t = ftanh(k * (x + a * x * x * x));
-        return g * (C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x));
-      };
-    });
+    gelu_backward_with(c, []<class C>() { return [](C g, C x) -> C { return g * gelu_tanh_slope(x); }; });
   } else {
     gelu_backward_with(
         c, []<class C>() { return [](C g, C x) -> C { return gelu_erf_backward<C>(g, x); }; });

@@ -43,6 +43,16 @@ DLT_OP_CASES(elementwise) {
                   .inputs = {{.shape = {4, 6}, .values = Values::uniform, .lo = -6, .hi = 6}},
                   .fn = [](const Inputs& x) { return gelu(x[0], true); },
                   .torch = "F.gelu(x0, approximate='tanh')"});
+  // What gelu runs in training on the CPU: the value and, through its
+  // backward (grad * slope), the slope.
+  rows.push_back({.op = "gelu_and_slope",
+                  .inputs = {{.shape = {4, 6}, .values = Values::uniform, .lo = -6, .hi = 6}},
+                  .fn = [](const Inputs& x) { return ops::gelu_and_slope(x[0], false).value; },
+                  .torch = "F.gelu(x0)"});
+  rows.push_back({.op = "gelu_and_slope", .label = "tanh",
+                  .inputs = {{.shape = {37}, .values = Values::uniform, .lo = -6, .hi = 6}},
+                  .fn = [](const Inputs& x) { return ops::gelu_and_slope(x[0], true).value; },
+                  .torch = "F.gelu(x0, approximate='tanh')"});
   rows.push_back({.op = "gelu", .label = "wide range",
                   .inputs = {{.shape = {64}, .values = Values::uniform, .lo = -8, .hi = 8}},
                   .fn = [](const Inputs& x) { return gelu(x[0]); }, .torch = "F.gelu(x0)"});

@@ -1,4 +1,5 @@
 // Elementwise unary and binary ops: dtype rules, broadcasting, output allocation.
+#include "dlt/core/grad_mode.h"
 #include "dlt/ops/autocast.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
@@ -60,7 +61,15 @@ DLT_DEFINE_UNARY(sigmoid, true)
 DLT_DEFINE_UNARY(silu, true)
 #undef DLT_DEFINE_UNARY
 
+// In training on the CPU the forward also writes gelu'(x) (gelu_and_slope),
+// and the backward is one multiplication: a separate backward pass computed
+// erfc and exp again, as costly as the forward. The saved slope takes the
+// place of the saved input. Elsewhere (GPUs, other dtypes, inference) the
+// plain op and gelu_backward.
 Tensor gelu(const Tensor& x, bool tanh_approx) {
+  if (x.defined() && x.dtype() == DType::f32 && x.device().type == DeviceType::cpu &&
+      x.requires_grad() && GradMode::enabled())
+    return ops::gelu_and_slope(x, tanh_approx).value;
   const ops::GeluAttrs attrs{tanh_approx};
   return unary(OpId::gelu, x, &attrs, true);
 }
@@ -98,6 +107,17 @@ Tensor relu_backward(const Tensor& grad, const Tensor& y) {
   Tensor outs[] = {empty(y.shape(), like(y, y.dtype()))};
   run(OpId::relu_backward, ins, outs, nullptr);
   return outs[0];
+}
+
+GeluAndSlope gelu_and_slope(const Tensor& x, bool tanh_approx) {
+  DLT_CHECK(x.defined(), "gelu: undefined input tensor");
+  if (const auto c = autocast<1>(OpId::gelu_and_slope, {x})) return gelu_and_slope((*c)[0], tanh_approx);
+  const GeluAttrs attrs{tanh_approx};
+  Tensor ins[] = {is_floating(x.dtype()) ? x.contiguous() : x.to(DType::f32)};
+  Tensor outs[] = {empty(x.shape(), like(ins[0], ins[0].dtype())),
+                   empty(x.shape(), like(ins[0], ins[0].dtype()))};
+  run(OpId::gelu_and_slope, ins, outs, &attrs);
+  return {outs[0], outs[1]};
 }
 
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approx) {

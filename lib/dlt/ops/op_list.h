@@ -36,6 +36,7 @@
   X(sigmoid, Compute, NoAttrs, Keep)                          \
   X(relu, Compute, NoAttrs, Keep)                             \
   X(gelu, Compute, GeluAttrs, Keep)                           \
+  X(gelu_and_slope, Compute, GeluAttrs, Keep)                 \
   X(silu, Compute, NoAttrs, Keep)                             \
   X(leaky_relu, Composite, NoAttrs, Keep)                     \
   X(softplus, Compute, SoftplusAttrs, Fp32)                   \

@@ -224,6 +224,12 @@ namespace ops {
 // grad where the relu's output y is above 0 (or NaN), else 0: one pass.
 Tensor relu_backward(const Tensor& grad, const Tensor& y);
 Tensor gelu_backward(const Tensor& grad, const Tensor& x, bool tanh_approx);
+// gelu(x) and its derivative gelu'(x) from one pass: what gelu() runs for a
+// float32 CPU input that requires grad; its backward is grad * slope.
+struct GeluAndSlope {
+  Tensor value, slope;
+};
+GeluAndSlope gelu_and_slope(const Tensor& x, bool tanh_approx);
 Tensor softmax_backward(const Tensor& grad, const Tensor& y, int64_t dim);
 Tensor log_softmax_backward(const Tensor& grad, const Tensor& y, int64_t dim);
 }  // namespace ops
