@@ -86,19 +86,23 @@ struct ReluBackward {
 };
 
 // d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
-struct GeluBackward {
-  template <class C> __device__ C operator()(C g, C x) const {
+// One slope for gelu_backward and gelu_and_slope, as on the CPU.
+struct GeluSlope {
+  template <class C> __device__ C operator()(C x) const {
     const C cdf = C(0.5) * math::erfc(-x * C(kInvSqrt2));
     const C pdf = C(kInvSqrt2Pi) * math::exp(C(-0.5) * x * x);
-    return g * (cdf + x * pdf);
+    return cdf + x * pdf;
   }
 };
-struct GeluTanhBackward {
-  template <class C> __device__ C operator()(C g, C x) const {
+struct GeluTanhSlope {
+  template <class C> __device__ C operator()(C x) const {
     const C k = C(kSqrt2OverPi), a = C(0.044715);
     const C t = math::tanh(k * (x + a * x * x * x));
-    return g * (C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x));
+    return C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x);
   }
+};
+template <class Slope> struct GeluBackwardOf {
+  template <class C> __device__ C operator()(C g, C x) const { return g * Slope{}(x); }
 };
 
 template <class Op> void numeric(TensorArg out, TensorArg in, Op op, cudaStream_t s) {
@@ -140,9 +144,18 @@ void launch_gelu_backward(TensorArg grad_in, TensorArg grad, TensorArg x, bool t
                           cudaStream_t s) {
   visit_floating_code(grad_in.dtype, [&]<class T>() {
     if (tanh_approx)
-      gpu_map<T, T, T>(grad_in, {grad, x}, GeluTanhBackward{}, s);
+      gpu_map<T, T, T>(grad_in, {grad, x}, GeluBackwardOf<GeluTanhSlope>{}, s);
     else
-      gpu_map<T, T, T>(grad_in, {grad, x}, GeluBackward{}, s);
+      gpu_map<T, T, T>(grad_in, {grad, x}, GeluBackwardOf<GeluSlope>{}, s);
+  });
+}
+
+void launch_gelu_slope(TensorArg slope, TensorArg x, bool tanh_approx, cudaStream_t s) {
+  visit_floating_code(slope.dtype, [&]<class T>() {
+    if (tanh_approx)
+      gpu_map<T, T>(slope, {x}, GeluTanhSlope{}, s);
+    else
+      gpu_map<T, T>(slope, {x}, GeluSlope{}, s);
   });
 }
 

@@ -27,6 +27,9 @@ void launch_unary(UnaryOp op, TensorArg out, TensorArg in, UnaryScalars s, cudaS
 void launch_gelu_backward(TensorArg grad_in, TensorArg grad, TensorArg x, bool tanh_approx,
                           cudaStream_t stream);
 
+// slope = gelu'(x), the factor launch_gelu_backward multiplies grad by.
+void launch_gelu_slope(TensorArg slope, TensorArg x, bool tanh_approx, cudaStream_t stream);
+
 // grad_in = grad where y = relu(x) > 0 (or NaN), else 0.
 void launch_relu_backward(TensorArg grad_in, TensorArg grad, TensorArg y, cudaStream_t stream);
 

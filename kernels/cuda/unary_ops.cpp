@@ -46,6 +46,15 @@ void gelu_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_GPU_KERNEL(gelu, gelu_kernel);
 
+// out: gelu(x), gelu'(x); two passes (gelu() keeps the plain op and
+// gelu_backward on GPUs, where both are memory-bound).
+void gelu_and_slope_kernel(const KernelCall& c) {
+  const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
+  run_unary(c, "gelu", tanh_approx ? UnaryOp::gelu_tanh : UnaryOp::gelu, true);
+  launch_gelu_slope(tensor_arg(c.out[1]), tensor_arg(c.in[0]), tanh_approx, stream_for(c.out[1]));
+}
+DLT_REGISTER_GPU_KERNEL(gelu_and_slope, gelu_and_slope_kernel);
+
 void softplus_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::SoftplusAttrs>();
   run_unary(c, "softplus", UnaryOp::softplus, true, {a.beta, a.threshold});
