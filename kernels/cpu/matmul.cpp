@@ -256,6 +256,7 @@ bool row_major_operands(const Gemm& g) {
 // choice stays.
 constexpr int64_t kJitGemmMinWork = int64_t(1) << 27;  // 512^3
 
+// `desc` must outlive the iteration: next_impl() reads it again.
 dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& desc) {
   dnnl::matmul::primitive_desc first(desc, onednn::user_scratchpad_attr(), onednn::engine());
   if (g.dtype != DType::f32 || !row_major_operands(g) || g.m * g.k * g.n < kJitGemmMinWork)
