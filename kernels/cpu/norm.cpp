@@ -134,11 +134,12 @@ void layer_norm_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_KERNEL(layer_norm, cpu, layer_norm_kernel);
 
-// sum(dy) and sum(dy xhat) over one row, dy = grad * weight and xhat =
-// (x - m) s in compute_t<T>, summed in double. Its own function with its
-// operands as values: inside the kernel's lambdas GCC ran this reduction one
-// element at a time (it was 80% of the backward).
-template <class T, bool kWeight>
+// sum(dy) and sum(dy xhat) over one row, dy = grad * weight, summed in
+// double: layer norm's xhat = (x - m) s (kCentered), RMS norm's x s, which
+// needs no sum(dy) (0). Its own function with its operands as values: inside
+// the kernels' lambdas GCC ran this reduction one element at a time (it was
+// 80% of layer norm's backward).
+template <class T, bool kWeight, bool kCentered>
 std::pair<double, double> grad_row_sums(const T* __restrict g, const T* __restrict x,
                                         const T* __restrict w, compute_t<T> m, compute_t<T> s,
                                         int64_t n) {
@@ -146,11 +147,14 @@ std::pair<double, double> grad_row_sums(const T* __restrict g, const T* __restri
   double sum_dy = 0, sum_dy_xhat = 0;
 #pragma omp simd reduction(+ : sum_dy, sum_dy_xhat)
   for (int64_t j = 0; j < n; ++j) {
-    const C xhat = (C(x[j]) - m) * s;
     C dy = C(g[j]);
     if constexpr (kWeight) dy *= C(w[j]);
-    sum_dy += double(dy);
-    sum_dy_xhat += double(dy * xhat);
+    if constexpr (kCentered) {
+      sum_dy += double(dy);
+      sum_dy_xhat += double(dy * ((C(x[j]) - m) * s));
+    } else {
+      sum_dy_xhat += double(dy * C(x[j]) * s);
+    }
   }
   return {sum_dy, sum_dy_xhat};
 }
@@ -196,7 +200,7 @@ template <class T> void layer_norm_backward_typed(const KernelCall& c) {
           const C m = C(mean[r]), s = C(rstd[r]);
           C a = 0, bproj = 0;  // mean(dy), mean(dy xhat)
           if (gx) {
-            const auto [sum_dy, sum_dy_xhat] = grad_row_sums<T, kWeight>(gr, xr, w, m, s, N);
+            const auto [sum_dy, sum_dy_xhat] = grad_row_sums<T, kWeight, true>(gr, xr, w, m, s, N);
             a = C(sum_dy / double(N));
             bproj = C(sum_dy_xhat / double(N));
           }
@@ -313,7 +317,7 @@ template <class T> void rms_norm_backward_typed(const KernelCall& c) {
           const T* xr = xp + r * N;
           const C s = C(rstd[r]);
           if (gx) {
-            const C proj = C(grad_row_sums<T, kWeight>(gr, xr, w, C(0), s, N).second / double(N));
+            const C proj = C(grad_row_sums<T, kWeight, false>(gr, xr, w, C(0), s, N).second / double(N));
             T* gxr = gx + r * N;
 #pragma omp simd
             for (int64_t j = 0; j < N; ++j) {
