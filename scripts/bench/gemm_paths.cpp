@@ -3,35 +3,23 @@
 // oneDNN lists first on AVX-512, and its jit GEMM (the kernels behind
 // dnnl_sgemm), each on operands in the layouts a linear layer gives them:
 // NN (dx = dy w), NT (the forward's x w^T), TN (the weight gradient dy^T x).
-// Median of 21 calls after 3 warm-up calls, operands hot in cache.
+// Median time of a call (scripts/bench/timing.h), operands hot in cache.
 //
 //   build/bench_gemm_paths [THREADS]          (default 2; scripts/bench/gemm_paths.sh)
 #include <fmt/core.h>
 #include <omp.h>
 
-#include <algorithm>
-#include <chrono>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "scripts/bench/timing.h"
+
+namespace dlt {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using dnnl::memory;
-
-template <class F> double median_seconds(F&& f) {
-  for (int i = 0; i < 3; ++i) f();
-  std::vector<double> s;
-  for (int i = 0; i < 21; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    s.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(s.begin(), s.end());
-  return s[s.size() / 2];
-}
 
 struct Shape {
   const char* what;
@@ -57,7 +45,7 @@ double gflops(const Shape& s, std::string_view impl, std::string& name) {
   std::vector<float> av(size_t(s.m * s.k), 0.5f), bv(size_t(s.k * s.n), 0.25f), cv(size_t(s.m * s.n));
   memory am(a, engine, av.data()), bm(b, engine, bv.data()), cm(c, engine, cv.data());
   dnnl::matmul primitive(pd);
-  const double t = median_seconds([&] {
+  const double t = bench::time_median([&] {
     primitive.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
     stream.wait();
   });
@@ -65,10 +53,11 @@ double gflops(const Shape& s, std::string_view impl, std::string& name) {
 }
 
 }  // namespace
+}  // namespace dlt
 
 int main(int argc, char** argv) {
   omp_set_num_threads(argc > 1 ? std::stoi(argv[1]) : 2);
-  const Shape shapes[] = {
+  const dlt::Shape shapes[] = {
       {"GPT 512/8/256/8 dx, mlp.proj", 2048, 2048, 512, false, false},
       {"GPT 512/8/256/8 dx, mlp.fc", 2048, 512, 2048, false, false},
       {"GPT 512/8/256/8 dx, attn.qkv", 2048, 1536, 512, false, false},
@@ -83,9 +72,9 @@ int main(int argc, char** argv) {
   };
   fmt::print("| shape | m x k x n | layout | brgemm GFLOP/s | jit GEMM GFLOP/s | jit / brgemm |\n");
   fmt::print("|---|---|---|---|---|---|\n");
-  for (const Shape& s : shapes) {
+  for (const dlt::Shape& s : shapes) {
     std::string first, jit;
-    const double a = gflops(s, "", first), b = gflops(s, "gemm:jit", jit);
+    const double a = dlt::gflops(s, "", first), b = dlt::gflops(s, "gemm:jit", jit);
     fmt::print("| {} | {} x {} x {} | {}{} | {:.0f} ({}) | {:.0f} | {:.2f}x |\n", s.what, s.m, s.k, s.n,
                s.a_transposed ? 'T' : 'N', s.b_transposed ? 'T' : 'N', a, first, b, a > 0 ? b / a : 0);
   }

@@ -2,33 +2,17 @@
 // JSON line per row. scripts/bench/ops_torch.py does the same work in torch.
 #include <fmt/core.h>
 
-#include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "dlt/core/parallel.h"
 #include "dlt/ops/ops.h"
+#include "scripts/bench/timing.h"
 
 namespace {
 
 using namespace dlt;
-using Clock = std::chrono::steady_clock;
-
-// Median seconds per call over enough calls to fill ~`budget` seconds.
-template <class F> double time_median(F&& f, double budget = 0.6) {
-  for (int i = 0; i < 3; ++i) f();  // warm up: caches, primitives, allocator
-  std::vector<double> samples;
-  const auto start = Clock::now();
-  while (samples.size() < 5 ||
-         (std::chrono::duration<double>(Clock::now() - start).count() < budget && samples.size() < 200)) {
-    const auto t0 = Clock::now();
-    f();
-    samples.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
+using bench::time_median;
 
 void report(const std::string& name, double value, const char* unit) {
   fmt::print("{{\"name\": \"{}\", \"value\": {:.4g}, \"unit\": \"{}\"}}\n", name, value, unit);
