@@ -39,6 +39,7 @@ class Generator {
 
 // The process-wide default stream (init, dropout) unless one is passed.
 Generator& default_generator();
+void manual_seed(uint64_t seed);
 
 // Where a draw of n elements in philox_pair's layout (dlt/core/philox.h)
 // sits in a stream: its seed and first counter. reserve_draw takes its
@@ -47,6 +48,5 @@ struct DrawPosition {
   uint64_t seed, offset;
 };
 DrawPosition reserve_draw(Generator* gen, uint64_t n);
-void manual_seed(uint64_t seed);
 
 }  // namespace dlt
