@@ -239,28 +239,37 @@ onednn::Key gemm_key(const Gemm& g) {
   return key;  // C is contiguous: its strides follow from the rest
 }
 
-// Whether both operands are plain row-major matrices (no transposed view, no batch).
-bool row_major_operands(const Gemm& g) {
-  return g.batch.empty() && g.a_strides[1] == 1 && g.b_strides[1] == 1;
-}
-
 // oneDNN lists its implementations best first and takes the first that
-// applies: the brgemm matmul on AVX-512. For large f32 products of two
-// row-major matrices its jit GEMM (the kernels behind dnnl_sgemm) is the
-// faster here: 4-12% on a GPT's backward shapes (dy (2048, 2048) by
-// w (2048, 512) and the like, 2 threads; docs/BENCHMARKS.md), while on
-// transposed operands (the forward's x w^T, the weight gradients' dy^T x)
-// brgemm is as fast or faster. Below kJitGemmMinWork multiply-adds the jit
-// GEMM's per-call costs show: with it, an MLP's (128, 512) by (512, 512)
-// made the whole step 3% slower. Where no jit GEMM applies, the first
-// choice stays.
+// applies: the brgemm matmul on AVX-512. On some large f32 products its jit
+// GEMM (the kernels behind dnnl_sgemm) is faster, by layout (scripts/bench/
+// gemm_paths.sh, 2 threads, 2^27 to 2^33 multiply-adds, docs/BENCHMARKS.md):
+//   NN (the backward's dx = dy w): jit 4-14% faster on every shape measured;
+//   NT (the forward's x w^T): jit 2-8% faster where n > k (mlp.fc, attn.qkv),
+//     5-10% slower where n <= k (mlp.proj, attn.proj);
+//   TN (the weight gradient dy^T x): jit 1-9% faster where m == n; where
+//     m < n, 3-4% faster at m = 512 and 2-4% slower at m = 256; 19-43%
+//     slower where m > n (mlp.fc, attn.qkv).
+// Training steps measured the same way: +1.3% on the 512-wide GPT of
+// scripts/bench/gpt_sweep.sh, +1% on the 256-wide one.
+// Below kJitGemmMinWork multiply-adds the jit GEMM's per-call costs show:
+// with it, an MLP's (128, 512) by (512, 512) made the whole step 3% slower.
+// Where no jit GEMM applies, the first choice stays.
 constexpr int64_t kJitGemmMinWork = int64_t(1) << 27;  // 512^3
+
+bool jit_gemm_is_faster(const Gemm& g) {
+  if (g.dtype != DType::f32 || !g.batch.empty() || g.m * g.k * g.n < kJitGemmMinWork) return false;
+  const bool a_rows = g.a_strides[1] == 1, a_cols = g.a_strides[0] == 1;  // A (m, k) or its transpose
+  const bool b_rows = g.b_strides[1] == 1, b_cols = g.b_strides[0] == 1;
+  if (a_rows && b_rows) return true;          // NN
+  if (a_rows && b_cols) return g.n > g.k;     // NT
+  if (a_cols && b_rows) return g.m <= g.n;    // TN
+  return false;
+}
 
 // `desc` must outlive the iteration: next_impl() reads it again.
 dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& desc) {
   dnnl::matmul::primitive_desc first(desc, onednn::user_scratchpad_attr(), onednn::engine());
-  if (g.dtype != DType::f32 || !row_major_operands(g) || g.m * g.k * g.n < kJitGemmMinWork)
-    return first;
+  if (!jit_gemm_is_faster(g)) return first;
   for (dnnl::matmul::primitive_desc pd = first; pd.next_impl();)
     if (std::string_view(pd.impl_info_str()).starts_with("gemm:jit")) return pd;
   return first;

@@ -57,18 +57,41 @@ double gflops(const Shape& s, std::string_view impl, std::string& name) {
 
 int main(int argc, char** argv) {
   omp_set_num_threads(argc > 1 ? std::stoi(argv[1]) : 2);
+  // GPT rows of scripts/bench/gpt_sweep.sh (C 512, 2048 tokens; C 256, 4096
+  // tokens), the MLP's (batch 128), and square products.
   const dlt::Shape shapes[] = {
-      {"GPT 512/8/256/8 dx, mlp.proj", 2048, 2048, 512, false, false},
-      {"GPT 512/8/256/8 dx, mlp.fc", 2048, 512, 2048, false, false},
-      {"GPT 512/8/256/8 dx, attn.qkv", 2048, 1536, 512, false, false},
-      {"GPT 512/8/256/8 dx, attn.proj", 2048, 512, 512, false, false},
+      {"GPT 512 dx, mlp.proj", 2048, 2048, 512, false, false},
+      {"GPT 512 dx, mlp.fc", 2048, 512, 2048, false, false},
+      {"GPT 512 dx, attn.qkv", 2048, 1536, 512, false, false},
+      {"GPT 512 dx, attn.proj", 2048, 512, 512, false, false},
+      {"GPT 256 dx, mlp.proj", 4096, 1024, 256, false, false},
+      {"GPT 256 dx, mlp.fc", 4096, 256, 1024, false, false},
+      {"MLP dx, 512 -> 512", 128, 512, 512, false, false},
       {"square 1024^3", 1024, 1024, 1024, false, false},
       {"square 2048^3", 2048, 2048, 2048, false, false},
-      {"MLP dx, 512 -> 512", 128, 512, 512, false, false},
-      {"GPT forward, mlp.fc", 2048, 512, 2048, false, true},
-      {"GPT forward, mlp.proj", 2048, 2048, 512, false, true},
-      {"GPT dw, mlp.fc", 2048, 2048, 512, true, false},
-      {"GPT dw, mlp.proj", 512, 2048, 2048, true, false},
+      {"GPT 512 forward, mlp.fc", 2048, 512, 2048, false, true},
+      {"GPT 512 forward, attn.qkv", 2048, 512, 1536, false, true},
+      {"GPT 512 forward, mlp.proj", 2048, 2048, 512, false, true},
+      {"GPT 512 forward, attn.proj", 2048, 512, 512, false, true},
+      {"GPT 256 forward, mlp.fc", 4096, 256, 1024, false, true},
+      {"GPT 256 forward, attn.qkv", 4096, 256, 768, false, true},
+      {"GPT 256 forward, mlp.proj", 4096, 1024, 256, false, true},
+      {"MLP forward, 784 -> 512", 128, 784, 512, false, true},
+      {"MLP forward, 512 -> 512", 128, 512, 512, false, true},
+      {"n = 2k", 2048, 1024, 2048, false, true},
+      {"square 2048^3", 2048, 2048, 2048, false, true},
+      {"GPT 512 dw, mlp.proj", 512, 2048, 2048, true, false},
+      {"GPT 512 dw, attn.proj", 512, 2048, 512, true, false},
+      {"GPT 512 dw, mlp.fc", 2048, 2048, 512, true, false},
+      {"GPT 512 dw, attn.qkv", 1536, 2048, 512, true, false},
+      {"GPT 256 dw, mlp.proj", 256, 4096, 1024, true, false},
+      {"GPT 256 dw, attn.proj", 256, 4096, 256, true, false},
+      {"GPT 256 dw, mlp.fc", 1024, 4096, 256, true, false},
+      {"GPT 256 dw, attn.qkv", 768, 4096, 256, true, false},
+      {"MLP dw, 512 -> 512", 512, 128, 512, true, false},
+      {"m = n", 1024, 2048, 1024, true, false},
+      {"m = 2n", 1024, 2048, 512, true, false},
+      {"square 2048^3", 2048, 2048, 2048, true, false},
   };
   fmt::print("| shape | m x k x n | layout | brgemm GFLOP/s | jit GEMM GFLOP/s | jit / brgemm |\n");
   fmt::print("|---|---|---|---|---|---|\n");
