@@ -259,15 +259,43 @@ FloatRows head_rows(const Heads<T>& src, int64_t bh, int64_t len, int64_t dim, i
   return {scratch, dp};
 }
 
+// kLanes elements of a row as floats.
+template <class T> vec::Float load_float(const T* p) {
+  if constexpr (std::is_same_v<T, float>) {
+    return vec::load(p);
+  } else {
+    float f[vec::kLanes];
+    for (int l = 0; l < vec::kLanes; ++l) f[l] = float(p[l]);
+    return vec::load(f);
+  }
+}
+
 // Rows [first, first + n) of head bh transposed, times scale: dst (dim x
-// kBlock), dst[d][t] = src[first + t][d]; columns >= n zeroed.
+// kBlock), dst[d][t] = src[first + t][d]; columns >= n zeroed. Square tiles
+// of kLanes rows are transposed in registers; columns past the last whole
+// tile one element at a time.
 template <class T>
 void gather_block_transposed(const Heads<T>& src, int64_t bh, int64_t first, int64_t n,
                              int64_t dim, float scale, float* dst) {
+  static_assert(kBlock % vec::kLanes == 0);
+  constexpr int L = vec::kLanes;
   if (n < kBlock) std::fill(dst, dst + dim * kBlock, 0.0f);
-  for (int64_t t = 0; t < n; ++t) {
-    const T* s = src.row(bh, first + t);
-    for (int64_t d = 0; d < dim; ++d) dst[d * kBlock + t] = float(s[d]) * scale;
+  const int64_t whole = dim / L * L;
+  for (int64_t t0 = 0; t0 < n; t0 += L) {
+    const int64_t rows = std::min<int64_t>(L, n - t0);
+    for (int64_t d0 = 0; d0 < whole; d0 += L) {
+      vec::Float tile[L];
+#pragma GCC unroll 16
+      for (int r = 0; r < L; ++r)
+        tile[r] = r < rows ? load_float(src.row(bh, first + t0 + r) + d0) * scale : vec::Float{};
+      vec::transpose(tile);
+#pragma GCC unroll 16
+      for (int c = 0; c < L; ++c) vec::store(dst + (d0 + c) * kBlock + t0, tile[c]);
+    }
+    for (int64_t t = t0; t < t0 + rows; ++t) {
+      const T* s = src.row(bh, first + t);
+      for (int64_t d = whole; d < dim; ++d) dst[d * kBlock + t] = float(s[d]) * scale;
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "kernels/cpu/isa_namespace.h"
 #include "kernels/cpu/vec_math.h"
@@ -188,6 +189,40 @@ inline float dot(const float* a, const float* b, int64_t n) {
   for (int l = 0; l < kLanes; ++l) s += acc[l];
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
+}
+
+// Transposes the kLanes x kLanes matrix whose rows are m[0, kLanes), in
+// registers: one round of two-source shuffles per bit of the lane index,
+// each swapping that bit between row and column (log2(kLanes) rounds of
+// kLanes shuffles, where scalar code needs kLanes^2 moves).
+namespace detail {
+using Lanes = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
+// Lane c of the new row r (bit B clear) and of row r + B, from rows r
+// (lanes [0, kLanes) of the pair) and r + B (lanes [kLanes, 2 kLanes)).
+template <int B, size_t... C> constexpr Lanes low_half(std::index_sequence<C...>) {
+  return Lanes{int(C & B ? kLanes + C - B : C)...};
+}
+template <int B, size_t... C> constexpr Lanes high_half(std::index_sequence<C...>) {
+  return Lanes{int(C & B ? kLanes + C : C + B)...};
+}
+template <int B> inline void transpose_round(Float* m) {
+  constexpr Lanes lo = low_half<B>(std::make_index_sequence<kLanes>{});
+  constexpr Lanes hi = high_half<B>(std::make_index_sequence<kLanes>{});
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r)
+    if (!(r & B)) {
+      const Float a = m[r], b = m[r + B];
+      m[r] = __builtin_shuffle(a, b, lo);
+      m[r + B] = __builtin_shuffle(a, b, hi);
+    }
+}
+}  // namespace detail
+
+inline void transpose(Float* m) {
+  detail::transpose_round<1>(m);
+  detail::transpose_round<2>(m);
+  if constexpr (kLanes > 4) detail::transpose_round<4>(m);
+  if constexpr (kLanes > 8) detail::transpose_round<8>(m);
 }
 
 }  // namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE::vec
