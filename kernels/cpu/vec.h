@@ -196,24 +196,22 @@ inline float dot(const float* a, const float* b, int64_t n) {
 // each swapping that bit between row and column (log2(kLanes) rounds of
 // kLanes shuffles, where scalar code needs kLanes^2 moves).
 namespace detail {
-using Lanes = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
-// Lane c of the new row r (bit B clear) and of row r + B, from rows r
-// (lanes [0, kLanes) of the pair) and r + B (lanes [kLanes, 2 kLanes)).
-template <int B, size_t... C> constexpr Lanes low_half(std::index_sequence<C...>) {
-  return Lanes{int(C & B ? kLanes + C - B : C)...};
+// Row r (bit B of r clear) and row r + B after the round: lane c from lanes
+// [0, kLanes) of row r or [kLanes, 2 kLanes) of row r + B.
+template <int B, size_t... C> inline Float low_half(Float a, Float b, std::index_sequence<C...>) {
+  return __builtin_shufflevector(a, b, int(C & B ? kLanes + C - B : C)...);
 }
-template <int B, size_t... C> constexpr Lanes high_half(std::index_sequence<C...>) {
-  return Lanes{int(C & B ? kLanes + C : C + B)...};
+template <int B, size_t... C> inline Float high_half(Float a, Float b, std::index_sequence<C...>) {
+  return __builtin_shufflevector(a, b, int(C & B ? kLanes + C : C + B)...);
 }
 template <int B> inline void transpose_round(Float* m) {
-  constexpr Lanes lo = low_half<B>(std::make_index_sequence<kLanes>{});
-  constexpr Lanes hi = high_half<B>(std::make_index_sequence<kLanes>{});
+  constexpr auto lanes = std::make_index_sequence<kLanes>{};
 #pragma GCC unroll 16
   for (int r = 0; r < kLanes; ++r)
     if (!(r & B)) {
       const Float a = m[r], b = m[r + B];
-      m[r] = __builtin_shuffle(a, b, lo);
-      m[r + B] = __builtin_shuffle(a, b, hi);
+      m[r] = low_half<B>(a, b, lanes);
+      m[r + B] = high_half<B>(a, b, lanes);
     }
 }
 }  // namespace detail
