@@ -73,6 +73,9 @@ DLT_OP_CASES(softmax_loss) {
   rows.push_back(ce_row("label_smoothing sum", {2, 4, 5}, {2, 5}, 4, 2, 0.25, sum));
   rows.push_back(ce_row("many classes", {3, 70}, {3}, 70, -100, 0.05, mean));
   rows.push_back(ce_row("wide lanes", {2, 3, 70}, {2, 70}, 3, 0, 0, mean));
+  // Few classes: 64 rows at a time, a row per lane (two whole groups and two rows).
+  rows.push_back(ce_row("rows as lanes", {130, 10}, {130}, 10, 3, 0.1, mean));
+  rows.push_back(ce_row("rows as lanes none", {70, 7}, {70}, 7, -100, 0, none));
   rows.push_back(ce_row("unbatched", {5}, {}, 5, -100, 0, mean));
   rows.push_back(ce_row("bf16", {6, 10}, {6}, 10, -100, 0.1, mean, {{DType::bf16, 1e-2, 1e-2}}));
   // Every target ignored: the mean over no targets is nan, as in torch, and
