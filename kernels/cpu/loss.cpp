@@ -111,8 +111,8 @@ template <class F> void for_each_group(const ClassLayout& l, F f) {
   });
 }
 
-// f(j) for the group's lanes j, with a position stride of 1 known to the
-// compiler where it is 1 (contiguous lanes, no gathers).
+// f(stride) with the group's position stride, a compile-time 1 where it is
+// 1 (contiguous lanes: vector loads, no gathers).
 template <class F> void for_stride(const Group& g, F f) {
   if (g.position_stride == 1)
     f(std::integral_constant<int64_t, 1>{});
