@@ -22,48 +22,45 @@ DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
   const Tensor b_hh = p.b_hh.defined() ? p.b_hh.detach() : Tensor();
   const StepWeights step_w(w_hh, b_hh);
   const DType state_dtype = h0.dtype();
-  Tensor out, h, h_prev;  // (B, T, H), (B, H), (B, T, H)
+  Tensor h;  // (B, H), replaced at every step, never written in place
+  StepStack out(B, T, state_dtype), h_before(B, T, state_dtype);  // (B, T, H) each
   std::vector<Tensor> ws(static_cast<size_t>(T));
   {
     NoGradGuard no_grad;
     const Tensor gxd = gx.detach();
-    h = h0.detach().clone();
-    out = zeros({B, T, H}, TensorOptions(h.dtype()).device(h.device()));
-    h_prev = zeros({B, T, H}, TensorOptions(h.dtype()).device(h.device()));
+    h = h0.detach().clone();  // a copy: the backward keeps it, the caller may change h0
     for (const int64_t t : steps) {
       const int64_t b = schedule.active(t);  // rows past their length keep their state
-      Tensor hb = h.slice(0, 0, b);
-      h_prev.select(1, t).slice(0, 0, b).copy_(hb);
+      const Tensor hb = h.slice(0, 0, b);
+      h_before.set(t, hb);
       const GruCellOutput cell =
           gru_cell(gxd.select(1, t).slice(0, 0, b), linear(hb, step_w.w, step_w.b), hb);
-      hb.copy_(cell.h);
-      out.select(1, t).slice(0, 0, b).copy_(cell.h);
+      out.set(t, cell.h);
       ws[size_t(t)] = cell.workspace;
+      h = with_rows(h, cell.h);
     }
   }
-  Tensor outputs[] = {out, h};
+  Tensor outputs[] = {out.stacked(), h};
   const Tensor inputs[] = {gx, p.w_hh, p.b_hh, h0};
   autograd::attach_backward(
       outputs, inputs, "GruBackward",
-      [=, ws = std::move(ws)](std::span<const Tensor> grads) {
-        const Tensor& d_out = grads[0];                // (B, T, H)
-        Tensor dh = grads[1].to(state_dtype).clone();  // (B, H): d of the state before the step
-        const TensorOptions o = TensorOptions(dh.dtype()).device(dh.device());
-        Tensor d_input_gates = zeros({B, T, 3 * H}, o), d_hidden_gates = zeros({B, T, 3 * H}, o);
+      [=, ws = std::move(ws), h_prev = h_before.stacked()](std::span<const Tensor> grads) {
+        const Tensor& d_out = grads[0];        // (B, T, H)
+        Tensor dh = grads[1].to(state_dtype);  // (B, H): d of the state before the step
+        StepStack d_input_gates(B, T, state_dtype), d_hidden_gates(B, T, state_dtype);  // (B, T, 3H)
         for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
           const int64_t t = *it, b = schedule.active(t);
-          Tensor dhb = dh.slice(0, 0, b);
-          const auto g = ops::gru_cell_backward(dhb + d_out.select(1, t).slice(0, 0, b),
+          const auto g = ops::gru_cell_backward(dh.slice(0, 0, b) + d_out.select(1, t).slice(0, 0, b),
                                                 ws[size_t(t)], h_prev.select(1, t).slice(0, 0, b));
-          d_input_gates.select(1, t).slice(0, 0, b).copy_(g.input_gates);
-          d_hidden_gates.select(1, t).slice(0, 0, b).copy_(g.hidden_gates);
-          dhb.copy_(g.h_prev + matmul(g.hidden_gates, w_hh));  // (b, 3H) @ (3H, H)
+          d_input_gates.set(t, g.input_gates);
+          d_hidden_gates.set(t, g.hidden_gates);
+          dh = with_rows(dh, g.h_prev + matmul(g.hidden_gates, w_hh));  // (b, 3H) @ (3H, H)
         }
         // Rows past their length have zero gate gradients: they add nothing.
-        const Tensor flat_hidden = d_hidden_gates.reshape({B * T, 3 * H});
+        const Tensor flat_hidden = d_hidden_gates.stacked().reshape({B * T, 3 * H});
         const Tensor d_w_hh = matmul(flat_hidden.t(), h_prev.reshape({B * T, H}));
         const Tensor d_b_hh = b_hh.defined() ? flat_hidden.sum({0}) : Tensor();
-        return std::vector<Tensor>{d_input_gates, d_w_hh, d_b_hh, dh};
+        return std::vector<Tensor>{d_input_gates.stacked(), d_w_hh, d_b_hh, dh};
       });
   return {outputs[0], outputs[1], Tensor()};
 }

@@ -23,55 +23,56 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
   const Tensor b_hh = p.b_hh.defined() ? p.b_hh.detach() : Tensor();
   const StepWeights step_w(w_hh, b_hh);
   const DType state_dtype = h0.dtype();
-  Tensor out, h, c, h_prev;             // (B, T, H), (B, H), (B, H), (B, T, H)
+  // The states (B, H) are replaced at every step, never written in place:
+  // the tensors a step saved for the backward stay as they were.
+  Tensor h, c;
+  StepStack out(B, T, state_dtype), h_prev(B, T, state_dtype);  // (B, T, H) each
   // Per step, what its backward reads: activated gates (b, 4H), c before and after (b, H).
   std::vector<Tensor> ws(static_cast<size_t>(T)), c_prev(ws.size()), c_new(ws.size());
   {
     NoGradGuard no_grad;
     const Tensor gxd = gx.detach();
-    h = h0.detach().clone();
+    h = h0.detach().clone();  // a copy: the backward keeps it, the caller may change h0
     c = c0.detach().clone();
-    out = zeros({B, T, H}, TensorOptions(h.dtype()).device(h.device()));
-    h_prev = zeros({B, T, H}, TensorOptions(h.dtype()).device(h.device()));
     for (const int64_t t : steps) {
       const int64_t b = schedule.active(t);  // rows past their length keep their state
-      Tensor hb = h.slice(0, 0, b), cb = c.slice(0, 0, b);
-      h_prev.select(1, t).slice(0, 0, b).copy_(hb);
+      const Tensor hb = h.slice(0, 0, b), cb = c.slice(0, 0, b);
+      h_prev.set(t, hb);
       const LstmCellOutput cell =
           lstm_cell(gxd.select(1, t).slice(0, 0, b) + linear(hb, step_w.w, step_w.b), cb);
-      c_prev[size_t(t)] = cb.clone();
-      hb.copy_(cell.h);
-      cb.copy_(cell.c);
-      out.select(1, t).slice(0, 0, b).copy_(cell.h);
+      c_prev[size_t(t)] = cb;
+      out.set(t, cell.h);
       ws[size_t(t)] = cell.workspace;
       c_new[size_t(t)] = cell.c;
+      h = with_rows(h, cell.h);
+      c = with_rows(c, cell.c);
     }
   }
-  Tensor outputs[] = {out, h, c};
+  Tensor outputs[] = {out.stacked(), h, c};
   const Tensor inputs[] = {gx, p.w_hh, p.b_hh, h0, c0};
   autograd::attach_backward(
       outputs, inputs, "LstmBackward",
-      [=, ws = std::move(ws), c_prev = std::move(c_prev), c_new = std::move(c_new)](
-          std::span<const Tensor> grads) {
-        const Tensor& d_out = grads[0];                // (B, T, H)
-        Tensor dh = grads[1].to(state_dtype).clone();  // (B, H): d of the state before the step
-        Tensor dc = grads[2].to(state_dtype).clone();
-        Tensor d_gates = zeros({B, T, 4 * H}, TensorOptions(dh.dtype()).device(dh.device()));
+      [=, ws = std::move(ws), c_prev = std::move(c_prev), c_new = std::move(c_new),
+       h_prev = h_prev.stacked()](std::span<const Tensor> grads) {
+        const Tensor& d_out = grads[0];            // (B, T, H)
+        Tensor dh = grads[1].to(state_dtype);  // (B, H): d of the state before the step
+        Tensor dc = grads[2].to(state_dtype);
+        StepStack d_gates(B, T, state_dtype);  // (B, T, 4H)
         for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
           const int64_t t = *it, b = schedule.active(t);
-          Tensor dhb = dh.slice(0, 0, b), dcb = dc.slice(0, 0, b);
-          const auto g = ops::lstm_cell_backward(dhb + d_out.select(1, t).slice(0, 0, b), dcb,
-                                                 ws[size_t(t)], c_prev[size_t(t)],
+          const auto g = ops::lstm_cell_backward(dh.slice(0, 0, b) + d_out.select(1, t).slice(0, 0, b),
+                                                 dc.slice(0, 0, b), ws[size_t(t)], c_prev[size_t(t)],
                                                  c_new[size_t(t)]);
-          d_gates.select(1, t).slice(0, 0, b).copy_(g.gates);
-          dhb.copy_(matmul(g.gates, w_hh));  // (b, 4H) @ (4H, H)
-          dcb.copy_(g.c_prev);
+          d_gates.set(t, g.gates);
+          dh = with_rows(dh, matmul(g.gates, w_hh));  // (b, 4H) @ (4H, H)
+          dc = with_rows(dc, g.c_prev);
         }
         // Rows past their length have zero gate gradients: they add nothing.
-        const Tensor flat_gates = d_gates.reshape({B * T, 4 * H});
+        const Tensor all_gates = d_gates.stacked();
+        const Tensor flat_gates = all_gates.reshape({B * T, 4 * H});
         const Tensor d_w_hh = matmul(flat_gates.t(), h_prev.reshape({B * T, H}));
         const Tensor d_b_hh = b_hh.defined() ? flat_gates.sum({0}) : Tensor();
-        return std::vector<Tensor>{d_gates, d_w_hh, d_b_hh, dh, dc};
+        return std::vector<Tensor>{all_gates, d_w_hh, d_b_hh, dh, dc};
       });
   return {outputs[0], outputs[1], outputs[2]};
 }

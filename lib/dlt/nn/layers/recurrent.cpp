@@ -66,6 +66,27 @@ std::vector<int64_t> step_order(int64_t steps, bool reverse) {
   return order;
 }
 
+void StepStack::set(int64_t t, const Tensor& rows) {
+  if (rows.size(0) == batch_) {
+    steps_[size_t(t)] = rows.to(dtype_);
+    return;
+  }
+  Shape shape = rows.shape();
+  shape[0] = batch_;
+  Tensor padded = zeros(shape, TensorOptions(dtype_).device(rows.device()));
+  padded.slice(0, 0, rows.size(0)).copy_(rows);
+  steps_[size_t(t)] = padded;
+}
+
+Tensor StepStack::stacked() const { return stack(steps_, 1); }
+
+Tensor with_rows(const Tensor& state, const Tensor& rows) {
+  if (rows.size(0) == state.size(0)) return rows.to(state.dtype());
+  Tensor next = state.clone();
+  next.slice(0, 0, rows.size(0)).copy_(rows);
+  return next;
+}
+
 StepWeights::StepWeights(const Tensor& w_hh, const Tensor& b_hh) : w(w_hh), b(b_hh) {
   if (const auto low = autocast_dtype(); low && w_hh.dtype() == DType::f32) {
     w = w_hh.to(*low);

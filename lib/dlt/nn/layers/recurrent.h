@@ -119,4 +119,27 @@ std::vector<LayerOption> recurrent_options();
 // Steps of one direction in the order they run.
 std::vector<int64_t> step_order(int64_t steps, bool reverse);
 
+// Per-step tensors of a step's active rows, (b, ...), gathered into one
+// (B, T, ...) tensor with zeros past each step's rows. A step that runs
+// every row is kept as it is and the whole is stacked once: a copy into a
+// slice per step cost more in calls than in bytes (T of them a direction).
+class StepStack {
+ public:
+  StepStack(int64_t batch, int64_t steps, DType dtype)
+      : batch_(batch), dtype_(dtype), steps_(size_t(steps)) {}
+  void set(int64_t t, const Tensor& rows);  // converted to the stack's dtype
+  Tensor stacked() const;                   // (B, T, ...); every step must have been set
+
+ private:
+  int64_t batch_;
+  DType dtype_;
+  std::vector<Tensor> steps_;
+};
+
+// A state (B, ...) after a step that ran its first b = rows.size(0) rows:
+// rows itself (in the state's dtype) when b = B, else a copy of the state
+// with those rows replaced. States are replaced, never written in place, so
+// what earlier steps saved of them stays valid.
+Tensor with_rows(const Tensor& state, const Tensor& rows);
+
 }  // namespace dlt::nn
