@@ -7,6 +7,7 @@
 #include "dlt/nn/layers/gru.h"
 #include "dlt/nn/layers/lstm.h"
 #include "dlt/nn/registry.h"
+#include "dlt/ops/autocast.h"
 #include "tests/nn/torch_module_parity.h"
 #include "tests/test_util.h"
 
@@ -222,6 +223,43 @@ TEST(NN2Recurrent, GradientsReachInitialStates) {
   const nn::RecurrentOutput r2 = lstm.forward_with_state(x, Tensor(), nudged, c0.detach());
   const double delta = ((r2.output.sum() + r2.c_n.sum()) - (r.output.sum() + r.c_n.sum())).item<double>();
   EXPECT_NEAR(delta / eps, to_vector<double>(h0.grad())[5], 1e-5);
+}
+
+// Under bf16 autocast the step GEMMs, forward and backward, run in bf16 (as
+// torch's autocast LSTM and GRU); the gradients stay within bf16's error of
+// the float32 run, padded rows included.
+TEST(NN2Recurrent, Bf16AutocastGradientsFollowFloat32) {
+  for (const bool lstm : {true, false}) {
+    Generator gen(12);
+    BuildContext ctx{&gen, DType::f32};
+    const RecurrentOptions o{.hidden_size = 16, .layers = 2};
+    const auto rnn = make_rnn(lstm, o, {12, 8}, ctx);
+    const Tensor x = randn({4, 12, 8}, DType::f32, &gen);
+    const Tensor lengths = from_vector<int64_t>({12, 9, 12, 5}, {4});
+    auto grads = [&](bool bf16) {
+      rnn->zero_grad();
+      Tensor xg = x.detach().requires_grad_(true);
+      Tensor loss;
+      {
+        const AutocastGuard autocast(bf16 ? std::optional(DType::bf16) : std::nullopt);
+        const Tensor out = rnn->forward(xg, lengths).to(DType::f32);
+        loss = (out * out).sum();
+      }
+      loss.backward();  // outside the region, as the trainer runs it
+      std::vector<Tensor> g = {xg.grad()};
+      for (const Tensor& p : rnn->parameters()) g.push_back(p.grad().clone());
+      return g;
+    };
+    const std::vector<Tensor> f32 = grads(false), bf16 = grads(true);
+    ASSERT_EQ(f32.size(), bf16.size());
+    for (size_t i = 0; i < f32.size(); ++i) {
+      ASSERT_EQ(bf16[i].dtype(), DType::f32);
+      const double scale = amax(abs(f32[i])).item<double>();
+      const double err = amax(abs(bf16[i] - f32[i])).item<double>();
+      EXPECT_LE(err, 0.05 * scale) << (lstm ? "LSTM" : "GRU") << " gradient " << i;
+      EXPECT_GT(err, 0.0) << "bf16 autocast changed nothing";
+    }
+  }
 }
 
 TEST(NN2Recurrent, ShapeAndLengthErrorsNameTheLayerAndShapes) {

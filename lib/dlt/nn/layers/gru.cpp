@@ -54,11 +54,14 @@ DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
                                                 ws[size_t(t)], h_prev.select(1, t).slice(0, 0, b));
           d_input_gates.set(t, g.input_gates);
           d_hidden_gates.set(t, g.hidden_gates);
-          dh = with_rows(dh, g.h_prev + matmul(g.hidden_gates, w_hh));  // (b, 3H) @ (3H, H)
+          // (b, 3H) @ (3H, H) in the dtype of the forward's step GEMM (bf16
+          // under autocast, as torch's autocast GRU runs its backward).
+          dh = with_rows(dh, g.h_prev + matmul(g.hidden_gates.to(step_w.w.dtype()), step_w.w));
         }
         // Rows past their length have zero gate gradients: they add nothing.
         const Tensor flat_hidden = d_hidden_gates.stacked().reshape({B * T, 3 * H});
-        const Tensor d_w_hh = matmul(flat_hidden.t(), h_prev.reshape({B * T, H}));
+        const DType step_dtype = step_w.w.dtype();  // as the step GEMMs, forward and backward
+        const Tensor d_w_hh = matmul(flat_hidden.to(step_dtype).t(), h_prev.reshape({B * T, H}).to(step_dtype));
         const Tensor d_b_hh = b_hh.defined() ? flat_hidden.sum({0}) : Tensor();
         return std::vector<Tensor>{d_input_gates.stacked(), d_w_hh, d_b_hh, dh};
       });

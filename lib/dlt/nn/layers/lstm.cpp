@@ -64,13 +64,16 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
                                                  dc.slice(0, 0, b), ws[size_t(t)], c_prev[size_t(t)],
                                                  c_new[size_t(t)]);
           d_gates.set(t, g.gates);
-          dh = with_rows(dh, matmul(g.gates, w_hh));  // (b, 4H) @ (4H, H)
+          // (b, 4H) @ (4H, H) in the dtype of the forward's step GEMM (bf16
+          // under autocast, as torch's autocast LSTM runs its backward).
+          dh = with_rows(dh, matmul(g.gates.to(step_w.w.dtype()), step_w.w));
           dc = with_rows(dc, g.c_prev);
         }
         // Rows past their length have zero gate gradients: they add nothing.
         const Tensor all_gates = d_gates.stacked();
         const Tensor flat_gates = all_gates.reshape({B * T, 4 * H});
-        const Tensor d_w_hh = matmul(flat_gates.t(), h_prev.reshape({B * T, H}));
+        const DType step_dtype = step_w.w.dtype();  // as the step GEMMs, forward and backward
+        const Tensor d_w_hh = matmul(flat_gates.to(step_dtype).t(), h_prev.reshape({B * T, H}).to(step_dtype));
         const Tensor d_b_hh = b_hh.defined() ? flat_gates.sum({0}) : Tensor();
         return std::vector<Tensor>{all_gates, d_w_hh, d_b_hh, dh, dc};
       });
