@@ -11,7 +11,7 @@ GRU::GRU(RecurrentOptions o, const Shape& input_shape, BuildContext& ctx)
     : Recurrent(o, input_shape, ctx, 3) {}
 
 // As LSTM::run_direction: the steps run without history, one backward node
-// replays them in reverse, writing d gx step by step into one tensor; d W_hh
+// replays them in reverse, stacking the steps' d gx into one tensor; d W_hh
 // is one GEMM over all steps.
 DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
                                    const StepSchedule& schedule, bool reverse, const Tensor& h0,
@@ -23,7 +23,7 @@ DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
   const StepWeights step_w(w_hh, b_hh);
   const DType state_dtype = h0.dtype();
   Tensor h;  // (B, H), replaced at every step, never written in place
-  StepStack out(B, T, state_dtype), h_before(B, T, state_dtype);  // (B, T, H) each
+  StepStack out(B, T, state_dtype), h_prev(B, T, state_dtype);  // (B, T, H)
   std::vector<Tensor> ws(static_cast<size_t>(T));
   {
     NoGradGuard no_grad;
@@ -32,7 +32,7 @@ DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
     for (const int64_t t : steps) {
       const int64_t b = schedule.active(t);  // rows past their length keep their state
       const Tensor hb = h.slice(0, 0, b);
-      h_before.set(t, hb);
+      h_prev.set(t, hb);
       const GruCellOutput cell =
           gru_cell(gxd.select(1, t).slice(0, 0, b), linear(hb, step_w.w, step_w.b), hb);
       out.set(t, cell.h);
@@ -44,24 +44,26 @@ DirectionOutput GRU::run_direction(const Tensor& gx, const DirectionParams& p,
   const Tensor inputs[] = {gx, p.w_hh, p.b_hh, h0};
   autograd::attach_backward(
       outputs, inputs, "GruBackward",
-      [=, ws = std::move(ws), h_prev = h_before.stacked()](std::span<const Tensor> grads) {
+      [=, ws = std::move(ws), h_prev = h_prev.stacked()](std::span<const Tensor> grads) {
         const Tensor& d_out = grads[0];        // (B, T, H)
         Tensor dh = grads[1].to(state_dtype);  // (B, H): d of the state before the step
-        StepStack d_input_gates(B, T, state_dtype), d_hidden_gates(B, T, state_dtype);  // (B, T, 3H)
+        StepStack d_input_gates(B, T, state_dtype), d_hidden_gates(B, T, state_dtype);  // 3H
         for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
           const int64_t t = *it, b = schedule.active(t);
-          const auto g = ops::gru_cell_backward(dh.slice(0, 0, b) + d_out.select(1, t).slice(0, 0, b),
-                                                ws[size_t(t)], h_prev.select(1, t).slice(0, 0, b));
+          const Tensor dh_out = dh.slice(0, 0, b) + d_out.select(1, t).slice(0, 0, b);
+          const auto g =
+              ops::gru_cell_backward(dh_out, ws[size_t(t)], h_prev.select(1, t).slice(0, 0, b));
           d_input_gates.set(t, g.input_gates);
           d_hidden_gates.set(t, g.hidden_gates);
           // (b, 3H) @ (3H, H) in the dtype of the forward's step GEMM (bf16
           // under autocast, as torch's autocast GRU runs its backward).
-          dh = with_rows(dh, g.h_prev + matmul(g.hidden_gates.to(step_w.w.dtype()), step_w.w));
+          const Tensor dh_gemm = matmul(g.hidden_gates.to(step_w.w.dtype()), step_w.w);
+          dh = with_rows(dh, g.h_prev + dh_gemm);
         }
         // Rows past their length have zero gate gradients: they add nothing.
         const Tensor flat_hidden = d_hidden_gates.stacked().reshape({B * T, 3 * H});
-        const DType step_dtype = step_w.w.dtype();  // as the step GEMMs, forward and backward
-        const Tensor d_w_hh = matmul(flat_hidden.to(step_dtype).t(), h_prev.reshape({B * T, H}).to(step_dtype));
+        const DType step = step_w.w.dtype();  // as the step GEMMs, forward and backward
+        const Tensor d_w_hh = matmul(flat_hidden.to(step).t(), h_prev.reshape({B * T, H}).to(step));
         const Tensor d_b_hh = b_hh.defined() ? flat_hidden.sum({0}) : Tensor();
         return std::vector<Tensor>{d_input_gates.stacked(), d_w_hh, d_b_hh, dh};
       });

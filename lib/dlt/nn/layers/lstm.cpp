@@ -12,8 +12,8 @@ LSTM::LSTM(RecurrentOptions o, const Shape& input_shape, BuildContext& ctx)
 
 // The steps run without history; one backward node replays them in reverse
 // with the fused cell's backward kernel. Recorded per step, the slices of gx
-// would each give a full (B, T, 4H) gradient (T^2 memory traffic); here d gx
-// is written step by step into one tensor and d W_hh is one GEMM over all steps.
+// would each give a full (B, T, 4H) gradient (T^2 memory traffic); here the
+// steps' d gx are stacked into one tensor and d W_hh is one GEMM over all steps.
 DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
                                     const StepSchedule& schedule, bool reverse, const Tensor& h0,
                                     const Tensor& c0) {
@@ -26,7 +26,7 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
   // The states (B, H) are replaced at every step, never written in place:
   // the tensors a step saved for the backward stay as they were.
   Tensor h, c;
-  StepStack out(B, T, state_dtype), h_prev(B, T, state_dtype);  // (B, T, H) each
+  StepStack out(B, T, state_dtype), h_prev(B, T, state_dtype);  // (B, T, H)
   // Per step, what its backward reads: activated gates (b, 4H), c before and after (b, H).
   std::vector<Tensor> ws(static_cast<size_t>(T)), c_prev(ws.size()), c_new(ws.size());
   {
@@ -54,15 +54,15 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
       outputs, inputs, "LstmBackward",
       [=, ws = std::move(ws), c_prev = std::move(c_prev), c_new = std::move(c_new),
        h_prev = h_prev.stacked()](std::span<const Tensor> grads) {
-        const Tensor& d_out = grads[0];            // (B, T, H)
+        const Tensor& d_out = grads[0];        // (B, T, H)
         Tensor dh = grads[1].to(state_dtype);  // (B, H): d of the state before the step
         Tensor dc = grads[2].to(state_dtype);
         StepStack d_gates(B, T, state_dtype);  // (B, T, 4H)
         for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
           const int64_t t = *it, b = schedule.active(t);
-          const auto g = ops::lstm_cell_backward(dh.slice(0, 0, b) + d_out.select(1, t).slice(0, 0, b),
-                                                 dc.slice(0, 0, b), ws[size_t(t)], c_prev[size_t(t)],
-                                                 c_new[size_t(t)]);
+          const Tensor dh_out = dh.slice(0, 0, b) + d_out.select(1, t).slice(0, 0, b);
+          const auto g = ops::lstm_cell_backward(dh_out, dc.slice(0, 0, b), ws[size_t(t)],
+                                                 c_prev[size_t(t)], c_new[size_t(t)]);
           d_gates.set(t, g.gates);
           // (b, 4H) @ (4H, H) in the dtype of the forward's step GEMM (bf16
           // under autocast, as torch's autocast LSTM runs its backward).
@@ -72,8 +72,8 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
         // Rows past their length have zero gate gradients: they add nothing.
         const Tensor all_gates = d_gates.stacked();
         const Tensor flat_gates = all_gates.reshape({B * T, 4 * H});
-        const DType step_dtype = step_w.w.dtype();  // as the step GEMMs, forward and backward
-        const Tensor d_w_hh = matmul(flat_gates.to(step_dtype).t(), h_prev.reshape({B * T, H}).to(step_dtype));
+        const DType step = step_w.w.dtype();  // as the step GEMMs, forward and backward
+        const Tensor d_w_hh = matmul(flat_gates.to(step).t(), h_prev.reshape({B * T, H}).to(step));
         const Tensor d_b_hh = b_hh.defined() ? flat_gates.sum({0}) : Tensor();
         return std::vector<Tensor>{all_gates, d_w_hh, d_b_hh, dh, dc};
       });
