@@ -7,7 +7,12 @@
 # of the f32 GEMM peak dlt measures at start-up on this machine.
 #
 #   scripts/bench/gpt_sweep.sh [THREADS]                       (default 2)
+#   REPEATS=3 scripts/bench/gpt_sweep.sh                        (each row's pair 3 times)
 #
+# REPEATS (default 1): each row's dlt run and peer runs, one after the other,
+# that many times in a row; the table gives the median of each value and the
+# range of each row's dlt/torch ratio over the pairs (the machine's speed
+# drifts, and a pair shares its drift).
 # Rows (C, layers, heads, T, batch): 128/4/4/128/32 (the config), 256/6/8/256/16,
 # 512/8/8/256/8. dlt reads the KJV's tokens (data/kjv.h5), torch draws random
 # ones of the same vocabulary: the values do not change the work.
@@ -31,6 +36,7 @@ row() {
   local c=$1 layers=$2 heads=$3 t=$4 batch=$5 steps=$6 torch_steps=$7
   local name="$c, $layers, $t, $batch" run=$tmp/run-$c
   echo "gpt_sweep: dlt $name" >&2
+  rm -rf "$run"  # a repeat's fresh run
   /usr/bin/time -v -o "$tmp/time.txt" "$dlt" train configs/kjv_gpt.yaml --run-dir "$run" \
     --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
     --set model.dropout=0 --set model.embed_dim="$c" --set model.layers="$layers" --set model.heads="$heads" \
@@ -56,26 +62,40 @@ print(json.dumps({"row": name, "dlt_tokens_per_s": rate * int(t), "dlt_rss_mib":
                   "gflops": tflops * 1e3, "peak_gflops": peak * 1e3, "peers": [json.loads(j) for j in torch_json]}))
 PY
 }
-row 128 4 4 128 32 60 30
-row 256 6 8 256 16 24 12
-row 512 8 8 256 8 16 8
+repeats=${REPEATS:-1}
+[[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "gpt_sweep.sh: REPEATS must be a positive integer, got '$repeats'" >&2; exit 2; }
+for args in "128 4 4 128 32 60 30" "256 6 8 256 16 24 12" "512 8 8 256 8 16 8"; do
+  for ((k = 0; k < repeats; ++k)); do row $args; done
+done
 
 labels=()
 for i in "${!peer_pythons[@]}"; do labels+=("$(peer_label "$i")"); done
 python3 - "$results" "$threads" "${labels[@]}" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
 labels = sys.argv[3:]
-print(f"threads: {sys.argv[2]}; dlt's f32 GEMM peak here: {rows[0]['peak_gflops']:.0f} GFLOP/s (1024^3)\n")
+rows = {}
+for r in runs:  # the repeats of a row, in order
+    rows.setdefault(r["row"], []).append(r)
+median = statistics.median
+print(f"threads: {sys.argv[2]}; dlt's f32 GEMM peak here: {median(r['peak_gflops'] for r in runs):.0f} GFLOP/s (1024^3)")
+pairs = len(next(iter(rows.values())))
+if pairs > 1:
+    print(f"median of {pairs} dlt/torch pairs a row; dlt/torch: median (lowest-highest pair)")
+print()
 print("| C, layers, T, batch | dlt tokens/s | " + " | ".join(f"{l} tokens/s | dlt/{l}" for l in labels) +
       " | dlt peak RSS | " + " | ".join(f"{l} peak RSS" for l in labels) + " | dlt GFLOP/s | share of peak |")
 print("|---|---|" + "---|---|" * len(labels) + "---|" + "---|" * len(labels) + "---|---|")
-for r in rows:
-    d = r["dlt_tokens_per_s"]
-    cells = []
-    for t in r["peers"]:
-        cells += [f"{t['tokens_per_s']:,.0f}", f"{d / t['tokens_per_s']:.2f}x"]
-    rss = [f"{t['peak_rss_mib']:,.0f} MiB" for t in r["peers"]]
-    print(f"| {r['row']} | {d:,.0f} | " + " | ".join(cells) + f" | {r['dlt_rss_mib']:,.0f} MiB | " + " | ".join(rss) +
-          f" | {r['gflops']:.0f} | {r['gflops'] / r['peak_gflops']:.0%} |")
+for name, reps in rows.items():
+    d = median(r["dlt_tokens_per_s"] for r in reps)
+    cells, rss = [], []
+    for i in range(len(labels)):
+        ratios = [r["dlt_tokens_per_s"] / r["peers"][i]["tokens_per_s"] for r in reps]
+        ratio = f"{median(ratios):.2f}x" + (f" ({min(ratios):.2f}-{max(ratios):.2f})" if len(reps) > 1 else "")
+        cells += [f"{median(r['peers'][i]['tokens_per_s'] for r in reps):,.0f}", ratio]
+        rss.append(f"{max(r['peers'][i]['peak_rss_mib'] for r in reps):,.0f} MiB")
+    gflops = median(r["gflops"] for r in reps)
+    peak = median(r["peak_gflops"] for r in reps)
+    print(f"| {name} | {d:,.0f} | " + " | ".join(cells) + f" | {max(r['dlt_rss_mib'] for r in reps):,.0f} MiB | " +
+          " | ".join(rss) + f" | {gflops:.0f} | {gflops / peak:.0%} |")
 PY
