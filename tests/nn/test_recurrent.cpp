@@ -3,6 +3,9 @@
 // with and without bias, float64 and float32, padded batches against
 // pack_padded_sequence), variable lengths, dropout between layers, torch's
 // names and initialisation, and the errors a user can cause.
+#include <set>
+
+#include "dlt/autograd/node.h"
 #include "dlt/core/grad_mode.h"
 #include "dlt/nn/layers/gru.h"
 #include "dlt/nn/layers/lstm.h"
@@ -259,6 +262,34 @@ TEST(NN2Recurrent, Bf16AutocastGradientsFollowFloat32) {
       EXPECT_LE(err, 0.05 * scale) << (lstm ? "LSTM" : "GRU") << " gradient " << i;
       EXPECT_GT(err, 0.0) << "bf16 autocast changed nothing";
     }
+  }
+}
+
+// The backward node keeps what the steps saved, never the outputs it is the
+// grad_fn of: a forward pass without a backward must free the whole graph.
+TEST(NN2Recurrent, AForwardWithoutBackwardFreesItsGraph) {
+  for (const bool lstm : {true, false}) {
+    Generator gen(13);
+    BuildContext ctx{&gen, DType::f32};
+    const auto rnn = make_rnn(lstm, {.hidden_size = 5, .layers = 2, .bidirectional = true}, {6, 3}, ctx);
+    const std::string step_node = lstm ? "LstmBackward" : "GruBackward";
+    std::vector<std::weak_ptr<autograd::Node>> steps;  // every direction's node, found from the outputs
+    {
+      const nn::RecurrentOutput r = rnn->forward_with_state(randn({2, 6, 3}, DType::f32, &gen));
+      std::vector<std::shared_ptr<autograd::Node>> todo = {r.output.grad_fn(), r.h_n.grad_fn()};
+      if (lstm) todo.push_back(r.c_n.grad_fn());
+      std::set<autograd::Node*> seen;
+      while (!todo.empty()) {
+        const std::shared_ptr<autograd::Node> n = todo.back();
+        todo.pop_back();
+        if (!n || !seen.insert(n.get()).second) continue;
+        if (n->name() == step_node) steps.push_back(n);
+        for (const autograd::Edge& e : n->next_edges) todo.push_back(e.fn);
+      }
+    }
+    EXPECT_EQ(steps.size(), 4u);  // 2 layers x 2 directions
+    for (const auto& n : steps)
+      EXPECT_TRUE(n.expired()) << step_node << " outlived the outputs it made";
   }
 }
 
