@@ -51,7 +51,11 @@ void attach_backward(std::span<Tensor> outputs, std::span<const Tensor> inputs, 
   auto node = std::make_shared<FunctionNode>(std::move(name), std::move(backward));
   for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
   for (size_t i = 0; i < outputs.size(); ++i) {
+    // A fresh alias takes the node: the tensor computed may also be one the
+    // backward captured, and a node that kept its own output alive would
+    // never be freed.
     Tensor& out = outputs[i];
+    out = out.detach();
     node->outputs.push_back({out.shape(), out.dtype(), out.device()});
     AutogradMeta& meta = out.impl()->autograd_meta();
     meta.requires_grad = true;

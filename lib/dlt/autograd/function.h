@@ -19,7 +19,8 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad)>;
 
 // Makes `output` (computed under NoGradGuard) a non-leaf whose gradient flows
 // through `backward` to `inputs`, when grad mode is on and an input requires
-// grad; otherwise leaves it as it is.
+// grad; otherwise leaves it as it is. The non-leaf is a new alias of the
+// same storage, so `backward` may capture the tensor itself.
 void attach_backward(Tensor& output, std::span<const Tensor> inputs, std::string name,
                      BackwardFn backward);
 

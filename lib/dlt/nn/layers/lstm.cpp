@@ -43,9 +43,7 @@ DirectionOutput LSTM::run_direction(const Tensor& gx, const DirectionParams& p,
       c_prev[size_t(t)] = cb;
       out.set(t, cell.h);
       ws[size_t(t)] = cell.workspace;
-      // An alias, not cell.c itself: the last step's cell.c becomes the output
-      // c, and a node that kept its own output alive would never be freed.
-      c_new[size_t(t)] = cell.c.detach();
+      c_new[size_t(t)] = cell.c;
       h = with_rows(h, cell.h);
       c = with_rows(c, cell.c);
     }
