@@ -259,13 +259,13 @@ FloatRows head_rows(const Heads<T>& src, int64_t bh, int64_t len, int64_t dim, i
   return {scratch, dp};
 }
 
-// kLanes elements of a row as floats.
+// kLanes elements of a row as floats (16-bit floats through loops.h's widen).
 template <class T> vec::Float load_float(const T* p) {
   if constexpr (std::is_same_v<T, float>) {
     return vec::load(p);
   } else {
     float f[vec::kLanes];
-    for (int l = 0; l < vec::kLanes; ++l) f[l] = float(p[l]);
+    widen(p, f, vec::kLanes);
     return vec::load(f);
   }
 }
