@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "parity"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "nn"))
 from safetensors_numpy import load_safetensors  # noqa: E402
 import torch_nn2_models as nn2  # noqa: E402
+from bf16_products import accurate_products  # noqa: E402
 
 
 class Yaml12Loader(yaml.SafeLoader):
@@ -212,7 +213,8 @@ def replay(cfg, dump):
     opt = make_optimizer(param_groups(model, cfg["optim"]), cfg["optim"])
     sched = make_schedule(opt, cfg.get("schedule", {}), cfg["optim"]["lr"], total)
     clip = cfg["train"].get("grad_clip", 0)
-    # train.precision bf16: the forward pass and loss under torch.autocast, as dlt's.
+    # train.precision bf16: the forward pass and loss under torch.autocast, as
+    # dlt's, with products that accumulate in float32 on any CPU (bf16_products).
     low = {"bf16": torch.bfloat16}.get(cfg["train"].get("precision", "f32"))
     if cfg["train"].get("precision", "f32") not in ("f32", "bf16"):
         fail(f"train.precision {cfg['train']['precision']} has no CPU torch twin here")
@@ -222,7 +224,7 @@ def replay(cfg, dump):
         loss = 0.0
         for a in range(accum):
             i = step * accum + a
-            with torch.autocast("cpu", dtype=low, enabled=low is not None):
+            with torch.autocast("cpu", dtype=low, enabled=low is not None), accurate_products():
                 b = batch_loss(cfg["loss"], model(xs[i]), ys[i])
             loss += b.item() / accum
             (b / accum if accum > 1 else b).backward()

@@ -5,6 +5,8 @@ tests/ops/test_parity_torch.cpp), evaluates each torch expression on the same
 inputs, backpropagates the same upstream gradient, and writes the outputs and
 input gradients as float64 files plus DIR/results.jsonl. An entry with
 "autocast" runs its forward pass under torch.autocast("cpu", that dtype).
+16-bit matrix products and convolutions go through bf16_products, which makes
+them accurate on CPUs where torch 1.13's own accumulate in 16 bits.
 """
 import contextlib
 import json
@@ -14,6 +16,8 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from bf16_products import accurate_products
 
 DTYPES = {
     "float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
@@ -47,7 +51,7 @@ def run(directory, entry, compute_dtype):
     autocast = entry.get("autocast")
     region = (torch.autocast("cpu", dtype=DTYPES[autocast]) if autocast
               else contextlib.nullcontext())
-    with region:
+    with region, accurate_products():
         y = eval(entry["expr"], scope)
     grads = []
     if entry["upstream"] is not None and y.requires_grad:
