@@ -24,7 +24,7 @@ trap 'rm -rf "$out"' EXIT
 for model in mlp resnet; do
   for batch in 1 3; do
     "$dlt" onnx run "$out/$model.onnx" --input "$out/${model}_x$batch.npy" --out "$out/${model}_dlt$batch.npy" >/dev/null
-    python3 - "$out/${model}_dlt$batch.npy" "$out/${model}_y$batch.npy" "$model batch $batch" <<'PY'
+    "$venv/bin/python" - "$out/${model}_dlt$batch.npy" "$out/${model}_y$batch.npy" "$model batch $batch" <<'PY'
 import sys
 import numpy as np
 got, want = np.load(sys.argv[1]), np.load(sys.argv[2])
