@@ -7,11 +7,16 @@
 #
 #   scripts/bench/train_vs_torch.sh [THREADS] [ROW...]   (default 2; rows mlp cnn gpt lstm, default all)
 #   PRECISIONS="f32 bf16" scripts/bench/train_vs_torch.sh
+#   REPEATS=3 scripts/bench/train_vs_torch.sh 2 mlp        (each row's runs 3 times)
 #
 # PRECISIONS (default f32): each row in each; bf16 is dlt's train.precision
 # bf16 against torch.autocast("cpu", bfloat16) around the same forward pass
 # and loss, and a second table gives each side's bf16/f32 speed and memory.
 # TORCH_PY: one python to run torch with instead of the peers (peers.sh).
+# REPEATS (default 1): each row's dlt run and peer runs, one after the other,
+# that many times in a row; the tables give the median of each value and the
+# range of each dlt/torch ratio over the repeats (the machine's speed drifts,
+# and runs one after the other share most of its drift).
 #
 # Rows: the Fashion-MNIST MLP 784-512-512-10 (SGD, momentum 0.9, lr 0.01),
 # the CNN of configs/fashion_cnn.yaml (AdamW, dropout 0.25) and the char-GPT
@@ -48,6 +53,8 @@ for p in "${precisions[@]}"; do
 done
 export OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE}
 [[ -n $OMP_WAIT_POLICY ]] || unset OMP_WAIT_POLICY  # set but empty: libgomp's default
+repeats=${REPEATS:-1}
+[[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "train_vs_torch.sh: REPEATS must be a positive integer, got '$repeats'" >&2; exit 2; }
 [[ -x $dlt ]] || { echo "train_vs_torch.sh: no dlt binary at $dlt; build it or set DLT_BIN" >&2; exit 2; }
 for f in data/fashion-mnist.h5 data/kjv.h5; do
   [[ -f $f ]] || { echo "train_vs_torch.sh: $f is missing; import it first (README.md)" >&2; exit 2; }
@@ -63,18 +70,19 @@ run_dlt() {
   shift 6
   echo "train_vs_torch: dlt $row $precision" >&2
   local run=$tmp/$row-$precision
+  rm -rf "$run"  # a repeat's fresh run
   /usr/bin/time -v -o "$tmp/time.txt" "$dlt" train "$config" --run-dir "$run" \
     --set data.val=null --set 'schedule={name: constant}' --set checkpoint.every=0 --set checkpoint.best=null \
     --set "train={steps: $steps, log_every: $log_every, threads: $threads, precision: $precision}" "$@" \
     >"$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
-  python3 - "$run/metrics.jsonl" "$tmp/time.txt" "$row" "$unit" "$precision" >>"$results" <<'PY'
+  python3 - "$run/metrics.jsonl" "$tmp/time.txt" "$row" "$unit" "$precision" "$rep" >>"$results" <<'PY'
 import json, re, sys
 rates = [r["samples_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["split"] == "train"][1:]
 # Equal windows: the rate over all of them is the harmonic mean.
 rate = len(rates) / sum(1 / r for r in rates)
 kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(sys.argv[2]).read()).group(1))
 print(json.dumps({"row": sys.argv[3], "side": "dlt", "unit": sys.argv[4], "precision": sys.argv[5],
-                  "samples_per_s": rate, "peak_rss_mib": kib / 1024}))
+                  "rep": int(sys.argv[6]), "samples_per_s": rate, "peak_rss_mib": kib / 1024}))
 PY
 }
 
@@ -84,17 +92,20 @@ run_torch() {
   for i in "${!peer_pythons[@]}"; do
     echo "train_vs_torch: $(peer_label "$i") $1 $2" >&2
     "${peer_pythons[$i]}" scripts/bench/train_torch.py "$4" --threads "$threads" --steps "$5" --warmup "$6" --precision "$2" |
-      python3 -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='peer$i', unit='$3', precision='$2'); print(json.dumps(r))" \
+      python3 -c "import json, sys; r = json.load(sys.stdin); r.update(row='$1', side='peer$i', unit='$3', precision='$2', rep=$rep); print(json.dumps(r))" \
         >>"$results"
   done
 }
 
 source scripts/bench/train_rows.sh
-# run_row ROW PRECISION UNIT TORCH_STEPS TORCH_WARMUP: dlt's run of the row, then torch's.
+# run_row ROW PRECISION UNIT TORCH_STEPS TORCH_WARMUP: dlt's run of the row, then
+# torch's, REPEATS times ($rep: which).
 run_row() {
   train_row "$1"
-  run_dlt "$1" "$2" "$3" "$row_config" "$row_steps" "$row_log_every" "${row_sets[@]}"
-  run_torch "$1" "$2" "$3" "$1" "$4" "$5"
+  for ((rep = 0; rep < repeats; ++rep)); do
+    run_dlt "$1" "$2" "$3" "$row_config" "$row_steps" "$row_log_every" "${row_sets[@]}"
+    run_torch "$1" "$2" "$3" "$1" "$4" "$5"
+  done
 }
 for p in "${precisions[@]}"; do
   if want mlp; then run_row mlp "$p" samples/s 300 30; fi
@@ -106,28 +117,39 @@ done
 labels=()
 for i in "${!peer_pythons[@]}"; do labels+=("$(peer_label "$i")"); done
 python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" "${labels[@]}" <<'PY'
-import json, sys
+import json, statistics, sys
 labels = sys.argv[4:]
 peers = [f"peer{i}" for i in range(len(labels))]
-rows = {}
+rows = {}  # (row, precision) -> one {side: record} per repeat
 for r in map(json.loads, open(sys.argv[1])):
-    rows.setdefault((r["row"], r["precision"]), {})[r["side"]] = r
+    reps = rows.setdefault((r["row"], r["precision"]), [])
+    while len(reps) <= r["rep"]:
+        reps.append({})
+    reps[r["rep"]][r["side"]] = r
 names = {"mlp": "MLP 784-512-512-10, SGD", "cnn": "CNN (fashion_cnn.yaml), AdamW", "gpt": "char-GPT (kjv_gpt.yaml), AdamW",
          "lstm": "char-LSTM (kjv_lstm.yaml), Adam"}
-print(f"threads: {sys.argv[2]}, OMP_WAIT_POLICY={sys.argv[3] or '(unset)'}\n")
+median = statistics.median
+print(f"threads: {sys.argv[2]}, OMP_WAIT_POLICY={sys.argv[3] or '(unset)'}")
+repeats = len(next(iter(rows.values())))
+if repeats > 1:
+    print(f"median of {repeats} runs a side; dlt/torch: median (lowest-highest of the {repeats} pairs)")
+print()
+def value(r):
+    return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT/LSTM sample (block_size)
+def ratio(pairs):
+    """median (range) of a / b over the repeats' (a, b) pairs."""
+    q = [a / b for a, b in pairs]
+    return f"{median(q):.2f}x" + (f" ({min(q):.2f}-{max(q):.2f})" if len(q) > 1 else "")
 print("| workload | precision | unit | dlt | " + " | ".join(f"{l} | dlt/{l}" for l in labels) +
       " | dlt peak RSS | " + " | ".join(f"{l} peak RSS" for l in labels) + " |")
 print("|---|---|---|---|" + "---|---|" * len(labels) + "---|" + "---|" * len(labels))
-def value(r):
-    return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT/LSTM sample (block_size)
-for (row, precision), s in rows.items():
-    d = s["dlt"]
+for (row, precision), reps in rows.items():
     cells = []
     for p in peers:
-        cells += [f"{value(s[p]):,.0f}", f"{value(d) / value(s[p]):.2f}x"]
-    rss = [f"{s[p]['peak_rss_mib']:.0f} MiB" for p in peers]
-    print(f"| {names[row]} | {precision} | {d['unit']} | {value(d):,.0f} | " + " | ".join(cells) +
-          f" | {d['peak_rss_mib']:.0f} MiB | " + " | ".join(rss) + " |")
+        cells += [f"{median(value(s[p]) for s in reps):,.0f}", ratio((value(s['dlt']), value(s[p])) for s in reps)]
+    rss = [f"{max(s[p]['peak_rss_mib'] for s in reps):.0f} MiB" for p in ["dlt"] + peers]
+    print(f"| {names[row]} | {precision} | {reps[0]['dlt']['unit']} | {median(value(s['dlt']) for s in reps):,.0f} | " +
+          " | ".join(cells) + " | " + " | ".join(rss) + " |")
 pairs = [row for (row, p) in rows if p == "f32" and (row, "bf16") in rows]
 if pairs:
     print("\n| workload | dlt bf16/f32 speed | dlt bf16/f32 peak RSS | " +
@@ -137,6 +159,8 @@ if pairs:
         f, b = rows[(row, "f32")], rows[(row, "bf16")]
         cells = []
         for p in ["dlt"] + peers:
-            cells += [f"{value(b[p]) / value(f[p]):.2f}x", f"{b[p]['peak_rss_mib'] / f[p]['peak_rss_mib']:.2f}x"]
+            speed = median(value(bs[p]) for bs in b) / median(value(fs[p]) for fs in f)
+            rss = max(bs[p]["peak_rss_mib"] for bs in b) / max(fs[p]["peak_rss_mib"] for fs in f)
+            cells += [f"{speed:.2f}x", f"{rss:.2f}x"]
         print(f"| {names[row]} | " + " | ".join(cells) + " |")
 PY
