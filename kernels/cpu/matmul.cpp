@@ -12,6 +12,7 @@
 
 #include "dlt/core/math_mode.h"
 #include "dlt/ops/dispatch.h"
+#include "kernels/cpu/f32_copies.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/onednn.h"
 
@@ -355,36 +356,19 @@ void gemm(const Matrix& a, const Matrix& b, const Tensor& bias, Tensor& out) {
   });
 }
 
-// f16/bf16 without a oneDNN kernel on this CPU: widen to f32, run the f32 GEMM
-// (much faster than the loop), round the result once.
-bool needs_widening(DType t) {
-  return (t == DType::f16 || t == DType::bf16) && !onednn_has_matmul(t);
-}
-
-Tensor widen(const Tensor& t) {
-  if (!t.defined()) return t;
-  Tensor wide = empty(t.shape(), DType::f32);
-  visit_floating(t.dtype(), "matmul", [&]<class T>() {
-    map<float, T>(wide, {&t}, [](float x) { return x; });
-  });
-  return wide;
-}
-
-void narrow_into(Tensor& out, const Tensor& wide) {
-  visit_floating(out.dtype(), "matmul", [&]<class T>() {
-    map<T, float>(out, {&wide}, [](float x) { return x; });
-  });
-}
+// f16/bf16 without a oneDNN kernel on this CPU: an f32 GEMM on f32 copies
+// (f32_copies.h; much faster than the loop).
+bool needs_widening(DType t) { return is_16_bit_float(t) && !onednn_has_matmul(t); }
 
 // ins: a, b (torch.matmul shapes, checked by the op layer); out: the result.
 void matmul_kernel(const KernelCall& call) {
   Tensor& out = call.out[0];
   if (!needs_widening(out.dtype()))
     return gemm(lhs_matrix(call.in[0]), rhs_matrix(call.in[1]), Tensor(), out);
-  const Tensor a = widen(call.in[0]), b = widen(call.in[1]);
-  Tensor wide = empty(out.shape(), DType::f32);
+  const Tensor a = f32_copy(call.in[0]), b = f32_copy(call.in[1]);
+  Tensor wide = f32_like(out);
   gemm(lhs_matrix(a), rhs_matrix(b), Tensor(), wide);
-  narrow_into(out, wide);
+  round_into(out, wide);
 }
 DLT_REGISTER_KERNEL(matmul, cpu, matmul_kernel);
 
@@ -393,10 +377,10 @@ void linear_kernel(const KernelCall& call) {
   Tensor& out = call.out[0];
   if (!needs_widening(out.dtype()))
     return gemm(lhs_matrix(call.in[0]), transposed_weight(call.in[1]), call.in[2], out);
-  const Tensor x = widen(call.in[0]), w = widen(call.in[1]), bias = widen(call.in[2]);
-  Tensor wide = empty(out.shape(), DType::f32);
+  const Tensor x = f32_copy(call.in[0]), w = f32_copy(call.in[1]), bias = f32_copy(call.in[2]);
+  Tensor wide = f32_like(out);
   gemm(lhs_matrix(x), transposed_weight(w), bias, wide);
-  narrow_into(out, wide);
+  round_into(out, wide);
 }
 DLT_REGISTER_KERNEL(linear, cpu, linear_kernel);
 

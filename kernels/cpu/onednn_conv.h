@@ -3,7 +3,7 @@
 // reordered on the way in and out. Primitives and reorders are created once
 // per shape, parameters and dtype and cached, so a training step never
 // re-creates them. f32 and bf16 run natively where the CPU supports them;
-// f16 (and bf16 elsewhere) compute in f32, the reorders converting.
+// f16 (and bf16 elsewhere) run the f32 primitive on f32 copies, rounded once.
 #pragma once
 
 #include "dlt/core/tensor.h"
