@@ -180,7 +180,7 @@ bool has_native_conv(DType dtype) {
 // f16/bf16 without a native convolution: the f32 primitive on f32 copies
 // (f32_copies.h). Converting inside the layout reorders instead takes
 // oneDNN's generic reorder: on an AVX2 EPYC the bf16 CNN spent 660 ms a step
-// there, ten times its f32 step.
+// there, about nine times its whole f32 step.
 bool computes_on_f32_copies(DType dtype) { return is_16_bit_float(dtype) && !has_native_conv(dtype); }
 
 // Everything a cached primitive depends on.
