@@ -71,18 +71,16 @@ done
 labels=()
 for i in "${!peer_pythons[@]}"; do labels+=("$(peer_label "$i")"); done
 python3 - "$results" "$threads" "${labels[@]}" <<'PY'
-import json, statistics, sys
+import json, sys
+sys.path.insert(0, "scripts/bench")
+from repeats import median, note, ratio_cell
 runs = [json.loads(l) for l in open(sys.argv[1])]
 labels = sys.argv[3:]
 rows = {}
 for r in runs:  # the repeats of a row, in order
     rows.setdefault(r["row"], []).append(r)
-median = statistics.median
 print(f"threads: {sys.argv[2]}; dlt's f32 GEMM peak here: {median(r['peak_gflops'] for r in runs):.0f} GFLOP/s (1024^3)")
-pairs = len(next(iter(rows.values())))
-if pairs > 1:
-    print(f"median of {pairs} dlt/torch pairs a row; dlt/torch: median (lowest-highest pair)")
-print()
+print(note(len(next(iter(rows.values())))))
 print("| C, layers, T, batch | dlt tokens/s | " + " | ".join(f"{l} tokens/s | dlt/{l}" for l in labels) +
       " | dlt peak RSS | " + " | ".join(f"{l} peak RSS" for l in labels) + " | dlt GFLOP/s | share of peak |")
 print("|---|---|" + "---|---|" * len(labels) + "---|" + "---|" * len(labels) + "---|---|")
@@ -90,8 +88,7 @@ for name, reps in rows.items():
     d = median(r["dlt_tokens_per_s"] for r in reps)
     cells, rss = [], []
     for i in range(len(labels)):
-        ratios = [r["dlt_tokens_per_s"] / r["peers"][i]["tokens_per_s"] for r in reps]
-        ratio = f"{median(ratios):.2f}x" + (f" ({min(ratios):.2f}-{max(ratios):.2f})" if len(reps) > 1 else "")
+        ratio = ratio_cell(r["dlt_tokens_per_s"] / r["peers"][i]["tokens_per_s"] for r in reps)
         cells += [f"{median(r['peers'][i]['tokens_per_s'] for r in reps):,.0f}", ratio]
         rss.append(f"{max(r['peers'][i]['peak_rss_mib'] for r in reps):,.0f} MiB")
     gflops = median(r["gflops"] for r in reps)

@@ -117,7 +117,9 @@ done
 labels=()
 for i in "${!peer_pythons[@]}"; do labels+=("$(peer_label "$i")"); done
 python3 - "$results" "$threads" "${OMP_WAIT_POLICY:-}" "${labels[@]}" <<'PY'
-import json, statistics, sys
+import json, sys
+sys.path.insert(0, "scripts/bench")
+from repeats import median, note, ratio_cell
 labels = sys.argv[4:]
 peers = [f"peer{i}" for i in range(len(labels))]
 rows = {}  # (row, precision) -> one {side: record} per repeat
@@ -128,25 +130,17 @@ for r in map(json.loads, open(sys.argv[1])):
     reps[r["rep"]][r["side"]] = r
 names = {"mlp": "MLP 784-512-512-10, SGD", "cnn": "CNN (fashion_cnn.yaml), AdamW", "gpt": "char-GPT (kjv_gpt.yaml), AdamW",
          "lstm": "char-LSTM (kjv_lstm.yaml), Adam"}
-median = statistics.median
 print(f"threads: {sys.argv[2]}, OMP_WAIT_POLICY={sys.argv[3] or '(unset)'}")
-repeats = len(next(iter(rows.values())))
-if repeats > 1:
-    print(f"median of {repeats} runs a side; dlt/torch: median (lowest-highest of the {repeats} pairs)")
-print()
+print(note(len(next(iter(rows.values())))))
 def value(r):
     return r["samples_per_s"] * (128 if r["unit"] == "tokens/s" else 1)  # tokens per GPT/LSTM sample (block_size)
-def ratio(pairs):
-    """median (range) of a / b over the repeats' (a, b) pairs."""
-    q = [a / b for a, b in pairs]
-    return f"{median(q):.2f}x" + (f" ({min(q):.2f}-{max(q):.2f})" if len(q) > 1 else "")
 print("| workload | precision | unit | dlt | " + " | ".join(f"{l} | dlt/{l}" for l in labels) +
       " | dlt peak RSS | " + " | ".join(f"{l} peak RSS" for l in labels) + " |")
 print("|---|---|---|---|" + "---|---|" * len(labels) + "---|" + "---|" * len(labels))
 for (row, precision), reps in rows.items():
     cells = []
     for p in peers:
-        cells += [f"{median(value(s[p]) for s in reps):,.0f}", ratio((value(s['dlt']), value(s[p])) for s in reps)]
+        cells += [f"{median(value(s[p]) for s in reps):,.0f}", ratio_cell(value(s['dlt']) / value(s[p]) for s in reps)]
     rss = [f"{max(s[p]['peak_rss_mib'] for s in reps):.0f} MiB" for p in ["dlt"] + peers]
     print(f"| {names[row]} | {precision} | {reps[0]['dlt']['unit']} | {median(value(s['dlt']) for s in reps):,.0f} | " +
           " | ".join(cells) + " | " + " | ".join(rss) + " |")
