@@ -44,33 +44,28 @@ def products_accumulate_in_16_bits():
     return False
 
 
-def _map_tensors(fn, value):
-    if isinstance(value, torch.Tensor):
-        return fn(value)
-    if isinstance(value, (list, tuple)):
-        return type(value)(_map_tensors(fn, v) for v in value)
-    return value
+def _is_float_tensor(value):
+    return isinstance(value, torch.Tensor) and value.is_floating_point()
 
 
 def _low_dtype(args, autocast_lowers):
     if torch.is_autocast_cpu_enabled():
         return torch.get_autocast_cpu_dtype() if autocast_lowers else None
-    found = []
-    _map_tensors(lambda t: found.append(t.dtype) if t.dtype in LOW else None, args)
-    return found[0] if found else None
+    return next((a.dtype for a in args if _is_float_tensor(a) and a.dtype in LOW), None)
 
 
 def _accurate(product, autocast_lowers):
+    """product (its operands tensors, or values it passes through) with the
+    accurate 16-bit arithmetic described above; its result is one tensor."""
     @functools.wraps(product)
     def call(*args, **kwargs):
-        low = _low_dtype((args, tuple(kwargs.values())), autocast_lowers)
+        low = _low_dtype(args + tuple(kwargs.values()), autocast_lowers)
         if low is None:
             return product(*args, **kwargs)
-        rounded = lambda t: t.to(low).float() if t.is_floating_point() else t  # noqa: E731
+        rounded = lambda a: a.to(low).float() if _is_float_tensor(a) else a  # noqa: E731
         with torch.autocast("cpu", enabled=False):
-            out = product(*_map_tensors(rounded, args),
-                          **{k: _map_tensors(rounded, v) for k, v in kwargs.items()})
-        return _map_tensors(lambda t: t.to(low) if t.is_floating_point() else t, out)
+            out = product(*map(rounded, args), **{k: rounded(v) for k, v in kwargs.items()})
+        return out.to(low)
     return call
 
 
