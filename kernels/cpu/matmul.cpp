@@ -318,7 +318,7 @@ bool onednn_has_matmul(DType t) {
 
 std::string describe_gemm_path(DType t) {
   if (onednn_has_matmul(t)) return fmt::format("{} matrix products in oneDNN's {} kernels", t, t);
-  if (t == DType::f16 || t == DType::bf16)
+  if (is_16_bit_float(t))
     return fmt::format("{} matrix products widened to f32 (this CPU has no {} GEMM instructions: it saves memory, "
                        "not time)",
                        t, t);

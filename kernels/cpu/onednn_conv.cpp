@@ -146,7 +146,10 @@ CachedConv build(Pass pass, const ConvDims& d, DataType user_dt, DataType cdt, b
   return c;
 }
 
-// Native low precision where this CPU has kernels for it, else f32.
+// Native low precision where this CPU has kernels for it, else f32. 16-bit
+// dtypes come here only where has_native_conv found a forward kernel (the
+// public functions run the others on f32 copies); a backward pass without
+// one then converts in its reorders.
 CachedConv create(Pass pass, const ConvGeometry& g, DType dtype, bool bias) {
   const ConvDims d = conv_dims(g);
   const DataType user_dt = data_type_of(dtype);
