@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "dlt/train/file_io.h"
 #include "dlt/train/recipe.h"
+#include "dlt/train/signals.h"
 
 namespace dlt::cli {
 
@@ -25,6 +26,7 @@ void add_recipe_command(CLI::App& app) {
   run->add_option("--junit", a->junit, "Also write the results as JUnit XML to this file");
   run->add_option("--runs-dir", a->runs_dir, "Folder of the recipes' run folders (default: runs/recipes)");
   run->callback([a] {
+    train::install_stop_handlers();  // before any thread starts (signals.h)
     // Every recipe is read before any trains, so a typo fails in a second.
     std::vector<train::Recipe> recipes;
     for (const std::string& file : train::recipe_files(a->paths)) recipes.push_back(train::load_recipe(file, a->runs_dir));

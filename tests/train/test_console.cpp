@@ -1,16 +1,11 @@
-// metrics.jsonl, the console progress display and the stop signals.
+// metrics.jsonl and the console progress display.
 #include <gtest/gtest.h>
-
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 
 #include "dlt/train/file_io.h"
 #include "dlt/train/metrics_log.h"
 #include "dlt/train/progress.h"
-#include "dlt/train/signals.h"
 #include "tests/data/fixtures.h"
 #include "tests/test_util.h"
 
@@ -111,39 +106,6 @@ TEST(Progress, DurationsReadAsClockTimes) {
   EXPECT_EQ(Progress::format_duration(83), "0:01:23");
   EXPECT_EQ(Progress::format_duration(3 * 86400 + 3723), "3:01:02:03");
   EXPECT_EQ(Progress::format_duration(NAN), "?");
-}
-
-TEST(Signals, EachSignalSetsItsRequestAndExitStatus) {
-  const std::pair<int, StopRequest> cases[] = {
-      {SIGINT, StopRequest::interrupt}, {SIGTERM, StopRequest::terminate}, {SIGUSR1, StopRequest::user1}};
-  for (const auto& [signo, request] : cases) {
-    install_stop_handlers();
-    EXPECT_EQ(stop_requested(), StopRequest::none);
-    ::raise(signo);
-    EXPECT_EQ(stop_requested(), request);
-    ::raise(SIGUSR1);  // a later signal does not replace the first
-    EXPECT_EQ(stop_requested(), request);
-  }
-  restore_default_handlers();
-  clear_stop_request();
-  EXPECT_EQ(exit_status(StopRequest::interrupt), 130);
-  EXPECT_EQ(exit_status(StopRequest::terminate), 143);
-  EXPECT_EQ(exit_status(StopRequest::user1), 138);
-}
-
-TEST(Signals, ASecondInterruptExitsAtOnceWith130) {
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {  // the child does only async-signal-safe things
-    install_stop_handlers();
-    ::raise(SIGINT);
-    ::raise(SIGINT);
-    ::_exit(0);  // not reached
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "dlt/train/trainer.h"
 #include "tests/data/fixtures.h"
 #include "tests/test_util.h"
+#include "tests/train/signal_testing.h"
 
 namespace dlt::train {
 namespace {
@@ -204,7 +205,7 @@ TEST(Trainer, ASignalFinishesTheStepAndCheckpoints) {
   o.checkpoint_every = 0;
   TinyRun r = make_run(data, tmp.path("run"), o);
   install_stop_handlers();
-  ::raise(SIGTERM);  // arrives before the first step ends
+  ASSERT_EQ(testing::send_stop_signal(SIGTERM), StopRequest::terminate);  // arrives before the first step ends
   const TrainResult res = r.trainer->run();
   restore_default_handlers();
   clear_stop_request();

@@ -1,10 +1,12 @@
 #include "dlt/train/signals.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
+#include <thread>
 
 namespace dlt::train {
 
@@ -39,6 +41,31 @@ extern "C" void on_stop_signal(int signo) {
   }
 }
 
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGUSR1};
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int s : kStopSignals) sigaddset(&set, s);
+  return set;
+}
+
+// Which thread runs the handler matters. oneDNN 2.x's JIT f32 GEMM kernels
+// point rsp at a heap workspace while they run (oneDNN issue #4845, fixed in
+// 3.11), so a handler that interrupts one writes its signal frame into the
+// heap. The installing thread therefore blocks the stop signals, every
+// thread it starts later (OpenMP's, MPI's, the loaders') inherits the mask,
+// and this thread, which never computes, is left to take them.
+void start_listener() {
+  static std::atomic<pid_t> started_in{0};  // per process: a forked child starts its own
+  if (started_in.exchange(::getpid()) == ::getpid()) return;
+  std::thread([] {
+    const sigset_t set = stop_signal_set();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    for (;;) ::pause();  // returns after each handler; the process's exit ends it
+  }).detach();
+}
+
 void set_handler(int signo, void (*handler)(int)) {
   struct sigaction sa {};
   sa.sa_handler = handler;
@@ -51,7 +78,10 @@ void set_handler(int signo, void (*handler)(int)) {
 
 void install_stop_handlers() {
   clear_stop_request();
-  for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, on_stop_signal);
+  const sigset_t set = stop_signal_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  for (const int s : kStopSignals) set_handler(s, on_stop_signal);
+  start_listener();
   g_installed = true;
 }
 
@@ -62,7 +92,9 @@ void ensure_stop_handlers() {
 void set_stop_messages(bool on) { g_messages.store(on); }
 
 void restore_default_handlers() {
-  for (const int s : {SIGINT, SIGTERM, SIGUSR1}) set_handler(s, SIG_DFL);
+  for (const int s : kStopSignals) set_handler(s, SIG_DFL);
+  const sigset_t set = stop_signal_set();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   g_installed = false;
 }
 

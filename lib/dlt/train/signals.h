@@ -18,7 +18,10 @@ namespace dlt::train {
 
 enum class StopRequest { none, interrupt, terminate, user1 };
 
-// Installs the handlers (idempotent) and clears any earlier request.
+// Installs the handlers (idempotent) and clears any earlier request. The
+// calling thread blocks the stop signals, and so does every thread it starts
+// afterwards; a thread of signals.cpp's own takes them (signals.cpp says
+// why). So a command installs them before it starts threads.
 void install_stop_handlers();
 // Installs them unless they are in place already, keeping a request that
 // arrived meanwhile: a command installs them before MPI starts (Slurm's
@@ -27,7 +30,8 @@ void ensure_stop_handlers();
 // Whether the handler says so on stderr when a stop is requested (rank 0 of
 // a distributed run does; the other ranks stay quiet).
 void set_stop_messages(bool on);
-// Puts the default actions back (the CLI does so after training).
+// Puts the default actions back and unblocks the signals in the calling
+// thread (the CLI does so after training, on the thread that installed them).
 void restore_default_handlers();
 
 // What arrived first since install_stop_handlers(); safe to poll every step.
