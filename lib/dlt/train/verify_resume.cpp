@@ -35,8 +35,17 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
   std::vector<char*> argv{const_cast<char*>(program.c_str())};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // The child starts with no signal blocked, whatever this thread blocks
+  // (install_stop_handlers() blocks the stop signals; a mask survives exec).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int err = posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   DLT_CHECK(err == 0, "cannot start {}: {}", program, std::strerror(err));
   return pid;
