@@ -22,4 +22,16 @@ inline StopRequest send_stop_signal(int signo) {
   return stop_requested();
 }
 
+// Waits (up to 10 s) until no signo sent to this process is still pending:
+// the listener thread has taken it.
+inline void wait_until_taken(int signo) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, signo) != 1 || std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 }  // namespace dlt::train::testing

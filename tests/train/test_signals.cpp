@@ -19,17 +19,12 @@ namespace dlt::train {
 namespace {
 
 using testing::send_stop_signal;
+using testing::wait_until_taken;
 
 bool blocks_stop_signals() {
   sigset_t mask;
   pthread_sigmask(SIG_BLOCK, nullptr, &mask);
   return sigismember(&mask, SIGINT) == 1 && sigismember(&mask, SIGTERM) == 1 && sigismember(&mask, SIGUSR1) == 1;
-}
-
-bool pending(int signo) {
-  sigset_t set;
-  sigpending(&set);
-  return sigismember(&set, signo) == 1;
 }
 
 TEST(Signals, EachSignalSetsItsRequestAndExitStatus) {
@@ -40,7 +35,7 @@ TEST(Signals, EachSignalSetsItsRequestAndExitStatus) {
     EXPECT_EQ(stop_requested(), StopRequest::none);
     EXPECT_EQ(send_stop_signal(signo), request);
     ::kill(::getpid(), SIGUSR1);  // a later signal does not replace the first
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    wait_until_taken(SIGUSR1);
     EXPECT_EQ(stop_requested(), request);
   }
   restore_default_handlers();
@@ -101,7 +96,7 @@ TEST(Signals, AStreamOfSignalsDuringGemmsLeavesHeapAndResultsIntact) {
   for (int i = 0; i < 400; ++i) mismatches += !dlt::testing::bitwise_equal(matmul(a, b), expected);
   done = true;
   sender.join();
-  while (pending(SIGUSR1)) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // not after restoring
+  wait_until_taken(SIGUSR1);  // not after restoring the default action
   restore_default_handlers();
   EXPECT_EQ(stop_requested(), StopRequest::user1);
   clear_stop_request();
