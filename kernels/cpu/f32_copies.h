@@ -1,8 +1,8 @@
 // f32 copies of 16-bit tensors, for the matrix products and convolutions
-// oneDNN has no f16/bf16 kernel for on this CPU: widen the operands with the vector conversions of
-// loops.h, run the f32 primitive, round the result into the 16-bit tensor
-// once (to nearest even). The same values as a primitive that converts
-// internally, without oneDNN's generic reorders.
+// oneDNN has no f16/bf16 kernel for on this CPU: widen the operands with the
+// vector conversions of loops.h, run the f32 primitive, round the result into
+// the 16-bit tensor once (to nearest even). The same values as a primitive
+// that converts internally, without oneDNN's generic reorders.
 #pragma once
 
 #include "dlt/core/tensor.h"

@@ -12,9 +12,9 @@ operands rounded to the 16-bit dtype, with the results rounded to that dtype:
 one rounding of an exactly accumulated result, which is what an accurate
 kernel returns. The 16-bit dtype is the autocast dtype inside an autocast
 region (for the products autocast runs in 16 bits), else the dtype of the
-call's 16-bit operands. Gradients follow through
-the casts, so they are rounded where autocast rounds them. Where torch's own
-products are accurate, nothing is replaced.
+call's 16-bit operands. Gradients follow through the casts, so they are
+rounded where autocast rounds them. Where torch's own products are accurate,
+nothing is replaced.
 """
 import contextlib
 import functools
