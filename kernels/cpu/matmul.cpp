@@ -276,7 +276,70 @@ dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& 
   return first;
 }
 
-void onednn_gemm(const Gemm& g, dnnl::memory::data_type type) {
+// ---- k-major operands copied to padded rows (AVX2) -----------------------------
+// oneDNN 2.6's AVX2 sgemm reads the operands in place ("no-copy" kernels)
+// whenever 1/M + 1/N >= 0.0038. An operand stored k-major, one row per k (B as
+// (K, N), or A^T stored (K, M) as in a weight gradient dy^T x), whose row
+// stride is a multiple of 2 KiB then has its rows fall on the same cache sets,
+// and the product runs up to 2x slower. On copies whose rows are 64 bytes
+// longer it does not (scripts/bench/gemm_strides.sh, 2 threads, the copy
+// included): the char-LSTM's d W_hh, (1024, 4096) @ (4096, 256), 69 -> 118-130
+// GFLOP/s; the MLP's 512-wide dw 91 -> 136 and dx 111 -> 141; 512^3 96 -> 128.
+// oneDNN's AVX-512 GEMM avoids such strides itself, and its copy-based kernels
+// (1024^3 and up) pack the operands anyway: no gain there, so no copy. An
+// operand read by few rows of the other (an LSTM step's 32) does not repay it.
+constexpr double kNoCopyThreshold = 0.0038;  // oneDNN's: 1/M + 1/N at or above it
+constexpr int64_t kAliasingStride = 512;     // f32 elements: 2 KiB
+constexpr int64_t kRowPadding = 16;          // f32 elements: 64 bytes
+constexpr int64_t kMinReuse = 64;            // rows of the other operand that read the copy
+
+bool sgemm_is_avx2() {
+  static const bool avx2 = [] {
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx2 || isa == dnnl::cpu_isa::avx2_vnni;
+  }();
+  return avx2;
+}
+
+bool aliasing_k_rows(int64_t k_stride, int64_t inner_stride, int64_t reuse) {
+  return inner_stride == 1 && k_stride % kAliasingStride == 0 && reuse >= kMinReuse;
+}
+
+// `rows` rows of `cols` f32 at `stride` elements, copied into rows of cols +
+// kRowPadding; the returned tensor owns them.
+Tensor padded_rows_copy(const char* data, int64_t rows, int64_t cols, int64_t stride) {
+  Tensor copy = empty({rows, cols + kRowPadding}, DType::f32);
+  const float* src = reinterpret_cast<const float*>(data);
+  float* dst = copy.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / cols);
+  parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      std::copy_n(src + r * stride, cols, dst + r * (cols + kRowPadding));
+  });
+  return copy;
+}
+
+// g with each aliasing k-major operand replaced by its padded copy, which
+// `keep` holds until the product has run.
+Gemm with_padded_k_rows(Gemm g, std::array<Tensor, 2>& keep) {
+  if (g.dtype != DType::f32 || !g.batch.empty() || !sgemm_is_avx2()) return g;
+  if (1.0 / double(g.m) + 1.0 / double(g.n) < kNoCopyThreshold) return g;
+  if (aliasing_k_rows(g.a_strides[1], g.a_strides[0], g.n)) {  // A^T stored (K, M)
+    keep[0] = padded_rows_copy(g.a, g.k, g.m, g.a_strides[1]);
+    g.a = static_cast<const char*>(keep[0].raw_data());
+    g.a_strides = {1, g.m + kRowPadding};
+  }
+  if (aliasing_k_rows(g.b_strides[0], g.b_strides[1], g.m)) {  // B stored (K, N)
+    keep[1] = padded_rows_copy(g.b, g.k, g.n, g.b_strides[0]);
+    g.b = static_cast<const char*>(keep[1].raw_data());
+    g.b_strides = {g.n + kRowPadding, 1};
+  }
+  return g;
+}
+
+void onednn_gemm(const Gemm& original, dnnl::memory::data_type type) {
+  std::array<Tensor, 2> padded;
+  const Gemm g = with_padded_k_rows(original, padded);
   const dnnl::memory::desc a_md = operand_desc(g, g.m, g.k, g.a_strides, type);
   const dnnl::memory::desc b_md = operand_desc(g, g.k, g.n, g.b_strides, type);
   const dnnl::memory::desc c_md = operand_desc(g, g.m, g.n, g.c_strides, type);

@@ -1,6 +1,7 @@
 // Large f32 products take oneDNN's jit GEMM or its brgemm matmul by layout
-// and shape (kernels/cpu/matmul.cpp). Every layout on either side of the
-// rule must give the product: checked against the same product in f64.
+// and shape, and on AVX2 k-major operands with 2 KiB row strides are copied
+// to padded rows first (kernels/cpu/matmul.cpp). Every layout on either side
+// of each rule must give the product: checked against the same product in f64.
 #include <cmath>
 
 #include "tests/test_util.h"
@@ -11,6 +12,8 @@ namespace {
 // op(a) (m, k) op(b) (k, n) as linear layers lay them out: NN (dx = dy w),
 // NT (the forward's x w^T, with a bias), TN (the weight gradient dy^T x).
 enum class Layout { nn, nt, tn };
+
+void expect_close_to_double(const Tensor& got, const Tensor& want, int64_t k);
 
 void expect_product(Layout layout, int64_t m, int64_t k, int64_t n) {
   Generator gen(11);
@@ -25,17 +28,27 @@ void expect_product(Layout layout, int64_t m, int64_t k, int64_t n) {
     }
     return Tensor();
   };
-  const Tensor got = product(a, b, bias);
-  const Tensor want = product(a.to(DType::f64), b.to(DType::f64), bias.to(DType::f64));
-  ASSERT_EQ(got.shape(), (Shape{m, n}));
+  expect_close_to_double(product(a, b, bias), product(a.to(DType::f64), b.to(DType::f64), bias.to(DType::f64)), k);
+}
+
+// got (m, n) in f32 against want in f64, for sums of k products of unit normals.
+void expect_close_to_double(const Tensor& got, const Tensor& want, int64_t k) {
+  ASSERT_EQ(got.shape(), want.shape());
   const std::vector<float> g = to_vector<float>(got);
   const std::vector<double> w = to_vector<double>(want);
-  // Sums of k products of unit normals: |c| ~ sqrt(k), and f32 accumulation
-  // loses up to ~sqrt(k) eps of that. A wrong operand is off by ~sqrt(k).
+  // |c| ~ sqrt(k), and f32 accumulation loses up to ~sqrt(k) eps of that. A
+  // wrong operand is off by ~sqrt(k).
   const double tolerance = 8 * double(k) * 1.2e-7;
   int64_t bad = 0;
   for (size_t i = 0; i < g.size(); ++i) bad += std::abs(g[i] - w[i]) > tolerance;
-  EXPECT_EQ(bad, 0) << "layout " << int(layout) << ", " << m << " x " << k << " x " << n;
+  EXPECT_EQ(bad, 0) << got.size(0) << " x " << k << " x " << got.size(1);
+}
+
+// a @ b in f32 against f64.
+void expect_matmul(const Tensor& a, const Tensor& b) {
+  SCOPED_TRACE(fmt::format("a strides ({}, {}), b strides ({}, {})", a.stride(0), a.stride(1), b.stride(0),
+                           b.stride(1)));
+  expect_close_to_double(matmul(a, b), matmul(a.to(DType::f64), b.to(DType::f64)), a.size(1));
 }
 
 TEST(MatmulPaths, LargeProductsInEveryLayoutAgreeWithDouble) {
@@ -45,6 +58,23 @@ TEST(MatmulPaths, LargeProductsInEveryLayoutAgreeWithDouble) {
   expect_product(Layout::nt, 256, 1024, 512);  // n <= k: brgemm
   expect_product(Layout::tn, 512, 512, 512);   // m <= n: jit
   expect_product(Layout::tn, 1024, 512, 256);  // m > n: brgemm
+}
+
+TEST(MatmulPaths, KMajorOperandsWithAliasingRowStridesAgreeWithDouble) {
+  Generator gen(12);
+  // A^T stored (K, M) with rows 1024 apart (an LSTM's d W_hh): copied.
+  expect_matmul(randn({512, 1024}, {}, &gen).t(), randn({512, 256}, {}, &gen));
+  // B stored (K, N) with rows 512 apart, read by 128 and by 64 rows of A: copied.
+  expect_matmul(randn({128, 512}, {}, &gen), randn({512, 512}, {}, &gen));
+  expect_matmul(randn({64, 512}, {}, &gen), randn({512, 512}, {}, &gen));
+  // Both, 512 apart, and views whose rows are wider than what the product reads.
+  expect_matmul(randn({128, 512}, {}, &gen).t(), randn({128, 512}, {}, &gen));
+  expect_matmul(randn({384, 2048}, {}, &gen).slice(1, 0, 300).t(),
+                randn({384, 1024}, {}, &gen).slice(1, 100, 400));
+  // Not copied: 32 rows of A (an LSTM step), strides of 256, products of 1024^3.
+  expect_matmul(randn({32, 1024}, {}, &gen), randn({1024, 512}, {}, &gen));
+  expect_matmul(randn({128, 256}, {}, &gen), randn({256, 256}, {}, &gen));
+  expect_matmul(randn({1024, 1024}, {}, &gen), randn({1024, 1024}, {}, &gen));
 }
 
 }  // namespace
