@@ -11,6 +11,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
@@ -29,17 +31,23 @@ struct Shape {
   bool a_transposed;  // A^T stored (K, M); B is always stored (K, N)
 };
 
-// A matrix stored as `rows` rows of `cols` f32, `stride` apart.
+// A matrix stored as `rows` rows of `cols` f32, `stride` apart, 64-byte
+// aligned as dlt's allocator aligns tensors (where an operand starts matters
+// to these kernels too).
 struct Stored {
   int64_t rows, cols, stride;
-  std::vector<float> data;
-  Stored(int64_t r, int64_t c, int64_t s) : rows(r), cols(c), stride(s), data(size_t(r * s), 0.5f) {}
+  std::unique_ptr<float, decltype(&std::free)> data;
+  Stored(int64_t r, int64_t c, int64_t s)
+      : rows(r), cols(c), stride(s),
+        data(static_cast<float*>(std::aligned_alloc(64, size_t(r * s * 4 + 63) / 64 * 64)), &std::free) {
+    std::fill_n(data.get(), r * s, 0.5f);
+  }
 };
 
 void copy_rows(const Stored& from, Stored& to) {
 #pragma omp parallel for
   for (int64_t r = 0; r < from.rows; ++r)
-    std::copy_n(from.data.data() + r * from.stride, from.cols, to.data.data() + r * to.stride);
+    std::copy_n(from.data.get() + r * from.stride, from.cols, to.data.get() + r * to.stride);
 }
 
 // One product C (m, n) = op(A) (m, k) B (k, n) on operands as stored; with
@@ -67,8 +75,8 @@ class Product {
     if (copy_b_) copy_rows(b_, b_pad_);
     Stored& a = copy_a_ ? a_pad_ : a_;
     Stored& b = copy_b_ ? b_pad_ : b_;
-    primitive_.execute(stream(), {{DNNL_ARG_SRC, memory(a_md_, engine(), a.data.data())},
-                                  {DNNL_ARG_WEIGHTS, memory(b_md_, engine(), b.data.data())},
+    primitive_.execute(stream(), {{DNNL_ARG_SRC, memory(a_md_, engine(), a.data.get())},
+                                  {DNNL_ARG_WEIGHTS, memory(b_md_, engine(), b.data.get())},
                                   {DNNL_ARG_DST, memory(c_md_, engine(), c_.data())}});
     stream().wait();
   }
