@@ -283,11 +283,14 @@ dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& 
 // stride is a multiple of 2 KiB then has its rows fall on the same cache sets,
 // and the product runs up to 2x slower. On copies whose rows are 64 bytes
 // longer it does not (scripts/bench/gemm_strides.sh, 2 threads, the copy
-// included): the char-LSTM's d W_hh, (1024, 4096) @ (4096, 256), 69 -> 118-130
-// GFLOP/s; the MLP's 512-wide dw 91 -> 136 and dx 111 -> 141; 512^3 96 -> 128.
-// oneDNN's AVX-512 GEMM avoids such strides itself, and its copy-based kernels
-// (1024^3 and up) pack the operands anyway: no gain there, so no copy. An
-// operand read by few rows of the other (an LSTM step's 32) does not repay it.
+// included, two runs): the char-LSTM's d W_hh, (1024, 4096) @ (4096, 256),
+// 54-60 -> 91-104 GFLOP/s; the MLP's 512-wide dx 93-94 -> 106-115 and dw
+// 78-81 -> 90-98; 512^3 77-95 -> 115-126.
+// Its copy-based kernels (1024^3 and up) pack the operands anyway: no gain
+// there, so no copy; nor for an operand read by few rows of the other (an
+// LSTM step's 32), which does not repay it. Measured on AVX2 only, where every
+// f32 product is this GEMM; on AVX-512 most run brgemm, which packs its
+// operands, and the copy is not made.
 constexpr double kNoCopyThreshold = 0.0038;  // oneDNN's: 1/M + 1/N at or above it
 constexpr int64_t kAliasingStride = 512;     // f32 elements: 2 KiB
 constexpr int64_t kRowPadding = 16;          // f32 elements: 64 bytes
