@@ -9,13 +9,25 @@
 namespace dlt::testing {
 namespace {
 
+// got (m, n) in f32 against want in f64, for sums of k products of unit normals.
+void expect_close_to_double(const Tensor& got, const Tensor& want, int64_t k) {
+  ASSERT_EQ(got.shape(), want.shape());
+  const std::vector<float> g = to_vector<float>(got);
+  const std::vector<double> w = to_vector<double>(want);
+  // |c| ~ sqrt(k), and f32 accumulation loses up to ~sqrt(k) eps of that. A
+  // wrong operand is off by ~sqrt(k).
+  const double tolerance = 8 * double(k) * 1.2e-7;
+  int64_t bad = 0;
+  for (size_t i = 0; i < g.size(); ++i) bad += std::abs(g[i] - w[i]) > tolerance;
+  EXPECT_EQ(bad, 0) << got.size(0) << " x " << k << " x " << got.size(1);
+}
+
 // op(a) (m, k) op(b) (k, n) as linear layers lay them out: NN (dx = dy w),
 // NT (the forward's x w^T, with a bias), TN (the weight gradient dy^T x).
 enum class Layout { nn, nt, tn };
 
-void expect_close_to_double(const Tensor& got, const Tensor& want, int64_t k);
-
 void expect_product(Layout layout, int64_t m, int64_t k, int64_t n) {
+  SCOPED_TRACE(fmt::format("layout {}", int(layout)));
   Generator gen(11);
   const Tensor a = layout == Layout::tn ? randn({k, m}, {}, &gen) : randn({m, k}, {}, &gen);
   const Tensor b = layout == Layout::nt ? randn({n, k}, {}, &gen) : randn({k, n}, {}, &gen);
@@ -28,20 +40,8 @@ void expect_product(Layout layout, int64_t m, int64_t k, int64_t n) {
     }
     return Tensor();
   };
-  expect_close_to_double(product(a, b, bias), product(a.to(DType::f64), b.to(DType::f64), bias.to(DType::f64)), k);
-}
-
-// got (m, n) in f32 against want in f64, for sums of k products of unit normals.
-void expect_close_to_double(const Tensor& got, const Tensor& want, int64_t k) {
-  ASSERT_EQ(got.shape(), want.shape());
-  const std::vector<float> g = to_vector<float>(got);
-  const std::vector<double> w = to_vector<double>(want);
-  // |c| ~ sqrt(k), and f32 accumulation loses up to ~sqrt(k) eps of that. A
-  // wrong operand is off by ~sqrt(k).
-  const double tolerance = 8 * double(k) * 1.2e-7;
-  int64_t bad = 0;
-  for (size_t i = 0; i < g.size(); ++i) bad += std::abs(g[i] - w[i]) > tolerance;
-  EXPECT_EQ(bad, 0) << got.size(0) << " x " << k << " x " << got.size(1);
+  const Tensor want = product(a.to(DType::f64), b.to(DType::f64), bias.to(DType::f64));
+  expect_close_to_double(product(a, b, bias), want, k);
 }
 
 // a @ b in f32 against f64.
