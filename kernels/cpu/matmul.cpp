@@ -290,7 +290,9 @@ dnnl::matmul::primitive_desc matmul_pd(const Gemm& g, const dnnl::matmul::desc& 
 // there, so no copy; nor for an operand read by few rows of the other (an
 // LSTM step's 32), which does not repay it. Measured on AVX2 only, where every
 // f32 product is this GEMM; on AVX-512 most run brgemm, which packs its
-// operands, and the copy is not made.
+// operands, and oneDNN's own heuristic for its AVX-512 GEMM sends leading
+// dims that are multiples of 256 to the copy-based kernels on all but the
+// smallest products (its AVX2 one has no such rule): the copy is not made there.
 constexpr double kNoCopyThreshold = 0.0038;  // oneDNN's: 1/M + 1/N at or above it
 constexpr int64_t kAliasingStride = 512;     // f32 elements: 2 KiB
 constexpr int64_t kRowPadding = 16;          // f32 elements: 64 bytes
