@@ -297,6 +297,9 @@ constexpr double kNoCopyThreshold = 0.0038;  // oneDNN's: 1/M + 1/N at or above 
 constexpr int64_t kAliasingStride = 512;     // f32 elements: 2 KiB
 constexpr int64_t kRowPadding = 16;          // f32 elements: 64 bytes
 constexpr int64_t kMinReuse = 64;            // rows of the other operand that read the copy
+// A copy adds its size to the step's peak memory: past 64 MiB an operand
+// runs as it is.
+constexpr int64_t kMaxCopyElements = int64_t(16) << 20;
 
 bool sgemm_is_avx2() {
   static const bool avx2 = [] {
@@ -306,8 +309,10 @@ bool sgemm_is_avx2() {
   return avx2;
 }
 
-bool aliasing_k_rows(int64_t k_stride, int64_t inner_stride, int64_t reuse) {
-  return inner_stride == 1 && k_stride % kAliasingStride == 0 && reuse >= kMinReuse;
+// An operand of k rows of `cols`, `k_stride` apart, read by `reuse` rows of the other.
+bool worth_padding(int64_t k_stride, int64_t inner_stride, int64_t k, int64_t cols, int64_t reuse) {
+  return inner_stride == 1 && k_stride % kAliasingStride == 0 && reuse >= kMinReuse &&
+         k * (cols + kRowPadding) <= kMaxCopyElements;
 }
 
 // `rows` rows of `cols` f32 at `stride` elements, copied into rows of cols +
@@ -329,12 +334,12 @@ Tensor padded_rows_copy(const char* data, int64_t rows, int64_t cols, int64_t st
 Gemm with_padded_k_rows(Gemm g, std::array<Tensor, 2>& keep) {
   if (g.dtype != DType::f32 || !g.batch.empty() || !sgemm_is_avx2()) return g;
   if (1.0 / double(g.m) + 1.0 / double(g.n) < kNoCopyThreshold) return g;
-  if (aliasing_k_rows(g.a_strides[1], g.a_strides[0], g.n)) {  // A^T stored (K, M)
+  if (worth_padding(g.a_strides[1], g.a_strides[0], g.k, g.m, g.n)) {  // A^T stored (K, M)
     keep[0] = padded_rows_copy(g.a, g.k, g.m, g.a_strides[1]);
     g.a = static_cast<const char*>(keep[0].raw_data());
     g.a_strides = {1, g.m + kRowPadding};
   }
-  if (aliasing_k_rows(g.b_strides[0], g.b_strides[1], g.m)) {  // B stored (K, N)
+  if (worth_padding(g.b_strides[0], g.b_strides[1], g.k, g.n, g.m)) {  // B stored (K, N)
     keep[1] = padded_rows_copy(g.b, g.k, g.n, g.b_strides[0]);
     g.b = static_cast<const char*>(keep[1].raw_data());
     g.b_strides = {g.n + kRowPadding, 1};
