@@ -113,9 +113,10 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   omp_set_num_threads(argc > 1 ? std::stoi(argv[1]) : 2);
-  // The char-LSTM's (kjv_lstm.yaml: 32 x 128 tokens, hidden 256) and the
-  // MLP's (batch 128) products, square ones, and an LSTM time step's, whose
-  // 32 rows do not repay a copy.
+  // The char-LSTM's (kjv_lstm.yaml: 32 x 128 tokens, hidden 256), the MLP's
+  // (batch 128) and the char-GPT's (kjv_gpt.yaml: width 128, 4096 tokens)
+  // products, square ones, and an LSTM time step's, whose 32 rows do not
+  // repay a copy.
   const dlt::Shape shapes[] = {
       {"LSTM d W_hh, d W_ih layer 2", 1024, 4096, 256, true},
       {"LSTM d W_ih layer 1", 1024, 4096, 64, true},
@@ -127,6 +128,9 @@ int main(int argc, char** argv) {
       {"square 1024^3", 1024, 1024, 1024, false},
       {"square 2048^3", 2048, 2048, 2048, false},
       {"GPT 512 dw, mlp.fc (2048 tokens)", 2048, 2048, 512, true},
+      {"char-GPT dw, mlp.fc (4096 tokens)", 512, 4096, 128, true},
+      {"char-GPT dw, mlp.proj", 128, 4096, 512, true},
+      {"char-GPT dx, attn.qkv", 4096, 384, 128, false},
   };
   constexpr int kRounds = 5;
   fmt::print("| shape | m x k x n | layout | impl | as stored | A copied | B copied | both copied |\n");
