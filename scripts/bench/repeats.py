@@ -1,4 +1,4 @@
-"""The tables of benchmarks run with REPEATS=N (gpt_sweep.sh,
+"""The tables of benchmarks run with REPEATS=N (gpt_sweep.sh, ops.sh,
 train_vs_torch.sh): each row's dlt run and peer runs one after the other, N
 times; a value is the median of its runs, a dlt/torch ratio the median of the
 N pairs' ratios with their range (a pair shares the machine's drift)."""
