@@ -4,7 +4,8 @@
 # models, batch sizes and optimisers, by default f32 with TF32 allowed on both
 # sides (train.precision=tf32; torch.backends.*.allow_tf32; PRECISION below
 # for bf16 and fp16). Prints a markdown table:
-# samples/s (tokens/s for GPT-2), peak GPU memory and dlt/torch (> 1: dlt faster).
+# samples/s (tokens/s for GPT-2), dlt/torch (> 1: dlt faster), model FLOPs
+# utilisation against the GPU's dense peak for the precision, peak GPU memory.
 #
 #   scripts/bench/gpu.sh            from the repo root; on the GPU machine after
 #                                   `source .bundle/env.sh` (dlt from .bundle/bin)
@@ -73,10 +74,15 @@ run_dlt() {
     --set train.eval_every=0 --set train.device=cuda --set train.precision="$precision" "$@" >"$tmp/$row.log" 2>&1 || { cat "$tmp/$row.log" >&2; exit 1; }
   "$python" - "$tmp/$row/metrics.jsonl" "$tmp/$row.log" "$row" >>"$results" <<'PY'
 import json, re, sys
-rates = [r["samples_per_s"] for r in map(json.loads, open(sys.argv[1])) if r["split"] == "train"][1:]
-rate = len(rates) / sum(1 / r for r in rates)  # equal windows: the harmonic mean
+windows = [r for r in map(json.loads, open(sys.argv[1])) if r["split"] == "train"][1:]
+rate = len(windows) / sum(1 / r["samples_per_s"] for r in windows)  # equal windows: the harmonic mean
+# Model FLOPs over time against the GPU's dense peak for the precision (the
+# GPU table of lib/dlt/train/peak_flops.h); absent for a GPU not in it.
+mfus = [r["mfu"] for r in windows if "mfu" in r]
+mfu = len(mfus) / sum(1 / m for m in mfus) if mfus and len(mfus) == len(windows) else None
 m = re.search(r"device memory: peak ([\d.]+) MiB", open(sys.argv[2]).read())
-print(json.dumps({"row": sys.argv[3], "side": "dlt", "samples_per_s": rate, "peak_mib": float(m.group(1)) if m else None}))
+print(json.dumps({"row": sys.argv[3], "side": "dlt", "samples_per_s": rate, "mfu": mfu,
+                  "peak_mib": float(m.group(1)) if m else None}))
 PY
 }
 
@@ -114,11 +120,15 @@ names = {"mlp": ("MLP 784-512-512-10, SGD, batch 128", "samples/s", 1),
 how = {"tf32": "f32 with TF32 on both sides", "bf16": "bf16 autocast on both sides",
        "fp16": "fp16 autocast with loss scaling on both sides"}[sys.argv[4]]
 print(f"GPU: {sys.argv[2]}; torch {sys.argv[3]} eager; {how}\n")
-print("| workload | unit | dlt | torch | dlt/torch | dlt peak GPU memory | torch peak GPU memory |")
-print("|---|---|---|---|---|---|---|")
+# MFU: dlt's model FLOPs a sample (the same model on both sides) over time,
+# against the GPU's dense peak for the precision; torch's from its rate.
+print("| workload | unit | dlt | torch | dlt/torch | dlt MFU | torch MFU | dlt peak GPU memory | torch peak GPU memory |")
+print("|---|---|---|---|---|---|---|---|---|")
 mib = lambda v: "n/a" if v is None else f"{v:,.0f} MiB"
 for row, (name, unit, per) in names.items():
     d, t = rows[row]["dlt"], rows[row]["torch"]
     dv, tv = d["samples_per_s"] * per, t["samples_per_s"] * per
-    print(f"| {name} | {unit} | {dv:,.0f} | {tv:,.0f} | {dv / tv:.2f}x | {mib(d['peak_mib'])} | {mib(t['peak_mib'])} |")
+    mfu = d.get("mfu")
+    mfus = f"{mfu:.1%} | {mfu * tv / dv:.1%}" if mfu is not None else "n/a | n/a"
+    print(f"| {name} | {unit} | {dv:,.0f} | {tv:,.0f} | {dv / tv:.2f}x | {mfus} | {mib(d['peak_mib'])} | {mib(t['peak_mib'])} |")
 PY

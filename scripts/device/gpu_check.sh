@@ -4,23 +4,29 @@
 #          cuda against the cpu, gradcheck on cuda, the kernel families' own
 #          suites, the cuda kernel coverage (through tests/cuda/run_gpu_tests.sh);
 #   e2e    fashion_mlp and kjv_gpt, 50 steps on cuda and cpu, losses compared;
-#   bench  scripts/bench/gpu.sh (dlt against PyTorch eager).
+#   bench  scripts/bench/gpu.sh (dlt against PyTorch eager), once for each
+#          precision of PRECISIONS (default tf32; "tf32 bf16 fp16" adds the
+#          mixed-precision rows);
+#   gemm   scripts/bench/gpu_gemm.sh (dlt's matmul against torch.matmul, f32,
+#          TF32, bf16 and fp16 at 4096^3 and 8192^3, with the share of the
+#          GPU's dense peak).
 # Logs go to $OUT (or a temporary folder); a short summary comes last. Exits
 # non-zero when a stage failed.
 #
-#   scripts/device/gpu_check.sh [tests] [e2e] [bench]     (default: all three)
+#   scripts/device/gpu_check.sh [tests] [e2e] [bench] [gemm]   (default: all four)
 #
 # Binaries: .bundle/bin (../shared/device/bundle.sh build-cuda/dlt
-# build-cuda/tests/dlt_tests; this script sources .bundle/env.sh), else
-# DLT_BIN / DLT_TESTS, else build-cuda/. TF32 stays off for the tests; the
-# benchmark turns it on for both sides.
+# build-cuda/tests/dlt_tests build-cuda/bench_gpu_gemm; this script sources
+# .bundle/env.sh), else DLT_BIN / DLT_TESTS / GEMM_BIN, else build-cuda/.
+# TF32 stays off for the tests; the benchmark turns it on for both sides.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [[ -f .bundle/env.sh ]] && source .bundle/env.sh >/dev/null
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(tests e2e bench)
+[[ ${#stages[@]} -gt 0 ]] || stages=(tests e2e bench gemm)
 tests=${DLT_TESTS:-$(command -v dlt_tests || echo build-cuda/tests/dlt_tests)}
 export DLT_BIN=${DLT_BIN:-$(command -v dlt || echo build-cuda/dlt)}
+export GEMM_BIN=${GEMM_BIN:-$(command -v bench_gpu_gemm || echo build-cuda/bench_gpu_gemm)}
 export DLT_SOURCE_DIR=$PWD  # configs/ for the e2e tests
 logs=${OUT:-$(mktemp -d)}
 mkdir -p "$logs"
@@ -48,23 +54,34 @@ gtest_stage() {
   fi
 }
 
+# bench_stage NAME COMMAND...: a benchmark whose markdown table joins the
+# summary, or its last lines when it fails.
+bench_stage() {
+  local name=$1
+  shift
+  echo "gpu_check: $name" >&2
+  if "$@" >"$logs/$name.md" 2>"$logs/$name.log"; then
+    summary+=("$name: $logs/$name.md")
+    while read -r line; do summary+=("    $line"); done <"$logs/$name.md"
+  else
+    failed=1
+    summary+=("$name: FAIL; last lines of $logs/$name.log:")
+    while read -r line; do summary+=("    $line"); done < <(tail -15 "$logs/$name.log")
+  fi
+}
+
 { "$DLT_BIN" info; nvidia-smi; } >"$logs/info.log" 2>&1
 for stage in "${stages[@]}"; do
   case $stage in
     tests) gtest_stage tests 'Cuda*:OpCoverage.*Cuda*-CudaTrain.*' ;;
     e2e) gtest_stage e2e 'CudaTrain.*' ;;
     bench)
-      echo "gpu_check: bench" >&2
-      if DLT_BIN=$DLT_BIN scripts/bench/gpu.sh >"$logs/bench.md" 2>"$logs/bench.log"; then
-        summary+=("bench: $logs/bench.md")
-        while read -r line; do summary+=("    $line"); done <"$logs/bench.md"
-      else
-        failed=1
-        summary+=("bench: FAIL; last lines of $logs/bench.log:")
-        while read -r line; do summary+=("    $line"); done < <(tail -15 "$logs/bench.log")
-      fi
+      for precision in ${PRECISIONS:-tf32}; do
+        bench_stage "bench-$precision" env PRECISION="$precision" DLT_BIN="$DLT_BIN" scripts/bench/gpu.sh
+      done
       ;;
-    *) echo "gpu_check: unknown stage '$stage' (tests, e2e, bench)" >&2; exit 2 ;;
+    gemm) bench_stage gemm scripts/bench/gpu_gemm.sh ;;
+    *) echo "gpu_check: unknown stage '$stage' (tests, e2e, bench, gemm)" >&2; exit 2 ;;
   esac
 done
 
