@@ -6,13 +6,18 @@
 // copied, both) in turn, several rounds, so the machine's drift hits them
 // alike; the table gives each variant's median GFLOP/s.
 //
-//   build/bench_gemm_strides [THREADS]        (default 2; scripts/bench/gemm_strides.sh)
+//   build/bench_gemm_strides [THREADS] [IMPL]   (default 2, oneDNN's first
+//       choice; IMPL, e.g. gemm:jit, takes the first implementation whose
+//       name starts with it, as kernels/cpu/matmul.cpp may on AVX-512)
 #include <fmt/core.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
@@ -54,7 +59,7 @@ void copy_rows(const Stored& from, Stored& to) {
 // `copy_a` / `copy_b` the operand is first copied into its padded twin.
 class Product {
  public:
-  Product(const Shape& s, bool copy_a, bool copy_b)
+  Product(const Shape& s, bool copy_a, bool copy_b, std::string_view impl)
       : s_(s), copy_a_(copy_a), copy_b_(copy_b),
         a_(s.a_transposed ? s.k : s.m, s.a_transposed ? s.m : s.k, s.a_transposed ? s.m : s.k),
         b_(s.k, s.n, s.n),
@@ -66,7 +71,11 @@ class Product {
     a_md_ = memory::desc({s.m, s.k}, memory::data_type::f32, a_strides);
     b_md_ = memory::desc({s.k, s.n}, memory::data_type::f32, {b.stride, 1});
     c_md_ = memory::desc({s.m, s.n}, memory::data_type::f32, {s.n, 1});
-    pd_ = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md_, b_md_, c_md_), engine());
+    // next_impl() reads the op desc again: it must outlive the search.
+    const dnnl::matmul::desc desc(a_md_, b_md_, c_md_);
+    pd_ = dnnl::matmul::primitive_desc(desc, engine());
+    while (!std::string_view(pd_.impl_info_str()).starts_with(impl))
+      if (!pd_.next_impl()) throw std::runtime_error(fmt::format("no oneDNN matmul named {}*", impl));
     primitive_ = dnnl::matmul(pd_);
   }
 
@@ -108,16 +117,13 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-}  // namespace
-}  // namespace dlt
-
-int main(int argc, char** argv) {
-  omp_set_num_threads(argc > 1 ? std::stoi(argv[1]) : 2);
+// The table, through the oneDNN implementation whose name starts with `impl`.
+void print_table(const std::string& impl) {
   // The char-LSTM's (kjv_lstm.yaml: 32 x 128 tokens, hidden 256), the MLP's
   // (batch 128) and the char-GPT's (kjv_gpt.yaml: width 128, 4096 tokens)
   // products, square ones, and an LSTM time step's, whose 32 rows do not
   // repay a copy.
-  const dlt::Shape shapes[] = {
+  const Shape shapes[] = {
       {"LSTM d W_hh, d W_ih layer 2", 1024, 4096, 256, true},
       {"LSTM d W_ih layer 1", 1024, 4096, 64, true},
       {"LSTM step dh", 32, 1024, 256, false},
@@ -135,16 +141,30 @@ int main(int argc, char** argv) {
   constexpr int kRounds = 5;
   fmt::print("| shape | m x k x n | layout | impl | as stored | A copied | B copied | both copied |\n");
   fmt::print("|---|---|---|---|---|---|---|---|\n");
-  for (const dlt::Shape& s : shapes) {
-    std::vector<dlt::Product> variants;
-    for (int v = 0; v < 4; ++v) variants.emplace_back(s, (v & 1) != 0, (v & 2) != 0);
+  for (const Shape& s : shapes) {
+    std::vector<Product> variants;
+    for (int v = 0; v < 4; ++v) variants.emplace_back(s, (v & 1) != 0, (v & 2) != 0, impl);
     std::vector<std::vector<double>> rates(variants.size());
     for (int round = 0; round < kRounds; ++round)
       for (size_t v = 0; v < variants.size(); ++v)
-        rates[v].push_back(variants[v].gflops(dlt::bench::time_median([&] { variants[v].run(); }, 0.15)));
+        rates[v].push_back(variants[v].gflops(bench::time_median([&] { variants[v].run(); }, 0.15)));
     fmt::print("| {} | {} x {} x {} | {}N | {} |", s.what, s.m, s.k, s.n, s.a_transposed ? 'T' : 'N',
                variants[0].impl());
-    for (const auto& r : rates) fmt::print(" {:.0f} |", dlt::median(r));
+    for (const auto& r : rates) fmt::print(" {:.0f} |", median(r));
     fmt::print("\n");
   }
+}
+
+}  // namespace
+}  // namespace dlt
+
+int main(int argc, char** argv) {
+  omp_set_num_threads(argc > 1 ? std::stoi(argv[1]) : 2);
+  try {
+    dlt::print_table(argc > 2 ? argv[2] : "");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_gemm_strides: {}\n", e.what());
+    return 2;
+  }
+  return 0;
 }

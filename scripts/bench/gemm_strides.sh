@@ -4,9 +4,10 @@
 # the evidence for kernels/cpu/matmul.cpp's copies on AVX2. Prints a
 # markdown table.
 #
-#   scripts/bench/gemm_strides.sh [THREADS]        (default 2)
+#   scripts/bench/gemm_strides.sh [THREADS] [IMPL]   (default 2, oneDNN's first
+#                                                    choice; gemm:jit for the jit GEMM)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${DLT_BUILD_DIR:-build}
 cmake --build "$build" --target bench_gemm_strides -j "${DLT_JOBS:-2}" >/dev/null
-OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE} "$build/bench_gemm_strides" "${1:-2}"
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY-PASSIVE} "$build/bench_gemm_strides" "${1:-2}" ${2:+"$2"}
