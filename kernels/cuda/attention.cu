@@ -1,5 +1,7 @@
 // Fused causal self-attention kernels, FlashAttention-2 style in plain CUDA
-// C++ (no tensor-core intrinsics). Queries and keys are cut into tiles of
+// C++ on FMA units: float64, float32 without TF32, and every type in HIP
+// builds. float16, bfloat16 and float32 under TF32 go to the tensor-core
+// kernels of attention_mma.cu, which share this file's launchers. Queries and keys are cut into tiles of
 // kTile rows; a block of 256 threads (16 x 16) owns one (b, h, tile):
 //   forward  one block per query tile: loops over the key tiles up to the
 //            diagonal, keeps each row's running max and sum (online softmax)
@@ -20,45 +22,16 @@
 #include <cstdint>
 
 #include "kernels/cuda/attention.h"
+#include "kernels/cuda/attention_common.cuh"
+#include "kernels/cuda/attention_mma.h"
 #include "kernels/cuda/types.cuh"
 
 namespace dlt::gpu {
 namespace {
 
+using namespace attention;
+
 constexpr int kThreads = 256;  // 16 x 16
-constexpr double kLog2e = 1.4426950408889634074;
-constexpr double kLn2 = 0.69314718055994530942;
-
-// A (B, H, T, D) operand: base pointer and strides of B, H and T in elements.
-struct Heads {
-  void* data;
-  int64_t sb, sh, st;
-};
-
-Heads heads_of(const TensorArg& t) { return {t.data, t.strides[0], t.strides[1], t.strides[2]}; }
-
-struct Problem {
-  int64_t batch_heads, heads;  // B * H, H (query heads)
-  int64_t group;               // query heads per key/value head (grouped-query attention)
-  int len, dim;                // T, D (D <= the kernel's padded D)
-  float scale2_f;              // scale * log2 e
-  double scale2, scale;
-};
-
-template <class A> __device__ inline A infinity() { return A(__builtin_huge_valf()); }
-template <class A> __device__ inline A exp2_of(A x) {
-  if constexpr (sizeof(A) == 4) return exp2f(x);
-  else return exp2(x);
-}
-template <class A> __device__ inline A log2_of(A x) {
-  if constexpr (sizeof(A) == 4) return log2f(x);
-  else return log2(x);
-}
-template <class A> __device__ inline A scale2_of(const Problem& p) {
-  if constexpr (sizeof(A) == 4) return p.scale2_f;
-  else return p.scale2;
-}
-
 // Max / sum over the 16 threads (tx) that share a row: lanes differing in the
 // low four bits of their index.
 template <class A> __device__ inline A row_max(A x) {
@@ -160,31 +133,6 @@ template <class A, int D, int B> struct Tile {
     }
   }
 };
-
-// The block's head and tile; tiles in decreasing order of work come first.
-struct BlockJob {
-  int64_t bh, b, h;
-  int tile;
-};
-__device__ inline BlockJob block_job(const Problem& p, int tiles, bool heavy_last_tile) {
-  BlockJob j;
-  j.bh = blockIdx.x % p.batch_heads;
-  j.b = j.bh / p.heads;
-  j.h = j.bh % p.heads;
-  const int rank = int(blockIdx.x / p.batch_heads);
-  j.tile = heavy_last_tile ? tiles - 1 - rank : rank;
-  return j;
-}
-
-template <class T> __device__ inline T* head_ptr(const Heads& t, const BlockJob& j) {
-  return static_cast<T*>(t.data) + j.b * t.sb + j.h * t.sh;
-}
-// The key/value head that query head j.h reads: query heads h * group ..
-// (h + 1) * group - 1 share key/value head h, which is never repeated in memory.
-template <class T>
-__device__ inline T* kv_head_ptr(const Heads& t, const BlockJob& j, const Problem& p) {
-  return static_cast<T*>(t.data) + j.b * t.sb + j.h / p.group * t.sh;
-}
 
 // ---- forward ------------------------------------------------------------------
 
@@ -431,41 +379,15 @@ __global__ void __launch_bounds__(kThreads, 2)
 // the backward's tiles fit in shared memory.
 template <class A, int D> constexpr int tile_rows() { return sizeof(A) == 4 && D <= 64 ? 64 : 32; }
 
-template <class Kernel> void allow_shared_memory(Kernel kernel, size_t bytes) {
-  DLT_GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     int(bytes)));
-}
-
-Problem problem_of(const TensorArg& q, const TensorArg& k, double scale) {
-  Problem p;
-  p.batch_heads = q.shape[0] * q.shape[1];
-  p.heads = q.shape[1];
-  p.group = q.shape[1] / k.shape[1];
-  p.len = int(q.shape[2]);
-  p.dim = int(q.shape[3]);
-  p.scale = scale;
-  p.scale2 = scale * kLog2e;
-  p.scale2_f = float(p.scale2);
-  return p;
-}
-
-unsigned grid_of(const Problem& p, int tile) {
-  return unsigned(p.batch_heads * ((p.len + tile - 1) / tile));
-}
-
-// Calls f.template operator()<D>() with the smallest padded head size >= dim.
-template <class F> void visit_head_dim(int dim, F&& f) {
-  if (dim <= 32) f.template operator()<32>();
-  else if (dim <= 64) f.template operator()<64>();
-  else f.template operator()<128>();
-}
-
 }  // namespace
 
 void launch_causal_attention(TensorArg out, TensorArg lse, TensorArg q, TensorArg k, TensorArg v,
-                             double scale, cudaStream_t stream) {
+                             double scale, bool tf32, cudaStream_t stream) {
   const Problem p = problem_of(q, k, scale);
   if (p.batch_heads == 0 || p.len == 0) return;
+  if (use_tensor_cores(q.dtype, tf32))
+    return launch_forward_mma(p, heads_of(out), static_cast<float*>(lse.data), heads_of(q),
+                              heads_of(k), heads_of(v), q.dtype, stream);
   visit_floating_code(q.dtype, [&]<class T>() {
     using A = compute_t<T>;
     visit_head_dim(p.dim, [&]<int D>() {
@@ -483,7 +405,7 @@ void launch_causal_attention(TensorArg out, TensorArg lse, TensorArg q, TensorAr
 
 void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, TensorArg dout,
                                       TensorArg q, TensorArg k, TensorArg v, TensorArg out,
-                                      TensorArg lse, TensorArg row_dot, double scale,
+                                      TensorArg lse, TensorArg row_dot, double scale, bool tf32,
                                       cudaStream_t stream) {
   const Problem p = problem_of(q, k, scale);
   if (p.batch_heads == 0 || p.len == 0) return;
@@ -496,6 +418,11 @@ void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, 
     attention_row_dot_kernel<T><<<row_blocks, kThreads, 0, stream>>>(rd, heads_of(dout),
                                                                        heads_of(out), p);
     DLT_GPU_CHECK_LAUNCH();
+    if constexpr (sizeof(A) == 4) {
+      if (use_tensor_cores(q.dtype, tf32))
+        return launch_backward_mma(p, heads_of(dq), heads_of(dk), heads_of(dv), heads_of(dout),
+                                   heads_of(q), heads_of(k), heads_of(v), ls, rd, q.dtype, stream);
+    }
     visit_head_dim(p.dim, [&]<int D>() {
       constexpr int B = tile_rows<A, D>();
       using G = Tile<A, D, B>;

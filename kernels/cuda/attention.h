@@ -18,15 +18,16 @@ namespace dlt::gpu {
 inline constexpr int64_t kMaxAttentionHeadDim = 128;
 
 // out = softmax(q k^T * scale, causal) v; lse = each row's log of the softmax
-// denominator (of the scaled scores).
+// denominator (of the scaled scores). float16 and bfloat16 run on tensor
+// cores, float32 too when `tf32` (dlt::allow_tf32()); see attention_mma.h.
 void launch_causal_attention(TensorArg out, TensorArg lse, TensorArg q, TensorArg k, TensorArg v,
-                             double scale, cudaStream_t stream);
+                             double scale, bool tf32, cudaStream_t stream);
 
 // dq, dk, dv from dout and the forward's q, k, v, out, lse. row_dot is a
 // (B, H, T) scratch tensor of lse's dtype: rowsum(dout * out).
 void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, TensorArg dout,
                                       TensorArg q, TensorArg k, TensorArg v, TensorArg out,
-                                      TensorArg lse, TensorArg row_dot, double scale,
+                                      TensorArg lse, TensorArg row_dot, double scale, bool tf32,
                                       cudaStream_t stream);
 
 }  // namespace dlt::gpu

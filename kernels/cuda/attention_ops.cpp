@@ -3,6 +3,7 @@
 // hands the tensors to kernels/cuda/attention.cu.
 #include <limits>
 
+#include "dlt/core/math_mode.h"
 #include "dlt/ops/attention.h"
 #include "dlt/ops/dispatch.h"
 #include "dlt/ops/ops.h"
@@ -40,7 +41,8 @@ void causal_attention_kernel(const KernelCall& call) {
     check_heads(call, *t, what);
   const Tensor lse = call.out[1].is_contiguous() ? call.out[1] : call.out[1].contiguous();
   launch_causal_attention(tensor_arg(out), tensor_arg(lse), tensor_arg(q), tensor_arg(k),
-                          tensor_arg(v), call.attrs<ops::AttentionAttrs>().scale, stream_for(q));
+                          tensor_arg(v), call.attrs<ops::AttentionAttrs>().scale, allow_tf32(),
+                          stream_for(q));
   if (!lse.is_same(call.out[1])) call.out[1].copy_(lse);
 }
 
@@ -64,7 +66,7 @@ void causal_attention_backward_kernel(const KernelCall& call) {
   launch_causal_attention_backward(
       tensor_arg(call.out[0]), tensor_arg(dk), tensor_arg(dv), tensor_arg(call.in[0]),
       tensor_arg(q), tensor_arg(call.in[2]), tensor_arg(call.in[3]), tensor_arg(call.in[4]),
-      tensor_arg(lse), tensor_arg(row_dot), call.attrs<ops::AttentionAttrs>().scale,
+      tensor_arg(lse), tensor_arg(row_dot), call.attrs<ops::AttentionAttrs>().scale, allow_tf32(),
       stream_for(q));
   if (group > 1) {
     const Shape grouped = {q.size(0), kv_heads, group, q.size(2), q.size(3)};

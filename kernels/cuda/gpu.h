@@ -15,6 +15,18 @@
 #include <cuda_bf16.h>
 #endif
 
+// DLT_GPU_WMMA: 1 where kernel sources may use CUDA's warp matrix API
+// (nvcuda::wmma, <mma.h>) for tensor cores; 0 in HIP builds, where ROCm's
+// counterpart is a separate library (rocWMMA) and the kernels that would use
+// it fall back to their FMA forms. Device code also needs sm_80 or newer
+// (bfloat16 and TF32 fragments): test __CUDA_ARCH__ there.
+#if defined(DLT_WITH_HIP)
+#define DLT_GPU_WMMA 0
+#else
+#include <mma.h>
+#define DLT_GPU_WMMA 1
+#endif
+
 namespace dlt::gpu {
 
 // Throws dlt::Error naming the failed call, the runtime's message and where.
