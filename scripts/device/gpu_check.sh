@@ -9,11 +9,14 @@
 #          mixed-precision rows);
 #   gemm   scripts/bench/gpu_gemm.sh (dlt's matmul against torch.matmul, f32,
 #          TF32, bf16 and fp16 at 4096^3 and 8192^3, with the share of the
-#          GPU's dense peak).
+#          GPU's dense peak);
+#   attention  the fused causal attention against the unfused path at GPT-2
+#          small's shape in f32 (FMA units), TF32 and bf16 (tensor cores):
+#          times and TFLOP/s (test_cuda_attention.cpp's disabled timing case).
 # Logs go to $OUT (or a temporary folder); a short summary comes last. Exits
 # non-zero when a stage failed.
 #
-#   scripts/device/gpu_check.sh [tests] [e2e] [bench] [gemm]   (default: all four)
+#   scripts/device/gpu_check.sh [tests] [e2e] [bench] [gemm] [attention]   (default: all)
 #
 # Binaries: .bundle/bin (../shared/device/bundle.sh build-cuda/dlt
 # build-cuda/tests/dlt_tests build-cuda/bench_gpu_gemm; this script sources
@@ -23,7 +26,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 [[ -f .bundle/env.sh ]] && source .bundle/env.sh >/dev/null
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(tests e2e bench gemm)
+[[ ${#stages[@]} -gt 0 ]] || stages=(tests e2e bench gemm attention)
 tests=${DLT_TESTS:-$(command -v dlt_tests || echo build-cuda/tests/dlt_tests)}
 export DLT_BIN=${DLT_BIN:-$(command -v dlt || echo build-cuda/dlt)}
 export GEMM_BIN=${GEMM_BIN:-$(command -v bench_gpu_gemm || echo build-cuda/bench_gpu_gemm)}
@@ -33,12 +36,13 @@ mkdir -p "$logs"
 summary=()
 failed=0
 
-# gtest_stage NAME FILTER: one run of the CUDA suites; a summary line from
-# gtest's counts, or the skip line, or the exit status.
+# gtest_stage NAME FILTER [GTEST_ARGS...]: one run of the CUDA suites; a
+# summary line from gtest's counts, or the skip line, or the exit status.
 gtest_stage() {
   local name=$1 filter=$2 log=$logs/$1.log start=$SECONDS
+  shift 2
   echo "gpu_check: $name ($filter)" >&2
-  tests/cuda/run_gpu_tests.sh "$tests" --gtest_filter="$filter" --gtest_brief=1 >"$log" 2>&1
+  tests/cuda/run_gpu_tests.sh "$tests" --gtest_filter="$filter" --gtest_brief=1 "$@" >"$log" 2>&1
   local rc=$? secs=$((SECONDS - start))
   local passed failed_n
   passed=$(grep -oE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
@@ -81,7 +85,11 @@ for stage in "${stages[@]}"; do
       done
       ;;
     gemm) bench_stage gemm scripts/bench/gpu_gemm.sh ;;
-    *) echo "gpu_check: unknown stage '$stage' (tests, e2e, bench, gemm)" >&2; exit 2 ;;
+    attention)
+      gtest_stage attention 'CudaAttention.DISABLED_FusedIsFaster*' --gtest_also_run_disabled_tests
+      while read -r line; do summary+=("    $line"); done < <(grep '^causal attention' "$logs/attention.log")
+      ;;
+    *) echo "gpu_check: unknown stage '$stage' (tests, e2e, bench, gemm, attention)" >&2; exit 2 ;;
   esac
 done
 
