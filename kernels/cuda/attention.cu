@@ -32,16 +32,9 @@ namespace {
 using namespace attention;
 
 constexpr int kThreads = 256;  // 16 x 16
-// Max / sum over the 16 threads (tx) that share a row: lanes differing in the
-// low four bits of their index.
-template <class A> __device__ inline A row_max(A x) {
-  for (int o = 8; o > 0; o >>= 1) x = max(x, __shfl_xor_sync(0xffffffffu, x, o));
-  return x;
-}
-template <class A> __device__ inline A row_sum(A x) {
-  for (int o = 8; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-  return x;
-}
+// Max / sum over the 16 threads (tx) that share a row.
+template <class A> __device__ inline A row_max(A x) { return lanes_max<16>(x); }
+template <class A> __device__ inline A row_sum(A x) { return lanes_sum<16>(x); }
 
 // 16 bytes of A: the unit of shared-memory loads.
 template <class A> struct alignas(16) Vec {

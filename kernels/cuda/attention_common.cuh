@@ -60,6 +60,17 @@ template <class A> __device__ inline A scale2_of(const Problem& p) {
   else return p.scale2;
 }
 
+// Max / sum over groups of `Lanes` (a power of two <= 32) adjacent lanes of a
+// warp: the lanes that differ only in the low bits of their index.
+template <int Lanes, class A> __device__ inline A lanes_max(A x) {
+  for (int o = Lanes / 2; o > 0; o >>= 1) x = max(x, __shfl_xor_sync(0xffffffffu, x, o));
+  return x;
+}
+template <int Lanes, class A> __device__ inline A lanes_sum(A x) {
+  for (int o = Lanes / 2; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+  return x;
+}
+
 // The block's head and tile; with heavy_last_tile, tiles in decreasing order
 // of causal work come first (the last query tiles see the most keys).
 struct BlockJob {

@@ -22,6 +22,16 @@ template <class F> void visit_mma_type(DTypeCode dtype, F&& f) {
   }
 }
 
+// Opts `kernel` into Bytes of shared memory and launches it, a block per 64
+// rows of each head.
+template <size_t Bytes, class Kernel, class... Args>
+void launch_per_rows(Kernel kernel, const Problem& p, cudaStream_t stream, Args... args) {
+  static_assert(Bytes <= kMaxSharedBytes);
+  allow_shared_memory(kernel, Bytes);
+  kernel<<<grid_of(p, kRows), kThreads, Bytes, stream>>>(args...);
+  DLT_GPU_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 bool use_tensor_cores(DTypeCode dtype, bool tf32) {
@@ -38,12 +48,8 @@ void launch_forward_mma(const Problem& p, Heads out, float* lse, Heads q, Heads 
   visit_mma_type(dtype, [&]<class T>() {
     visit_head_dim(p.dim, [&]<int D>() {
       constexpr int BK = inner_tile<T, D>();
-      constexpr size_t bytes = ForwardSmem<T, D, BK>::bytes;
-      static_assert(bytes <= kMaxSharedBytes);
-      auto kernel = forward_kernel<T, D, BK>;
-      allow_shared_memory(kernel, bytes);
-      kernel<<<grid_of(p, kRows), kThreads, bytes, stream>>>(out, lse, q, k, v, p);
-      DLT_GPU_CHECK_LAUNCH();
+      launch_per_rows<ForwardSmem<T, D, BK>::bytes>(forward_kernel<T, D, BK>, p, stream, out, lse, q,
+                                                    k, v, p);
     });
   });
 }
@@ -54,19 +60,10 @@ void launch_backward_mma(const Problem& p, Heads dq, Heads dk, Heads dv, Heads d
   visit_mma_type(dtype, [&]<class T>() {
     visit_head_dim(p.dim, [&]<int D>() {
       constexpr int B = inner_tile<T, D>();
-      constexpr size_t dkdv_bytes = DkDvSmem<T, D, B>::bytes;
-      static_assert(dkdv_bytes <= kMaxSharedBytes);
-      auto dkdv = dkdv_kernel<T, D, B>;
-      allow_shared_memory(dkdv, dkdv_bytes);
-      dkdv<<<grid_of(p, kRows), kThreads, dkdv_bytes, stream>>>(dk, dv, dout, q, k, v, lse,
-                                                                  row_dot, p);
-      DLT_GPU_CHECK_LAUNCH();
-      constexpr size_t dq_bytes = DqSmem<T, D, B>::bytes;
-      static_assert(dq_bytes <= kMaxSharedBytes);
-      auto dq_k = dq_kernel<T, D, B>;
-      allow_shared_memory(dq_k, dq_bytes);
-      dq_k<<<grid_of(p, kRows), kThreads, dq_bytes, stream>>>(dq, dout, q, k, v, lse, row_dot, p);
-      DLT_GPU_CHECK_LAUNCH();
+      launch_per_rows<DkDvSmem<T, D, B>::bytes>(dkdv_kernel<T, D, B>, p, stream, dk, dv, dout, q, k,
+                                                v, lse, row_dot, p);
+      launch_per_rows<DqSmem<T, D, B>::bytes>(dq_kernel<T, D, B>, p, stream, dq, dout, q, k, v, lse,
+                                              row_dot, p);
     });
   });
 }

@@ -65,15 +65,6 @@ template <class E> constexpr int pitch(int n) { return n + 16 / int(sizeof(E)); 
 // for float32 at D = 128 so the tiles fit in shared memory, 64 otherwise.
 template <class T, int D> constexpr int inner_tile() { return sizeof(T) == 4 && D == 128 ? 32 : 64; }
 
-template <class A> __device__ inline A warp_max(A x) {
-  for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
-  return x;
-}
-template <class A> __device__ inline A warp_sum(A x) {
-  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-  return x;
-}
-
 // Rows [t0, t0 + rows) of one head of src into dst (rows x ld); rows past
 // len and columns past dim are zero. The whole block takes part.
 template <class T, int D>
@@ -106,6 +97,18 @@ __device__ void mul_abt(typename Frag<T>::Acc (&acc)[NJ], const T* a, int lda, c
       wmma::mma_sync(acc[j], af, bf, acc[j]);
     }
   }
+}
+
+// dst[:, 16 j : 16 j + 16] = a b_j^T (float32, row-major, ldd) for the
+// column blocks j in [j0, j1), as mul_abt; other columns are left as they are.
+template <class T, int NJ, int DEPTH>
+__device__ void products_to_shared(float* dst, int ldd, const T* a, int lda, const T* b, int ldb,
+                                   int j0, int j1) {
+  typename Frag<T>::Acc acc[NJ];
+  mul_abt<T, NJ, DEPTH>(acc, a, lda, b, ldb, j0, j1);
+#pragma unroll
+  for (int j = 0; j < NJ; ++j)
+    if (j >= j0 && j < j1) wmma::store_matrix_sync(dst + 16 * j, acc[j], unsigned(ldd), wmma::mem_row_major);
 }
 
 // acc[n] += a[:, k0:k1] b[k0:k1, 16 n : 16 n + 16]: a is 16 rows (row-major,
@@ -192,13 +195,7 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();  // the previous value tile is consumed
     load_tile<T, D>(kv, PT, kv_head_ptr<const T>(k, job, p), k.st, k0, BK, p);
     __syncthreads();
-    {
-      typename F::Acc s[BK / 16];
-      mul_abt<T, BK / 16, D>(s, qs + r0 * PT, PT, kv, PT, 0, seen);
-#pragma unroll
-      for (int j = 0; j < BK / 16; ++j)
-        if (j < seen) wmma::store_matrix_sync(ss + r0 * PS + 16 * j, s[j], PS, wmma::mem_row_major);
-    }
+    products_to_shared<T, BK / 16, D>(ss + r0 * PS, PS, qs + r0 * PT, PT, kv, PT, 0, seen);
     __syncwarp();
     // Online softmax, a lane per column. Key 0 is in every row's first tile,
     // so m is finite from then on; blocks not seen hold stale scores, masked here.
@@ -212,7 +209,7 @@ __global__ void __launch_bounds__(kThreads)
         s[c] = k0 + col > row ? -infinity<float>() : ss[(r0 + r) * PS + col] * p.scale2_f;
         mx = fmaxf(mx, s[c]);
       }
-      mx = warp_max(mx);
+      mx = lanes_max<32>(mx);
       const float alpha = exp2f(m[r] - mx);
       float sum = 0.0f;
 #pragma unroll
@@ -221,7 +218,7 @@ __global__ void __launch_bounds__(kThreads)
         sum += e;
         ps[(r0 + r) * PP + lane + 32 * c] = convert<T>(e);
       }
-      l[r] = l[r] * alpha + warp_sum(sum);
+      l[r] = l[r] * alpha + lanes_sum<32>(sum);
       m[r] = mx;
       for (int d = lane; d < D; d += 32) os[(r0 + r) * PO + d] *= alpha;
     }
@@ -311,17 +308,8 @@ __global__ void __launch_bounds__(kThreads)
     load_tile<T, D>(vs, PT, kv_head_ptr<const T>(v, job, p), v.st, k0, BK, p);
     __syncthreads();
     if (seen == 0) continue;  // warp-uniform; the next tile's barrier is reached by all
-    {
-      typename F::Acc s[BK / 16];
-      mul_abt<T, BK / 16, D>(s, qs + r0 * PT, PT, ks, PT, 0, seen);
-#pragma unroll
-      for (int j = 0; j < BK / 16; ++j)
-        if (j < seen) wmma::store_matrix_sync(ss + r0 * PS + 16 * j, s[j], PS, wmma::mem_row_major);
-      mul_abt<T, BK / 16, D>(s, gs + r0 * PT, PT, vs, PT, 0, seen);
-#pragma unroll
-      for (int j = 0; j < BK / 16; ++j)
-        if (j < seen) wmma::store_matrix_sync(dps + r0 * PS + 16 * j, s[j], PS, wmma::mem_row_major);
-    }
+    products_to_shared<T, BK / 16, D>(ss + r0 * PS, PS, qs + r0 * PT, PT, ks, PT, 0, seen);
+    products_to_shared<T, BK / 16, D>(dps + r0 * PS, PS, gs + r0 * PT, PT, vs, PT, 0, seen);
     __syncwarp();
 #pragma unroll
     for (int r = 0; r < 16; ++r) {
@@ -399,17 +387,8 @@ __global__ void __launch_bounds__(kThreads)
     }
     __syncthreads();
     if (j0 == BQ / 16) continue;  // warp-uniform
-    {
-      typename F::Acc s[BQ / 16];
-      mul_abt<T, BQ / 16, D>(s, ks + r0 * PT, PT, qs, PT, j0, BQ / 16);
-#pragma unroll
-      for (int j = 0; j < BQ / 16; ++j)
-        if (j >= j0) wmma::store_matrix_sync(ss + r0 * PS + 16 * j, s[j], PS, wmma::mem_row_major);
-      mul_abt<T, BQ / 16, D>(s, vs + r0 * PT, PT, gs, PT, j0, BQ / 16);
-#pragma unroll
-      for (int j = 0; j < BQ / 16; ++j)
-        if (j >= j0) wmma::store_matrix_sync(dps + r0 * PS + 16 * j, s[j], PS, wmma::mem_row_major);
-    }
+    products_to_shared<T, BQ / 16, D>(ss + r0 * PS, PS, ks + r0 * PT, PT, qs, PT, j0, BQ / 16);
+    products_to_shared<T, BQ / 16, D>(dps + r0 * PS, PS, vs + r0 * PT, PT, gs, PT, j0, BQ / 16);
     __syncwarp();
 #pragma unroll
     for (int r = 0; r < 16; ++r) {
