@@ -122,17 +122,31 @@ vec::Float gelu_erf_slope(vec::Float x) {
   return cdf + x * pdf;
 }
 vec::Float gelu_erf_backward(vec::Float g, vec::Float x) { return g * gelu_erf_slope(x); }
+
+// gelu_tanh and its slope on whole vectors (the element forms above, with vec::tanh).
+vec::Float gelu_tanh_inner(vec::Float x) {
+  return vec::tanh(float(kSqrt2OverPi) * vec::fma(x * x * x, vec::splat(float(kGeluTanhA)), x));
+}
+vec::Float gelu_tanh(vec::Float x) { return 0.5f * x * (1.0f + gelu_tanh_inner(x)); }
+vec::Float gelu_tanh_slope(vec::Float x) {
+  const vec::Float t = gelu_tanh_inner(x);
+  return 0.5f * (1.0f + t) +
+         0.5f * x * (1.0f - t * t) * float(kSqrt2OverPi) * (1.0f + float(3 * kGeluTanhA) * x * x);
+}
+vec::Float gelu_tanh_backward(vec::Float g, vec::Float x) { return g * gelu_tanh_slope(x); }
 #endif
 
 // The approximation is chosen outside the loop: a loop-invariant branch in
 // the element function keeps GCC from vectorising it.
 void gelu_kernel(const KernelCall& c) {
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-  const auto vector_op = [](vec::Float x) { return gelu_erf(x); };
-  const auto element_op = [](float x) { return gelu_erf<float>(x); };
-  if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
-      map_float_vectors(c, vector_op, element_op, c.in[0]))
-    return;
+  const bool on_vectors =
+      c.attrs<ops::GeluAttrs>().tanh_approx
+          ? map_float_vectors(c, [](vec::Float x) { return gelu_tanh(x); },
+                              [](float x) { return gelu_tanh<float>(x); }, c.in[0])
+          : map_float_vectors(c, [](vec::Float x) { return gelu_erf(x); },
+                              [](float x) { return gelu_erf<float>(x); }, c.in[0]);
+  if (on_vectors) return;
 #endif
   if (c.attrs<ops::GeluAttrs>().tanh_approx) {
     float_unary(c, "gelu", []<class C>() { return [](C x) -> C { return gelu_tanh<C>(x); }; });
@@ -157,9 +171,17 @@ DLT_REGISTER_KERNEL(relu_backward, cpu, relu_backward_kernel);
 // (inlined, the shared erfc or tanh is computed once).
 template <class C> struct GeluErf {
   static std::pair<C, C> of(C x) { return {gelu_erf(x), gelu_erf_slope(x)}; }
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+  static vec::Float value(vec::Float x) { return gelu_erf(x); }
+  static vec::Float slope(vec::Float x) { return gelu_erf_slope(x); }
+#endif
 };
 template <class C> struct GeluTanh {
   static std::pair<C, C> of(C x) { return {gelu_tanh(x), gelu_tanh_slope(x)}; }
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+  static vec::Float value(vec::Float x) { return gelu_tanh(x); }
+  static vec::Float slope(vec::Float x) { return gelu_tanh_slope(x); }
+#endif
 };
 
 // in: x (contiguous); out: gelu(x), gelu'(x) (contiguous).
@@ -172,11 +194,11 @@ template <template <class> class Gelu> void gelu_and_slope_with(const KernelCall
     parallel_for_aligned(c.in[0].numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
       int64_t i = b;
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-      if constexpr (std::is_same_v<T, float> && std::is_same_v<Gelu<C>, GeluErf<C>>) {
+      if constexpr (std::is_same_v<T, float>) {
         for (; i + vec::kLanes <= e; i += vec::kLanes) {
           const vec::Float v = vec::load(x + i);
-          vec::store(y + i, gelu_erf(v));
-          vec::store(slope + i, gelu_erf_slope(v));
+          vec::store(y + i, Gelu<C>::value(v));
+          vec::store(slope + i, Gelu<C>::slope(v));
         }
       }
 #endif
@@ -206,11 +228,15 @@ template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make
 
 void gelu_backward_kernel(const KernelCall& c) {
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-  const auto vector_op = [](vec::Float g, vec::Float x) { return gelu_erf_backward(g, x); };
-  const auto element_op = [](float g, float x) { return gelu_erf_backward<float>(g, x); };
-  if (!c.attrs<ops::GeluAttrs>().tanh_approx &&
-      map_float_vectors(c, vector_op, element_op, c.in[0], c.in[1]))
-    return;
+  const bool on_vectors =
+      c.attrs<ops::GeluAttrs>().tanh_approx
+          ? map_float_vectors(c, [](vec::Float g, vec::Float x) { return gelu_tanh_backward(g, x); },
+                              [](float g, float x) { return g * gelu_tanh_slope<float>(x); }, c.in[0],
+                              c.in[1])
+          : map_float_vectors(c, [](vec::Float g, vec::Float x) { return gelu_erf_backward(g, x); },
+                              [](float g, float x) { return gelu_erf_backward<float>(g, x); },
+                              c.in[0], c.in[1]);
+  if (on_vectors) return;
 #endif
   if (c.attrs<ops::GeluAttrs>().tanh_approx) {
     gelu_backward_with(c, []<class C>() { return [](C g, C x) -> C { return g * gelu_tanh_slope(x); }; });

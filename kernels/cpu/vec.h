@@ -157,6 +157,25 @@ inline Float erfc(Float x) {
 #endif
 }
 
+// tanh of each lane, as ftanh (vec_math.h): the odd polynomial below 0.625,
+// 1 - 2 / (exp(2|x|) + 1) beyond, on vec::exp.
+inline Float tanh(Float x) {
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+  const Float ax = x < 0.0f ? -x : x;
+  const Float z = x * x;
+  Float p = splat(-5.70498872745e-3f);
+  p = fma(p, z, splat(2.06390887954e-2f));
+  p = fma(p, z, splat(-5.37397155531e-2f));
+  p = fma(p, z, splat(1.33314422036e-1f));
+  p = fma(p, z, splat(-3.33332819422e-1f));
+  const Float small = fma(p * z, x, x);
+  const Float big = 1.0f - 2.0f / (exp(2.0f * ax) + 1.0f);
+  return ax < 0.625f ? small : (x < 0.0f ? -big : big);
+#else
+  return per_lane(x, [](float v) { return ftanh(v); });
+#endif
+}
+
 // sum and max of x[0, n). max compares with >, so a NaN may be passed over;
 // callers see NaN through the values themselves (softmax's exp(x - max)).
 inline float sum(const float* x, int64_t n) {

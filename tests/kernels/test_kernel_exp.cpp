@@ -1,7 +1,7 @@
-// The exponentials inside the float kernels (vec::exp and vec::erfc on
-// whole vectors, fexp and ferfc on tails), seen through softmax and GELU in
-// whichever kernel set this CPU runs; tests/cpu_dispatch/each_set.sh repeats
-// them in every other set.
+// The exponentials inside the float kernels (vec::exp, vec::erfc and
+// vec::tanh on whole vectors, fexp, ferfc and ftanh on tails), seen through
+// softmax and GELU in whichever kernel set this CPU runs;
+// tests/cpu_dispatch/each_set.sh repeats them in every other set.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -80,6 +80,33 @@ TEST(KernelExp, GeluAndItsGradientAgainstDouble) {
   EXPECT_LE(worst_grad, 1.0);
 }
 
+// The tanh form (vec::tanh on whole vectors, ftanh on tails) over [-12, 8]
+// against the same formula in double: gelu, its backward and gelu_and_slope
+// (training's one pass). Relative 3e-6 plus 1e-7 for the value (tanh near
+// -1 cancels against 1 in the left tail), the gradient as above.
+TEST(KernelExp, GeluTanhAndItsGradientAgainstDouble) {
+  constexpr int64_t n = 40003;
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = float(-12.0 + 20.0 * double(i) / double(n - 1));
+  const Tensor xt = from_vector(x, {n});
+  const std::vector<float> y = to_vector<float>(gelu(xt, true));
+  const std::vector<float> dy = to_vector<float>(ops::gelu_backward(ones({n}), xt, true));
+  const ops::GeluAndSlope both = ops::gelu_and_slope(xt, true);
+  EXPECT_EQ(to_vector<float>(both.value), y);
+  EXPECT_EQ(to_vector<float>(both.slope), dy);
+  const double k = std::sqrt(2.0 / M_PI), a = 0.044715;
+  double worst = 0, worst_grad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i], t = std::tanh(k * (v + a * v * v * v));
+    const double want = 0.5 * v * (1 + t);
+    const double want_grad = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * a * v * v);
+    worst = std::max(worst, std::fabs(y[i] - want) / (3e-6 * std::fabs(want) + 1e-7));
+    worst_grad = std::max(worst_grad, std::fabs(dy[i] - want_grad) / (2e-5 * std::fabs(want_grad) + 1e-6));
+  }
+  EXPECT_LE(worst, 1.0);
+  EXPECT_LE(worst_grad, 1.0);
+}
+
 // Whole vectors and the scalar tail round differently: which one computes an
 // element must not depend on how the elements are shared over threads.
 TEST(KernelExp, GeluDoesNotDependOnTheThreadCount) {
@@ -89,9 +116,13 @@ TEST(KernelExp, GeluDoesNotDependOnTheThreadCount) {
   set_num_threads(1);
   const std::vector<float> y1 = to_vector<float>(gelu(x));
   const std::vector<float> d1 = to_vector<float>(ops::gelu_backward(g, x, false));
+  const std::vector<float> t1 = to_vector<float>(gelu(x, true));
+  const std::vector<float> s1 = to_vector<float>(ops::gelu_and_slope(x, true).slope);
   set_num_threads(3);
   EXPECT_EQ(to_vector<float>(gelu(x)), y1);
   EXPECT_EQ(to_vector<float>(ops::gelu_backward(g, x, false)), d1);
+  EXPECT_EQ(to_vector<float>(gelu(x, true)), t1);
+  EXPECT_EQ(to_vector<float>(ops::gelu_and_slope(x, true).slope), s1);
 }
 
 }  // namespace
