@@ -51,7 +51,16 @@ echo "$got" >"$marks/got.$restart.$rank"
 echo "fake-dlt rank $rank: got SIG$got"
 status=$([[ $got == USR1 ]] && echo 138 || echo 143)
 case $mode in
-  requeue) if ((rank == 0)); then scontrol requeue "$SLURM_JOB_ID"; fi ;;
+  # As dlt: rank 0 requeues the job, and no rank exits before it has (a rank
+  # that ended first would take the step down, rank 0 with it).
+  requeue)
+    if ((rank == 0)); then
+      scontrol requeue "$SLURM_JOB_ID"
+      touch "$marks/requeued.$restart"
+    else
+      for _ in $(seq 300); do [[ -e $marks/requeued.$restart ]] && break; sleep 0.1 || true; done
+    fi
+    ;;
   no-scontrol) status=75 ;;
 esac
 exit "$status"

@@ -275,15 +275,22 @@ Device rank_gpu(const dist::ProcessGroup& group) {
 #endif
 
 // After a stop signal's checkpoint: requeue a preempted Slurm batch job
-// (rank 0 only). Returns the exit status.
+// (rank 0 runs scontrol; every rank waits for it). Returns the exit status.
 int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
-  const int status = exit_status(stopped);
+  int status = exit_status(stopped);
   const auto& slurm = dist::launch_env().slurm;
   const bool preempted = stopped == StopRequest::user1 || stopped == StopRequest::terminate;
-  if (!preempted || !slurm || spec.train.requeue == config::Requeue::never || !dist::world().is_main()) return status;
-  const dist::RequeueOutcome r = dist::requeue_job(*slurm);
-  fmt::print(stderr, "{}\n", r.message);
-  return r.result == dist::RequeueResult::no_scontrol ? dist::kExitRequeueUnavailable : status;
+  if (!preempted || !slurm || spec.train.requeue == config::Requeue::never) return status;
+  dist::ProcessGroup& group = dist::world();
+  if (group.is_main()) {
+    const dist::RequeueOutcome r = dist::requeue_job(*slurm);
+    fmt::print(stderr, "{}\n", r.message);
+    if (r.result == dist::RequeueResult::no_scontrol) status = dist::kExitRequeueUnavailable;
+  }
+  // A rank that exited before the requeue would end the step (srun
+  // --kill-on-bad-exit), rank 0 with it, and the job would not come back.
+  if (group.world_size() > 1) group.barrier();
+  return status;
 }
 
 }  // namespace
