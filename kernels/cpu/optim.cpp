@@ -4,7 +4,7 @@
 // operations (scalars rounded to that dtype as torch does), so results match
 // torch to rounding. The op layer guarantees contiguous operands of one dtype.
 // A call updates a list of parameters (layout in dlt/ops/optim_ops.h), one
-// after the other.
+// after the other, and writes each one's low-precision copy if it has one.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -44,11 +44,44 @@ template <class F> void for_chunks(int64_t n, F&& f) {
 }
 
 // Runs `update` on each parameter's own call: in = {grad_i}, out = {param_i,
-// its `slots` state buffers}.
-template <class F> void for_each_param(const KernelCall& c, size_t slots, F&& update) {
+// its `slots` state buffers, its copy}.
+template <class F> void for_each_param(const KernelCall& c, int slots, F&& update) {
+  const size_t width = size_t(optim_slots(slots));
   for (size_t i = 0; i < c.in.size(); ++i)
-    update(KernelCall{c.op, c.in.subspan(i, 1), c.out.subspan(i * (1 + slots), 1 + slots),
-                      c.attrs_ptr});
+    update(KernelCall{c.op, c.in.subspan(i, 1), c.out.subspan(i * width, width), c.attrs_ptr});
+}
+
+// ---- the low-precision copy written in the same pass -----------------------------
+// The update runs over blocks of kCopyBlock elements, and each block's new
+// values are rounded into the copy (loops.h's narrow, as to() rounds) while
+// they are still in L1: the f32 parameter is read from memory once.
+
+struct NoCopy {};
+constexpr int64_t kCopyBlock = 2048;
+
+// f.operator()<C>() with C the copy's storage type: NoCopy for an undefined
+// copy, else BFloat16 or Half (the op layer gives copies to f32 only).
+template <class T, class F> void visit_copy(const Tensor& copy, F&& f) {
+  if (!copy.defined()) return f.template operator()<NoCopy>();
+  if constexpr (std::is_same_v<T, float>) {
+    if (copy.dtype() == DType::bf16) return f.template operator()<BFloat16>();
+    if (copy.dtype() == DType::f16) return f.template operator()<Half>();
+  }
+  DLT_ASSERT(false, "a {} copy of a {} parameter", copy.dtype(), dtype_of<T>());
+}
+
+// update(b, e) over [begin, end), then the copy of each block.
+template <class T, class C, class Update>
+void update_and_copy(const T* p, C* copy, int64_t begin, int64_t end, Update&& update) {
+  if constexpr (std::is_same_v<C, NoCopy>) {
+    update(begin, end);
+  } else {
+    for (int64_t b = begin; b < end; b += kCopyBlock) {
+      const int64_t e = std::min(end, b + kCopyBlock);
+      update(b, e);
+      narrow(p + b, copy + b, e - b);
+    }
+  }
 }
 
 // The update loops take their pointers as __restrict parameters and their
@@ -64,26 +97,31 @@ void sgd_chunk(const T* __restrict g, T* __restrict p, T* __restrict buf, int64_
   for (int64_t i = b; i < e; ++i) s.template apply<kMomentum>(g, p, buf, i);
 }
 
-// in: grad; out: param, momentum_buffer (undefined without momentum).
-template <class T, bool kMomentum>
+// in: grad; out: param, momentum_buffer (undefined without momentum), copy.
+template <class T, bool kMomentum, class C>
 void sgd_update(const KernelCall& c) {
   const auto& a = c.attrs<ops::SgdStepAttrs>();
   const T* g = elements<const T>(c.in[0]);
   T* p = elements<T>(c.out[0]);
   T* buf = elements<T>(c.out[1]);
+  C* copy = elements<C>(c.out[2]);
   const auto s =
       SgdUpdate<T>::of(a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step);
-  for_chunks(c.out[0].numel(),
-             [&](int64_t b, int64_t e) { sgd_chunk<T, kMomentum>(g, p, buf, b, e, s); });
+  for_chunks(c.out[0].numel(), [&](int64_t begin, int64_t end) {
+    update_and_copy(p, copy, begin, end,
+                    [&](int64_t b, int64_t e) { sgd_chunk<T, kMomentum>(g, p, buf, b, e, s); });
+  });
 }
 
 void sgd_step_kernel(const KernelCall& call) {
   for_each_param(call, kSgdStateSlots, [](const KernelCall& c) {
     visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
-      if (c.attrs<ops::SgdStepAttrs>().momentum != 0)
-        sgd_update<T, true>(c);
-      else
-        sgd_update<T, false>(c);
+      visit_copy<T>(c.out[2], [&]<class C>() {
+        if (c.attrs<ops::SgdStepAttrs>().momentum != 0)
+          sgd_update<T, true, C>(c);
+        else
+          sgd_update<T, false, C>(c);
+      });
     });
   });
 }
@@ -96,21 +134,26 @@ void adam_chunk(const T* __restrict g, T* __restrict p, T* __restrict m, T* __re
   for (int64_t i = b; i < e; ++i) s.apply(g, p, m, v, i);
 }
 
-// in: grad; out: param, exp_avg, exp_avg_sq.
-template <class T> void adam_update(const KernelCall& c) {
+// in: grad; out: param, exp_avg, exp_avg_sq, copy.
+template <class T, class C> void adam_update(const KernelCall& c) {
   const auto& a = c.attrs<ops::AdamStepAttrs>();
   const T* g = elements<const T>(c.in[0]);
   T* p = elements<T>(c.out[0]);
   T* m = elements<T>(c.out[1]);
   T* v = elements<T>(c.out[2]);
+  C* copy = elements<C>(c.out[3]);
   const auto s = AdamUpdate<T>::of(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay,
                                    a.decoupled_weight_decay, a.step);
-  for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) { adam_chunk<T>(g, p, m, v, b, e, s); });
+  for_chunks(c.out[0].numel(), [&](int64_t begin, int64_t end) {
+    update_and_copy(p, copy, begin, end, [&](int64_t b, int64_t e) { adam_chunk<T>(g, p, m, v, b, e, s); });
+  });
 }
 
 void adam_step_kernel(const KernelCall& call) {
   for_each_param(call, kAdamStateSlots, [](const KernelCall& c) {
-    visit_f32_f64(c.out[0].dtype(), [&]<class T>() { adam_update<T>(c); });
+    visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
+      visit_copy<T>(c.out[3], [&]<class C>() { adam_update<T, C>(c); });
+    });
   });
 }
 DLT_REGISTER_KERNEL(adam_step, cpu, adam_step_kernel);
@@ -123,17 +166,20 @@ void rmsprop_chunk(const T* __restrict g, T* __restrict p, T* __restrict sq, T* 
 }
 
 // in: grad; out: param, square_avg, momentum_buffer (undefined without
-// momentum), grad_avg (undefined unless centered).
-template <class T, bool kMomentum, bool kCentered> void rmsprop_update(const KernelCall& c) {
+// momentum), grad_avg (undefined unless centered), copy.
+template <class T, bool kMomentum, bool kCentered, class C> void rmsprop_update(const KernelCall& c) {
   const auto& a = c.attrs<ops::RmspropStepAttrs>();
   const T* g = elements<const T>(c.in[0]);
   T* p = elements<T>(c.out[0]);
   T* sq = elements<T>(c.out[1]);
   T* buf = elements<T>(c.out[2]);
   T* ga = elements<T>(c.out[3]);
+  C* copy = elements<C>(c.out[4]);
   const auto s = RmspropUpdate<T>::of(a.lr, a.alpha, a.eps, a.weight_decay, a.momentum);
-  for_chunks(c.out[0].numel(), [&](int64_t b, int64_t e) {
-    rmsprop_chunk<T, kMomentum, kCentered>(g, p, sq, buf, ga, b, e, s);
+  for_chunks(c.out[0].numel(), [&](int64_t begin, int64_t end) {
+    update_and_copy(p, copy, begin, end, [&](int64_t b, int64_t e) {
+      rmsprop_chunk<T, kMomentum, kCentered>(g, p, sq, buf, ga, b, e, s);
+    });
   });
 }
 
@@ -142,14 +188,16 @@ void rmsprop_step_kernel(const KernelCall& call) {
   const bool momentum = a.momentum > 0;
   for_each_param(call, kRmspropStateSlots, [&](const KernelCall& c) {
     visit_f32_f64(c.out[0].dtype(), [&]<class T>() {
-      if (momentum && a.centered)
-        rmsprop_update<T, true, true>(c);
-      else if (momentum)
-        rmsprop_update<T, true, false>(c);
-      else if (a.centered)
-        rmsprop_update<T, false, true>(c);
-      else
-        rmsprop_update<T, false, false>(c);
+      visit_copy<T>(c.out[4], [&]<class C>() {
+        if (momentum && a.centered)
+          rmsprop_update<T, true, true, C>(c);
+        else if (momentum)
+          rmsprop_update<T, true, false, C>(c);
+        else if (a.centered)
+          rmsprop_update<T, false, true, C>(c);
+        else
+          rmsprop_update<T, false, false, C>(c);
+      });
     });
   });
 }

@@ -22,7 +22,7 @@ inline constexpr int kMultiTensorBlocks = 480;       // blocks (chunks) per laun
 // table stays under 3.8 KB, leaving room for an op's scalars within the 4 KB
 // of kernel parameters.
 template <int kDepth>
-inline constexpr int kMultiTensorMax = kDepth <= 3 ? 40 : kDepth == 4 ? 32 : 28;
+inline constexpr int kMultiTensorMax = kDepth <= 3 ? 40 : kDepth == 4 ? 32 : kDepth == 5 ? 28 : 24;
 
 template <int kDepth> struct MultiTensorArg {
   void* ptr[kDepth][kMultiTensorMax<kDepth>];  // [operand][slot]

@@ -4,43 +4,57 @@
 // arithmetic and the scalars' rounding are kernels/optim_update.h's, which
 // the CPU kernels share; the device may fuse multiply-adds, so results agree
 // with the CPU to rounding, not bit for bit. An element's arithmetic does not
-// depend on the list it is updated with.
+// depend on the list it is updated with. A launch may also write each
+// parameter's low-precision copy from its new value (mixed precision).
 // Runtime names used: cudaStream_t, cudaGetLastError.
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cuda/multi_tensor.cuh"
 #include "kernels/cuda/optim.h"
+#include "kernels/cuda/types.cuh"
 #include "kernels/optim_update.h"
 
 namespace dlt::gpu {
 namespace {
 
-// Pointers of one parameter in a multi-tensor launch: grad, param, state...
+// Pointers of one parameter in a multi-tensor launch: grad, param, state...,
+// and last, when the launch writes one, the low-precision copy.
 inline constexpr int kSgdDepth = 3, kAdamDepth = 4, kRmspropDepth = 5;
 
-template <class T, bool kMomentum> struct SgdOp {
+// The parameter's new value rounded into its copy, pointer kBase (C = void:
+// no copy). Rounded by convert<C>, as the copy kernel rounds.
+template <class T, class C, int kBase> __device__ void write_copy(void* const* ptr, int64_t i) {
+  if constexpr (!std::is_void_v<C>)
+    static_cast<C*>(ptr[kBase])[i] = convert<C>(static_cast<const T*>(ptr[1])[i]);
+}
+
+template <class T, bool kMomentum, class C> struct SgdOp {
   SgdUpdate<T> s;
   __device__ void operator()(void* const* ptr, int64_t i) const {
     s.template apply<kMomentum>(static_cast<const T*>(ptr[0]), static_cast<T*>(ptr[1]),
                                 static_cast<T*>(ptr[2]), i);
+    write_copy<T, C, kSgdDepth>(ptr, i);
   }
 };
 
-template <class T> struct AdamOp {
+template <class T, class C> struct AdamOp {
   AdamUpdate<T> s;
   __device__ void operator()(void* const* ptr, int64_t i) const {
     s.apply(static_cast<const T*>(ptr[0]), static_cast<T*>(ptr[1]), static_cast<T*>(ptr[2]),
             static_cast<T*>(ptr[3]), i);
+    write_copy<T, C, kAdamDepth>(ptr, i);
   }
 };
 
-template <class T, bool kMomentum, bool kCentered> struct RmspropOp {
+template <class T, bool kMomentum, bool kCentered, class C> struct RmspropOp {
   RmspropUpdate<T> s;
   __device__ void operator()(void* const* ptr, int64_t i) const {
     s.template apply<kMomentum, kCentered>(static_cast<const T*>(ptr[0]), static_cast<T*>(ptr[1]),
                                            static_cast<T*>(ptr[2]), static_cast<T*>(ptr[3]),
                                            static_cast<T*>(ptr[4]), i);
+    write_copy<T, C, kRmspropDepth>(ptr, i);
   }
 };
 
@@ -50,16 +64,30 @@ template <class F> void visit_f32_f64(DTypeCode t, F&& f) {
   else if (t == DTypeCode::f64) f.template operator()<double>();
 }
 
-// Runs `op` over every element of every parameter with kDepth pointers each:
-// grad, param, then the state buffers.
-template <int kDepth, class Op>
+// f.operator()<C>() with C the copies' device type, void without copies
+// (the op layer gives copies to f32 parameters only).
+template <class T, class F> void visit_copy(std::optional<DTypeCode> copy, F&& f) {
+  if (!copy) return f.template operator()<void>();
+  if constexpr (std::is_same_v<T, float>) {
+    if (*copy == DTypeCode::bf16) return f.template operator()<__nv_bfloat16>();
+    if (*copy == DTypeCode::f16) return f.template operator()<__half>();
+  }
+}
+
+// Runs `op` over every element of every parameter with kBase pointers each
+// (grad, param, then the state buffers), and the copy after them unless C is
+// void.
+template <int kBase, class C, class Op>
 void apply(std::span<const OptimTensors> tensors, const Op& op, cudaStream_t stream) {
+  constexpr int kDepth = kBase + (std::is_void_v<C> ? 0 : 1);
   std::vector<int64_t> sizes;
   sizes.reserve(tensors.size());
   for (const OptimTensors& t : tensors) sizes.push_back(t.numel);
   const auto pointer = [&](int64_t t, int k) -> void* {
     const OptimTensors& x = tensors[size_t(t)];
-    return k == 0 ? const_cast<void*>(x.grad) : k == 1 ? x.param : x.state[k - 2];
+    if (k == 0) return const_cast<void*>(x.grad);
+    if (k == 1) return x.param;
+    return k < kBase ? x.state[k - 2] : x.copy;
   };
   multi_tensor_apply<kDepth>(sizes, pointer, op, stream);
 }
@@ -85,40 +113,47 @@ void launch_unscale_check(DTypeCode dtype, std::span<void* const> grads, std::sp
   });
 }
 
-void launch_sgd_step(DTypeCode dtype, std::span<const OptimTensors> tensors, const SgdScalars& a,
-                     cudaStream_t stream) {
+void launch_sgd_step(DTypeCode dtype, std::optional<DTypeCode> copy_dtype,
+                     std::span<const OptimTensors> tensors, const SgdScalars& a, cudaStream_t stream) {
   visit_f32_f64(dtype, [&]<class T>() {
-    const auto s = SgdUpdate<T>::of(a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov,
-                                    a.first_step);
-    if (a.momentum != 0)
-      apply<kSgdDepth>(tensors, SgdOp<T, true>{s}, stream);
-    else
-      apply<kSgdDepth>(tensors, SgdOp<T, false>{s}, stream);
+    visit_copy<T>(copy_dtype, [&]<class C>() {
+      const auto s = SgdUpdate<T>::of(a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov,
+                                      a.first_step);
+      if (a.momentum != 0)
+        apply<kSgdDepth, C>(tensors, SgdOp<T, true, C>{s}, stream);
+      else
+        apply<kSgdDepth, C>(tensors, SgdOp<T, false, C>{s}, stream);
+    });
   });
 }
 
-void launch_adam_step(DTypeCode dtype, std::span<const OptimTensors> tensors,
-                      const AdamScalars& a, cudaStream_t stream) {
+void launch_adam_step(DTypeCode dtype, std::optional<DTypeCode> copy_dtype,
+                      std::span<const OptimTensors> tensors, const AdamScalars& a, cudaStream_t stream) {
   visit_f32_f64(dtype, [&]<class T>() {
-    const auto s = AdamUpdate<T>::of(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay,
-                                     a.decoupled_weight_decay, a.step);
-    apply<kAdamDepth>(tensors, AdamOp<T>{s}, stream);
+    visit_copy<T>(copy_dtype, [&]<class C>() {
+      const auto s = AdamUpdate<T>::of(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay,
+                                       a.decoupled_weight_decay, a.step);
+      apply<kAdamDepth, C>(tensors, AdamOp<T, C>{s}, stream);
+    });
   });
 }
 
-void launch_rmsprop_step(DTypeCode dtype, std::span<const OptimTensors> tensors,
-                         const RmspropScalars& a, cudaStream_t stream) {
+void launch_rmsprop_step(DTypeCode dtype, std::optional<DTypeCode> copy_dtype,
+                         std::span<const OptimTensors> tensors, const RmspropScalars& a,
+                         cudaStream_t stream) {
   visit_f32_f64(dtype, [&]<class T>() {
-    const auto s = RmspropUpdate<T>::of(a.lr, a.alpha, a.eps, a.weight_decay, a.momentum);
-    const bool momentum = a.momentum > 0;
-    if (momentum && a.centered)
-      apply<kRmspropDepth>(tensors, RmspropOp<T, true, true>{s}, stream);
-    else if (momentum)
-      apply<kRmspropDepth>(tensors, RmspropOp<T, true, false>{s}, stream);
-    else if (a.centered)
-      apply<kRmspropDepth>(tensors, RmspropOp<T, false, true>{s}, stream);
-    else
-      apply<kRmspropDepth>(tensors, RmspropOp<T, false, false>{s}, stream);
+    visit_copy<T>(copy_dtype, [&]<class C>() {
+      const auto s = RmspropUpdate<T>::of(a.lr, a.alpha, a.eps, a.weight_decay, a.momentum);
+      const bool momentum = a.momentum > 0;
+      if (momentum && a.centered)
+        apply<kRmspropDepth, C>(tensors, RmspropOp<T, true, true, C>{s}, stream);
+      else if (momentum)
+        apply<kRmspropDepth, C>(tensors, RmspropOp<T, true, false, C>{s}, stream);
+      else if (a.centered)
+        apply<kRmspropDepth, C>(tensors, RmspropOp<T, false, true, C>{s}, stream);
+      else
+        apply<kRmspropDepth, C>(tensors, RmspropOp<T, false, false, C>{s}, stream);
+    });
   });
 }
 

@@ -1,6 +1,8 @@
 // Registers the fused optimizer updates of optim.cu. Operands as in
 // dlt/ops/optim_ops.h: in = the gradients; out = each parameter followed by
-// its state slots, contiguous, one dtype and device (the op layer checks).
+// its state slots and its low-precision copy, contiguous, one dtype and
+// device (the op layer checks).
+#include <optional>
 #include <vector>
 
 #include "dlt/ops/dispatch.h"
@@ -24,28 +26,36 @@ DTypeCode param_dtype(const KernelCall& c, const char* name) {
   return dtype_code(p.dtype());
 }
 
-// Each parameter's pointers: out[i * (1 + slots)] is parameter i, its state
-// follows.
-std::vector<OptimTensors> optim_tensors(const KernelCall& c, size_t slots) {
-  DLT_ASSERT(c.out.size() == c.in.size() * (1 + slots), "{}: {} outputs for {} gradients",
+// Each parameter's pointers: out[i * optim_slots(slots)] is parameter i, its
+// state follows, then its copy.
+std::vector<OptimTensors> optim_tensors(const KernelCall& c, int slots) {
+  const size_t width = size_t(optim_slots(slots));
+  DLT_ASSERT(c.out.size() == c.in.size() * width, "{}: {} outputs for {} gradients",
              ops::op_name(c.op), c.out.size(), c.in.size());
   std::vector<OptimTensors> tensors(c.in.size());
   for (size_t i = 0; i < c.in.size(); ++i) {
-    const std::span<Tensor> out = c.out.subspan(i * (1 + slots), 1 + slots);
+    const std::span<Tensor> out = c.out.subspan(i * width, width);
     OptimTensors& t = tensors[i];
     t.numel = out[0].numel();
     t.grad = elements(c.in[i]);
     t.param = elements(out[0]);
-    for (size_t k = 0; k < slots; ++k) t.state[k] = elements(out[1 + k]);
+    for (int k = 0; k < slots; ++k) t.state[k] = elements(out[1 + size_t(k)]);
+    t.copy = elements(out[width - 1]);
   }
   return tensors;
+}
+
+// The dtype of the call's copies (all alike, the op layer checks), if any.
+std::optional<DTypeCode> copy_dtype(const KernelCall& c, int slots) {
+  const Tensor& copy = c.out[size_t(optim_slots(slots)) - 1];
+  return copy.defined() ? std::optional(dtype_code(copy.dtype())) : std::nullopt;
 }
 
 void sgd_step_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::SgdStepAttrs>();
   const SgdScalars s{a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step};
-  launch_sgd_step(param_dtype(c, "sgd_step"), optim_tensors(c, kSgdStateSlots), s,
-                  stream_for(c.out[0]));
+  launch_sgd_step(param_dtype(c, "sgd_step"), copy_dtype(c, kSgdStateSlots),
+                  optim_tensors(c, kSgdStateSlots), s, stream_for(c.out[0]));
 }
 DLT_REGISTER_GPU_KERNEL(sgd_step, sgd_step_kernel);
 
@@ -53,16 +63,16 @@ void adam_step_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::AdamStepAttrs>();
   const AdamScalars s{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled_weight_decay,
                       a.step};
-  launch_adam_step(param_dtype(c, "adam_step"), optim_tensors(c, kAdamStateSlots), s,
-                   stream_for(c.out[0]));
+  launch_adam_step(param_dtype(c, "adam_step"), copy_dtype(c, kAdamStateSlots),
+                   optim_tensors(c, kAdamStateSlots), s, stream_for(c.out[0]));
 }
 DLT_REGISTER_GPU_KERNEL(adam_step, adam_step_kernel);
 
 void rmsprop_step_kernel(const KernelCall& c) {
   const auto& a = c.attrs<ops::RmspropStepAttrs>();
   const RmspropScalars s{a.lr, a.alpha, a.eps, a.weight_decay, a.momentum, a.centered};
-  launch_rmsprop_step(param_dtype(c, "rmsprop_step"), optim_tensors(c, kRmspropStateSlots), s,
-                      stream_for(c.out[0]));
+  launch_rmsprop_step(param_dtype(c, "rmsprop_step"), copy_dtype(c, kRmspropStateSlots),
+                      optim_tensors(c, kRmspropStateSlots), s, stream_for(c.out[0]));
 }
 DLT_REGISTER_GPU_KERNEL(rmsprop_step, rmsprop_step_kernel);
 

@@ -8,6 +8,7 @@
 
 #include "dlt/ops/optim_ops.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/optim/step_copies_check.h"
 
 namespace dlt::testing {
 namespace {
@@ -219,6 +220,33 @@ TEST_F(CudaOptim, RmspropListOfManyOddTensors) {
   expect_lists_match(DType::f32, 1, [](auto params, auto grads, const auto& state, int) {
     rmsprop_step_(params, grads, state[0], {}, {}, {.lr = 1e-2});
   });
+}
+
+// Mixed precision: the launches that also write each parameter's bf16/f16
+// copy (one more pointer per tensor, fewer tensors per launch).
+TEST_F(CudaOptim, StepsWriteTheCopyToWouldMake) { expect_steps_write_exact_copies(Device::cuda()); }
+
+// The deepest launch (RMSprop's five pointers and the copy) over the 306
+// odd tensors: parameters and state as without copies, copies as to().
+TEST_F(CudaOptim, CopiesOfManyOddTensors) {
+  const std::vector<Shape> shapes = many_odd_shapes();
+  const ParamLists with = random_lists(shapes, DType::f32, 3, Device::cuda());
+  const ParamLists without = random_lists(shapes, DType::f32, 3, Device::cuda());
+  std::vector<Tensor> copies;
+  for (const Shape& s : shapes) copies.push_back(empty(s, TensorOptions(DType::bf16).device(Device::cuda())));
+  const ops::RmspropStepAttrs a{.lr = 1e-2, .weight_decay = 0.01, .momentum = 0.9, .centered = true};
+  for (int s = 1; s <= 2; ++s) {
+    const std::vector<Tensor> g = random_grads(shapes, DType::f32, s, Device::cuda());
+    rmsprop_step_(with.params, g, with.state[0], with.state[1], with.state[2], a, copies);
+    rmsprop_step_(without.params, g, without.state[0], without.state[1], without.state[2], a);
+  }
+  int mismatches = 0;
+  for (size_t i = 0; i < shapes.size() && mismatches < 5; ++i) {
+    SCOPED_TRACE(fmt::format("tensor {} of shape {}", i, shape_str(shapes[i])));
+    mismatches += !same_bits(with.params[i], without.params[i]) + !same_bits(copies[i], with.params[i].to(DType::bf16));
+    for (size_t k = 0; k < 3; ++k) mismatches += !same_bits(with.state[k][i], without.state[k][i]);
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST_F(CudaOptim, ListsOnTwoDevicesAreRefused) {

@@ -6,6 +6,7 @@ namespace dlt::amp {
 
 MixedPrecision::MixedPrecision(MixedPrecisionOptions options) : options_(options) {
   if (options_.loss_scale) scaler_.emplace(*options_.loss_scale);
+  if (options_.autocast) copies_ = std::make_shared<WeightCopies>();
 }
 
 void MixedPrecision::end_step(bool skipped) {

@@ -3,6 +3,9 @@
 // scaling around the backward pass and the optimizer step (fp16 by default,
 // or train.loss_scale). Master weights, gradients and optimizer state stay
 // f32 throughout; the loss is computed in f32 (the losses' cast policy).
+// Under autocast the weights' low-precision copies are kept from step to
+// step (weight_copies()): the optimizer writes them as it updates the
+// weights, and the forward pass casts only weights changed otherwise.
 //
 // Per optimizer step (A micro-batches):
 //   for each micro-batch: { auto region = mp.forward(); loss = ...; }
@@ -12,6 +15,7 @@
 //   mp.end_step(skip);
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -32,7 +36,10 @@ class MixedPrecision {
   bool scaling() const { return scaler_.has_value(); }
 
   // The autocast region of one forward pass and its loss (off for f32).
-  AutocastGuard forward() const { return AutocastGuard(options_.autocast); }
+  AutocastGuard forward() const { return AutocastGuard(options_.autocast, copies_.get()); }
+  // The weights' low-precision copies, for the optimizer to write (null
+  // without autocast).
+  const std::shared_ptr<WeightCopies>& weight_copies() const { return copies_; }
   // The loss to call backward() on: multiplied by the loss scale, if any.
   Tensor scaled(const Tensor& loss) const { return scaler_ ? scaler_->scale(loss) : loss; }
   // Unscales the gradients (one fused pass, one read-back) and says whether
@@ -51,6 +58,7 @@ class MixedPrecision {
  private:
   MixedPrecisionOptions options_;
   std::optional<GradScaler> scaler_;
+  std::shared_ptr<WeightCopies> copies_;
   int64_t skipped_ = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "dlt/ops/dispatch.h"
+
 namespace dlt {
 
 namespace {
@@ -14,12 +16,24 @@ struct CastCache {
 };
 thread_local CastCache cache;
 thread_local int depth = 0;
+thread_local WeightCopies* kept_copies = nullptr;  // the outermost region's, if any
 
 // An f32 leaf that requires grad: a parameter, cast once per region.
 bool cacheable(const Tensor& t) { return t.requires_grad() && t.is_leaf() && t.dtype() == DType::f32; }
 
 bool eligible(const Tensor& t) {
   return t.defined() && is_floating(t.dtype()) && t.dtype() != DType::f64;
+}
+
+// `weight` as `to` from the region's WeightCopies, recorded for autograd as
+// the copy op that to() runs, so its gradient is the same bit for bit.
+Tensor kept_cast(const Tensor& weight, DType to) {
+  bool cast = false;
+  Tensor out[] = {kept_copies->get(weight, to, &cast).detach()};  // a fresh alias takes the history
+  ++(cast ? cache.stats.casts : cache.stats.kept);
+  const Tensor in[] = {weight};
+  if (ops::should_record(in)) ops::record(ops::OpId::copy, in, out, nullptr);
+  return out[0];
 }
 
 Tensor cast(const Tensor& t, DType to) {
@@ -30,8 +44,8 @@ Tensor cast(const Tensor& t, DType to) {
       ++cache.stats.hits;
       return it->second.second;
     }
-    Tensor low = t.to(to);
-    ++cache.stats.casts;
+    Tensor low = kept_copies ? kept_cast(t, to) : t.to(to);
+    if (!kept_copies) ++cache.stats.casts;
     cache.casts[key] = {t, low};
     return low;
   }
@@ -40,15 +54,22 @@ Tensor cast(const Tensor& t, DType to) {
 
 }  // namespace
 
-AutocastGuard::AutocastGuard(std::optional<DType> dtype) : prev_(detail::autocast_dtype) {
+AutocastGuard::AutocastGuard(std::optional<DType> dtype, WeightCopies* copies)
+    : prev_(detail::autocast_dtype) {
   DLT_CHECK(!dtype || *dtype == DType::bf16 || *dtype == DType::f16,
             "autocast runs in bfloat16 or float16, not {}", *dtype);
-  if (dtype && depth++ == 0) cache = {};
+  if (dtype && depth++ == 0) {
+    cache = {};
+    kept_copies = copies;
+  }
   detail::autocast_dtype = dtype;
 }
 
 AutocastGuard::~AutocastGuard() {
-  if (detail::autocast_dtype && --depth == 0) cache.casts.clear();  // the weights may change next
+  if (detail::autocast_dtype && --depth == 0) {
+    cache.casts.clear();  // the weights may change next
+    kept_copies = nullptr;
+  }
   detail::autocast_dtype = prev_;
 }
 

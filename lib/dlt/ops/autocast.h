@@ -8,7 +8,10 @@
 //
 // A weight (an f32 leaf that requires grad) is cast once per autocast region
 // however often it is used (a tied embedding and head: one copy); the cache
-// is dropped when the outermost guard ends, before the weights change.
+// is dropped when the outermost guard ends, before the weights change. A
+// region given a WeightCopies (weight_copies.h) takes each weight's copy from
+// it instead, cast only when the weight changed since the copy was made or
+// written: training keeps them from step to step, written by the optimizer.
 // Backward passes run with autocast off: each backward kernel sees the dtypes
 // its forward saved.
 #pragma once
@@ -19,6 +22,7 @@
 
 #include "dlt/core/tensor.h"
 #include "dlt/ops/op_list.h"
+#include "dlt/ops/weight_copies.h"
 
 namespace dlt {
 
@@ -30,10 +34,12 @@ inline thread_local std::optional<DType> autocast_dtype;
 inline std::optional<DType> autocast_dtype() { return detail::autocast_dtype; }
 inline bool autocasting() { return detail::autocast_dtype.has_value(); }
 
-// RAII: autocast to `dtype` (bf16 or f16; nullopt turns it off) while it lives.
+// RAII: autocast to `dtype` (bf16 or f16; nullopt turns it off) while it
+// lives. `copies`, for an outermost region: where its weight casts are kept
+// (it must outlive the region).
 class AutocastGuard {
  public:
-  explicit AutocastGuard(std::optional<DType> dtype);
+  explicit AutocastGuard(std::optional<DType> dtype, WeightCopies* copies = nullptr);
   ~AutocastGuard();
   AutocastGuard(const AutocastGuard&) = delete;
   AutocastGuard& operator=(const AutocastGuard&) = delete;
@@ -43,9 +49,10 @@ class AutocastGuard {
 };
 
 // How many weight casts the cache made and reused in this thread's current
-// (or last) region: tests check a weight is cast once.
+// (or last) region: tests check a weight is cast once. `kept`: weights whose
+// current copy came from the region's WeightCopies without a cast.
 struct AutocastCacheStats {
-  int64_t casts = 0, hits = 0;
+  int64_t casts = 0, hits = 0, kept = 0;
 };
 AutocastCacheStats autocast_cache_stats();
 

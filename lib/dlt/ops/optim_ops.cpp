@@ -63,18 +63,43 @@ void check_state(OpId op, const char* what, std::span<const Tensor> states, bool
   }
 }
 
+// The low-precision copies: none, or one per parameter, all bf16 or all
+// f16, each contiguous and like its f32 parameter.
+void check_copies(OpId op, std::span<const Tensor> copies, std::span<const Tensor> params) {
+  if (copies.empty()) return;
+  const char* name = ops::op_name(op);
+  DLT_CHECK(copies.size() == params.size(), "{}: {} low-precision copies for {} parameters", name,
+            copies.size(), params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor &copy = copies[i], &param = params[i];
+    DLT_CHECK(copy.defined(), "{}: low-precision copy {} is undefined", name, i);
+    DLT_CHECK(copy.dtype() == DType::bf16 || copy.dtype() == DType::f16,
+              "{}: low-precision copy {} is {}; copies are bfloat16 or float16", name, i, copy.dtype());
+    DLT_CHECK(copy.dtype() == copies[0].dtype(), "{}: low-precision copy {} is {}, copy 0 {}; one call writes one dtype",
+              name, i, copy.dtype(), copies[0].dtype());
+    DLT_CHECK(param.dtype() == DType::f32, "{}: parameter {} is {}; only f32 parameters have low-precision copies",
+              name, i, param.dtype());
+    DLT_CHECK(copy.shape() == param.shape() && copy.device() == param.device(),
+              "{}: low-precision copy {} is {} on {}, its parameter {} on {}", name, i, shape_str(copy.shape()),
+              copy.device(), shape_str(param.shape()), param.device());
+    DLT_CHECK(copy.is_contiguous(), "{}: low-precision copy {} must be contiguous", name, i);
+  }
+}
+
 // Runs the fused kernel on the operand layout of optim_ops.h. `states` holds
 // the op's state lists in slot order, an empty list for an absent slot.
 // Strided parameters are updated through contiguous copies written back
 // afterwards.
 void run_step(OpId op, std::span<const Tensor> params, std::span<const Tensor> grads,
-              std::initializer_list<std::span<const Tensor>> states, const void* attrs) {
+              std::initializer_list<std::span<const Tensor>> states, std::span<const Tensor> copies,
+              const void* attrs) {
+  check_copies(op, copies, params);
   if (params.empty()) return;
   NoGradGuard no_grad;
-  const size_t n = params.size(), slots = states.size();
+  const size_t n = params.size();
   std::vector<Tensor> ins, outs, work;
   ins.reserve(n);
-  outs.reserve(n * (1 + slots));
+  outs.reserve(n * size_t(optim_slots(int(states.size()))));
   work.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     ins.push_back(grads[i].contiguous());
@@ -82,6 +107,7 @@ void run_step(OpId op, std::span<const Tensor> params, std::span<const Tensor> g
     outs.push_back(work.back());
     for (const std::span<const Tensor>& list : states)
       outs.push_back(list.empty() ? Tensor() : list[i]);
+    outs.push_back(copies.empty() ? Tensor() : copies[i]);
   }
   ops::run(op, ins, outs, attrs);
   for (size_t i = 0; i < n; ++i) {
@@ -90,6 +116,7 @@ void run_step(OpId op, std::span<const Tensor> params, std::span<const Tensor> g
       target.copy_(work[i]);
     }
     params[i].storage()->bump_version();
+    if (!copies.empty()) copies[i].storage()->bump_version();
   }
 }
 
@@ -101,33 +128,36 @@ std::span<const Tensor> one(const Tensor& t) {
 }  // namespace
 
 void sgd_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
-               std::span<const Tensor> momentum_buffers, const ops::SgdStepAttrs& attrs) {
+               std::span<const Tensor> momentum_buffers, const ops::SgdStepAttrs& attrs,
+               std::span<const Tensor> copies) {
   check_params(OpId::sgd_step, params, grads);
   check_state(OpId::sgd_step, "momentum_buffer", momentum_buffers, attrs.momentum != 0, params);
   static_assert(kSgdStateSlots == 1);
-  run_step(OpId::sgd_step, params, grads, {momentum_buffers}, &attrs);
+  run_step(OpId::sgd_step, params, grads, {momentum_buffers}, copies, &attrs);
 }
 
 void adam_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
                 std::span<const Tensor> exp_avgs, std::span<const Tensor> exp_avg_sqs,
-                const ops::AdamStepAttrs& attrs) {
+                const ops::AdamStepAttrs& attrs, std::span<const Tensor> copies) {
   check_params(OpId::adam_step, params, grads);
   check_state(OpId::adam_step, "exp_avg", exp_avgs, true, params);
   check_state(OpId::adam_step, "exp_avg_sq", exp_avg_sqs, true, params);
   DLT_CHECK(attrs.step >= 1, "adam_step: step must be at least 1, got {}", attrs.step);
   static_assert(kAdamStateSlots == 2);
-  run_step(OpId::adam_step, params, grads, {exp_avgs, exp_avg_sqs}, &attrs);
+  run_step(OpId::adam_step, params, grads, {exp_avgs, exp_avg_sqs}, copies, &attrs);
 }
 
 void rmsprop_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
                    std::span<const Tensor> square_avgs, std::span<const Tensor> momentum_buffers,
-                   std::span<const Tensor> grad_avgs, const ops::RmspropStepAttrs& attrs) {
+                   std::span<const Tensor> grad_avgs, const ops::RmspropStepAttrs& attrs,
+                   std::span<const Tensor> copies) {
   check_params(OpId::rmsprop_step, params, grads);
   check_state(OpId::rmsprop_step, "square_avg", square_avgs, true, params);
   check_state(OpId::rmsprop_step, "momentum_buffer", momentum_buffers, attrs.momentum > 0, params);
   check_state(OpId::rmsprop_step, "grad_avg", grad_avgs, attrs.centered, params);
   static_assert(kRmspropStateSlots == 3);
-  run_step(OpId::rmsprop_step, params, grads, {square_avgs, momentum_buffers, grad_avgs}, &attrs);
+  run_step(OpId::rmsprop_step, params, grads, {square_avgs, momentum_buffers, grad_avgs}, copies,
+           &attrs);
 }
 
 Tensor sum_squares(std::span<const Tensor> tensors) {

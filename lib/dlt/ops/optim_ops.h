@@ -9,12 +9,17 @@
 // Kernel operands (ops::KernelCall) of the NoGrad ops sgd_step, adam_step,
 // rmsprop_step for n parameters:
 //   in  = [grad_0, ..., grad_{n-1}]                 (contiguous)
-//   out = [param_0, state_0..., param_1, state_1..., ...]
-// each parameter followed by its op's fixed number of state slots (absent
-// buffers are undefined tensors):
+//   out = [param_0, state_0..., copy_0, param_1, state_1..., copy_1, ...]
+// each parameter followed by its op's fixed number of state slots and then
+// its low-precision copy (absent buffers and copies are undefined tensors):
 //   sgd_step      1: momentum_buffer
 //   adam_step     2: exp_avg, exp_avg_sq
 //   rmsprop_step  3: square_avg, momentum_buffer, grad_avg
+// A copy (mixed precision: the bf16 or f16 weight autocast's GEMMs read) is
+// written from the parameter's new value in the same pass, rounded as to()
+// rounds, so it equals param.to(copy dtype) bit for bit. In one call either
+// every parameter has a copy, all of one dtype, or none has; parameters
+// with copies are f32.
 //
 // Loss scaling's unscale_check (NoGrad): in = [], out = [found_inf, grad_0,
 // ..., grad_{n-1}]: found_inf a 1-element f32 tensor the kernel sets to 1
@@ -35,24 +40,29 @@ namespace dlt {
 
 // State slots after each parameter in a kernel call's `out` (see above).
 inline constexpr int kSgdStateSlots = 1, kAdamStateSlots = 2, kRmspropStateSlots = 3;
+// Slots of each parameter in `out`: itself, its state, its copy.
+constexpr int optim_slots(int state_slots) { return 1 + state_slots + 1; }
 
 // One list per operand, element i belonging to params[i]; an optional state
-// list is empty when the options do not use it. An empty params list does
-// nothing.
+// list is empty when the options do not use it. `copies`: empty, or each
+// parameter's low-precision copy (bf16 or f16, like the parameter,
+// contiguous) to write in the same pass. An empty params list does nothing.
 
 // momentum_buffers: empty when attrs.momentum == 0.
 void sgd_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
-               std::span<const Tensor> momentum_buffers, const ops::SgdStepAttrs& attrs);
+               std::span<const Tensor> momentum_buffers, const ops::SgdStepAttrs& attrs,
+               std::span<const Tensor> copies = {});
 
 void adam_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
                 std::span<const Tensor> exp_avgs, std::span<const Tensor> exp_avg_sqs,
-                const ops::AdamStepAttrs& attrs);
+                const ops::AdamStepAttrs& attrs, std::span<const Tensor> copies = {});
 
 // momentum_buffers: empty when attrs.momentum == 0; grad_avgs: empty unless
 // attrs.centered.
 void rmsprop_step_(std::span<const Tensor> params, std::span<const Tensor> grads,
                    std::span<const Tensor> square_avgs, std::span<const Tensor> momentum_buffers,
-                   std::span<const Tensor> grad_avgs, const ops::RmspropStepAttrs& attrs);
+                   std::span<const Tensor> grad_avgs, const ops::RmspropStepAttrs& attrs,
+                   std::span<const Tensor> copies = {});
 
 // One parameter: the lists above of length one, an absent buffer undefined.
 

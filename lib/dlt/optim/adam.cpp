@@ -29,7 +29,7 @@ void Adam::update(const ParamGroup& group, const StepBatch& batch) {
   attrs.weight_decay = group.weight_decay;
   attrs.decoupled_weight_decay = decoupled_;
   attrs.step = batch.step;
-  adam_step_(batch.params, batch.grads, batch.buffers[0], batch.buffers[1], attrs);
+  adam_step_(batch.params, batch.grads, batch.buffers[0], batch.buffers[1], attrs, batch.copies);
 }
 
 }  // namespace dlt::optim

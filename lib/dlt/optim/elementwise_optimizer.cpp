@@ -67,9 +67,11 @@ void ElementwiseOptimizer::step() {
       if (state.buffers.empty())
         for (size_t k = 0; k < state_names_.size(); ++k) state.buffers.push_back(zeros_like(param));
       ++state.step;
+      const Tensor copy = weight_copies_ ? weight_copies_->find(param) : Tensor();
       auto batch = std::find_if(batches.begin(), batches.end(), [&](const StepBatch& b) {
+        const bool same_copies = b.copies.empty() ? !copy.defined() : copy.defined() && b.copies[0].dtype() == copy.dtype();
         return b.step == state.step && b.params[0].dtype() == param.dtype() &&
-               b.params[0].device() == param.device();
+               b.params[0].device() == param.device() && same_copies;
       });
       if (batch == batches.end()) {
         batch = batches.emplace(batches.end());
@@ -80,8 +82,13 @@ void ElementwiseOptimizer::step() {
       batch->grads.push_back(grad);
       for (size_t k = 0; k < state_names_.size(); ++k)
         batch->buffers[k].push_back(state.buffers[k]);
+      if (copy.defined()) batch->copies.push_back(copy);
     }
-    for (const StepBatch& batch : batches) update(group, batch);
+    for (const StepBatch& batch : batches) {
+      update(group, batch);
+      if (!batch.copies.empty())
+        for (const Tensor& param : batch.params) weight_copies_->written(param);
+    }
   }
 }
 

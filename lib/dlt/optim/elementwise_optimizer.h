@@ -23,8 +23,9 @@ class ElementwiseOptimizer : public Optimizer {
                        std::vector<std::string> state_names);
 
   // Updates every parameter that has a gradient; those without are skipped.
-  // Parameters of a group with equal dtype, device and step count share one
-  // fused call (a few launches on a GPU instead of one per parameter).
+  // Parameters of a group with equal dtype, device, step count and kind of
+  // low-precision copy share one fused call (a few launches on a GPU instead
+  // of one per parameter), which also writes their copies.
   void step() override;
 
   // "step.<param>" (int64, 0-dim) and "<state>.<param>" for every parameter
@@ -45,11 +46,13 @@ class ElementwiseOptimizer : public Optimizer {
     std::vector<Tensor> buffers;  // in the order of state_names
   };
   // Parameters of one group that take their step in one fused call: same
-  // dtype, device and step count (hyperparameters may depend on the step).
+  // dtype, device and step count (hyperparameters may depend on the step),
+  // and all with low-precision copies of one dtype or none.
   struct StepBatch {
     int64_t step = 0;  // steps taken, counting this one
     std::vector<Tensor> params, grads;
     std::vector<std::vector<Tensor>> buffers;  // [k][i]: state_names[k] of params[i]
+    std::vector<Tensor> copies;                // [i]: params[i]'s copy; empty: none
   };
   // One fused update of every parameter of `batch` from its gradient.
   virtual void update(const ParamGroup& group, const StepBatch& batch) = 0;

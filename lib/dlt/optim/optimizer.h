@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dlt/core/tensor.h"
+#include "dlt/ops/weight_copies.h"
 
 namespace dlt::optim {
 
@@ -32,6 +33,11 @@ class Optimizer {
   const std::vector<ParamGroup>& groups() const { return groups_; }
   void set_lr_factor(double factor);  // lr = base_lr * factor in every group
 
+  // Mixed precision: the low-precision copies autocast keeps of the weights.
+  // Each step writes a parameter's copy, if `copies` holds one, in the same
+  // pass as the parameter's update. Null: none (the default).
+  void set_weight_copies(std::shared_ptr<WeightCopies> copies) { weight_copies_ = std::move(copies); }
+
   // Per-parameter state ("exp_avg.<param name>", ...) and counters, for
   // optimizer.safetensors; loading checks names and shapes.
   virtual std::map<std::string, Tensor> state_dict() const = 0;
@@ -39,6 +45,7 @@ class Optimizer {
 
  protected:
   std::vector<ParamGroup> groups_;
+  std::shared_ptr<WeightCopies> weight_copies_;
 };
 
 }  // namespace dlt::optim

@@ -43,7 +43,8 @@ void RMSprop::update(const ParamGroup& group, const StepBatch& batch) {
   };
   const std::span<const Tensor> momentum_buffers = optional(options_.momentum > 0);
   const std::span<const Tensor> grad_avgs = optional(options_.centered);
-  rmsprop_step_(batch.params, batch.grads, batch.buffers[0], momentum_buffers, grad_avgs, attrs);
+  rmsprop_step_(batch.params, batch.grads, batch.buffers[0], momentum_buffers, grad_avgs, attrs,
+                batch.copies);
 }
 
 }  // namespace dlt::optim

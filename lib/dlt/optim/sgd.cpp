@@ -37,7 +37,7 @@ void SGD::update(const ParamGroup& group, const StepBatch& batch) {
   attrs.first_step = batch.step == 1;  // torch starts the buffer as the gradient itself
   const std::span<const Tensor> momentum_buffers =
       batch.buffers.empty() ? std::span<const Tensor>() : batch.buffers[0];
-  sgd_step_(batch.params, batch.grads, momentum_buffers, attrs);
+  sgd_step_(batch.params, batch.grads, momentum_buffers, attrs, batch.copies);
 }
 
 }  // namespace dlt::optim

@@ -57,6 +57,7 @@ Trainer::Trainer(TrainerParts parts, TrainerOptions options, fs::path run_dir, f
   // In place: the optimizer's parameter handles follow; its state is made
   // (or loaded, by resume()) on the parameters' device.
   parts_.model->to(options_.device);
+  parts_.optimizer->set_weight_copies(mp_.weight_copies());
 }
 
 int64_t Trainer::batches_per_epoch() const {
