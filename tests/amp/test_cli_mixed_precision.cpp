@@ -89,7 +89,8 @@ TEST(CliMixedPrecision, Bf16TrainsSaysHowAndResumesBitForBit) {
   const std::string cfg = write_config(tmp, "bf16", "  precision: bf16");
   const CliResult r = run_dlt(fmt::format("train {} --run-dir {}", cfg, tmp.path("run")));
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("mixed precision: bfloat16 autocast, f32 weights; bfloat16 matrix products"));
+  EXPECT_THAT(r.output, HasSubstr("mixed precision: bfloat16 autocast, f32 weights and their bfloat16 copies written "
+                                  "in the optimizer's pass; bfloat16 matrix products"));
   const auto losses = train_losses(tmp.path("run"));
   ASSERT_EQ(losses.size(), 24u);
   EXPECT_LT(losses.back().second, losses.front().second);

@@ -443,7 +443,9 @@ int train_experiment(const ExperimentSpec& spec, bool resume, const std::optiona
       fmt::print(stderr, "FLOP/s only: no peak for {} ({})\n", to.device,
                  to.device.is_cpu() ? "DLT_PROFILE_OPS times every op alone" : "not in the GPU table");
     if (const auto low = to.mixed_precision.autocast)
-      fmt::print(stderr, "mixed precision: {} autocast, f32 weights{}{}\n", *low,
+      fmt::print(stderr, "mixed precision: {} autocast, f32 weights and their {} copies {}{}{}\n", *low, *low,
+                 dp && dp->sharded() ? "cast in each forward pass (ZeRO-1 all-gathers the weights)"
+                                     : "written in the optimizer's pass",
                  to.mixed_precision.loss_scale
                      ? fmt::format(", dynamic loss scaling from {}", to.mixed_precision.loss_scale->init_scale)
                      : std::string(),
