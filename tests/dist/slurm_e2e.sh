@@ -2,13 +2,16 @@
 # Preemption end to end on a one-node Slurm cluster: a 2-rank training job
 # submitted with scripts/slurm/train.sbatch is sent SIGUSR1 mid-run, writes a
 # checkpoint, requeues itself, comes back and resumes, and its final model is
-# byte-identical to that of an uninterrupted 2-rank run under mpirun.
+# byte-identical to that of an uninterrupted 2-rank run under mpirun. Then
+# the same with scontrol hidden from dlt (a container without Slurm's
+# client): every rank exits 75, so srun does, and the batch script requeues
+# the job itself.
 #
 #   tests/dist/slurm_e2e.sh
 #
 # Environment: DLT (default build/dlt), DLT_SLURM_DIR as for
 # scripts/slurm/start-cluster.sh, DLT_KEEP_WORK=1 keeps the scratch folder.
-# Takes about a minute. Exit: 0 passed, 1 failed, 77 skipped (no root,
+# Takes about two minutes. Exit: 0 passed, 1 failed, 77 skipped (no root,
 # Slurm, mpirun or h5py).
 set -euo pipefail
 # shellcheck source=tests/dist/slurm_common.sh
@@ -112,5 +115,34 @@ model="$run/checkpoints/step-$STEPS/model.safetensors"
 [[ -f $model ]] || fail "job $j wrote no $model"
 cmp "$ref_model" "$model" || fail "the interrupted run's final model differs from the uninterrupted run's"
 pass "final model byte-identical to the uninterrupted run's"
+
+# dlt without scontrol on its PATH: each rank's exit status is rank 0's 75
+# (a rank with 138 would make srun report 138, or 143 once --kill-on-bad-exit
+# has killed it, and the job would end FAILED).
+mkdir -p "$WORK/no-slurm-bin"
+cat >"$WORK/dlt-without-scontrol" <<EOF
+#!/bin/sh
+PATH=$WORK/no-slurm-bin exec "$DLT" "\$@"
+EOF
+chmod +x "$WORK/dlt-without-scontrol"
+run="$WORK/run-without-scontrol"
+t0=$SECONDS
+deadline=$((SECONDS + LIMIT))
+DLT_BIN="$WORK/dlt-without-scontrol" submit --ntasks=2 --chdir="$WORK" --job-name=dlt-e2e-75 "$TEMPLATE" exp.yaml \
+  --run-dir "$run"
+j=$JOB
+out="$WORK/slurm-$j.out"
+wait_until "$(left)" "job $j to run past step 20" progressed
+scancel --batch --signal=USR1 "$j"
+wait_until "$(left)" "job $j to be requeued" requeued "$j"
+grep -q "scontrol is not on PATH" "$out" || fail "job $j: dlt did not say it could not requeue"
+grep -q "requeueing it from here" "$out" ||
+  fail "job $j: the batch script did not requeue the job ($(grep 'exited with status' "$out"))"
+start_now "$j"
+wait_ended "$j" "$(left)"
+expect_end "$j" COMPLETED 0:0
+cmp "$ref_model" "$run/checkpoints/step-$STEPS/model.safetensors" ||
+  fail "the run requeued by the batch script ended with another model than the uninterrupted run's"
+pass "without scontrol every rank exited 75, the batch script requeued job $j, and it completed identically in $((SECONDS - t0)) s"
 
 summary

@@ -275,7 +275,8 @@ Device rank_gpu(const dist::ProcessGroup& group) {
 #endif
 
 // After a stop signal's checkpoint: requeue a preempted Slurm batch job
-// (rank 0 runs scontrol; every rank waits for it). Returns the exit status.
+// (rank 0 runs scontrol; every rank waits for it). Returns the exit status,
+// rank 0's on every rank.
 int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
   int status = exit_status(stopped);
   const auto& slurm = dist::launch_env().slurm;
@@ -287,9 +288,16 @@ int requeue_after_stop(const ExperimentSpec& spec, StopRequest stopped) {
     fmt::print(stderr, "{}\n", r.message);
     if (r.result == dist::RequeueResult::no_scontrol) status = dist::kExitRequeueUnavailable;
   }
-  // A rank that exited before the requeue would end the step (srun
-  // --kill-on-bad-exit), rank 0 with it, and the job would not come back.
-  if (group.world_size() > 1) group.barrier();
+  // Every rank waits here for rank 0's requeue: a rank that exited first
+  // would end the step (srun --kill-on-bad-exit), rank 0 with it, and the job
+  // would not come back. And every rank exits with rank 0's status: srun
+  // reports the highest of its tasks', so one rank's 138 would hide rank 0's
+  // 75 (requeue me) from the batch script.
+  if (group.world_size() > 1) {
+    Tensor agreed = full({1}, double(status), TensorOptions(DType::i64));
+    group.broadcast(agreed, 0);
+    status = int(agreed.item<int64_t>());
+  }
   return status;
 }
 
