@@ -13,50 +13,10 @@
 
 #include "kernels/cuda/multi_tensor.cuh"
 #include "kernels/cuda/optim.h"
-#include "kernels/cuda/types.cuh"
-#include "kernels/optim_update.h"
+#include "kernels/cuda/optim_launch.cuh"
 
 namespace dlt::gpu {
 namespace {
-
-// Pointers of one parameter in a multi-tensor launch: grad, param, state...,
-// and last, when the launch writes one, the low-precision copy.
-inline constexpr int kSgdDepth = 3, kAdamDepth = 4, kRmspropDepth = 5;
-
-// The parameter's new value rounded into its copy, pointer kBase (C = void:
-// no copy). Rounded by convert<C>, as the copy kernel rounds.
-template <class T, class C, int kBase> __device__ void write_copy(void* const* ptr, int64_t i) {
-  if constexpr (!std::is_void_v<C>)
-    static_cast<C*>(ptr[kBase])[i] = convert<C>(static_cast<const T*>(ptr[1])[i]);
-}
-
-template <class T, bool kMomentum, class C> struct SgdOp {
-  SgdUpdate<T> s;
-  __device__ void operator()(void* const* ptr, int64_t i) const {
-    s.template apply<kMomentum>(static_cast<const T*>(ptr[0]), static_cast<T*>(ptr[1]),
-                                static_cast<T*>(ptr[2]), i);
-    write_copy<T, C, kSgdDepth>(ptr, i);
-  }
-};
-
-template <class T, class C> struct AdamOp {
-  AdamUpdate<T> s;
-  __device__ void operator()(void* const* ptr, int64_t i) const {
-    s.apply(static_cast<const T*>(ptr[0]), static_cast<T*>(ptr[1]), static_cast<T*>(ptr[2]),
-            static_cast<T*>(ptr[3]), i);
-    write_copy<T, C, kAdamDepth>(ptr, i);
-  }
-};
-
-template <class T, bool kMomentum, bool kCentered, class C> struct RmspropOp {
-  RmspropUpdate<T> s;
-  __device__ void operator()(void* const* ptr, int64_t i) const {
-    s.template apply<kMomentum, kCentered>(static_cast<const T*>(ptr[0]), static_cast<T*>(ptr[1]),
-                                           static_cast<T*>(ptr[2]), static_cast<T*>(ptr[3]),
-                                           static_cast<T*>(ptr[4]), i);
-    write_copy<T, C, kRmspropDepth>(ptr, i);
-  }
-};
 
 // The op layer admits f32 and f64 parameters only.
 template <class F> void visit_f32_f64(DTypeCode t, F&& f) {
@@ -79,17 +39,7 @@ template <class T, class F> void visit_copy(std::optional<DTypeCode> copy, F&& f
 // void.
 template <int kBase, class C, class Op>
 void apply(std::span<const OptimTensors> tensors, const Op& op, cudaStream_t stream) {
-  constexpr int kDepth = kBase + (std::is_void_v<C> ? 0 : 1);
-  std::vector<int64_t> sizes;
-  sizes.reserve(tensors.size());
-  for (const OptimTensors& t : tensors) sizes.push_back(t.numel);
-  const auto pointer = [&](int64_t t, int k) -> void* {
-    const OptimTensors& x = tensors[size_t(t)];
-    if (k == 0) return const_cast<void*>(x.grad);
-    if (k == 1) return x.param;
-    return k < kBase ? x.state[k - 2] : x.copy;
-  };
-  multi_tensor_apply<kDepth>(sizes, pointer, op, stream);
+  for (const auto& launch : optim_launch_args<kBase, C>(tensors)) multi_tensor_launch(launch, op, stream);
 }
 
 template <class T> struct UnscaleOp {

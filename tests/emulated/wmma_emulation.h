@@ -1,7 +1,7 @@
-// The CUDA a tensor-core kernel source uses, emulated on the CPU so its tile
-// logic (addressing, masks, barriers, shared-memory layout) runs without a GPU:
-// a block's threads are std::threads, one block at a time, with std::barrier
-// for __syncthreads and __syncwarp; a wmma fragment holds its whole matrix in
+// The CUDA a kernel source uses (tensor cores included), emulated on the CPU
+// so its logic (addressing, masks, barriers, shared-memory layout) runs
+// without a GPU: a block's threads are std::threads, one block at a time,
+// with std::barrier for __syncthreads and __syncwarp; a wmma fragment holds its whole matrix in
 // every lane, and mma_sync multiplies in float. What it cannot check is the
 // hardware's own: ldm and alignment rules, register pressure, timing.
 //
@@ -29,6 +29,7 @@ struct Index {
   unsigned x = 0, y = 0, z = 0;
 };
 inline thread_local Index thread_index, block_index;
+inline Index block_dim;  // the launch's, for every thread
 
 inline constexpr int kMaxWarps = 32;
 struct Block {
@@ -48,6 +49,7 @@ inline void sync_warp() { current_block->warps[thread_index.x / 32]->arrive_and_
 template <class Kernel, class... Args>
 void launch(unsigned grid, int threads, unsigned char* shared, size_t shared_bytes, Kernel kernel,
             Args... args) {
+  block_dim = {unsigned(threads), 1, 1};
   for (unsigned b = 0; b < grid; ++b) {
     Block block(threads);
     current_block = &block;
@@ -74,6 +76,7 @@ void launch(unsigned grid, int threads, unsigned char* shared, size_t shared_byt
 #define __launch_bounds__(n)
 #define threadIdx (::dlt::emulated::thread_index)
 #define blockIdx (::dlt::emulated::block_index)
+#define blockDim (::dlt::emulated::block_dim)
 #define __syncthreads() (::dlt::emulated::current_block->all.arrive_and_wait())
 #define __syncwarp() (::dlt::emulated::sync_warp())
 
