@@ -31,7 +31,9 @@ inline std::vector<CopyStepCase> copy_step_cases() {
   const auto list = [](const StateLists& s, size_t k) { return std::span<const Tensor>(s[k]); };
   return {
       {"sgd", 0,
-       [](auto p, auto g, const StateLists&, int, auto c) { sgd_step_(p, g, {}, {.lr = 0.1, .weight_decay = 0.01}, c); }},
+       [](auto p, auto g, const StateLists&, int, auto c) {
+         sgd_step_(p, g, {}, {.lr = 0.1, .weight_decay = 0.01}, c);
+       }},
       {"sgd momentum nesterov", 1,
        [=](auto p, auto g, const StateLists& s, int step, auto c) {
          sgd_step_(p, g, list(s, 0),

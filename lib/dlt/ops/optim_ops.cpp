@@ -75,8 +75,9 @@ void check_copies(OpId op, std::span<const Tensor> copies, std::span<const Tenso
     DLT_CHECK(copy.defined(), "{}: low-precision copy {} is undefined", name, i);
     DLT_CHECK(copy.dtype() == DType::bf16 || copy.dtype() == DType::f16,
               "{}: low-precision copy {} is {}; copies are bfloat16 or float16", name, i, copy.dtype());
-    DLT_CHECK(copy.dtype() == copies[0].dtype(), "{}: low-precision copy {} is {}, copy 0 {}; one call writes one dtype",
-              name, i, copy.dtype(), copies[0].dtype());
+    DLT_CHECK(copy.dtype() == copies[0].dtype(),
+              "{}: low-precision copy {} is {}, copy 0 {}; one call writes one dtype", name, i, copy.dtype(),
+              copies[0].dtype());
     DLT_CHECK(param.dtype() == DType::f32, "{}: parameter {} is {}; only f32 parameters have low-precision copies",
               name, i, param.dtype());
     DLT_CHECK(copy.shape() == param.shape() && copy.device() == param.device(),

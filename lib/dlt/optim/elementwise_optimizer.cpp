@@ -69,7 +69,8 @@ void ElementwiseOptimizer::step() {
       ++state.step;
       const Tensor copy = weight_copies_ ? weight_copies_->find(param) : Tensor();
       auto batch = std::find_if(batches.begin(), batches.end(), [&](const StepBatch& b) {
-        const bool same_copies = b.copies.empty() ? !copy.defined() : copy.defined() && b.copies[0].dtype() == copy.dtype();
+        const bool same_copies =
+            b.copies.empty() ? !copy.defined() : copy.defined() && b.copies[0].dtype() == copy.dtype();
         return b.step == state.step && b.params[0].dtype() == param.dtype() &&
                b.params[0].device() == param.device() && same_copies;
       });
