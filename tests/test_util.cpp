@@ -10,9 +10,17 @@ namespace dlt::testing {
 
 namespace fs = std::filesystem;
 
+const char* torch_python() {
+  static const char* const python = [] {
+    const char* env = std::getenv("DLT_TORCH_PY");
+    return env && *env ? env : kPython;
+  }();
+  return python;
+}
+
 bool torch_available() {
   static const bool available =
-      std::system(fmt::format("{} -c 'import torch, numpy' >/dev/null 2>&1", kPython).c_str()) == 0;
+      std::system(fmt::format("{} -c 'import torch, numpy' >/dev/null 2>&1", torch_python()).c_str()) == 0;
   return available;
 }
 

@@ -49,9 +49,13 @@ template <class F> void expect_error(F&& f, std::initializer_list<std::string> p
       GTEST_SKIP() << why;                                                        \
   } while (0)
 
-// The interpreter that has torch 1.13 (Debian's python3-torch).
+// The interpreter that has torch 1.13 (Debian's python3-torch), the oracle.
 inline constexpr const char* kPython = "/usr/bin/python3";
-// Whether kPython can import torch and numpy (checked once).
+// The interpreter the torch parity suites run: $DLT_TORCH_PY when set (a
+// command used as python3, e.g. ../shared/peers/torch2.sh for the current
+// torch), else kPython.
+const char* torch_python();
+// Whether torch_python() can import torch and numpy (checked once).
 bool torch_available();
 
 // A fresh folder under the system temp dir, removed with its contents when

@@ -59,7 +59,7 @@ TorchModuleParity::TorchModuleParity(std::vector<ModuleCase> cases) {
   torch_available_ = testing::torch_available();
   if (!torch_available_) return;
   const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/nn/torch_modules.py";
-  const int rc = std::system(fmt::format("{} {} {}", kPython, script, dir_.string()).c_str());
+  const int rc = std::system(fmt::format("{} {} {}", torch_python(), script, dir_.string()).c_str());
   if (rc != 0) {
     setup_error_ = fmt::format("torch_modules.py exited with status {}", rc);
     return;

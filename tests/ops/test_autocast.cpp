@@ -165,6 +165,44 @@ TEST(Autocast, BackwardRunsInTheForwardsDtypesEvenInsideARegion) {
   EXPECT_EQ(w.grad().dtype(), DType::f32);
 }
 
+// Under bf16 autocast a convolution's gradients are the float64 gradients of
+// the bf16 operands rounded once to bf16: within one bf16 ulp of that result
+// (the f32 accumulation may tip a rounding), element by element. Torch 2.15's
+// stray further where sums cancel, which the op-table parity against it
+// allows for (test_parity_torch.cpp, gradient_tolerance).
+TEST(AutocastAccuracy, ConvGradientsAreTheFloat64ResultRounded) {
+  struct Conv {
+    Shape x, w;
+    int64_t padding, groups;
+  };
+  Generator gen(1);
+  for (const Conv& c : {Conv{{2, 16, 8, 8}, {32, 16, 3, 3}, 1, 1}, Conv{{2, 3, 6, 6}, {3, 1, 3, 3}, 1, 3},
+                        Conv{{2, 4, 5, 7}, {6, 2, 2, 3}, 0, 2}}) {
+    SCOPED_TRACE(fmt::format("x {} weight {} groups {}", shape_str(c.x), shape_str(c.w), c.groups));
+    Tensor x = randn(c.x, DType::f32, &gen), w = randn(c.w, DType::f32, &gen);
+    x.requires_grad_(true);
+    w.requires_grad_(true);
+    const std::array<int64_t, 2> pad = {c.padding, c.padding};
+    Tensor y;
+    {
+      const AutocastGuard region(DType::bf16);
+      y = conv2d(x, w, Tensor(), {1, 1}, pad, {1, 1}, c.groups);
+    }
+    const Tensor g = randn(y.shape(), DType::f32, &gen).to(DType::bf16);
+    y.backward(g);
+    Tensor x64 = x.detach().to(DType::bf16).to(DType::f64), w64 = w.detach().to(DType::bf16).to(DType::f64);
+    x64.requires_grad_(true);
+    w64.requires_grad_(true);
+    conv2d(x64, w64, Tensor(), {1, 1}, pad, {1, 1}, c.groups).backward(g.to(DType::f64));
+    for (const auto& [name, got, exact] : {std::tuple{"dx", x.grad(), x64.grad()}, std::tuple{"dw", w.grad(), w64.grad()}}) {
+      const std::vector<double> a = to_vector<double>(got), t = to_vector<double>(exact.to(DType::bf16));
+      int64_t off = 0;
+      for (size_t i = 0; i < t.size(); ++i) off += std::abs(a[i] - t[i]) > std::ldexp(std::abs(t[i]), -7);
+      EXPECT_EQ(off, 0) << name << ": elements more than one bf16 ulp from the rounded float64 gradient";
+    }
+  }
+}
+
 TEST(Autocast, RefusesOtherDtypes) {
   EXPECT_THROW(AutocastGuard(DType::f32), Error);
   EXPECT_THROW(AutocastGuard(DType::i32), Error);

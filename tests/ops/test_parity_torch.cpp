@@ -1,5 +1,6 @@
 // Forward and backward parity of every op-table row with torch 1.13 (CPU,
-// /usr/bin/python3). All rows are written to one folder and torch runs once;
+// /usr/bin/python3), or the torch of $DLT_TORCH_PY (ctest ops.torch2_parity:
+// the current one). All rows are written to one folder and torch runs once;
 // each row is then its own test, with the row's per-dtype tolerances.
 #include <unistd.h>
 
@@ -69,6 +70,22 @@ struct RowRun {
 // never run under autocast (backward kernels) have none.
 constexpr Tolerance kBf16Default{DType::bf16, 1.6e-2, 1.6e-2};
 
+// The tolerance of a row's gradient `expected` (torch's). Against a torch
+// other than the oracle (DLT_TORCH_PY; ctest ops.torch2_parity runs torch
+// 2.15), its bf16 convolution gradients stray from the float64 result by up
+// to 6 bf16 ulps of the gradient's largest element where sums cancel (0.18
+// where the largest |dx| is near 6), while dlt's are that result rounded once
+// (AutocastAccuracy.ConvGradientsAreTheFloat64ResultRounded). So there a
+// convolution row's bf16 gradients get 4x its stated tolerance, the absolute
+// part scaled by the gradient's largest element.
+Tolerance gradient_tolerance(const OpCase& c, Tolerance t, const std::vector<double>& expected) {
+  const bool oracle = std::string(torch_python()) == kPython;
+  if (oracle || t.dtype != DType::bf16 || c.torch.find("conv") == std::string::npos) return t;
+  double scale = 1;
+  for (const double v : expected) scale = std::max(scale, std::abs(v));
+  return {t.dtype, 4 * t.rtol, 4 * t.atol * scale};
+}
+
 std::optional<Tolerance> autocast_tolerance(const OpCase& c) {
   const ops::CastPolicy policy = ops::cast_policy(op_by_name(c.op));
   if (policy == ops::CastPolicy::Outside) return std::nullopt;
@@ -131,7 +148,7 @@ class ParityData {
     }
     manifest.close();
     const std::string script = std::string(DLT_SOURCE_DIR) + "/tests/parity/torch_ops.py";
-    const int rc = std::system(fmt::format("{} {} {}", kPython, script, dir.string()).c_str());
+    const int rc = std::system(fmt::format("{} {} {}", torch_python(), script, dir.string()).c_str());
     if (rc != 0) {
       setup_error = fmt::format("torch_ops.py exited with {}", rc);
       return;
@@ -187,8 +204,9 @@ TEST_P(TorchParity, ForwardAndBackward) {
   const OpCase& c = op_cases()[GetParam()];
   ParityData& data = ParityData::get();
   if (!data.torch_available) {
-    std::fprintf(stderr, "SKIPPED: torch parity: %s cannot import torch (apt-get install python3-torch)\n", kPython);
-    GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 cannot import torch; install python3-torch";
+    std::fprintf(stderr, "SKIPPED: torch parity: %s cannot import torch (apt-get install python3-torch)\n",
+                 torch_python());
+    GTEST_SKIP() << "SKIPPED LOUDLY: " << torch_python() << " cannot import torch; install python3-torch";
   }
   ASSERT_TRUE(data.setup_error.empty()) << data.setup_error;
   for (const Tolerance& tol : c.tolerances) {
@@ -214,8 +232,10 @@ TEST_P(TorchParity, ForwardAndBackward) {
         ADD_FAILURE() << "torch has no gradient for input " << k;
         continue;
       }
-      const std::string err = compare_close(to_vector<double>(result.grads[k]), read_doubles(torch_grad),
-                                            tol.rtol, tol.atol);
+      const std::vector<double> expected = read_doubles(torch_grad);
+      const Tolerance gtol = gradient_tolerance(c, tol, expected);
+      const std::string err =
+          compare_close(to_vector<double>(result.grads[k]), expected, gtol.rtol, gtol.atol);
       EXPECT_TRUE(err.empty()) << "gradient of input " << k << ": " << err;
     }
   }
@@ -231,7 +251,8 @@ TEST_P(TorchAutocastParity, ForwardAndBackward) {
   const std::optional<Tolerance> tol = autocast_tolerance(c);
   if (!tol) GTEST_SKIP() << c.op << " never runs under autocast";
   ParityData& data = ParityData::get();
-  if (!data.torch_available) GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 cannot import torch; install python3-torch";
+  if (!data.torch_available)
+    GTEST_SKIP() << "SKIPPED LOUDLY: " << torch_python() << " cannot import torch; install python3-torch";
   ASSERT_TRUE(data.setup_error.empty()) << data.setup_error;
   const std::string key = fmt::format("r{}_autocast", GetParam());
   SCOPED_TRACE(fmt::format("{} under autocast(bfloat16), rtol {} atol {}", case_name(c), tol->rtol, tol->atol));
@@ -248,8 +269,9 @@ TEST_P(TorchAutocastParity, ForwardAndBackward) {
     if (!result.grads[k].defined()) continue;
     const fs::path torch_grad = data.dir / fmt::format("{}_grad{}.bin", key, k);
     ASSERT_TRUE(fs::exists(torch_grad)) << "torch has no gradient for input " << k;
-    const std::string err =
-        compare_close(to_vector<double>(result.grads[k]), read_doubles(torch_grad), tol->rtol, tol->atol);
+    const std::vector<double> expected = read_doubles(torch_grad);
+    const Tolerance gtol = gradient_tolerance(c, *tol, expected);
+    const std::string err = compare_close(to_vector<double>(result.grads[k]), expected, gtol.rtol, gtol.atol);
     EXPECT_TRUE(err.empty()) << "gradient of input " << k << ": " << err;
   }
 }

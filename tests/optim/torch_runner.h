@@ -16,11 +16,11 @@ int run_torch_script(const std::string& script, const std::string& args);
 }  // namespace dlt::testing
 
 // In a test that needs torch: skips loudly without it.
-#define DLT_REQUIRE_TORCH()                                                                   \
-  do {                                                                                        \
-    if (!::dlt::testing::torch_available()) {                                                 \
-      std::fprintf(stderr, "SKIPPED: %s cannot import torch (apt-get install python3-torch)\n", \
-                   ::dlt::testing::kPython);                                                  \
-      GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 cannot import torch";                 \
-    }                                                                                         \
+#define DLT_REQUIRE_TORCH()                                                                       \
+  do {                                                                                            \
+    if (!::dlt::testing::torch_available()) {                                                     \
+      std::fprintf(stderr, "SKIPPED: %s cannot import torch (apt-get install python3-torch)\n",   \
+                   ::dlt::testing::torch_python());                                               \
+      GTEST_SKIP() << "SKIPPED LOUDLY: " << ::dlt::testing::torch_python() << " cannot import torch"; \
+    }                                                                                             \
   } while (0)
