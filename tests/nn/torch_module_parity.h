@@ -1,10 +1,11 @@
-// Parity of whole nn modules with torch 1.13 (CPU, /usr/bin/python3): each
-// case runs its dlt module forward and backward, writes the module's state
-// dict (taken before the forward), the input and the upstream gradient as
-// float64 files, and tests/nn/torch_modules.py builds the torch module from a
-// Python expression, loads that state dict with load_state_dict(strict=True)
-// (so dlt's parameter names must be torch's), and runs the same forward and
-// backward. torch runs once for all cases of one TorchModuleParity.
+// Parity of whole nn modules with torch 1.13 (CPU, /usr/bin/python3; or the
+// torch of $DLT_TORCH_PY, tests/test_util.h): each case runs its dlt module
+// forward and backward, writes the module's state dict (taken before the
+// forward), the input and the upstream gradient as float64 files, and
+// tests/nn/torch_modules.py builds the torch module from a Python expression,
+// loads that state dict with load_state_dict(strict=True) (so dlt's parameter
+// names must be torch's), and runs the same forward and backward. torch runs
+// once for all cases of one TorchModuleParity.
 //
 //   TorchModuleParity parity({{.name = "linear", .module = m, .input = x,
 //                              .torch = "nn.Linear(5, 3)"}});
@@ -81,12 +82,12 @@ std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
 
 }  // namespace dlt::testing
 
-// Skips the test, loudly, when /usr/bin/python3 cannot import torch.
-#define DLT_REQUIRE_TORCH(parity)                                                          \
-  do {                                                                                     \
-    if (!(parity).torch_available()) {                                                     \
-      std::fprintf(stderr, "SKIPPED: module parity: /usr/bin/python3 cannot import torch " \
-                           "(apt-get install python3-torch)\n");                           \
-      GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 cannot import torch";              \
-    }                                                                                      \
+// Skips the test, loudly, when torch_python() cannot import torch.
+#define DLT_REQUIRE_TORCH(parity)                                                                     \
+  do {                                                                                                \
+    if (!(parity).torch_available()) {                                                                \
+      std::fprintf(stderr, "SKIPPED: module parity: %s cannot import torch (apt-get install python3-torch)\n", \
+                   ::dlt::testing::torch_python());                                                   \
+      GTEST_SKIP() << "SKIPPED LOUDLY: " << ::dlt::testing::torch_python() << " cannot import torch";    \
+    }                                                                                                 \
   } while (0)

@@ -1,5 +1,6 @@
-// Running a torch 1.13 helper script (/usr/bin/python3) on files a test
-// wrote: float64 binaries in, float64 binaries out.
+// Running a torch helper script (torch_python(): Debian's torch 1.13, or the
+// torch of $DLT_TORCH_PY) on files a test wrote: float64 binaries in, float64
+// binaries out.
 #pragma once
 
 #include <filesystem>
