@@ -9,12 +9,8 @@
 set -euo pipefail
 dlt=$1
 here=$(cd "$(dirname "$0")" && pwd)
-torch2=${TORCH2_SH:-$here/../../../shared/peers/torch2.sh}
-venv=${VENV:-${HOME:-/tmp}/.cache/dlt-peers/torch2}
-if [[ ! -x $torch2 || ! -f $venv/.ready ]]; then
-  echo "skipped: the current torch is not set up (run ../shared/peers/torch2.sh once)"
-  exit 77
-fi
+# shellcheck source=tests/torch2_peer.sh
+source "$here/../torch2_peer.sh"
 # Its exporter needs the onnx and onnxscript packages in that environment.
 "$venv/bin/python" -c "import onnx, onnxscript" 2>/dev/null ||
   "$venv/bin/pip" install --quiet onnx==1.22.0 onnxscript
