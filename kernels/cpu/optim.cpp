@@ -70,18 +70,21 @@ template <class T, class F> void visit_copy(const Tensor& copy, F&& f) {
   DLT_ASSERT(false, "a {} copy of a {} parameter", copy.dtype(), dtype_of<T>());
 }
 
-// update(b, e) over [begin, end), then the copy of each block.
+// update(b, e) over the parameter's n elements p, split over threads; with a
+// copy, in blocks, each rounded into the copy after its update.
 template <class T, class C, class Update>
-void update_and_copy(const T* p, C* copy, int64_t begin, int64_t end, Update&& update) {
-  if constexpr (std::is_same_v<C, NoCopy>) {
-    update(begin, end);
-  } else {
-    for (int64_t b = begin; b < end; b += kCopyBlock) {
-      const int64_t e = std::min(end, b + kCopyBlock);
-      update(b, e);
-      narrow(p + b, copy + b, e - b);
+void update_elements(int64_t n, const T* p, C* copy, Update&& update) {
+  for_chunks(n, [&](int64_t begin, int64_t end) {
+    if constexpr (std::is_same_v<C, NoCopy>) {
+      update(begin, end);
+    } else {
+      for (int64_t b = begin; b < end; b += kCopyBlock) {
+        const int64_t e = std::min(end, b + kCopyBlock);
+        update(b, e);
+        narrow(p + b, copy + b, e - b);
+      }
     }
-  }
+  });
 }
 
 // The update loops take their pointers as __restrict parameters and their
@@ -107,10 +110,8 @@ void sgd_update(const KernelCall& c) {
   C* copy = elements<C>(c.out[2]);
   const auto s =
       SgdUpdate<T>::of(a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, a.first_step);
-  for_chunks(c.out[0].numel(), [&](int64_t begin, int64_t end) {
-    update_and_copy(p, copy, begin, end,
-                    [&](int64_t b, int64_t e) { sgd_chunk<T, kMomentum>(g, p, buf, b, e, s); });
-  });
+  update_elements(c.out[0].numel(), p, copy,
+                  [&](int64_t b, int64_t e) { sgd_chunk<T, kMomentum>(g, p, buf, b, e, s); });
 }
 
 void sgd_step_kernel(const KernelCall& call) {
@@ -144,9 +145,7 @@ template <class T, class C> void adam_update(const KernelCall& c) {
   C* copy = elements<C>(c.out[3]);
   const auto s = AdamUpdate<T>::of(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay,
                                    a.decoupled_weight_decay, a.step);
-  for_chunks(c.out[0].numel(), [&](int64_t begin, int64_t end) {
-    update_and_copy(p, copy, begin, end, [&](int64_t b, int64_t e) { adam_chunk<T>(g, p, m, v, b, e, s); });
-  });
+  update_elements(c.out[0].numel(), p, copy, [&](int64_t b, int64_t e) { adam_chunk<T>(g, p, m, v, b, e, s); });
 }
 
 void adam_step_kernel(const KernelCall& call) {
@@ -176,10 +175,8 @@ template <class T, bool kMomentum, bool kCentered, class C> void rmsprop_update(
   T* ga = elements<T>(c.out[3]);
   C* copy = elements<C>(c.out[4]);
   const auto s = RmspropUpdate<T>::of(a.lr, a.alpha, a.eps, a.weight_decay, a.momentum);
-  for_chunks(c.out[0].numel(), [&](int64_t begin, int64_t end) {
-    update_and_copy(p, copy, begin, end, [&](int64_t b, int64_t e) {
-      rmsprop_chunk<T, kMomentum, kCentered>(g, p, sq, buf, ga, b, e, s);
-    });
+  update_elements(c.out[0].numel(), p, copy, [&](int64_t b, int64_t e) {
+    rmsprop_chunk<T, kMomentum, kCentered>(g, p, sq, buf, ga, b, e, s);
   });
 }
 

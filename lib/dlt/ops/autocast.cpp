@@ -25,9 +25,13 @@ bool eligible(const Tensor& t) {
   return t.defined() && is_floating(t.dtype()) && t.dtype() != DType::f64;
 }
 
-// `weight` as `to` from the region's WeightCopies, recorded for autograd as
-// the copy op that to() runs, so its gradient is the same bit for bit.
-Tensor kept_cast(const Tensor& weight, DType to) {
+// `weight` as `to`: cast, or with a WeightCopies, its kept copy recorded for
+// autograd as the copy op that to() runs, so its gradient is the same bit for bit.
+Tensor weight_cast(const Tensor& weight, DType to) {
+  if (!kept_copies) {
+    ++cache.stats.casts;
+    return weight.to(to);
+  }
   bool cast = false;
   Tensor out[] = {kept_copies->get(weight, to, &cast).detach()};  // a fresh alias takes the history
   ++(cast ? cache.stats.casts : cache.stats.kept);
@@ -44,8 +48,7 @@ Tensor cast(const Tensor& t, DType to) {
       ++cache.stats.hits;
       return it->second.second;
     }
-    Tensor low = kept_copies ? kept_cast(t, to) : t.to(to);
-    if (!kept_copies) ++cache.stats.casts;
+    Tensor low = weight_cast(t, to);
     cache.casts[key] = {t, low};
     return low;
   }
