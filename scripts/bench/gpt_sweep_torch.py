@@ -1,6 +1,7 @@
 """The torch side of scripts/bench/gpt_sweep.sh: the GPT twin of dlt's
 (tests/nn/torch_nn2_models.py) at one size, AdamW, random tokens of a
-73-token vocabulary, no dropout. Times STEPS training steps after WARMUP and
+73-token vocabulary, no dropout, causal attention through torch's fused
+F.scaled_dot_product_attention (torch 2 and later). Times STEPS training steps after WARMUP and
 prints one JSON line: tokens/s and the process's peak RSS.
 
   gpt_sweep_torch.py --embed C --layers N --heads H --block T --batch B --threads 2 --steps S --warmup W
@@ -28,7 +29,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = nn2.GPT(VOCAB, a.block, a.embed, a.heads, a.layers, True, True, True)
+    model = nn2.fuse_attention(nn2.GPT(VOCAB, a.block, a.embed, a.heads, a.layers, True, True, True))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1, betas=(0.9, 0.99))
     model.train()
 

@@ -55,6 +55,21 @@ void bench_conv() {
   report("conv2d 128x32x14x14 -> 64 3x3 fwd+bwd", s * 1e3, "ms");
 }
 
+// The char-GPT's attention (configs/kjv_gpt.yaml): q, k and v strided views
+// of one (B, T, 3, H, D) projection, as the model hands them over.
+void bench_attention() {
+  const int64_t B = 32, T = 128, H = 4, D = 32;
+  const Tensor qkv = randn({B, T, 3, H, D});
+  std::vector<Tensor> heads;
+  for (int64_t i = 0; i < 3; ++i) heads.push_back(qkv.select(2, i).transpose(1, 2).detach().requires_grad_());
+  const Tensor g = randn({B, H, T, D});
+  const double s = time_median([&] {
+    for (Tensor& t : heads) t.set_grad(Tensor());
+    causal_attention(heads[0], heads[1], heads[2]).backward(g);
+  });
+  report("causal attention 32x4x128x32 fwd+bwd", s * 1e3, "ms");
+}
+
 void bench_rows() {
   const Tensor x = randn({4096, 1024});
   const double bytes = 2.0 * double(x.numel()) * 4;  // read + write
@@ -83,6 +98,7 @@ int main(int argc, char** argv) {
   bench_matmul();
   bench_linear();
   bench_conv();
+  bench_attention();
   bench_rows();
   bench_elementwise();
   return 0;

@@ -1,5 +1,7 @@
-"""The torch 1.13 side of scripts/bench/train_vs_torch.sh: the same models,
-batches and optimisers as the `dlt train` runs there, fed from the same HDF5
+"""The torch side of scripts/bench/train_vs_torch.sh: the same models,
+batches and optimisers as the `dlt train` runs there (the GPT's causal
+attention through torch's fused F.scaled_dot_product_attention where the
+torch has it, 2.0 and later, as dlt fuses its own), fed from the same HDF5
 files loaded into memory once (not timed). Times STEPS training steps after
 WARMUP untimed ones and prints one JSON line: samples/s, tokens/s (GPT) and
 the process's peak RSS.
@@ -65,7 +67,7 @@ def cnn():  # configs/fashion_cnn.yaml
 
 
 def gpt():  # configs/kjv_gpt.yaml without dropout (the torch twin has none)
-    model = nn2.GPT(73, 128, 128, 4, 4, True, True, True)
+    model = nn2.fuse_attention(nn2.GPT(73, 128, 128, 4, 4, True, True, True))
     opt = torch.optim.AdamW(model.parameters(), lr=0.001, weight_decay=0.1, betas=(0.9, 0.99))
     return model, opt, token_batches(32, 128), 1.0
 

@@ -13,6 +13,7 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, C, heads, causal=True, bias=True):
         super().__init__()
         self.heads, self.causal = heads, causal
+        self.fused = False  # fuse_attention(): torch's own fused causal attention
         self.qkv = nn.Linear(C, 3 * C, bias=bias)
         self.proj = nn.Linear(C, C, bias=bias)
 
@@ -21,6 +22,9 @@ class MultiHeadAttention(nn.Module):
         H, D = self.heads, C // self.heads
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, H, D).transpose(1, 2) for t in (q, k, v))
+        if self.fused and self.causal and key_padding_mask is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
         att = q @ k.transpose(-2, -1) / math.sqrt(D)
         if self.causal:
             future = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
@@ -29,6 +33,18 @@ class MultiHeadAttention(nn.Module):
             att = att.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
         y = F.softmax(att, dim=-1) @ v
         return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+def fuse_attention(model):
+    """Causal attention through F.scaled_dot_product_attention where this torch
+    has it (2.0 and later), as a user of that torch would write it (nanoGPT
+    does); the benchmarks' peers. The parity tests keep the explicit softmax
+    of the weights, the same formula in every torch."""
+    fused = hasattr(F, "scaled_dot_product_attention")
+    for m in model.modules():
+        if isinstance(m, MultiHeadAttention):
+            m.fused = fused
+    return model
 
 
 class MLP(nn.Module):
