@@ -1,9 +1,11 @@
 // Elementwise unary kernels. Float ops receive floating tensors (the op layer
 // promotes integers to float32); the rest accept every numeric dtype.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "dlt/ops/dispatch.h"
 #include "kernels/cpu/loops.h"
@@ -184,29 +186,49 @@ template <class C> struct GeluTanh {
 #endif
 };
 
-// in: x (contiguous); out: gelu(x), gelu'(x) (contiguous).
+// gelu and its slope of n elements of x, plus bias[i] with a bias (the sum in
+// the compute type); without one of x itself, so -0 stays -0.
+template <template <class> class Gelu, bool kBias, class T>
+void gelu_and_slope_span(const T* x, const T* bias, T* y, T* slope, int64_t n) {
+  using C = compute_t<T>;
+  int64_t i = 0;
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+  if constexpr (std::is_same_v<T, float>) {
+    for (; i + vec::kLanes <= n; i += vec::kLanes) {
+      vec::Float v = vec::load(x + i);
+      if constexpr (kBias) v = v + vec::load(bias + i);
+      vec::store(y + i, Gelu<C>::value(v));
+      vec::store(slope + i, Gelu<C>::slope(v));
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    C v = C(x[i]);
+    if constexpr (kBias) v += C(bias[i]);
+    const auto [value, d] = Gelu<C>::of(v);
+    y[i] = T(value);
+    slope[i] = T(d);
+  }
+}
+
+// in: x (contiguous), bias (its last dim, or undefined); out: gelu(x + bias),
+// gelu'(x + bias) (contiguous).
 template <template <class> class Gelu> void gelu_and_slope_with(const KernelCall& c) {
   visit_floating(c.in[0].dtype(), "gelu_and_slope", [&]<class T>() {
-    using C = compute_t<T>;
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     T* slope = c.out[1].data_ptr<T>();
-    parallel_for_aligned(c.in[0].numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
-      int64_t i = b;
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-      if constexpr (std::is_same_v<T, float>) {
-        for (; i + vec::kLanes <= e; i += vec::kLanes) {
-          const vec::Float v = vec::load(x + i);
-          vec::store(y + i, Gelu<C>::value(v));
-          vec::store(slope + i, Gelu<C>::slope(v));
-        }
-      }
-#endif
-      for (; i < e; ++i) {
-        const auto [value, d] = Gelu<C>::of(C(x[i]));
-        y[i] = T(value);
-        slope[i] = T(d);
-      }
+    if (!c.in[1].defined()) {
+      parallel_for_aligned(c.in[0].numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+        gelu_and_slope_span<Gelu, false>(x + b, static_cast<const T*>(nullptr), y + b, slope + b, e - b);
+      });
+      return;
+    }
+    const T* bias = c.in[1].data_ptr<T>();
+    const int64_t cols = c.in[1].numel(), rows = c.in[0].numel() / cols;
+    parallel_for(0, rows, std::max<int64_t>(1, kElementwiseGrain / cols), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r)
+        gelu_and_slope_span<Gelu, true>(x + r * cols, bias, y + r * cols, slope + r * cols, cols);
     });
   });
 }
@@ -218,6 +240,46 @@ void gelu_and_slope_kernel(const KernelCall& c) {
     gelu_and_slope_with<GeluErf>(c);
 }
 DLT_REGISTER_KERNEL(gelu_and_slope, cpu, gelu_and_slope_kernel);
+
+// ins: grad, slope (R, N) contiguous; out: grad * slope (R, N) and its sum over
+// the rows (N). The rows are summed in blocks whose size depends on R alone,
+// each block by one thread, then the blocks in order: the same bits for any
+// thread count.
+void gelu_bias_backward_kernel(const KernelCall& c) {
+  visit_floating(c.out[0].dtype(), "gelu_bias_backward", [&]<class T>() {
+    using C = compute_t<T>;
+    const T* g = c.in[0].data_ptr<T>();
+    const T* s = c.in[1].data_ptr<T>();
+    T* dx = c.out[0].data_ptr<T>();
+    const int64_t cols = c.out[1].numel(), rows = cols == 0 ? 0 : c.out[0].numel() / cols;
+    constexpr int64_t kMaxBlocks = 256;
+    const int64_t block_rows = std::max<int64_t>(32, (rows + kMaxBlocks - 1) / kMaxBlocks);
+    const int64_t blocks = (rows + block_rows - 1) / block_rows;
+    std::vector<C> partial(static_cast<size_t>(blocks * cols), C(0));
+    parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) {
+        C* acc = partial.data() + k * cols;
+        for (int64_t r = k * block_rows; r < std::min(rows, (k + 1) * block_rows); ++r) {
+          const T *gr = g + r * cols, *sr = s + r * cols;
+          T* dr = dx + r * cols;
+#pragma omp simd
+          for (int64_t j = 0; j < cols; ++j) {
+            const T d = T(C(gr[j]) * C(sr[j]));
+            dr[j] = d;
+            acc[j] += C(d);
+          }
+        }
+      }
+    });
+    T* dbias = c.out[1].data_ptr<T>();
+    for (int64_t j = 0; j < cols; ++j) {
+      C total = 0;
+      for (int64_t k = 0; k < blocks; ++k) total += partial[size_t(k * cols + j)];
+      dbias[j] = T(total);
+    }
+  });
+}
+DLT_REGISTER_KERNEL(gelu_bias_backward, cpu, gelu_bias_backward_kernel);
 
 // d/dx gelu: exact  Phi(x) + x phi(x); tanh  0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 a x^2).
 template <class MakeOp> void gelu_backward_with(const KernelCall& c, MakeOp make_op) {

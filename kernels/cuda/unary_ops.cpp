@@ -49,6 +49,7 @@ DLT_REGISTER_GPU_KERNEL(gelu, gelu_kernel);
 // out: gelu(x), gelu'(x); two passes (gelu() keeps the plain op and
 // gelu_backward on GPUs, where both are memory-bound).
 void gelu_and_slope_kernel(const KernelCall& c) {
+  DLT_CHECK(!c.in[1].defined(), "gelu_and_slope: a bias is added on the CPU only");
   const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
   run_unary(c, "gelu", tanh_approx ? UnaryOp::gelu_tanh : UnaryOp::gelu, true);
   launch_gelu_slope(tensor_arg(c.out[1]), tensor_arg(c.in[0]), tanh_approx, stream_for(c.out[1]));

@@ -102,6 +102,16 @@ DLT_OP_CASES(linalg) {
                   .fn = [](const Inputs& x) { return linear(x[0], x[1].t(), x[2]); },
                   .torch = "F.linear(x0, x1.t(), x2)",
                   .tolerances = kF32F64});
+  rows.push_back({.op = "linear_gelu",
+                  .inputs = {{.shape = {2, 3, 4}}, {.shape = {5, 4}}, {.shape = {5}}},
+                  .fn = [](const Inputs& x) { return linear_gelu(x[0], x[1], x[2]); },
+                  .torch = "F.gelu(F.linear(x0, x1, x2))",
+                  .tolerances = kF32F64});
+  rows.push_back({.op = "linear_gelu", .label = "tanh no bias",
+                  .inputs = {{.shape = {3, 4}}, {.shape = {5, 4}}},
+                  .fn = [](const Inputs& x) { return linear_gelu(x[0], x[1], Tensor(), true); },
+                  .torch = "F.gelu(F.linear(x0, x1), approximate='tanh')",
+                  .tolerances = kF32F64});
   rows.push_back({.op = "linear", .label = "bf16",
                   .inputs = {{.shape = {6, 16}}, {.shape = {8, 16}}, {.shape = {8}}},
                   .fn = [](const Inputs& x) { return linear(x[0], x[1], x[2]); },

@@ -66,12 +66,33 @@ DLT_DEFINE_UNARY(silu, true)
 // erfc and exp again, as costly as the forward. The saved slope takes the
 // place of the saved input. Elsewhere (GPUs, other dtypes, inference) the
 // plain op and gelu_backward.
+namespace {
+// Where gelu runs gelu_and_slope: an f32 input on the CPU that records history.
+bool gelu_keeps_slope(DType dtype, const Device& device, bool requires_grad) {
+  return dtype == DType::f32 && device.type == DeviceType::cpu && requires_grad && GradMode::enabled();
+}
+}  // namespace
+
 Tensor gelu(const Tensor& x, bool tanh_approx) {
-  if (x.defined() && x.dtype() == DType::f32 && x.device().type == DeviceType::cpu &&
-      x.requires_grad() && GradMode::enabled())
+  if (x.defined() && gelu_keeps_slope(x.dtype(), x.device(), x.requires_grad()))
     return ops::gelu_and_slope(x, tanh_approx).value;
   const ops::GeluAttrs attrs{tanh_approx};
   return unary(OpId::gelu, x, &attrs, true);
+}
+
+// Fused only where every operand is what linear accepts (anything else takes
+// the plain path and its messages) and gelu would keep the slope: linear's
+// own bias is a pass over its whole output after the product, 20% of the
+// char-GPT's (4096, 128) x (128, 512) product on an AVX2 CPU.
+Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias, bool tanh_approx) {
+  const bool fuse = x.defined() && weight.defined() && bias.defined() && !autocasting() &&
+                    x.dtype() == DType::f32 && weight.dtype() == DType::f32 && bias.dtype() == DType::f32 &&
+                    weight.device() == x.device() && bias.device() == x.device() && weight.dim() == 2 &&
+                    bias.dim() == 1 && bias.size(0) == weight.size(0) &&
+                    gelu_keeps_slope(x.dtype(), x.device(),
+                                     x.requires_grad() || weight.requires_grad() || bias.requires_grad());
+  if (!fuse) return gelu(linear(x, weight, bias), tanh_approx);
+  return ops::gelu_and_slope(linear(x, weight), bias, tanh_approx).value;
 }
 
 // Composite: x where x > 0, else negative_slope * x (torch's gradient at 0 too).
@@ -109,14 +130,37 @@ Tensor relu_backward(const Tensor& grad, const Tensor& y) {
   return outs[0];
 }
 
-GeluAndSlope gelu_and_slope(const Tensor& x, bool tanh_approx) {
+GeluAndSlope gelu_and_slope(const Tensor& x, bool tanh_approx) { return gelu_and_slope(x, Tensor(), tanh_approx); }
+
+GeluAndSlope gelu_and_slope(const Tensor& x, const Tensor& bias, bool tanh_approx) {
   DLT_CHECK(x.defined(), "gelu: undefined input tensor");
-  if (const auto c = autocast<1>(OpId::gelu_and_slope, {x})) return gelu_and_slope((*c)[0], tanh_approx);
+  if (bias.defined()) {
+    DLT_CHECK(x.dim() >= 1 && bias.dim() == 1 && bias.size(0) == x.size(-1),
+              "gelu_and_slope: a bias of shape {} does not match the last dim of the input of shape {}",
+              shape_str(bias.shape()), shape_str(x.shape()));
+    DLT_CHECK(is_floating(x.dtype()) && bias.dtype() == x.dtype(),
+              "gelu_and_slope: the input ({}) and the bias ({}) must be of one floating dtype", x.dtype(),
+              bias.dtype());
+    DLT_CHECK(x.device().type == DeviceType::cpu && bias.device().type == DeviceType::cpu,
+              "gelu_and_slope: a bias is added on the CPU only, got the input on {} and the bias on {}",
+              x.device(), bias.device());
+  }
+  if (const auto c = autocast<2>(OpId::gelu_and_slope, {x, bias}))
+    return gelu_and_slope((*c)[0], (*c)[1], tanh_approx);
   const GeluAttrs attrs{tanh_approx};
-  Tensor ins[] = {is_floating(x.dtype()) ? x.contiguous() : x.to(DType::f32)};
+  Tensor ins[] = {is_floating(x.dtype()) ? x.contiguous() : x.to(DType::f32),
+                  bias.defined() ? bias.contiguous() : Tensor()};
   Tensor outs[] = {empty(x.shape(), like(ins[0], ins[0].dtype())),
                    empty(x.shape(), like(ins[0], ins[0].dtype()))};
   run(OpId::gelu_and_slope, ins, outs, &attrs);
+  return {outs[0], outs[1]};
+}
+
+GeluBiasGrads gelu_bias_backward(const Tensor& grad, const Tensor& slope) {
+  Tensor ins[] = {grad.to(slope.dtype()).contiguous(), slope.contiguous()};
+  Tensor outs[] = {empty(slope.shape(), like(slope, slope.dtype())),
+                   empty({slope.size(-1)}, like(slope, slope.dtype()))};
+  run(OpId::gelu_bias_backward, ins, outs, nullptr);
   return {outs[0], outs[1]};
 }
 

@@ -75,6 +75,7 @@
   /* linear algebra */                                        \
   X(matmul, Compute, NoAttrs, Lower)                          \
   X(linear, Compute, NoAttrs, Lower)                          \
+  X(linear_gelu, Composite, NoAttrs, Lower)                   \
   /* neural network */                                        \
   X(softmax, Compute, SoftmaxAttrs, Fp32)                     \
   X(log_softmax, Compute, SoftmaxAttrs, Fp32)                 \
@@ -132,6 +133,7 @@
   /* kernels used by backward formulas */                     \
   X(relu_backward, Backward, NoAttrs, Outside)                \
   X(gelu_backward, Backward, GeluAttrs, Outside)              \
+  X(gelu_bias_backward, Backward, NoAttrs, Outside)           \
   X(softmax_backward, Backward, SoftmaxAttrs, Outside)        \
   X(log_softmax_backward, Backward, SoftmaxAttrs, Outside)    \
   X(cross_entropy_backward, Backward, CrossEntropyAttrs, Outside)\

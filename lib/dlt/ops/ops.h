@@ -121,6 +121,11 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x (*, in) @ weight (out, in)^T + bias (out) -> (*, out).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// gelu(linear(x, weight, bias)), a transformer MLP's first half. Where gelu
+// runs gelu_and_slope (f32 on the CPU, in training, outside autocast) the
+// bias is added in GELU's pass rather than in a pass of its own after the
+// product, and its gradient is summed in the pass that multiplies by gelu'.
+Tensor linear_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias, bool tanh_approx = false);
 
 // ---- neural network ---------------------------------------------------------------
 Tensor softmax(const Tensor& x, int64_t dim);
@@ -230,6 +235,15 @@ struct GeluAndSlope {
   Tensor value, slope;
 };
 GeluAndSlope gelu_and_slope(const Tensor& x, bool tanh_approx);
+// The same of x + bias, bias (N) added along x's last dim (CPU only; what
+// linear_gelu runs): its backward also sums the bias's gradient, in
+// gelu_bias_backward's one pass.
+GeluAndSlope gelu_and_slope(const Tensor& x, const Tensor& bias, bool tanh_approx);
+// grad (*, N) * slope, and that product summed over all but its last dim (N).
+struct GeluBiasGrads {
+  Tensor x, bias;
+};
+GeluBiasGrads gelu_bias_backward(const Tensor& grad, const Tensor& slope);
 Tensor softmax_backward(const Tensor& grad, const Tensor& y, int64_t dim);
 Tensor log_softmax_backward(const Tensor& grad, const Tensor& y, int64_t dim);
 }  // namespace ops

@@ -34,8 +34,14 @@ DLT_BACKWARD(relu, kSaveOutputs) { return {ops::relu_backward(ctx.grad(), ctx.ou
 DLT_BACKWARD(gelu, kSaveInputs) {
   return {ops::gelu_backward(ctx.grad(), ctx.input(0), ctx.attrs<ops::GeluAttrs>().tanh_approx)};
 }
-// Outputs (value, slope): the slope output is gelu'(x), saved in place of x.
-DLT_BACKWARD(gelu_and_slope, (Saves{0, 0b10, 1})) { return {ctx.grad() * ctx.output(1)}; }
+// Inputs (x, bias or undefined), outputs (value, slope): the slope output is
+// gelu'(x + bias), saved in place of x; the bias's gradient is summed in the
+// pass that multiplies by it.
+DLT_BACKWARD(gelu_and_slope, (Saves{0, 0b10, 1})) {
+  if (!ctx.needs(1)) return {ctx.grad() * ctx.output(1), Tensor()};
+  const ops::GeluBiasGrads g = ops::gelu_bias_backward(ctx.grad(), ctx.output(1));
+  return {ctx.needs(0) ? g.x : Tensor(), g.bias};
+}
 // d/dx x s(x) = s + x s (1 - s)
 DLT_BACKWARD(silu, kSaveInputs) {
   const Tensor& x = ctx.input(0);
