@@ -61,11 +61,6 @@ DLT_DEFINE_UNARY(sigmoid, true)
 DLT_DEFINE_UNARY(silu, true)
 #undef DLT_DEFINE_UNARY
 
-// In training on the CPU the forward also writes gelu'(x) (gelu_and_slope),
-// and the backward is one multiplication: a separate backward pass computed
-// erfc and exp again, as costly as the forward. The saved slope takes the
-// place of the saved input. Elsewhere (GPUs, other dtypes, inference) the
-// plain op and gelu_backward.
 namespace {
 // Where gelu runs gelu_and_slope: an f32 input on the CPU that records history.
 bool gelu_keeps_slope(DType dtype, const Device& device, bool requires_grad) {
@@ -73,6 +68,11 @@ bool gelu_keeps_slope(DType dtype, const Device& device, bool requires_grad) {
 }
 }  // namespace
 
+// In training on the CPU the forward also writes gelu'(x) (gelu_and_slope),
+// and the backward is one multiplication: a separate backward pass computed
+// erfc and exp again, as costly as the forward. The saved slope takes the
+// place of the saved input. Elsewhere (GPUs, other dtypes, inference) the
+// plain op and gelu_backward.
 Tensor gelu(const Tensor& x, bool tanh_approx) {
   if (x.defined() && gelu_keeps_slope(x.dtype(), x.device(), x.requires_grad()))
     return ops::gelu_and_slope(x, tanh_approx).value;
