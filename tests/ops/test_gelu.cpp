@@ -91,6 +91,19 @@ TEST(Gelu, LinearGeluOutsideTrainingIsThePlainPath) {
   EXPECT_EQ(to_vector<float>(linear_gelu(x, w, b, true)), to_vector<float>(gelu(linear(x, w, b), true)));
 }
 
+TEST(Gelu, LinearGeluOfNoRowsOrNoFeatures) {
+  for (const auto& [rows, out] : {std::pair<int64_t, int64_t>{0, 5}, {6, 0}}) {
+    Tensor x = randn({rows, 4}).requires_grad_();
+    Tensor w = randn({out, 4}).requires_grad_();
+    Tensor b = randn({out}).requires_grad_();
+    const Tensor y = linear_gelu(x, w, b);
+    EXPECT_EQ(y.shape(), (Shape{rows, out}));
+    y.sum().backward();
+    EXPECT_EQ(b.grad().shape(), (Shape{out}));
+    EXPECT_EQ(to_vector<float>(b.grad()), std::vector<float>(size_t(out), 0.0f));
+  }
+}
+
 TEST(Gelu, ABadBiasIsNamedAsLinearNamesIt) {
   Tensor x = randn({6, 24}).requires_grad_();
   const Tensor w = randn({37, 24});

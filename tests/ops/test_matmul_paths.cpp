@@ -77,5 +77,21 @@ TEST(MatmulPaths, KMajorOperandsWithAliasingRowStridesAgreeWithDouble) {
   expect_matmul(randn({1024, 1024}, {}, &gen), randn({1024, 1024}, {}, &gen));
 }
 
+// A linear layer with no rows or no output features: empty results, and
+// parameter gradients of the right shapes (zeros), as torch.
+TEST(MatmulPaths, LinearOfNoRowsOrNoFeaturesHasGradients) {
+  for (const auto& [rows, out] : {std::pair<int64_t, int64_t>{0, 5}, {6, 0}}) {
+    Tensor x = randn({2, rows, 4}).requires_grad_();
+    Tensor w = randn({out, 4}).requires_grad_();
+    Tensor b = randn({out}).requires_grad_();
+    const Tensor y = linear(x, w, b);
+    EXPECT_EQ(y.shape(), (Shape{2, rows, out}));
+    y.sum().backward();
+    EXPECT_EQ(to_vector<float>(w.grad()), std::vector<float>(size_t(out * 4), 0.0f));
+    EXPECT_EQ(to_vector<float>(b.grad()), std::vector<float>(size_t(out), 0.0f));
+    EXPECT_EQ(x.grad().shape(), x.shape());
+  }
+}
+
 }  // namespace
 }  // namespace dlt::testing

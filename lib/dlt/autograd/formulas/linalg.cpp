@@ -43,8 +43,10 @@ DLT_BACKWARD(linear, kSaveInputAndWeight) {
   Tensor grad_x, grad_w, grad_b;
   if (ctx.needs(0)) grad_x = matmul(g, w);
   if (ctx.needs(1) || ctx.needs(2)) {
-    const Tensor g2 = g.reshape({-1, out_features});  // (R, out)
-    if (ctx.needs(1)) grad_w = matmul(g2.t(), x.reshape({-1, in_features}));
+    // R from the leading dims, not -1: reshape cannot infer it when out or in is 0.
+    const int64_t rows = numel_of(Shape(g.shape().begin(), g.shape().end() - 1));
+    const Tensor g2 = g.reshape({rows, out_features});  // (R, out)
+    if (ctx.needs(1)) grad_w = matmul(g2.t(), x.reshape({rows, in_features}));
     if (ctx.needs(2)) grad_b = g2.sum({0});
   }
   return {grad_x, grad_w, grad_b};
