@@ -40,7 +40,7 @@ TEST(NN2ResNet, MatchesTorchInTrainingAndEval) {
         .module = std::make_shared<nn::ResNet>(nn::ResNetOptions{.classes = 3}, Shape{10, 10}, ctx),
         .input = randn({2, 10, 10}, DType::f64, &gen),
         .torch = "nn2.ResNet(1, 3, [16, 32, 64], [2, 2, 2])"}});
-  DLT_REQUIRE_TORCH(parity);
+  DLT_REQUIRE_TORCH();
   for (const std::string& name : parity.names()) {
     SCOPED_TRACE(name);
     parity.expect_match(name);

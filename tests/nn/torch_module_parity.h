@@ -9,7 +9,7 @@
 //
 //   TorchModuleParity parity({{.name = "linear", .module = m, .input = x,
 //                              .torch = "nn.Linear(5, 3)"}});
-//   DLT_REQUIRE_TORCH(parity);
+//   DLT_REQUIRE_TORCH();
 //   parity.expect_match("linear");
 #pragma once
 
@@ -23,6 +23,7 @@
 #include "dlt/core/grad_mode.h"
 #include "dlt/nn/module.h"
 #include "dlt/ops/ops.h"
+#include "tests/require_torch.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
@@ -46,7 +47,6 @@ class TorchModuleParity {
   TorchModuleParity(const TorchModuleParity&) = delete;
   TorchModuleParity& operator=(const TorchModuleParity&) = delete;
 
-  bool torch_available() const { return torch_available_; }
   std::vector<std::string> names() const;  // of the cases, sorted
   // EXPECTs that torch loaded the state dict and that the output, the input's
   // gradient, every parameter's gradient and every buffer after the forward
@@ -81,13 +81,3 @@ std::shared_ptr<M> randomized(std::shared_ptr<M> m, uint64_t seed) {
 }
 
 }  // namespace dlt::testing
-
-// Skips the test, loudly, when torch_python() cannot import torch.
-#define DLT_REQUIRE_TORCH(parity)                                                                     \
-  do {                                                                                                \
-    if (!(parity).torch_available()) {                                                                \
-      std::fprintf(stderr, "SKIPPED: module parity: %s cannot import torch (apt-get install python3-torch)\n", \
-                   ::dlt::testing::torch_python());                                                   \
-      GTEST_SKIP() << "SKIPPED LOUDLY: " << ::dlt::testing::torch_python() << " cannot import torch";    \
-    }                                                                                                 \
-  } while (0)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/require_torch.h"
 #include "tests/test_util.h"
 
 namespace dlt::testing {
@@ -15,13 +16,3 @@ namespace dlt::testing {
 int run_torch_script(const std::string& script, const std::string& args);
 
 }  // namespace dlt::testing
-
-// In a test that needs torch: skips loudly without it.
-#define DLT_REQUIRE_TORCH()                                                                       \
-  do {                                                                                            \
-    if (!::dlt::testing::torch_available()) {                                                     \
-      std::fprintf(stderr, "SKIPPED: %s cannot import torch (apt-get install python3-torch)\n",   \
-                   ::dlt::testing::torch_python());                                               \
-      GTEST_SKIP() << "SKIPPED LOUDLY: " << ::dlt::testing::torch_python() << " cannot import torch"; \
-    }                                                                                             \
-  } while (0)
