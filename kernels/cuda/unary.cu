@@ -104,6 +104,10 @@ struct GeluTanhSlope {
 template <class Slope> struct GeluBackwardOf {
   template <class C> __device__ C operator()(C g, C x) const { return g * Slope{}(x); }
 };
+// f(x + bias), the sum in the compute type as on the CPU.
+template <class F> struct OfBiased {
+  template <class C> __device__ C operator()(C x, C bias) const { return F{}(x + bias); }
+};
 
 template <class Op> void numeric(TensorArg out, TensorArg in, Op op, cudaStream_t s) {
   visit_numeric_code(out.dtype, [&]<class T>() { gpu_map<T, T>(out, {in}, op, s); });
@@ -156,6 +160,19 @@ void launch_gelu_slope(TensorArg slope, TensorArg x, bool tanh_approx, cudaStrea
       gpu_map<T, T>(slope, {x}, GeluTanhSlope{}, s);
     else
       gpu_map<T, T>(slope, {x}, GeluSlope{}, s);
+  });
+}
+
+void launch_gelu_and_slope(TensorArg y, TensorArg slope, TensorArg x, TensorArg bias,
+                           bool tanh_approx, cudaStream_t s) {
+  visit_floating_code(y.dtype, [&]<class T>() {
+    if (tanh_approx) {
+      gpu_map<T, T, T>(y, {x, bias}, OfBiased<GeluTanh>{}, s);
+      gpu_map<T, T, T>(slope, {x, bias}, OfBiased<GeluTanhSlope>{}, s);
+    } else {
+      gpu_map<T, T, T>(y, {x, bias}, OfBiased<Gelu>{}, s);
+      gpu_map<T, T, T>(slope, {x, bias}, OfBiased<GeluSlope>{}, s);
+    }
   });
 }
 

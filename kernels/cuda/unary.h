@@ -30,6 +30,11 @@ void launch_gelu_backward(TensorArg grad_in, TensorArg grad, TensorArg x, bool t
 // slope = gelu'(x), the factor launch_gelu_backward multiplies grad by.
 void launch_gelu_slope(TensorArg slope, TensorArg x, bool tanh_approx, cudaStream_t stream);
 
+// y = gelu(x + bias), slope = gelu'(x + bias); bias broadcast to x's shape
+// (linear_gelu's bias along the last dim). Two passes, as without a bias.
+void launch_gelu_and_slope(TensorArg y, TensorArg slope, TensorArg x, TensorArg bias,
+                           bool tanh_approx, cudaStream_t stream);
+
 // grad_in = grad where y = relu(x) > 0 (or NaN), else 0.
 void launch_relu_backward(TensorArg grad_in, TensorArg grad, TensorArg y, cudaStream_t stream);
 

@@ -1,6 +1,9 @@
-// Registers the unary kernels of unary.cu: reads attrs and dtypes as
+// Registers the unary kernels of unary.cu (and gelu_bias_backward, a product
+// and conv_bias.cu's column sums): reads attrs and dtypes as
 // kernels/cpu/unary.cpp does and hands the tensors to launch_unary.
 #include "dlt/ops/dispatch.h"
+#include "kernels/cuda/binary.h"
+#include "kernels/cuda/conv_bias.h"
 #include "kernels/cuda/tensor_arg_host.h"
 #include "kernels/cuda/unary.h"
 
@@ -46,11 +49,16 @@ void gelu_kernel(const KernelCall& c) {
 }
 DLT_REGISTER_GPU_KERNEL(gelu, gelu_kernel);
 
-// out: gelu(x), gelu'(x); two passes (gelu() keeps the plain op and
-// gelu_backward on GPUs, where both are memory-bound).
+// in: x, bias (x's last dim, or undefined) -> out: gelu(x + bias), gelu'(x + bias);
+// two passes (gelu() keeps the plain op and gelu_backward on GPUs, where both
+// are memory-bound).
 void gelu_and_slope_kernel(const KernelCall& c) {
-  DLT_CHECK(!c.in[1].defined(), "gelu_and_slope: a bias is added on the CPU only");
   const bool tanh_approx = c.attrs<ops::GeluAttrs>().tanh_approx;
+  if (c.in[1].defined()) {
+    launch_gelu_and_slope(tensor_arg(c.out[0]), tensor_arg(c.out[1]), tensor_arg(c.in[0]),
+                          tensor_arg(c.in[1]), tanh_approx, stream_for(c.out[0]));
+    return;
+  }
   run_unary(c, "gelu", tanh_approx ? UnaryOp::gelu_tanh : UnaryOp::gelu, true);
   launch_gelu_slope(tensor_arg(c.out[1]), tensor_arg(c.in[0]), tanh_approx, stream_for(c.out[1]));
 }
@@ -82,6 +90,19 @@ void gelu_backward_kernel(const KernelCall& c) {
                        c.attrs<ops::GeluAttrs>().tanh_approx, stream_for(out));
 }
 DLT_REGISTER_GPU_KERNEL(gelu_backward, gelu_backward_kernel);
+
+// ins: grad, slope (R, N) contiguous -> out: grad * slope (R, N) and its sum
+// over the rows (N), one block per column in a fixed order (deterministic).
+void gelu_bias_backward_kernel(const KernelCall& c) {
+  check_dense(c);
+  const Tensor &dx = c.out[0], &dbias = c.out[1];
+  const int64_t cols = dbias.numel(), rows = cols == 0 ? 0 : dx.numel() / cols;
+  const cudaStream_t stream = stream_for(dx);
+  launch_binary(BinaryOp::mul, tensor_arg(dx), tensor_arg(c.in[0]), tensor_arg(c.in[1]), 1, stream);
+  launch_channel_sum(dx.numel() > 0 ? dx.raw_data() : nullptr, cols > 0 ? dbias.raw_data() : nullptr,
+                     dtype_code(dx.dtype()), rows, cols, 1, stream);
+}
+DLT_REGISTER_GPU_KERNEL(gelu_bias_backward, gelu_bias_backward_kernel);
 
 // in: grad, y = relu(x) -> out: grad where y > 0.
 void relu_backward_kernel(const KernelCall& c) {

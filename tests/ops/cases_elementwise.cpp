@@ -53,20 +53,18 @@ DLT_OP_CASES(elementwise) {
                   .inputs = {{.shape = {37}, .values = Values::uniform, .lo = -6, .hi = 6}},
                   .fn = [](const Inputs& x) { return ops::gelu_and_slope(x[0], true).value; },
                   .torch = "F.gelu(x0, approximate='tanh')"});
-  // With the bias linear_gelu adds in GELU's pass (CPU only): the bias's
-  // gradient is summed in the backward's pass (gelu_bias_backward), in blocks.
+  // With the bias linear_gelu adds in GELU's pass: the bias's gradient is
+  // summed in the backward's pass (gelu_bias_backward), in blocks.
   rows.push_back({.op = "gelu_and_slope", .label = "bias",
                   .inputs = {{.shape = {3, 4, 6}, .values = Values::uniform, .lo = -4, .hi = 4},
                              {.shape = {6}, .values = Values::uniform, .lo = -2, .hi = 2}},
                   .fn = [](const Inputs& x) { return ops::gelu_and_slope(x[0], x[1], false).value; },
-                  .torch = "F.gelu(x0 + x1)",
-                  .on_gpu = false});
+                  .torch = "F.gelu(x0 + x1)"});
   rows.push_back({.op = "gelu_and_slope", .label = "tanh bias",
                   .inputs = {{.shape = {70, 37}, .values = Values::uniform, .lo = -4, .hi = 4},
                              {.shape = {37}, .values = Values::uniform, .lo = -2, .hi = 2}},
                   .fn = [](const Inputs& x) { return ops::gelu_and_slope(x[0], x[1], true).value; },
-                  .torch = "F.gelu(x0 + x1, approximate='tanh')",
-                  .on_gpu = false});
+                  .torch = "F.gelu(x0 + x1, approximate='tanh')"});
   rows.push_back({.op = "gelu", .label = "wide range",
                   .inputs = {{.shape = {64}, .values = Values::uniform, .lo = -8, .hi = 8}},
                   .fn = [](const Inputs& x) { return gelu(x[0]); }, .torch = "F.gelu(x0)"});

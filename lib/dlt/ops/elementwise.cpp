@@ -141,8 +141,8 @@ GeluAndSlope gelu_and_slope(const Tensor& x, const Tensor& bias, bool tanh_appro
     DLT_CHECK(is_floating(x.dtype()) && bias.dtype() == x.dtype(),
               "gelu_and_slope: the input ({}) and the bias ({}) must be of one floating dtype", x.dtype(),
               bias.dtype());
-    DLT_CHECK(x.device().type == DeviceType::cpu && bias.device().type == DeviceType::cpu,
-              "gelu_and_slope: a bias is added on the CPU only, got the input on {} and the bias on {}",
+    DLT_CHECK(bias.device() == x.device(),
+              "gelu_and_slope: the input is on {} and the bias on {}; both must be on one device",
               x.device(), bias.device());
   }
   if (const auto c = autocast<2>(OpId::gelu_and_slope, {x, bias}))

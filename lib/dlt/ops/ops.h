@@ -235,8 +235,8 @@ struct GeluAndSlope {
   Tensor value, slope;
 };
 GeluAndSlope gelu_and_slope(const Tensor& x, bool tanh_approx);
-// The same of x + bias, bias (N) added along x's last dim (CPU only; what
-// linear_gelu runs): its backward also sums the bias's gradient, in
+// The same of x + bias, bias (N) added along x's last dim (what linear_gelu
+// runs on the CPU): its backward also sums the bias's gradient, in
 // gelu_bias_backward's one pass.
 GeluAndSlope gelu_and_slope(const Tensor& x, const Tensor& bias, bool tanh_approx);
 // grad (*, N) * slope, and that product summed over all but its last dim (N).
