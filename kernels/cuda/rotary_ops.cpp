@@ -11,6 +11,7 @@ namespace {
 void rotary_embedding_kernel(const ops::KernelCall& c) {
   check_dense(c);
   const Tensor& x = c.in[0];
+  if (x.numel() == 0) return;  // H or D may be 0: nothing to rotate, nothing to divide by
   RotaryArgs a;
   a.dim = x.size(-1);
   a.heads = x.size(-2);

@@ -54,7 +54,7 @@ OpCase rotary_row(std::string label, Shape x, std::vector<Tolerance> tol = kAttn
           .inputs = {{.shape = x}, {.shape = table, .grad = false}, {.shape = table, .grad = false}},
           .fn = [](const Inputs& in) { return rotary_embedding(in[0], in[1], in[2]); },
           .torch = "(lambda p, c, s: torch.stack([p[..., 0] * c - p[..., 1] * s, p[..., 0] * s + "
-                   "p[..., 1] * c], -1).flatten(-2))(x0.reshape(*x0.shape[:-1], -1, 2), "
+                   "p[..., 1] * c], -1).flatten(-2))(x0.reshape(*x0.shape[:-1], x0.shape[-1] // 2, 2), "
                    "x1[:, None, :], x2[:, None, :])",
           .tolerances = std::move(tol)};
 }
@@ -67,6 +67,8 @@ DLT_OP_CASES(attention) {
       rotary_row("B=2 T=5 H=3 D=4", {2, 5, 3, 4}),
       rotary_row("D=2 T=1", {1, 1, 2, 2}),
       rotary_row("half", {1, 4, 2, 8}, {{DType::f16, 2e-3, 2e-3}, {DType::bf16, 1.6e-2, 1.6e-2}}),
+      rotary_row("no heads", {1, 3, 0, 4}),
+      rotary_row("no pairs", {1, 3, 2, 0}),
       attention_row("B=2 H=3 T=5 D=4", {2, 3, 5, 4}, std::nullopt),
       attention_row("T=1", {1, 2, 1, 3}, std::nullopt),
       attention_row("scale=0.7 T=17 D=8", {1, 2, 17, 8}, 0.7),
