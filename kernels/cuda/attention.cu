@@ -1,8 +1,10 @@
 // Fused causal self-attention kernels, FlashAttention-2 style in plain CUDA
 // C++ on FMA units: float64, float32 without TF32, and every type in HIP
 // builds. float16, bfloat16 and float32 under TF32 go to the tensor-core
-// kernels of attention_mma.cu, which share this file's launchers. Queries and keys are cut into tiles of
-// kTile rows; a block of 256 threads (16 x 16) owns one (b, h, tile):
+// kernels of attention_mma.cu, which share this file's launchers. Queries
+// and keys are cut into tiles of B rows (64 or 32, as the head size, type
+// and the device's shared memory allow: visit_tile_rows); a block of 256
+// threads (16 x 16) owns one (b, h, tile):
 //   forward  one block per query tile: loops over the key tiles up to the
 //            diagonal, keeps each row's running max and sum (online softmax)
 //            and its output row in registers; writes out and lse.
@@ -17,9 +19,12 @@
 // log2 e folded in) so each weight is one exp2.
 //
 // Runtime and device names used (for the HIP mapping): cudaFuncSetAttribute,
-// cudaFuncAttributeMaxDynamicSharedMemorySize, __shfl_xor_sync, exp2f, exp2,
-// log2f, log2.
+// cudaFuncAttributeMaxDynamicSharedMemorySize, cudaGetDevice,
+// cudaDeviceGetAttribute, cudaDevAttrMaxSharedMemoryPerBlock(Optin),
+// cudaGetLastError, __shfl_xor_sync, exp2f, exp2, log2f, log2.
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/attention_common.cuh"
@@ -54,6 +59,10 @@ template <class A, int D, int B> struct Tile {
   static constexpr int PB = B + 4;   // pitch of (B, B) tiles
   static constexpr int W = Vec<A>::n;
   static_assert(D % 32 == 0 && B % 32 == 0 && B % W == 0 && D % W == 0);
+  // Shared memory of each kernel (their layouts below).
+  static constexpr size_t forward_bytes = sizeof(A) * (2 * B * P + B * PB);
+  static constexpr size_t dq_bytes = sizeof(A) * (4 * B * P + B * PB);
+  static constexpr size_t dkdv_bytes = sizeof(A) * (4 * B * P + 2 * B * PB + 2 * B);
 
   // Groups of four adjacent columns, 64 apart (D >= 64), or two (D = 32):
   // neighbouring threads read neighbouring 16-byte pieces of a row.
@@ -368,30 +377,72 @@ __global__ void __launch_bounds__(kThreads, 2)
 
 // ---- launchers --------------------------------------------------------------------
 
-// Tiles of 64 rows for 4-byte compute types up to D = 64; 32 otherwise, so
-// the backward's tiles fit in shared memory.
-template <class A, int D> constexpr int tile_rows() { return sizeof(A) == 4 && D <= 64 ? 64 : 32; }
+// Calls f.template operator()<B>() with the rows of a tile: 64 for 4-byte
+// compute types up to D = 64 where the device takes the backward's 64-row
+// tiles (105 KB at D = 64: more than the 99 KiB of sm_86/89/120), else 32.
+// The forward and the backward choose alike.
+template <class A, int D, class F> void visit_tile_rows(F&& f) {
+  if constexpr (sizeof(A) == 4 && D <= 64) {
+    if (Tile<A, D, 64>::dkdv_bytes <= max_shared_bytes()) return f.template operator()<64>();
+  }
+  f.template operator()<32>();
+}
 
 }  // namespace
+
+namespace attention {
+namespace {
+std::atomic<size_t> shared_bytes_cap{0};  // cap_attention_shared_bytes()
+}  // namespace
+
+size_t max_shared_bytes() {
+  int device = 0, optin = 0, plain = 0;
+  DLT_GPU_CHECK(cudaGetDevice(&device));
+  // The opt-in limit is CUDA's; where a runtime does not report it (HIP), the
+  // plain per-block limit holds.
+  if (cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
+      cudaSuccess) {
+    (void)cudaGetLastError();
+    optin = 0;
+  }
+  DLT_GPU_CHECK(cudaDeviceGetAttribute(&plain, cudaDevAttrMaxSharedMemoryPerBlock, device));
+  const size_t limit = size_t(optin > plain ? optin : plain), cap = shared_bytes_cap.load();
+  return cap > 0 && cap < limit ? cap : limit;
+}
+
+void check_shared_bytes(size_t bytes, const Problem& p) {
+  const size_t limit = max_shared_bytes();
+  if (bytes <= limit) return;
+  char message[160];
+  std::snprintf(message, sizeof message,
+                "causal attention with head size %d needs %zu bytes of shared memory per block "
+                "in this dtype; this GPU allows %zu",
+                p.dim, bytes, limit);
+  fail("cudaFuncSetAttribute", message, __FILE__, __LINE__);
+}
+
+}  // namespace attention
+
+size_t cap_attention_shared_bytes(size_t bytes) { return attention::shared_bytes_cap.exchange(bytes); }
 
 void launch_causal_attention(TensorArg out, TensorArg lse, TensorArg q, TensorArg k, TensorArg v,
                              double scale, bool tf32, cudaStream_t stream) {
   const Problem p = problem_of(q, k, scale);
   if (p.batch_heads == 0 || p.len == 0) return;
-  if (use_tensor_cores(q.dtype, tf32))
+  if (use_tensor_cores(q.dtype, tf32, p.dim))
     return launch_forward_mma(p, heads_of(out), static_cast<float*>(lse.data), heads_of(q),
                               heads_of(k), heads_of(v), q.dtype, stream);
   visit_floating_code(q.dtype, [&]<class T>() {
     using A = compute_t<T>;
     visit_head_dim(p.dim, [&]<int D>() {
-      constexpr int B = tile_rows<A, D>();
-      using G = Tile<A, D, B>;
-      const size_t bytes = sizeof(A) * (2 * B * G::P + B * G::PB);
-      auto kernel = attention_forward_kernel<T, D, B>;
-      allow_shared_memory(kernel, bytes);
-      kernel<<<grid_of(p, B), kThreads, bytes, stream>>>(heads_of(out), static_cast<A*>(lse.data),
-                                                         heads_of(q), heads_of(k), heads_of(v), p);
-      DLT_GPU_CHECK_LAUNCH();
+      visit_tile_rows<A, D>([&]<int B>() {
+        constexpr size_t bytes = Tile<A, D, B>::forward_bytes;
+        auto kernel = attention_forward_kernel<T, D, B>;
+        allow_shared_memory(kernel, bytes, p);
+        kernel<<<grid_of(p, B), kThreads, bytes, stream>>>(
+            heads_of(out), static_cast<A*>(lse.data), heads_of(q), heads_of(k), heads_of(v), p);
+        DLT_GPU_CHECK_LAUNCH();
+      });
     });
   });
 }
@@ -412,26 +463,25 @@ void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, 
                                                                        heads_of(out), p);
     DLT_GPU_CHECK_LAUNCH();
     if constexpr (sizeof(A) == 4) {
-      if (use_tensor_cores(q.dtype, tf32))
+      if (use_tensor_cores(q.dtype, tf32, p.dim))
         return launch_backward_mma(p, heads_of(dq), heads_of(dk), heads_of(dv), heads_of(dout),
                                    heads_of(q), heads_of(k), heads_of(v), ls, rd, q.dtype, stream);
     }
     visit_head_dim(p.dim, [&]<int D>() {
-      constexpr int B = tile_rows<A, D>();
-      using G = Tile<A, D, B>;
-      const size_t dkdv_bytes = sizeof(A) * (4 * B * G::P + 2 * B * G::PB + 2 * B);
-      auto dkdv = attention_backward_dkdv_kernel<T, D, B>;
-      allow_shared_memory(dkdv, dkdv_bytes);
-      dkdv<<<grid_of(p, B), kThreads, dkdv_bytes, stream>>>(heads_of(dk), heads_of(dv),
-                                                             heads_of(dout), heads_of(q),
-                                                             heads_of(k), heads_of(v), ls, rd, p);
-      DLT_GPU_CHECK_LAUNCH();
-      const size_t dq_bytes = sizeof(A) * (4 * B * G::P + B * G::PB);
-      auto dq_kernel = attention_backward_dq_kernel<T, D, B>;
-      allow_shared_memory(dq_kernel, dq_bytes);
-      dq_kernel<<<grid_of(p, B), kThreads, dq_bytes, stream>>>(
-          heads_of(dq), heads_of(dout), heads_of(q), heads_of(k), heads_of(v), ls, rd, p);
-      DLT_GPU_CHECK_LAUNCH();
+      visit_tile_rows<A, D>([&]<int B>() {
+        using G = Tile<A, D, B>;
+        auto dkdv = attention_backward_dkdv_kernel<T, D, B>;
+        allow_shared_memory(dkdv, G::dkdv_bytes, p);
+        dkdv<<<grid_of(p, B), kThreads, G::dkdv_bytes, stream>>>(
+            heads_of(dk), heads_of(dv), heads_of(dout), heads_of(q), heads_of(k), heads_of(v), ls,
+            rd, p);
+        DLT_GPU_CHECK_LAUNCH();
+        auto dq_kernel = attention_backward_dq_kernel<T, D, B>;
+        allow_shared_memory(dq_kernel, G::dq_bytes, p);
+        dq_kernel<<<grid_of(p, B), kThreads, G::dq_bytes, stream>>>(
+            heads_of(dq), heads_of(dout), heads_of(q), heads_of(k), heads_of(v), ls, rd, p);
+        DLT_GPU_CHECK_LAUNCH();
+      });
     });
   });
 }

@@ -30,4 +30,9 @@ void launch_causal_attention_backward(TensorArg dq, TensorArg dk, TensorArg dv, 
                                       TensorArg lse, TensorArg row_dot, double scale, bool tf32,
                                       cudaStream_t stream);
 
+// Holds the launchers to at most `bytes` of shared memory a block (0: the
+// device's own limit), so that tests on a large GPU take the paths of smaller
+// ones: 99 KiB on sm_86/89/120, 64 KiB on AMD's. Returns the previous cap.
+size_t cap_attention_shared_bytes(size_t bytes);
+
 }  // namespace dlt::gpu

@@ -102,7 +102,17 @@ inline unsigned grid_of(const Problem& p, int tile) {
   return unsigned(p.batch_heads * ((p.len + tile - 1) / tile));
 }
 
-template <class Kernel> void allow_shared_memory(Kernel kernel, size_t bytes) {
+// The most dynamic shared memory one block may opt into on the current
+// device (227 KiB on sm_90, 163 on sm_80, 99 on sm_86/89/120, 64 on AMD's),
+// or less under cap_attention_shared_bytes() (attention.cu).
+size_t max_shared_bytes();
+
+// Throws, naming the head size and both byte counts, when a block of
+// `bytes` does not fit this device (attention.cu).
+void check_shared_bytes(size_t bytes, const Problem& p);
+
+template <class Kernel> void allow_shared_memory(Kernel kernel, size_t bytes, const Problem& p) {
+  check_shared_bytes(bytes, p);
   DLT_GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      int(bytes)));
 }

@@ -3,6 +3,9 @@
 //
 // Runtime names used: cudaGetDevice, cudaDeviceGetAttribute,
 // cudaDevAttrComputeCapabilityMajor, cudaFuncSetAttribute.
+// A configuration whose tiles do not fit the device's shared memory (f16 and
+// bf16 at D = 128, and TF32 at every D, on the 99 KiB of sm_86/89/120) keeps
+// to the FMA kernels, for the forward and the backward alike.
 #include "kernels/cuda/attention_mma.h"
 #include "kernels/cuda/attention_mma.cuh"
 
@@ -27,20 +30,25 @@ template <class F> void visit_mma_type(DTypeCode dtype, F&& f) {
 template <size_t Bytes, class Kernel, class... Args>
 void launch_per_rows(Kernel kernel, const Problem& p, cudaStream_t stream, Args... args) {
   static_assert(Bytes <= kMaxSharedBytes);
-  allow_shared_memory(kernel, Bytes);
+  allow_shared_memory(kernel, Bytes, p);
   kernel<<<grid_of(p, kRows), kThreads, Bytes, stream>>>(args...);
   DLT_GPU_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-bool use_tensor_cores(DTypeCode dtype, bool tf32) {
+bool use_tensor_cores(DTypeCode dtype, bool tf32, int dim) {
   if (dtype != DTypeCode::f16 && dtype != DTypeCode::bf16 && !(dtype == DTypeCode::f32 && tf32))
     return false;
   int device = 0, major = 0;
   DLT_GPU_CHECK(cudaGetDevice(&device));
   DLT_GPU_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  return major >= 8;
+  if (major < 8) return false;
+  size_t bytes = 0;
+  visit_mma_type(dtype, [&]<class T>() {
+    visit_head_dim(dim, [&]<int D>() { bytes = shared_bytes<T, D>(); });
+  });
+  return bytes <= max_shared_bytes();
 }
 
 void launch_forward_mma(const Problem& p, Heads out, float* lse, Heads q, Heads k, Heads v,
@@ -70,7 +78,7 @@ void launch_backward_mma(const Problem& p, Heads dq, Heads dk, Heads dv, Heads d
 
 #else  // HIP: no wmma here; attention.cu keeps to its FMA kernels.
 
-bool use_tensor_cores(DTypeCode, bool) { return false; }
+bool use_tensor_cores(DTypeCode, bool, int) { return false; }
 
 void launch_forward_mma(const Problem&, Heads, float*, Heads, Heads, Heads, DTypeCode,
                         cudaStream_t) {

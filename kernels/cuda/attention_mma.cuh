@@ -35,7 +35,8 @@ namespace wmma = nvcuda::wmma;
 constexpr int kWarps = 4;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kRows = 16 * kWarps;  // the rows a block owns
-// Dynamic shared memory a block may opt into on sm_80 (163 KiB); sm_90 allows 227.
+// Dynamic shared memory a block may opt into on sm_80 (163 KiB); sm_90 allows
+// 227, sm_86/89/120 only 99 (use_tensor_cores() asks the device).
 constexpr size_t kMaxSharedBytes = 163 * 1024;
 
 // Fragments for operand type T; K is the depth of one mma step.
@@ -411,6 +412,14 @@ __global__ void __launch_bounds__(kThreads)
   write_rows<T, D>(dv_acc, 1.0f, stage, head_ptr<T>(dv, job), dv.st, first, p);
   write_rows<T, D>(dk_acc, float(p.scale), stage, head_ptr<T>(dk, job), dk.st, first, p);
 #endif
+}
+
+// The most shared memory any of the three kernels takes for operand type T
+// and padded head size D. use_tensor_cores() holds it against the device's
+// opt-in limit, so the forward and the backward take the same path.
+template <class T, int D> constexpr size_t shared_bytes() {
+  constexpr int B = inner_tile<T, D>();
+  return std::max({ForwardSmem<T, D, B>::bytes, DqSmem<T, D, B>::bytes, DkDvSmem<T, D, B>::bytes});
 }
 
 }  // namespace dlt::gpu::attention::mma

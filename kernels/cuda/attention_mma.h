@@ -8,9 +8,10 @@
 namespace dlt::gpu::attention {
 
 // float16 and bfloat16 always, float32 as TF32 when `tf32` (dlt::allow_tf32());
-// never float64, never in HIP builds (DLT_GPU_WMMA 0) or on devices before
-// sm_80 (compute capability 8.0: bfloat16 and TF32 fragments).
-bool use_tensor_cores(DTypeCode dtype, bool tf32);
+// never float64, never in HIP builds (DLT_GPU_WMMA 0), on devices before sm_80
+// (compute capability 8.0: bfloat16 and TF32 fragments) or where the tiles
+// for head size `dim` need more shared memory than the device allows.
+bool use_tensor_cores(DTypeCode dtype, bool tf32, int dim);
 
 void launch_forward_mma(const Problem& p, Heads out, float* lse, Heads q, Heads k, Heads v,
                         DTypeCode dtype, cudaStream_t stream);

@@ -10,6 +10,10 @@
 #include "tests/ops/attention_reference.h"
 #include "tests/test_util.h"
 
+#ifdef DLT_WITH_CUDA
+#include "kernels/cuda/attention.h"
+#endif
+
 namespace dlt::testing {
 namespace {
 
@@ -193,6 +197,60 @@ TEST(CudaAttention, Deterministic) {
     expect_runs_close(a, b, 0, 0, fmt::format("{} rerun", dtype_name(dtype)));
   }
 }
+
+#ifdef DLT_WITH_CUDA
+// Holds the attention launchers to a smaller GPU's shared memory for a scope.
+class SharedMemoryCap {
+ public:
+  explicit SharedMemoryCap(size_t bytes) : before_(gpu::cap_attention_shared_bytes(bytes)) {}
+  ~SharedMemoryCap() { gpu::cap_attention_shared_bytes(before_); }
+  SharedMemoryCap(const SharedMemoryCap&) = delete;
+  SharedMemoryCap& operator=(const SharedMemoryCap&) = delete;
+
+ private:
+  size_t before_;
+};
+
+// The shared memory of smaller GPUs on this one. Under 99 KiB (sm_86/89/120)
+// bfloat16 at D = 128 and TF32 leave the tensor cores, and float32 at D = 64
+// takes 32-row tiles; under 64 KiB (AMD's) every type up to D = 64 does, and
+// D = 128 fits no tile: its forward runs and its backward is refused, naming
+// the head size and both byte counts. Results stay within the bounds the
+// other tests hold the full device to.
+TEST(CudaAttention, SmallerSharedMemoryTakesSmallerTiles) {
+  DLT_SKIP_WITHOUT_CUDA();
+  struct Case {
+    DType dtype;
+    bool tf32;
+    double atol;
+  };
+  for (const size_t cap : {size_t(99 * 1024), size_t(64 * 1024)})
+    for (const Case& c : {Case{DType::f32, false, 2e-4}, Case{DType::bf16, false, 8e-3},
+                          Case{DType::f32, true, 1e-2}})
+      for (const int64_t d : {32, 64, 128}) {
+        const SharedMemoryCap capped(cap);
+        const Tf32Scope tf32(c.tf32);
+        const Inputs4 in = draw({2, 2, 100, d}, c.dtype, Device::cuda(), uint64_t(d + cap));
+        const std::string what = fmt::format("{}{} D={} under {} bytes", dtype_name(c.dtype),
+                                             c.tf32 ? " (TF32)" : "", d, cap);
+        if (cap == 64 * 1024 && d == 128) {
+          const Tensor q = in.q.detach().requires_grad_();
+          const Tensor out = causal_attention(q, in.k, in.v);
+          expect_error([&] { out.backward(in.upstream); },
+                       {"head size 128", "77056 bytes", "allows 65536"});
+          continue;
+        }
+        const AttentionRun reference = run_attention(false, in.q.to(DType::f64), in.k.to(DType::f64),
+                                                     in.v.to(DType::f64), in.upstream.to(DType::f64));
+        const RunErrors fused = run_errors(run_attention(true, in.q, in.k, in.v, in.upstream), reference);
+        const RunErrors unfused = run_errors(run_attention(false, in.q, in.k, in.v, in.upstream), reference);
+        EXPECT_LE(fused.out, 3 * unfused.out + c.atol) << what << " out";
+        EXPECT_LE(fused.dq, 3 * unfused.dq + c.atol) << what << " dq";
+        EXPECT_LE(fused.dk, 3 * unfused.dk + c.atol) << what << " dk";
+        EXPECT_LE(fused.dv, 3 * unfused.dv + c.atol) << what << " dv";
+      }
+}
+#endif
 
 TEST(CudaAttention, RejectsHeadSizesAbove128) {
   DLT_SKIP_WITHOUT_CUDA();

@@ -163,19 +163,47 @@ template <class T> void expect_kernels_match(const Shape& s, double tol, unsigne
 // to 32, 64 and 128 (1, 40 and 80 among them).
 TEST(EmulatedTensorCoreAttention, Float16) {
   for (const Shape& s : {Shape{1, 2, 2, 1, 32}, Shape{1, 2, 2, 17, 16}, Shape{1, 1, 1, 129, 64},
-                         Shape{1, 1, 1, 70, 40}, Shape{1, 1, 1, 65, 1}})
+                         Shape{1, 1, 1, 70, 40}, Shape{1, 1, 1, 65, 1}, Shape{1, 1, 1, 66, 100}})
     expect_kernels_match<__half>(s, 1e-2, unsigned(s.len * 131 + s.dim));
 }
 
 TEST(EmulatedTensorCoreAttention, Bfloat16WithGroupedQueryHeads) {
-  for (const Shape& s : {Shape{2, 4, 1, 77, 64}, Shape{1, 2, 1, 100, 32}})
+  for (const Shape& s : {Shape{2, 4, 1, 77, 64}, Shape{1, 2, 1, 100, 32}, Shape{1, 2, 1, 40, 128}})
     expect_kernels_match<__nv_bfloat16>(s, 4e-2, unsigned(s.len * 131 + s.dim));
 }
 
 // float32 as TF32 takes 32-wide inner tiles at D = 128.
 TEST(EmulatedTensorCoreAttention, Tf32) {
-  for (const Shape& s : {Shape{1, 1, 1, 100, 128}, Shape{1, 1, 1, 64, 80}, Shape{1, 2, 2, 33, 64}})
+  for (const Shape& s : {Shape{1, 1, 1, 100, 128}, Shape{1, 1, 1, 64, 80}, Shape{1, 2, 2, 33, 64},
+                         Shape{1, 1, 1, 65, 24}})
     expect_kernels_match<float>(s, 1e-2, unsigned(s.len * 131 + s.dim));
+}
+
+// Every configuration fits sm_80's 163 KiB (and so sm_90's 227). The 99 KiB of
+// sm_86/89/120 take the half types up to D = 64, GPT-2's head size, and
+// nothing larger: use_tensor_cores() sends the rest to the FMA kernels.
+TEST(EmulatedTensorCoreAttention, SharedMemoryPerConfiguration) {
+  using mma::shared_bytes;
+  constexpr size_t sm80 = 163 * 1024, sm86 = 99 * 1024;
+  constexpr size_t f16_64 = shared_bytes<__half, 64>(), bf16_64 = shared_bytes<__nv_bfloat16, 64>();
+  constexpr size_t bf16_128 = shared_bytes<__nv_bfloat16, 128>(), tf32_32 = shared_bytes<float, 32>();
+  EXPECT_LE(f16_64, sm86);
+  EXPECT_LE(bf16_64, sm86);
+  EXPECT_GT(bf16_128, sm86);
+  EXPECT_GT(tf32_32, sm86);
+  for (int dim : {32, 64, 128})
+    visit_head_dim(dim, [&]<int D>() {
+      const size_t f16 = shared_bytes<__half, D>(), bf16 = shared_bytes<__nv_bfloat16, D>(),
+                   tf32 = shared_bytes<float, D>();
+      EXPECT_LE(f16, sm80) << "D=" << D;
+      EXPECT_LE(bf16, sm80) << "D=" << D;
+      EXPECT_LE(tf32, sm80) << "D=" << D;
+    });
+  // The largest of the three kernels decides.
+  constexpr int B = mma::inner_tile<float, 64>();
+  constexpr size_t largest = std::max({mma::ForwardSmem<float, 64, B>::bytes, mma::DqSmem<float, 64, B>::bytes,
+                                       mma::DkDvSmem<float, 64, B>::bytes});
+  EXPECT_EQ((shared_bytes<float, 64>()), largest);
 }
 
 }  // namespace
