@@ -225,7 +225,9 @@ template <template <class> class Gelu> void gelu_and_slope_with(const KernelCall
       return;
     }
     const T* bias = c.in[1].data_ptr<T>();
-    const int64_t cols = c.in[1].numel(), rows = cols == 0 ? 0 : c.in[0].numel() / cols;
+    const int64_t cols = c.in[1].numel();
+    if (cols == 0 || c.in[0].numel() == 0) return;  // no features or no rows: nothing to divide
+    const int64_t rows = c.in[0].numel() / cols;
     parallel_for(0, rows, std::max<int64_t>(1, kElementwiseGrain / cols), [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r)
         gelu_and_slope_span<Gelu, true>(x + r * cols, bias, y + r * cols, slope + r * cols, cols);

@@ -112,5 +112,14 @@ TEST(Gelu, ABadBiasIsNamedAsLinearNamesIt) {
                {"gelu_and_slope: a bias of shape [5] does not match", "input of shape [6, 24]"});
 }
 
+TEST(Gelu, BiasBackwardRejectsMismatchedInputs) {
+  expect_error([&] { ops::gelu_bias_backward(randn({2, 4}), randn({8, 4})); },
+               {"gelu_bias_backward", "[2, 4]", "[8, 4]"});
+  expect_error([&] { ops::gelu_bias_backward(randn({}), randn({})); },
+               {"gelu_bias_backward", "at least one dim"});
+  expect_error([&] { ops::gelu_bias_backward(Tensor(), randn({3})); },
+               {"gelu_bias_backward: undefined"});
+}
+
 }  // namespace
 }  // namespace dlt::testing

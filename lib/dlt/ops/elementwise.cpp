@@ -157,6 +157,16 @@ GeluAndSlope gelu_and_slope(const Tensor& x, const Tensor& bias, bool tanh_appro
 }
 
 GeluBiasGrads gelu_bias_backward(const Tensor& grad, const Tensor& slope) {
+  DLT_CHECK(grad.defined() && slope.defined(), "gelu_bias_backward: undefined input tensor");
+  DLT_CHECK(slope.dim() >= 1 && is_floating(slope.dtype()),
+            "gelu_bias_backward expects a floating slope with at least one dim, got {} of shape {}",
+            slope.dtype(), shape_str(slope.shape()));
+  DLT_CHECK(grad.shape() == slope.shape(),
+            "gelu_bias_backward: the gradient's shape {} must be the slope's {}", shape_str(grad.shape()),
+            shape_str(slope.shape()));
+  DLT_CHECK(grad.device() == slope.device(),
+            "gelu_bias_backward: the gradient is on {} and the slope on {}; both must be on one device",
+            grad.device(), slope.device());
   Tensor ins[] = {grad.to(slope.dtype()).contiguous(), slope.contiguous()};
   Tensor outs[] = {empty(slope.shape(), like(slope, slope.dtype())),
                    empty({slope.size(-1)}, like(slope, slope.dtype()))};
