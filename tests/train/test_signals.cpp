@@ -62,14 +62,35 @@ TEST(Signals, ASecondInterruptExitsAtOnceWith130) {
   EXPECT_EQ(WEXITSTATUS(status), 130);
 }
 
-TEST(Signals, TheInstallingThreadAndThoseItStartsBlockThemUntilRestored) {
+TEST(Signals, TheInstallingThreadAndThoseItStartsBlockThem) {
   install_stop_handlers();
   EXPECT_TRUE(blocks_stop_signals());
   bool started_blocked = false;
   std::thread([&] { started_blocked = blocks_stop_signals(); }).join();
   EXPECT_TRUE(started_blocked);
   restore_default_handlers();
-  EXPECT_FALSE(blocks_stop_signals());
+  // Threads started between two trainings (OpenMP's, lazily) block them too.
+  bool started_after_blocked = false;
+  std::thread([&] { started_after_blocked = blocks_stop_signals(); }).join();
+  EXPECT_TRUE(started_after_blocked);
+}
+
+// After training the default actions are back: SIGTERM ends the process,
+// taken by the listener thread while the others keep blocking it.
+TEST(Signals, AfterRestoringASignalEndsTheProcessByItsDefaultAction) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    install_stop_handlers();
+    restore_default_handlers();
+    ::kill(::getpid(), SIGTERM);
+    ::sleep(10);
+    ::_exit(0);  // not reached if SIGTERM ended the process
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
 }
 
 // oneDNN 2.x's JIT f32 GEMMs (on AVX2 and AVX-512 CPUs) point rsp into the

@@ -91,10 +91,13 @@ void ensure_stop_handlers() {
 
 void set_stop_messages(bool on) { g_messages.store(on); }
 
+// The signals stay blocked: OpenMP starts its workers lazily, from whichever
+// thread's mask is current, and a worker started between two trainings (a
+// recipe list, a resume check) would otherwise take the next training's
+// signals inside a GEMM. The listener still takes them, and the default
+// action ends the process as it would have.
 void restore_default_handlers() {
   for (const int s : kStopSignals) set_handler(s, SIG_DFL);
-  const sigset_t set = stop_signal_set();
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   g_installed = false;
 }
 

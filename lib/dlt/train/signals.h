@@ -30,8 +30,9 @@ void ensure_stop_handlers();
 // Whether the handler says so on stderr when a stop is requested (rank 0 of
 // a distributed run does; the other ranks stay quiet).
 void set_stop_messages(bool on);
-// Puts the default actions back and unblocks the signals in the calling
-// thread (the CLI does so after training, on the thread that installed them).
+// Puts the default actions back (after training); the signals stay blocked
+// on the computing threads and the listener thread takes them, so each ends
+// the process as its default action says.
 void restore_default_handlers();
 
 // What arrived first since install_stop_handlers(); safe to poll every step.
