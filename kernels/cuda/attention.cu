@@ -393,11 +393,17 @@ template <class A, int D, class F> void visit_tile_rows(F&& f) {
 namespace attention {
 namespace {
 std::atomic<size_t> shared_bytes_cap{0};  // cap_attention_shared_bytes()
-}  // namespace
+constexpr int kMaxCachedDevices = 64;     // more devices than this are asked each time
 
-size_t max_shared_bytes() {
-  int device = 0, optin = 0, plain = 0;
-  DLT_GPU_CHECK(cudaGetDevice(&device));
+// The device's own limit, asked of the runtime once per device: the
+// attributes never change, and every launch asks several times.
+size_t device_shared_bytes(int device) {
+  static std::atomic<size_t> known[kMaxCachedDevices];  // 0: not asked yet
+  const bool cached = device >= 0 && device < kMaxCachedDevices;
+  if (cached) {
+    if (const size_t limit = known[device].load(std::memory_order_relaxed)) return limit;
+  }
+  int optin = 0, plain = 0;
   // The opt-in limit is CUDA's; where a runtime does not report it (HIP), the
   // plain per-block limit holds.
   if (cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
@@ -406,7 +412,16 @@ size_t max_shared_bytes() {
     optin = 0;
   }
   DLT_GPU_CHECK(cudaDeviceGetAttribute(&plain, cudaDevAttrMaxSharedMemoryPerBlock, device));
-  const size_t limit = size_t(optin > plain ? optin : plain), cap = shared_bytes_cap.load();
+  const size_t limit = size_t(optin > plain ? optin : plain);
+  if (cached) known[device].store(limit, std::memory_order_relaxed);
+  return limit;
+}
+}  // namespace
+
+size_t max_shared_bytes() {
+  int device = 0;
+  DLT_GPU_CHECK(cudaGetDevice(&device));
+  const size_t limit = device_shared_bytes(device), cap = shared_bytes_cap.load();
   return cap > 0 && cap < limit ? cap : limit;
 }
 
