@@ -65,12 +65,14 @@ constexpr double kInvSqrt2Pi = 0.3989422804014327;
 // GELU (exact) in C (float, or double for f64), and its gradient times g:
 // d/dx gelu = Phi(x) + x phi(x).
 // The slope is one function for gelu_backward and gelu_and_slope, so both
-// round (and fuse multiply-adds) alike.
+// round alike; its multiply-adds are spelt out (madd, vec::fma): left to
+// GCC, which of two products it fuses into a sum depends on the code around
+// the inlined slope, and the two kernels differed in the last bit.
 template <class C> C gelu_erf(C x) { return C(0.5) * x * ferfc(-x * C(kInvSqrt2)); }
 template <class C> C gelu_erf_slope(C x) {
   const C cdf = C(0.5) * ferfc(-x * C(kInvSqrt2));
   const C pdf = C(kInvSqrt2Pi) * fexp(C(-0.5) * x * x);
-  return cdf + x * pdf;
+  return madd(x, pdf, cdf);
 }
 template <class C> C gelu_erf_backward(C g, C x) { return g * gelu_erf_slope(x); }
 
@@ -82,7 +84,8 @@ template <class C> C gelu_tanh_inner(C x) {
 template <class C> C gelu_tanh(C x) { return C(0.5) * x * (C(1) + gelu_tanh_inner(x)); }
 template <class C> C gelu_tanh_slope(C x) {
   const C k = C(kSqrt2OverPi), a = C(kGeluTanhA), t = gelu_tanh_inner(x);
-  return C(0.5) * (C(1) + t) + C(0.5) * x * (C(1) - t * t) * k * (C(1) + C(3) * a * x * x);
+  const C sech2 = madd(-t, t, C(1)), cubic = madd(C(3) * a * x, x, C(1));
+  return madd(C(0.5) * x * sech2 * k, cubic, C(0.5) * (C(1) + t));
 }
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
@@ -121,7 +124,7 @@ vec::Float gelu_erf(vec::Float x) { return 0.5f * x * vec::erfc(-x * float(kInvS
 vec::Float gelu_erf_slope(vec::Float x) {
   const vec::Float cdf = 0.5f * vec::erfc(-x * float(kInvSqrt2));
   const vec::Float pdf = float(kInvSqrt2Pi) * vec::exp(-0.5f * x * x);
-  return cdf + x * pdf;
+  return vec::fma(x, pdf, cdf);
 }
 vec::Float gelu_erf_backward(vec::Float g, vec::Float x) { return g * gelu_erf_slope(x); }
 
@@ -131,9 +134,9 @@ vec::Float gelu_tanh_inner(vec::Float x) {
 }
 vec::Float gelu_tanh(vec::Float x) { return 0.5f * x * (1.0f + gelu_tanh_inner(x)); }
 vec::Float gelu_tanh_slope(vec::Float x) {
-  const vec::Float t = gelu_tanh_inner(x);
-  return 0.5f * (1.0f + t) +
-         0.5f * x * (1.0f - t * t) * float(kSqrt2OverPi) * (1.0f + float(3 * kGeluTanhA) * x * x);
+  const vec::Float t = gelu_tanh_inner(x), one = vec::splat(1.0f);
+  const vec::Float sech2 = vec::fma(-t, t, one), cubic = vec::fma(float(3 * kGeluTanhA) * x, x, one);
+  return vec::fma(0.5f * x * sech2 * float(kSqrt2OverPi), cubic, 0.5f * (1.0f + t));
 }
 vec::Float gelu_tanh_backward(vec::Float g, vec::Float x) { return g * gelu_tanh_slope(x); }
 #endif

@@ -46,8 +46,9 @@ inline Float splat(float x) {
 #endif
 }
 
-// acc + a * b, fused where the instruction set has it (the project builds
-// with ISO C++, where GCC does not contract a * b + c on its own).
+// acc + a * b, fused where the instruction set has it (as madd in
+// vec_math.h: spelt out where the rounding must not be left to GCC's
+// contraction).
 inline Float fma(Float a, Float b, Float acc) {
 #if defined(__AVX512F__)
   return _mm512_fmadd_ps(a, b, acc);

@@ -17,6 +17,18 @@
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
+// a * b + c, fused where the instruction set has FMA. GCC contracts a
+// product and a sum on its own (in ISO C++ too), and where an addition has
+// two products it picks the one to fuse by the surrounding code: a formula
+// that must round alike in two kernels (GELU's slope) spells each fusion out.
+template <class C> DLT_VEC_MATH C madd(C a, C b, C c) {
+#if defined(__FMA__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
 // exp: Cody-Waite range reduction to r in [-ln2/2, ln2/2], Cephes polynomial.
 DLT_VEC_MATH float fexp(float x) {
   // Beyond hi the result overflows; below lo it underflows to 0. Between
