@@ -17,12 +17,13 @@
 
 namespace dlt::cpu::inline DLT_KERNEL_NAMESPACE {
 
-// a * b + c, fused where the instruction set has FMA. GCC contracts a
+// a * b + c, fused where the instruction set has FMA (elsewhere nothing can
+// be fused, and std::fma would be a slow library call). GCC contracts a
 // product and a sum on its own (in ISO C++ too), and where an addition has
 // two products it picks the one to fuse by the surrounding code: a formula
 // that must round alike in two kernels (GELU's slope) spells each fusion out.
 template <class C> DLT_VEC_MATH C madd(C a, C b, C c) {
-#if defined(__FMA__)
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
   return std::fma(a, b, c);
 #else
   return a * b + c;
