@@ -20,8 +20,7 @@
 //
 // Runtime and device names used (for the HIP mapping): cudaFuncSetAttribute,
 // cudaFuncAttributeMaxDynamicSharedMemorySize, cudaGetDevice,
-// cudaDeviceGetAttribute, cudaDevAttrMaxSharedMemoryPerBlock(Optin),
-// cudaGetLastError, __shfl_xor_sync, exp2f, exp2, log2f, log2.
+// __shfl_xor_sync, exp2f, exp2, log2f, log2.
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +28,7 @@
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/attention_common.cuh"
 #include "kernels/cuda/attention_mma.h"
+#include "kernels/cuda/runtime.h"
 #include "kernels/cuda/types.cuh"
 
 namespace dlt::gpu {
@@ -393,35 +393,12 @@ template <class A, int D, class F> void visit_tile_rows(F&& f) {
 namespace attention {
 namespace {
 std::atomic<size_t> shared_bytes_cap{0};  // cap_attention_shared_bytes()
-constexpr int kMaxCachedDevices = 64;     // more devices than this are asked each time
-
-// The device's own limit, asked of the runtime once per device: the
-// attributes never change, and every launch asks several times.
-size_t device_shared_bytes(int device) {
-  static std::atomic<size_t> known[kMaxCachedDevices];  // 0: not asked yet
-  const bool cached = device >= 0 && device < kMaxCachedDevices;
-  if (cached) {
-    if (const size_t limit = known[device].load(std::memory_order_relaxed)) return limit;
-  }
-  int optin = 0, plain = 0;
-  // The opt-in limit is CUDA's; where a runtime does not report it (HIP), the
-  // plain per-block limit holds.
-  if (cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
-      cudaSuccess) {
-    (void)cudaGetLastError();
-    optin = 0;
-  }
-  DLT_GPU_CHECK(cudaDeviceGetAttribute(&plain, cudaDevAttrMaxSharedMemoryPerBlock, device));
-  const size_t limit = size_t(optin > plain ? optin : plain);
-  if (cached) known[device].store(limit, std::memory_order_relaxed);
-  return limit;
-}
 }  // namespace
 
 size_t max_shared_bytes() {
   int device = 0;
   DLT_GPU_CHECK(cudaGetDevice(&device));
-  const size_t limit = device_shared_bytes(device), cap = shared_bytes_cap.load();
+  const size_t limit = max_shared_bytes_per_block(device), cap = shared_bytes_cap.load();
   return cap > 0 && cap < limit ? cap : limit;
 }
 

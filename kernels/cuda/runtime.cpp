@@ -2,7 +2,8 @@
 // cudaSetDevice, cudaStreamCreateWithFlags, cudaStreamNonBlocking,
 // cudaStreamSynchronize, cudaGetDeviceProperties, cudaDeviceProp,
 // cudaDriverGetVersion, cudaRuntimeGetVersion, cudaEventCreate, cudaEventRecord,
-// cudaEventSynchronize, cudaEventElapsedTime, cudaEventDestroy.
+// cudaEventSynchronize, cudaEventElapsedTime, cudaEventDestroy,
+// cudaDeviceGetAttribute, cudaDevAttrMaxSharedMemoryPerBlock(Optin), cudaGetLastError.
 #include "kernels/cuda/runtime.h"
 
 #include <map>
@@ -26,6 +27,7 @@ struct DeviceTable {
   std::string why;
   std::vector<cudaStream_t> streams;       // compute, one per device
   std::vector<cudaStream_t> copy_streams;  // prefetching uploads (upload_async)
+  std::vector<size_t> shared_bytes;        // max_shared_bytes_per_block; 0 until asked
   std::mutex mu;
 };
 
@@ -42,6 +44,7 @@ DeviceTable& devices() {
     }
     t->streams.assign(size_t(t->count), nullptr);
     t->copy_streams.assign(size_t(t->count), nullptr);
+    t->shared_bytes.assign(size_t(t->count), 0);
     return t;
   }();
   return *table;
@@ -71,6 +74,23 @@ cudaStream_t copy_stream(int device) {
   cudaStream_t& s = t.copy_streams[size_t(device)];
   if (!s) DLT_GPU_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   return s;
+}
+
+size_t max_shared_bytes_per_block(int device) {
+  use_device(device);  // checks the index
+  DeviceTable& t = devices();
+  std::lock_guard lock(t.mu);
+  size_t& limit = t.shared_bytes[size_t(device)];
+  if (limit == 0) {
+    int optin = 0, plain = 0;
+    if (cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
+      (void)cudaGetLastError();
+      optin = 0;
+    }
+    DLT_GPU_CHECK(cudaDeviceGetAttribute(&plain, cudaDevAttrMaxSharedMemoryPerBlock, device));
+    limit = size_t(optin > plain ? optin : plain);
+  }
+  return limit;
 }
 
 void synchronize(int device) { DLT_GPU_CHECK(cudaStreamSynchronize(use_device(device))); }

@@ -24,6 +24,11 @@ cudaStream_t use_device(int device);
 // (DeviceRuntime::upload_async), ordered against the compute stream by events.
 cudaStream_t copy_stream(int device);
 
+// The most dynamic shared memory one block may opt into on `device`: the
+// opt-in limit where the runtime reports one (CUDA), else the per-block limit
+// (HIP). Asked of the runtime once per device.
+size_t max_shared_bytes_per_block(int device);
+
 // Waits for all work queued on the device's compute stream.
 void synchronize(int device);
 
